@@ -1,0 +1,231 @@
+from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ListCapabilitiesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ToolHints(_message.Message):
+    __slots__ = ("read_only", "destructive", "idempotent", "open_world")
+    READ_ONLY_FIELD_NUMBER: _ClassVar[int]
+    DESTRUCTIVE_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENT_FIELD_NUMBER: _ClassVar[int]
+    OPEN_WORLD_FIELD_NUMBER: _ClassVar[int]
+    read_only: bool
+    destructive: bool
+    idempotent: bool
+    open_world: bool
+    def __init__(self, read_only: _Optional[bool] = ..., destructive: _Optional[bool] = ..., idempotent: _Optional[bool] = ..., open_world: _Optional[bool] = ...) -> None: ...
+
+class ToolDescriptor(_message.Message):
+    __slots__ = ("name", "title", "description", "input_schema_json", "output_schema_json", "hints", "timeout_ms", "grpc_method")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    INPUT_SCHEMA_JSON_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_SCHEMA_JSON_FIELD_NUMBER: _ClassVar[int]
+    HINTS_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    GRPC_METHOD_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    title: str
+    description: str
+    input_schema_json: str
+    output_schema_json: str
+    hints: ToolHints
+    timeout_ms: int
+    grpc_method: str
+    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., input_schema_json: _Optional[str] = ..., output_schema_json: _Optional[str] = ..., hints: _Optional[_Union[ToolHints, _Mapping]] = ..., timeout_ms: _Optional[int] = ..., grpc_method: _Optional[str] = ...) -> None: ...
+
+class ArgumentDescriptor(_message.Message):
+    __slots__ = ("name", "description", "required", "completable")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    COMPLETABLE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    description: str
+    required: bool
+    completable: bool
+    def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., required: _Optional[bool] = ..., completable: _Optional[bool] = ...) -> None: ...
+
+class ResourceTemplateDescriptor(_message.Message):
+    __slots__ = ("uri_template", "name", "title", "description", "mime_type", "variables", "subscribable")
+    URI_TEMPLATE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    MIME_TYPE_FIELD_NUMBER: _ClassVar[int]
+    VARIABLES_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIBABLE_FIELD_NUMBER: _ClassVar[int]
+    uri_template: str
+    name: str
+    title: str
+    description: str
+    mime_type: str
+    variables: _containers.RepeatedCompositeFieldContainer[ArgumentDescriptor]
+    subscribable: bool
+    def __init__(self, uri_template: _Optional[str] = ..., name: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., mime_type: _Optional[str] = ..., variables: _Optional[_Iterable[_Union[ArgumentDescriptor, _Mapping]]] = ..., subscribable: _Optional[bool] = ...) -> None: ...
+
+class PromptDescriptor(_message.Message):
+    __slots__ = ("name", "title", "description", "arguments")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    ARGUMENTS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    title: str
+    description: str
+    arguments: _containers.RepeatedCompositeFieldContainer[ArgumentDescriptor]
+    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., arguments: _Optional[_Iterable[_Union[ArgumentDescriptor, _Mapping]]] = ...) -> None: ...
+
+class Capabilities(_message.Message):
+    __slots__ = ("provider", "version", "revision", "tools", "resource_templates", "prompts", "environment")
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    TOOLS_FIELD_NUMBER: _ClassVar[int]
+    RESOURCE_TEMPLATES_FIELD_NUMBER: _ClassVar[int]
+    PROMPTS_FIELD_NUMBER: _ClassVar[int]
+    ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
+    provider: str
+    version: str
+    revision: str
+    tools: _containers.RepeatedCompositeFieldContainer[ToolDescriptor]
+    resource_templates: _containers.RepeatedCompositeFieldContainer[ResourceTemplateDescriptor]
+    prompts: _containers.RepeatedCompositeFieldContainer[PromptDescriptor]
+    environment: str
+    def __init__(self, provider: _Optional[str] = ..., version: _Optional[str] = ..., revision: _Optional[str] = ..., tools: _Optional[_Iterable[_Union[ToolDescriptor, _Mapping]]] = ..., resource_templates: _Optional[_Iterable[_Union[ResourceTemplateDescriptor, _Mapping]]] = ..., prompts: _Optional[_Iterable[_Union[PromptDescriptor, _Mapping]]] = ..., environment: _Optional[str] = ...) -> None: ...
+
+class InvokeToolRequest(_message.Message):
+    __slots__ = ("name", "arguments")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ARGUMENTS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    arguments: _struct_pb2.Struct
+    def __init__(self, name: _Optional[str] = ..., arguments: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class InvokeToolResponse(_message.Message):
+    __slots__ = ("structured", "text", "is_error")
+    STRUCTURED_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    IS_ERROR_FIELD_NUMBER: _ClassVar[int]
+    structured: _struct_pb2.Struct
+    text: str
+    is_error: bool
+    def __init__(self, structured: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., text: _Optional[str] = ..., is_error: _Optional[bool] = ...) -> None: ...
+
+class ReadResourceRequest(_message.Message):
+    __slots__ = ("uri",)
+    URI_FIELD_NUMBER: _ClassVar[int]
+    uri: str
+    def __init__(self, uri: _Optional[str] = ...) -> None: ...
+
+class ResourceContents(_message.Message):
+    __slots__ = ("uri", "mime_type", "text")
+    URI_FIELD_NUMBER: _ClassVar[int]
+    MIME_TYPE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    uri: str
+    mime_type: str
+    text: str
+    def __init__(self, uri: _Optional[str] = ..., mime_type: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
+
+class ReadResourceResponse(_message.Message):
+    __slots__ = ("contents",)
+    CONTENTS_FIELD_NUMBER: _ClassVar[int]
+    contents: _containers.RepeatedCompositeFieldContainer[ResourceContents]
+    def __init__(self, contents: _Optional[_Iterable[_Union[ResourceContents, _Mapping]]] = ...) -> None: ...
+
+class GetPromptRequest(_message.Message):
+    __slots__ = ("name", "arguments")
+    class ArgumentsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ARGUMENTS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    arguments: _containers.ScalarMap[str, str]
+    def __init__(self, name: _Optional[str] = ..., arguments: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class PromptMessage(_message.Message):
+    __slots__ = ("role", "text")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    role: str
+    text: str
+    def __init__(self, role: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
+
+class GetPromptResponse(_message.Message):
+    __slots__ = ("description", "messages")
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    description: str
+    messages: _containers.RepeatedCompositeFieldContainer[PromptMessage]
+    def __init__(self, description: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[PromptMessage, _Mapping]]] = ...) -> None: ...
+
+class CompleteRequest(_message.Message):
+    __slots__ = ("ref_kind", "ref", "argument", "value", "context")
+    class RefKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        REF_KIND_UNSPECIFIED: _ClassVar[CompleteRequest.RefKind]
+        REF_KIND_RESOURCE: _ClassVar[CompleteRequest.RefKind]
+        REF_KIND_PROMPT: _ClassVar[CompleteRequest.RefKind]
+    REF_KIND_UNSPECIFIED: CompleteRequest.RefKind
+    REF_KIND_RESOURCE: CompleteRequest.RefKind
+    REF_KIND_PROMPT: CompleteRequest.RefKind
+    class ContextEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    REF_KIND_FIELD_NUMBER: _ClassVar[int]
+    REF_FIELD_NUMBER: _ClassVar[int]
+    ARGUMENT_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    ref_kind: CompleteRequest.RefKind
+    ref: str
+    argument: str
+    value: str
+    context: _containers.ScalarMap[str, str]
+    def __init__(self, ref_kind: _Optional[_Union[CompleteRequest.RefKind, str]] = ..., ref: _Optional[str] = ..., argument: _Optional[str] = ..., value: _Optional[str] = ..., context: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class CompleteResponse(_message.Message):
+    __slots__ = ("values", "total", "has_more")
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    values: _containers.RepeatedScalarFieldContainer[str]
+    total: int
+    has_more: bool
+    def __init__(self, values: _Optional[_Iterable[str]] = ..., total: _Optional[int] = ..., has_more: _Optional[bool] = ...) -> None: ...
+
+class SubscribeResourceUpdatesRequest(_message.Message):
+    __slots__ = ("uris", "min_interval_ms")
+    URIS_FIELD_NUMBER: _ClassVar[int]
+    MIN_INTERVAL_MS_FIELD_NUMBER: _ClassVar[int]
+    uris: _containers.RepeatedScalarFieldContainer[str]
+    min_interval_ms: int
+    def __init__(self, uris: _Optional[_Iterable[str]] = ..., min_interval_ms: _Optional[int] = ...) -> None: ...
+
+class ResourceUpdate(_message.Message):
+    __slots__ = ("uri", "time_ms")
+    URI_FIELD_NUMBER: _ClassVar[int]
+    TIME_MS_FIELD_NUMBER: _ClassVar[int]
+    uri: str
+    time_ms: int
+    def __init__(self, uri: _Optional[str] = ..., time_ms: _Optional[int] = ...) -> None: ...
