@@ -6,7 +6,8 @@ The generated modules are committed so that a fresh clone runs without grpcio-to
 
 Generated imports are rewritten from `binance.v1` / `provider.v1` to `contracts.binance.v1` /
 `contracts.provider.v1`, so the code lives in one importable package and never needs sys.path tricks.
-The gRPC package names on the wire stay `binance.v1` and `provider.v1`.
+The gRPC package names on the wire stay `binance.v1` and `provider.v1`. `descriptors.binpb` keeps the
+source comments, from which the provider derives tool and field descriptions.
 """
 
 from __future__ import annotations
@@ -39,11 +40,14 @@ def generate(out: Path) -> None:
         f"--python_out={out}",
         f"--pyi_out={out}",
         f"--grpc_python_out={out}",
+        f"--descriptor_set_out={out / 'descriptors.binpb'}",
+        "--include_source_info",
+        "--include_imports",
         *files,
     ]
     if protoc.main(args) != 0:
         raise SystemExit("protoc failed")
-    for path in out.rglob("*.py*"):
+    for path in out.rglob("*.py*"):  # .py and .pyi
         text = path.read_text()
         fixed = IMPORT_RE.sub(lambda m: f"{m.group(1)} contracts.{m.group(2)}.v1", text)
         if fixed != text:
