@@ -1,0 +1,379 @@
+"""The sans-I/O sync machine that keeps one symbol's :class:`OrderBook` right.
+
+It follows Binance's procedure (binance-spot-api-docs ``web-socket-streams.md``, "How to manage a
+local order book correctly", corrected 2025-11-12; shared/reference/binance-spot-api.md §7):
+
+- Rule 1. Subscribe to ``<symbol>@depth@100ms`` and buffer the events.
+- Rule 2. Once the subscription is live (its ack or its first event), fetch a REST snapshot.
+- Rule 3. Drop buffered events with ``u <= lastUpdateId``. The first remaining event must bridge
+  ``U <= lastUpdateId + 1 <= u``; if it starts later (``U > lastUpdateId + 1``) the snapshot is too
+  old: fetch another one and keep buffering.
+- Rule 4. Book := snapshot, then apply the buffered events and every new one; ``u <= local`` is a
+  duplicate and ignored; ``U > local + 1`` is a gap: discard and resync (this symbol only).
+- Rule 5 (ours). A crossed book, a reconnect or a stall also resyncs this symbol. While it resyncs
+  the last good book is kept, and its state says ``RESYNCING``: readers are never handed a silently
+  wrong book.
+- Rule 6 (ours). The buffer is bounded: when full, the oldest events go; Rule 3 then asks for a
+  newer snapshot if needed. A gap *inside* the buffer drops what came before it, for that reason.
+
+The machine has no clock and does no I/O: inputs are method calls, outputs are :class:`Action`
+values that the manager performs. Snapshot requests carry an id so that an answer to an abandoned
+request (for example one sent before a reconnect) is ignored.
+
+``TRANSITIONS`` below is the whole state table; ``SyncState.name`` is what health reports.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from provider.orderbook.book import BookError, DiffOutcome, OrderBook, RawLevel
+
+__all__ = [
+    "TRANSITIONS",
+    "Action",
+    "BookSync",
+    "DepthEvent",
+    "FetchSnapshot",
+    "InvalidTransition",
+    "Publish",
+    "Resync",
+    "Snapshot",
+    "SyncState",
+    "Trigger",
+]
+
+
+class SyncState(enum.Enum):
+    """Where one symbol's book stands."""
+
+    STARTING = "STARTING"  # no subscription confirmed, no book
+    BUFFERING = "BUFFERING"  # subscription live, buffering, waiting for the first good snapshot
+    SYNCED = "SYNCED"  # the book follows the stream
+    RESYNCING = "RESYNCING"  # had a good book, lost the thread; the old book is kept, marked
+    STOPPED = "STOPPED"  # no longer tracked
+
+
+class Trigger(enum.Enum):
+    """Inputs of the machine, as named in the table."""
+
+    SUBSCRIBED = "subscribed"
+    EVENT = "event"
+    SNAPSHOT = "snapshot"
+    GAP = "gap"
+    CROSSED = "crossed"
+    STALL = "stall"
+    RECONNECT = "reconnect"
+    STOP = "stop"
+
+
+S, T = SyncState, Trigger
+
+TRANSITIONS: Mapping[SyncState, Mapping[Trigger, frozenset[SyncState]]] = {
+    S.STARTING: {
+        T.SUBSCRIBED: frozenset({S.BUFFERING}),
+        T.EVENT: frozenset({S.BUFFERING}),
+        T.RECONNECT: frozenset({S.STARTING}),
+        T.STOP: frozenset({S.STOPPED}),
+    },
+    S.BUFFERING: {
+        T.SUBSCRIBED: frozenset({S.BUFFERING}),
+        T.EVENT: frozenset({S.BUFFERING}),
+        # too old / crossed snapshot: stay; bridged: synced
+        T.SNAPSHOT: frozenset({S.BUFFERING, S.SYNCED}),
+        T.RECONNECT: frozenset({S.STARTING}),
+        T.STOP: frozenset({S.STOPPED}),
+    },
+    S.SYNCED: {
+        T.EVENT: frozenset({S.SYNCED}),
+        T.GAP: frozenset({S.RESYNCING}),
+        T.CROSSED: frozenset({S.RESYNCING}),
+        T.STALL: frozenset({S.SYNCED}),  # probe with a snapshot; the book stays readable
+        T.SNAPSHOT: frozenset({S.SYNCED}),  # probe answer: confirmed, or replaced by the newer one
+        T.RECONNECT: frozenset({S.RESYNCING}),
+        T.STOP: frozenset({S.STOPPED}),
+    },
+    S.RESYNCING: {
+        T.SUBSCRIBED: frozenset({S.RESYNCING}),
+        T.EVENT: frozenset({S.RESYNCING}),
+        T.SNAPSHOT: frozenset({S.RESYNCING, S.SYNCED}),
+        T.RECONNECT: frozenset({S.RESYNCING}),
+        T.STOP: frozenset({S.STOPPED}),
+    },
+    S.STOPPED: {},
+}
+del S, T
+
+
+class InvalidTransition(RuntimeError):
+    """A move the table does not allow: a bug in this module, never caused by the exchange."""
+
+
+@dataclass(frozen=True, slots=True)
+class DepthEvent:
+    """One ``depthUpdate`` payload, kept raw (levels are parsed when applied)."""
+
+    first_update_id: int
+    final_update_id: int
+    event_time_ms: int
+    bids: Sequence[RawLevel]
+    asks: Sequence[RawLevel]
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any]) -> DepthEvent:
+        """Build from ``{"e":"depthUpdate","E","s","U","u","b","a"}``.
+
+        Raises:
+            BookError: a field is missing or of the wrong type.
+        """
+        try:
+            return cls(int(data["U"]), int(data["u"]), int(data["E"]), data["b"], data["a"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BookError(f"not a depthUpdate payload: {exc!r}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One REST ``GET /api/v3/depth`` answer."""
+
+    last_update_id: int
+    bids: Sequence[RawLevel]
+    asks: Sequence[RawLevel]
+    depth_limit: int | None = None
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any], *, depth_limit: int | None = None) -> Snapshot:
+        """Build from ``{"lastUpdateId","bids","asks"}``.
+
+        Raises:
+            BookError: a field is missing or of the wrong type.
+        """
+        try:
+            return cls(int(data["lastUpdateId"]), data["bids"], data["asks"], depth_limit)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BookError(f"not a depth snapshot: {exc!r}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSnapshot:
+    """Fetch a REST snapshot and hand it to :meth:`BookSync.on_snapshot` with this id."""
+
+    request_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Publish:
+    """The book is current at ``last_update_id`` (``event_time_ms`` None: from a snapshot)."""
+
+    last_update_id: int
+    event_time_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Resync:
+    """The book lost sync for ``reason`` (gap, crossed, reconnect, stall, ...); count and log it."""
+
+    reason: str
+
+
+Action = FetchSnapshot | Publish | Resync
+
+
+class BookSync:
+    """Binance's local-book procedure for one symbol, as a state machine (see module rules).
+
+    Args:
+        max_buffer: events kept while waiting for a snapshot (oldest dropped beyond it).
+        max_levels: passed to each :class:`OrderBook` (trim far levels).
+    """
+
+    def __init__(self, *, max_buffer: int = 2000, max_levels: int | None = None) -> None:
+        if max_buffer < 1:
+            raise ValueError("max_buffer must be >= 1")
+        self.state = SyncState.STARTING
+        self.book: OrderBook | None = None
+        self.resync_count = 0
+        self.last_reason: str | None = None
+        self.dropped_events = 0
+        self._max_levels = max_levels
+        self._buffer: deque[DepthEvent] = deque(maxlen=max_buffer)
+        self._pending: int | None = None  # id of the snapshot request we wait for
+        self._next_request = 0
+
+    # -- inputs ------------------------------------------------------------------------------
+
+    def on_subscribed(self) -> list[Action]:
+        """The stream's subscription is live (SUBSCRIBE ack or connection opened with it)."""
+        if self.state is SyncState.STARTING:
+            self._goto(Trigger.SUBSCRIBED, SyncState.BUFFERING)
+            return [self._fetch()]
+        if self.state in (SyncState.BUFFERING, SyncState.RESYNCING) and self._pending is None:
+            self._goto(Trigger.SUBSCRIBED, self.state)
+            return [self._fetch()]
+        return []
+
+    def feed(self, event: DepthEvent) -> list[Action]:
+        """One ``depthUpdate`` event from the stream."""
+        state = self.state
+        if state is SyncState.STOPPED:
+            return []
+        if state is SyncState.SYNCED:
+            return self._apply_live(event)
+        self._buffer_event(event)
+        if state is SyncState.STARTING:
+            self._goto(Trigger.EVENT, SyncState.BUFFERING)
+        if self._pending is None:
+            return [self._fetch()]
+        return []
+
+    def on_snapshot(self, request_id: int, snapshot: Snapshot) -> list[Action]:
+        """The answer to ``FetchSnapshot(request_id)``; answers to other requests are ignored."""
+        if request_id != self._pending or self.state is SyncState.STOPPED:
+            return []
+        self._pending = None
+        if self.state is SyncState.SYNCED:
+            return self._probe_answer(snapshot)
+        events = [e for e in self._buffer if e.final_update_id > snapshot.last_update_id]
+        if events and events[0].first_update_id > snapshot.last_update_id + 1:
+            self._buffer = deque(events, maxlen=self._buffer.maxlen)
+            self._goto(Trigger.SNAPSHOT, self.state)
+            return [self._fetch()]  # Rule 3: snapshot too old
+        book = OrderBook(max_levels=self._max_levels)
+        try:
+            book.apply_snapshot(
+                snapshot.last_update_id, snapshot.bids, snapshot.asks,
+                depth_limit=snapshot.depth_limit,
+            )
+        except BookError as exc:
+            self._goto(Trigger.SNAPSHOT, self.state)
+            return [self._resync_action(f"bad snapshot: {exc}"), self._fetch()]
+        event_time: int | None = None
+        for event in events:
+            outcome = self._apply(book, event)
+            if outcome is not DiffOutcome.APPLIED:
+                # The buffer is contiguous (Rule 6) so only a crossed or malformed event lands here.
+                self._buffer.clear()
+                self._goto(Trigger.SNAPSHOT, self.state)
+                what = "malformed" if outcome is None else outcome.value
+                return [self._resync_action(f"buffered event {what}"), self._fetch()]
+            event_time = event.event_time_ms
+        self._buffer.clear()
+        self.book = book
+        self._goto(Trigger.SNAPSHOT, SyncState.SYNCED)
+        last = book.last_update_id
+        assert last is not None
+        return [Publish(last, event_time)]
+
+    def on_stall(self) -> list[Action]:
+        """No event for a while: probe with a snapshot (the manager keeps the stream)."""
+        if self.state is SyncState.SYNCED and self._pending is None:
+            self._goto(Trigger.STALL, SyncState.SYNCED)
+            return [self._fetch()]
+        return []
+
+    def on_disconnect(self) -> list[Action]:
+        """The stream connection dropped: wait for a new subscription, then resync."""
+        self._pending = None
+        self._buffer.clear()
+        if self.state is SyncState.SYNCED:
+            self._goto(Trigger.RECONNECT, SyncState.RESYNCING)
+            return [self._resync_action("reconnect")]
+        if self.state in (SyncState.STARTING, SyncState.BUFFERING):
+            self._goto(Trigger.RECONNECT, SyncState.STARTING)
+        elif self.state is SyncState.RESYNCING:
+            self._goto(Trigger.RECONNECT, SyncState.RESYNCING)
+        return []
+
+    def stop(self) -> list[Action]:
+        """Stop tracking; every later input is ignored."""
+        if self.state is not SyncState.STOPPED:
+            self._goto(Trigger.STOP, SyncState.STOPPED)
+        self._pending = None
+        self._buffer.clear()
+        return []
+
+    # -- internals ---------------------------------------------------------------------------
+
+    @property
+    def awaiting_snapshot(self) -> int | None:
+        """The id of the outstanding snapshot request, if any."""
+        return self._pending
+
+    @property
+    def buffered(self) -> int:
+        """Events currently buffered."""
+        return len(self._buffer)
+
+    def _goto(self, trigger: Trigger, target: SyncState) -> None:
+        allowed = TRANSITIONS[self.state].get(trigger, frozenset())
+        if target not in allowed:
+            raise InvalidTransition(f"{self.state.name} --{trigger.value}--> {target.name}")
+        self.state = target
+
+    def _fetch(self) -> FetchSnapshot:
+        self._next_request += 1
+        self._pending = self._next_request
+        return FetchSnapshot(self._pending)
+
+    def _resync_action(self, reason: str) -> Resync:
+        self.resync_count += 1
+        self.last_reason = reason
+        return Resync(reason)
+
+    def _buffer_event(self, event: DepthEvent) -> None:
+        if self._buffer and event.first_update_id > self._buffer[-1].final_update_id + 1:
+            self.dropped_events += len(self._buffer)
+            self._buffer.clear()  # Rule 6: only a contiguous run can follow a snapshot
+        elif self._buffer and event.final_update_id <= self._buffer[-1].final_update_id:
+            return  # duplicate of something already buffered
+        if len(self._buffer) == self._buffer.maxlen:
+            self.dropped_events += 1
+        self._buffer.append(event)
+
+    @staticmethod
+    def _apply(book: OrderBook, event: DepthEvent) -> DiffOutcome | None:
+        try:
+            return book.apply_diff(
+                event.first_update_id, event.final_update_id, event.bids, event.asks
+            )
+        except BookError:
+            return None
+
+    def _apply_live(self, event: DepthEvent) -> list[Action]:
+        book = self.book
+        assert book is not None
+        outcome = self._apply(book, event)
+        if outcome is DiffOutcome.APPLIED:
+            return [Publish(event.final_update_id, event.event_time_ms)]
+        if outcome is DiffOutcome.STALE:
+            return []
+        trigger = Trigger.CROSSED if outcome is DiffOutcome.CROSSED else Trigger.GAP
+        reason = "malformed event" if outcome is None else outcome.value
+        self._goto(trigger, SyncState.RESYNCING)
+        self._buffer.clear()
+        if outcome is DiffOutcome.GAP:
+            self._buffer.append(event)  # it is the first event after the gap: keep it
+        return [self._resync_action(reason), self._fetch()]
+
+    def _probe_answer(self, snapshot: Snapshot) -> list[Action]:
+        book = self.book
+        assert book is not None and book.last_update_id is not None
+        self._goto(Trigger.SNAPSHOT, SyncState.SYNCED)
+        if snapshot.last_update_id <= book.last_update_id:
+            return [Publish(book.last_update_id, None)]  # quiet market: the book is current
+        fresh = OrderBook(max_levels=self._max_levels)
+        try:
+            fresh.apply_snapshot(
+                snapshot.last_update_id, snapshot.bids, snapshot.asks,
+                depth_limit=snapshot.depth_limit,
+            )
+        except BookError as exc:
+            return [self._resync_action(f"bad snapshot: {exc}")]
+        # The stream missed updates but the subscription is live: the newer snapshot is a valid
+        # base (Rule 3 then applies to the next event through Rule 4's gap test).
+        self.book = fresh
+        return [self._resync_action("stall"), Publish(snapshot.last_update_id, None)]
