@@ -1,0 +1,211 @@
+"""Request-weight governor shared by every REST caller; keeps the IP from ever being banned.
+
+Rules (spec §1.5), applied by the pure :class:`WeightGovernor`:
+
+1. Weight is counted per IP in calendar-aligned windows (a 1-minute window resets at :00 of the
+   server's clock). Each call is charged its documented weight *before* it is sent
+   (:meth:`WeightGovernor.reserve`), against a budget a little under the limit (``headroom``).
+2. The live ``X-MBX-USED-WEIGHT-1M`` header is the truth: after each answer the estimate becomes
+   ``header + weight still in flight`` (:meth:`WeightGovernor.observe`), so weight spent by other
+   processes on the same IP is seen, and 0-weight successful orders are credited back.
+3. Over budget: wait if the window ends within ``max_wait_s``, else refuse with
+   :class:`~provider.errors.RateLimited` (never send and hope).
+4. HTTP 429: stop until ``Retry-After`` (:meth:`WeightGovernor.on_rate_limited`); the limit named
+   in the -1003 message ("current limit is N request weight per ...") replaces ours.
+5. HTTP 418: every call is refused fast with :class:`~provider.errors.IpBanned` until the ban ends
+   (:meth:`WeightGovernor.on_banned`). Ignoring 429s is what earns a 418; rule 4 prevents it.
+
+Times are server-clock epoch seconds passed in by the caller; only :class:`AsyncGovernor` (the
+shell) reads a clock and sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from provider.errors import IpBanned, RateLimited
+
+__all__ = ["AsyncGovernor", "WeightGovernor", "parse_limit_from_message"]
+
+_LIMIT_RE = re.compile(r"current limit is (\d+) request weight per (\d+)?\s*(\w+)", re.IGNORECASE)
+_INTERVAL_S = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
+
+
+def parse_limit_from_message(msg: str | None) -> tuple[int, int] | None:
+    """Read ``(limit, interval_s)`` from a -1003 message ("limit is 6000 ... per 1 MINUTE")."""
+    if not msg:
+        return None
+    m = _LIMIT_RE.search(msg)
+    if not m:
+        return None
+    unit = m.group(3).upper().rstrip("S")
+    if unit not in _INTERVAL_S:
+        return None
+    return int(m.group(1)), int(m.group(2) or 1) * _INTERVAL_S[unit]
+
+
+class WeightGovernor:
+    """Pure bookkeeping of request weight for one IP; decides go / wait / refuse.
+
+    Args:
+        limit: REQUEST_WEIGHT limit per window (from exchangeInfo rateLimits).
+        interval_s: window length in seconds (60 for "MINUTE x1").
+        headroom: fraction of the limit never used, for other callers and estimate error.
+        max_wait_s: longest wait :meth:`reserve` asks for before refusing instead.
+    """
+
+    def __init__(self, limit: int = 6000, interval_s: int = 60, headroom: float = 0.1,
+                 max_wait_s: float = 2.0) -> None:
+        if not 0 <= headroom < 1:
+            raise ValueError("headroom must be in [0, 1)")
+        self.headroom = headroom
+        self.max_wait_s = max_wait_s
+        self.limit = limit
+        self.interval_s = interval_s
+        self._window = -1
+        self._used = 0
+        self._in_flight = 0
+        self._blocked_until = 0.0
+        self._banned_until = 0.0
+        self._last_header: int | None = None
+
+    # -- configuration -----------------------------------------------------------------
+    def set_limit(self, limit: int, interval_s: int = 60) -> None:
+        """Adopt the live limit (exchangeInfo REQUEST_WEIGHT or a -1003 message)."""
+        if limit <= 0 or interval_s <= 0:
+            raise ValueError("limit and interval must be positive")
+        if interval_s != self.interval_s:
+            self._window = -1
+        self.limit, self.interval_s = limit, interval_s
+
+    @property
+    def budget(self) -> int:
+        """Weight we allow ourselves per window."""
+        return max(1, math.floor(self.limit * (1 - self.headroom)))
+
+    def window_of(self, now: float) -> int:
+        """Index of the calendar-aligned window containing ``now``."""
+        return int(now // self.interval_s)
+
+    def _roll(self, now: float) -> None:
+        window = self.window_of(now)
+        if window != self._window:
+            self._window = window
+            self._used = self._in_flight
+            self._last_header = None
+
+    # -- decisions -----------------------------------------------------------------------
+    def reserve(self, weight: int, now: float) -> float:
+        """Charge ``weight`` if it fits now and return 0.0; else return seconds to wait first.
+
+        Raises:
+            IpBanned: while a 418 ban lasts.
+            RateLimited: if the wait would exceed ``max_wait_s`` or ``weight`` exceeds the budget.
+        """
+        if now < self._banned_until:
+            left = self._banned_until - now
+            raise IpBanned(
+                f"REST calls refused: the IP is banned for {left:.0f} s more",
+                retry_after_s=left, banned_until_s=self._banned_until,
+            )
+        if weight > self.budget:
+            raise RateLimited(
+                f"a call of weight {weight} can never fit the budget of {self.budget} "
+                f"per {self.interval_s} s", retry_after_s=None,
+            )
+        if now < self._blocked_until:
+            return self._wait_or_refuse(self._blocked_until - now, "rate limited (429)")
+        self._roll(now)
+        if self._used + weight > self.budget:
+            window_end = (self._window + 1) * self.interval_s
+            return self._wait_or_refuse(window_end - now, "request-weight budget used up")
+        self._used += weight
+        self._in_flight += weight
+        return 0.0
+
+    def _wait_or_refuse(self, delay: float, why: str) -> float:
+        delay = max(delay, 0.001)
+        if delay <= self.max_wait_s:
+            return delay
+        raise RateLimited(
+            f"{why}: {self._used}/{self.limit} weight used; retry in {delay:.1f} s",
+            retry_after_s=delay,
+        )
+
+    def observe(self, weight: int, used_header: int | None, sent_at: float, now: float) -> None:
+        """Settle a reserved call once answered; correct the estimate from its used-weight header.
+
+        A header is ignored if the call was sent in an earlier window than ``now`` (it counts a
+        window that is over).
+        """
+        self._in_flight = max(0, self._in_flight - weight)
+        self._roll(now)
+        if used_header is not None and self.window_of(sent_at) == self._window:
+            self._last_header = used_header
+            self._used = used_header + self._in_flight
+
+    def release(self, weight: int) -> None:
+        """Settle a reserved call that got no answer; its weight stays counted (conservative)."""
+        self._in_flight = max(0, self._in_flight - weight)
+
+    def on_rate_limited(self, retry_after_s: float | None, now: float,
+                        message: str | None = None) -> None:
+        """HTTP 429: stop until Retry-After (or the window end), and learn the real limit."""
+        self._roll(now)
+        parsed = parse_limit_from_message(message)
+        if parsed is not None:
+            self.set_limit(*parsed)
+            self._roll(now)
+        window_end = (self.window_of(now) + 1) * self.interval_s
+        until = now + retry_after_s if retry_after_s is not None else window_end
+        self._blocked_until = max(self._blocked_until, until)
+        self._used = max(self._used, self.budget)
+
+    def on_banned(self, retry_after_s: float | None, now: float) -> None:
+        """HTTP 418: refuse every call until the ban ends (2 minutes if Retry-After is missing)."""
+        self._banned_until = max(self._banned_until, now + (retry_after_s or 120.0))
+
+    # -- reporting -----------------------------------------------------------------------
+    @property
+    def used(self) -> int:
+        """Estimated weight used in the current window (as of the last call)."""
+        return self._used
+
+    def snapshot(self, now: float) -> dict[str, Any]:
+        """State for health: used/limit, and when blocks or bans end (epoch s, or None)."""
+        self._roll(now)
+        return {
+            "used_weight": self._used,
+            "weight_limit": self.limit,
+            "weight_budget": self.budget,
+            "interval_s": self.interval_s,
+            "last_used_weight_header": self._last_header,
+            "rate_limited_until": self._blocked_until if now < self._blocked_until else None,
+            "banned_until": self._banned_until if now < self._banned_until else None,
+        }
+
+
+class AsyncGovernor:
+    """Thin asyncio shell: reads the (server-corrected) clock and sleeps when the core says wait.
+
+    Args:
+        core: the shared :class:`WeightGovernor`.
+        now: server-clock epoch seconds (the client passes local time plus the measured offset).
+    """
+
+    def __init__(self, core: WeightGovernor, now: Callable[[], float]) -> None:
+        self.core = core
+        self.now = now
+
+    async def acquire(self, weight: int) -> float:
+        """Wait until ``weight`` is reserved; return the server-clock time it was granted."""
+        while True:
+            now = self.now()
+            delay = self.core.reserve(weight, now)
+            if delay == 0.0:
+                return now
+            await asyncio.sleep(delay)

@@ -1,0 +1,388 @@
+"""The provider's one error tree; every failure a caller can see is one of these.
+
+Each class carries its wire status (``grpc_status``), whether repeating the same call is safe
+(``retry_safe``) and a default ``hint``. Instances keep Binance's own ``code`` and ``msg``
+(``binance_code``, ``binance_msg``) untouched. Exceptions are translated into this tree once, at
+the boundary that sees them (aiohttp in ``provider/binance/transport.py``, Binance error bodies in
+:func:`from_binance`), and out of it once, in the gRPC server interceptor.
+
+Caller faults (the request can never succeed as sent) are kept apart from exchange faults::
+
+    ProviderError
+    ├── CallerError                       the request itself is wrong or not allowed
+    │   ├── InvalidArgument               INVALID_ARGUMENT   -1100 -1102 -1106 -1111 -1120 ...
+    │   │   ├── UnknownSymbol             INVALID_ARGUMENT   -1121 (with near-miss suggestions)
+    │   │   └── FilterViolation           INVALID_ARGUMENT   -1013 (with nearest valid values)
+    │   ├── NotFound                      NOT_FOUND          -2013, -2026, -2011 unknown order
+    │   ├── FailedPrecondition            FAILED_PRECONDITION -1220
+    │   │   ├── OrderRejected             FAILED_PRECONDITION -2010 (balance, would match, ...)
+    │   │   ├── CancelRejected            FAILED_PRECONDITION -2011 (other than unknown order)
+    │   │   └── TradingDisabled           FAILED_PRECONDITION symbol halted, trading switched off
+    │   ├── Unauthenticated               UNAUTHENTICATED    -2014 -1022, no key configured
+    │   └── PermissionDenied              PERMISSION_DENIED  -2015 -1002, HTTP 403 (WAF)
+    └── ExchangeError                     the exchange (or the path to it) failed
+        ├── RateLimited                   RESOURCE_EXHAUSTED 429 -1003 -1015 (retry_after)
+        │   └── IpBanned                  RESOURCE_EXHAUSTED 418 (banned_until, no REST until then)
+        ├── ExchangeUnavailable           UNAVAILABLE        5xx on a read, connection errors
+        │   └── ExchangeUnreachable       UNAVAILABLE        the request never left (connect failed)
+        ├── ExchangeTimeout               DEADLINE_EXCEEDED  a read timed out
+        ├── TimestampRejected             UNAVAILABLE        -1021 (clock re-measured; not executed)
+        ├── ExecutionUnknown              UNKNOWN            -1007, 5xx, timeout on a mutating call
+        └── UnexpectedResponse            INTERNAL           a body that is not Binance's JSON
+
+``ExecutionUnknown`` is the one class whose retry is *never* safe: the order may have executed,
+and the caller must reconcile by client order id before doing anything else.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import grpc
+
+__all__ = [
+    "CallerError",
+    "CancelRejected",
+    "ExchangeError",
+    "ExchangeTimeout",
+    "ExchangeUnavailable",
+    "ExchangeUnreachable",
+    "ExecutionUnknown",
+    "FailedPrecondition",
+    "FilterViolation",
+    "InvalidArgument",
+    "IpBanned",
+    "NotFound",
+    "OrderRejected",
+    "PermissionDenied",
+    "ProviderError",
+    "RateLimited",
+    "TimestampRejected",
+    "TradingDisabled",
+    "Unauthenticated",
+    "UnexpectedResponse",
+    "UnknownSymbol",
+    "from_binance",
+]
+
+
+class ProviderError(Exception):
+    """Base of every error the provider reports; carries its gRPC status and Binance's code/msg."""
+
+    grpc_status: ClassVar[grpc.StatusCode] = grpc.StatusCode.INTERNAL
+    retry_safe: ClassVar[bool] = False
+    hint: str = "Unexpected provider error; see the message."
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        binance_code: int | None = None,
+        binance_msg: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.binance_code = binance_code
+        self.binance_msg = binance_msg
+        if hint is not None:
+            self.hint = hint
+
+    @property
+    def kind(self) -> str:
+        """Stable machine-readable name of the error class (used in error-details-json)."""
+        return type(self).__name__
+
+    def to_details(self) -> dict[str, Any]:
+        """Return the ``error-details-json`` payload attached to failed gRPC calls."""
+        return {
+            "kind": self.kind,
+            "binance_code": self.binance_code,
+            "binance_msg": self.binance_msg,
+            "hint": self.hint,
+            "retry_safe": self.retry_safe,
+        }
+
+    def __repr__(self) -> str:
+        return f"{self.kind}({self.message!r}, binance_code={self.binance_code!r})"
+
+
+# --- caller faults -------------------------------------------------------------------------
+
+
+class CallerError(ProviderError):
+    """The request is wrong or not allowed; sending it again unchanged cannot succeed."""
+
+    grpc_status = grpc.StatusCode.INVALID_ARGUMENT
+    retry_safe = True
+    hint = "Fix the request before sending it again."
+
+
+class InvalidArgument(CallerError):
+    """A parameter is missing, malformed or out of range (Binance -11xx)."""
+
+    grpc_status = grpc.StatusCode.INVALID_ARGUMENT
+    hint = "Check the parameter named in the message; Binance rejected it before matching."
+
+
+class UnknownSymbol(InvalidArgument):
+    """The symbol does not exist on this environment (-1121); ``suggestions`` lists near misses."""
+
+    hint = "Use a symbol listed by exchangeInfo (upper case, e.g. BTCUSDT)."
+
+    def __init__(self, message: str, *, suggestions: tuple[str, ...] = (), **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.suggestions = suggestions
+
+
+class FilterViolation(InvalidArgument):
+    """The order breaks a symbol filter (-1013); ``violations`` explain which and propose fixes."""
+
+    hint = "Round price to tickSize and quantity to stepSize, and respect min/max notional."
+
+    def __init__(self, message: str, *, violations: tuple[Any, ...] = (), **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.violations = violations
+
+
+class NotFound(CallerError):
+    """The order (or other object) does not exist (-2013, -2011 "Unknown order sent.", -2026)."""
+
+    grpc_status = grpc.StatusCode.NOT_FOUND
+    hint = "Check the symbol and the order id / client order id; closed orders may be archived."
+
+
+class FailedPrecondition(CallerError):
+    """The request is valid but the account or market state does not allow it now."""
+
+    grpc_status = grpc.StatusCode.FAILED_PRECONDITION
+    hint = "The account or market state does not allow this now."
+
+
+class OrderRejected(FailedPrecondition):
+    """The matching engine refused the new order (-2010): balance, would-match, duplicate id..."""
+
+    hint = "Read binance_msg: e.g. insufficient balance, LIMIT_MAKER would take, duplicate id."
+
+
+class CancelRejected(FailedPrecondition):
+    """The matching engine refused the cancel (-2011), other than for an unknown order."""
+
+    hint = "The order may already be filled or cancelled; query it to see its status."
+
+
+class TradingDisabled(FailedPrecondition):
+    """Trading is off: symbol not TRADING, account may not trade, or trading not enabled here."""
+
+    hint = "Trading is disabled for this symbol, account or provider; it cannot be placed now."
+
+
+class Unauthenticated(CallerError):
+    """No usable credentials: missing key, malformed key (-2014) or bad signature (-1022)."""
+
+    grpc_status = grpc.StatusCode.UNAUTHENTICATED
+    retry_safe = False
+    hint = "Configure a valid API key plus its HMAC secret or Ed25519 private key."
+
+
+class PermissionDenied(CallerError):
+    """The key is valid-looking but not allowed here (-2015 key/IP/permission, -1002, HTTP 403)."""
+
+    grpc_status = grpc.StatusCode.PERMISSION_DENIED
+    retry_safe = False
+    hint = "Check the key's permissions (e.g. spot trading enabled) and its IP whitelist."
+
+
+# --- exchange faults -----------------------------------------------------------------------
+
+
+class ExchangeError(ProviderError):
+    """The exchange, or the network path to it, failed; not the caller's fault."""
+
+    grpc_status = grpc.StatusCode.UNAVAILABLE
+    retry_safe = True
+    hint = "The exchange failed; retry later."
+
+
+class RateLimited(ExchangeError):
+    """Request weight or order count exhausted (HTTP 429, -1003, -1015); wait ``retry_after_s``."""
+
+    grpc_status = grpc.StatusCode.RESOURCE_EXHAUSTED
+    hint = "Request weight exhausted; wait retry_after seconds, or use streams instead of polling."
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after_s = retry_after_s
+
+    def to_details(self) -> dict[str, Any]:
+        details = super().to_details()
+        details["retry_after_s"] = self.retry_after_s
+        return details
+
+
+class IpBanned(RateLimited):
+    """The IP is banned (HTTP 418); no REST call is sent until ``banned_until_s`` (epoch s)."""
+
+    hint = "The IP is banned by Binance (after ignored 429s); REST is refused until the ban ends."
+
+    def __init__(self, message: str, *, banned_until_s: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.banned_until_s = banned_until_s
+
+
+class ExchangeUnavailable(ExchangeError):
+    """Binance answered 5xx on a read, or the connection failed; the read may be repeated."""
+
+    grpc_status = grpc.StatusCode.UNAVAILABLE
+    hint = "The exchange is unreachable or failing; retry later."
+
+
+class ExchangeUnreachable(ExchangeUnavailable):
+    """The request never left this host (connect failed), so even a mutating call did not run."""
+
+    hint = "Could not connect to the exchange; check the environment URL and the network."
+
+
+class ExchangeTimeout(ExchangeError):
+    """A read got no answer within its timeout."""
+
+    grpc_status = grpc.StatusCode.DEADLINE_EXCEEDED
+    hint = "The exchange did not answer in time; retry later."
+
+
+class TimestampRejected(ExchangeError):
+    """-1021: timestamp outside recvWindow; the clock was re-measured and the call was refused."""
+
+    grpc_status = grpc.StatusCode.UNAVAILABLE
+    hint = "Local clock and server clock disagree; the offset was re-measured, send the call again."
+
+
+class ExecutionUnknown(ExchangeError):
+    """A mutating call's outcome is unknown (-1006, -1007, 5xx, timeout, dropped connection).
+
+    The order may or may not exist. Never resend it blindly: query it by client order id first.
+    """
+
+    grpc_status = grpc.StatusCode.UNKNOWN
+    retry_safe = False
+    hint = (
+        "Execution status unknown: the order may have been placed. Query it by its client "
+        "order id before doing anything else; do not resend blindly."
+    )
+
+    def __init__(self, message: str, *, symbol: str | None = None,
+                 client_order_id: str | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.symbol = symbol
+        self.client_order_id = client_order_id
+
+    def to_details(self) -> dict[str, Any]:
+        details = super().to_details()
+        details["symbol"] = self.symbol
+        details["client_order_id"] = self.client_order_id
+        return details
+
+
+class UnexpectedResponse(ExchangeError):
+    """The answer was not the JSON Binance documents (e.g. an HTML error page)."""
+
+    grpc_status = grpc.StatusCode.INTERNAL
+    retry_safe = False
+    hint = "The exchange returned something unexpected; check the environment URL."
+
+
+# --- Binance error body -> class ----------------------------------------------------------
+
+_INVALID_ARGUMENT_CODES = frozenset(
+    {-1100, -1101, -1102, -1103, -1104, -1105, -1106, -1111, -1114, -1115, -1116, -1117,
+     -1118, -1119, -1120, -1122, -1125, -1127, -1128, -1130, -1134, -1139, -1145, -1151,
+     -1014, -1020, -2039}
+)
+_EXECUTION_UNKNOWN_CODES = frozenset({-1000, -1001, -1006, -1007})
+
+_HINTS: dict[int, str] = {
+    -1003: "Too much request weight; wait retry_after seconds. Prefer streams to polling.",
+    -1007: "Backend timeout: execution status unknown. Query the order before any retry.",
+    -1008: "Server busy; retry a read in a few seconds.",
+    -1013: "Filter failure: round price to tickSize, quantity to stepSize, check min notional.",
+    -1015: "Too many new orders (unfilled order count); wait for the window to pass.",
+    -1021: "Timestamp outside recvWindow: the clock offset was re-measured; send again.",
+    -1022: "Signature invalid: check the API secret / private key belongs to this API key.",
+    -1100: "Illegal characters: decimals must be plain strings like '0.001', ids [A-Za-z0-9-_].",
+    -1102: "A mandatory parameter is missing or malformed; see binance_msg for its name.",
+    -1106: "A parameter was sent that this order type does not take (e.g. timeInForce on MARKET).",
+    -1111: "Too much precision: round to the symbol's tickSize / stepSize.",
+    -1120: "Invalid kline interval; use 1s 1m 3m 5m 15m 30m 1h 2h 4h 6h 8h 12h 1d 3d 1w 1M.",
+    -1121: "Invalid symbol: use an exchangeInfo symbol in upper case, e.g. BTCUSDT.",
+    -2010: "Order rejected by the matching engine; binance_msg says why (balance, would take...).",
+    -2011: "Cancel rejected: the order is unknown or already closed; query it first.",
+    -2013: "Order does not exist: check symbol and order id / client order id.",
+    -2014: "API key format invalid: check the configured key.",
+    -2015: "Invalid API key, IP or permissions: check the key, its IP whitelist and permissions.",
+}
+
+
+def _hint_for(code: int | None, msg: str) -> str | None:
+    if code == -2010 and "insufficient balance" in msg.lower():
+        return "Insufficient balance: lower the quantity or free locked funds (cancel orders)."
+    return _HINTS.get(code) if code is not None else None
+
+
+def from_binance(
+    http_status: int,
+    code: int | None,
+    msg: str | None,
+    *,
+    mutating: bool,
+    retry_after_s: float | None = None,
+    now_s: float | None = None,
+) -> ProviderError:
+    """Translate one Binance error answer (HTTP status + ``{code,msg}``) into the tree.
+
+    ``mutating`` marks calls that change state (orders, cancels): their ambiguous failures
+    (5xx, -1006, -1007) become :class:`ExecutionUnknown` instead of a retry-safe unavailability
+    (spec §1.4: "5XX: execution status UNKNOWN — do not treat as failure").
+    """
+    text = msg or f"HTTP {http_status}"
+    kw: dict[str, Any] = {"binance_code": code, "binance_msg": msg, "hint": _hint_for(code, text)}
+    if retry_after_s is not None and retry_after_s < 0:
+        retry_after_s = None
+    if http_status == 418:
+        until = now_s + (retry_after_s or 120.0) if now_s is not None else None
+        return IpBanned(
+            f"IP banned by the exchange: {text}",
+            retry_after_s=retry_after_s,
+            banned_until_s=until,
+            **kw,
+        )
+    if http_status == 429 or code in (-1003, -1015):
+        return RateLimited(f"rate limited: {text}", retry_after_s=retry_after_s, **kw)
+    if http_status >= 500 or code in _EXECUTION_UNKNOWN_CODES or code == -1008:
+        if mutating and code != -1008:
+            return ExecutionUnknown(f"execution status unknown: {text}", **kw)
+        return ExchangeUnavailable(f"exchange error: {text}", **kw)
+    if code == -1021:
+        return TimestampRejected(f"timestamp rejected: {text}", **kw)
+    if code in (-1022, -2014) or (http_status == 401 and code is None):
+        return Unauthenticated(f"authentication failed: {text}", **kw)
+    if code in (-2015, -1002) or http_status in (401, 403):
+        return PermissionDenied(f"permission denied: {text}", **kw)
+    if code == -1121:
+        return UnknownSymbol(f"unknown symbol: {text}", **kw)
+    if code == -1013:
+        return FilterViolation(f"filter failure: {text}", **kw)
+    if code in (-2013, -2026) or (code == -2011 and "unknown order" in text.lower()):
+        return NotFound(f"not found: {text}", **kw)
+    if code == -2011:
+        return CancelRejected(f"cancel rejected: {text}", **kw)
+    if code == -2010:
+        lowered = text.lower()
+        if any(s in lowered for s in ("market is closed", "disabled on this account",
+                                      "may not place or cancel", "trading is not enabled")):
+            return TradingDisabled(f"trading disabled: {text}", **kw)
+        return OrderRejected(f"order rejected: {text}", **kw)
+    if code == -1220:
+        return FailedPrecondition(f"symbol status mismatch: {text}", **kw)
+    if code in _INVALID_ARGUMENT_CODES or 400 <= http_status < 500:
+        return InvalidArgument(f"invalid request: {text}", **kw)
+    return UnexpectedResponse(f"unexpected answer HTTP {http_status}: {text}", **kw)
