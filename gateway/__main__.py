@@ -1,0 +1,71 @@
+"""`mcp-gateway` / `python -m gateway`: serve MCP over stdio (default) or Streamable HTTP.
+
+Stdout carries MCP only; every log line goes to stderr as JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+
+import structlog
+from mcp.server.stdio import stdio_server
+
+from gateway import __version__
+from gateway.logs import configure_logging
+from gateway.providers import ProviderRegistry
+from gateway.server import Gateway
+from gateway.settings import GatewaySettings, SettingsError, Transport, load_settings
+
+__all__ = ["main", "serve"]
+
+log = structlog.get_logger("gateway")
+
+
+async def serve(settings: GatewaySettings) -> None:
+    """Discover providers (bounded wait), then serve MCP until the client goes away."""
+    log.info(
+        "gateway_starting",
+        version=__version__,
+        transport=settings.transport.value,
+        providers=[f"{p.name}={p.address}" for p in settings.providers],
+        pool_size=settings.pool_size,
+    )
+    registry = ProviderRegistry(settings)
+    gateway: Gateway | None = None
+    try:
+        await registry.start()
+        gateway = Gateway(registry)
+        if settings.transport is Transport.STDIO:
+            async with stdio_server() as (read, write):
+                log.info("gateway_ready", transport="stdio", tools=len(registry.catalog.tools))
+                await gateway.server.run(read, write, gateway.initialization_options())
+        else:
+            from gateway.http import serve_http
+
+            await serve_http(gateway, settings.http)
+    finally:
+        if gateway is not None:
+            await gateway.close()
+        await registry.close()
+        log.info("gateway_stopped")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point; returns the process exit code."""
+    try:
+        settings = load_settings(argv)
+    except SettingsError as exc:
+        print(f"mcp-gateway: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    try:
+        asyncio.run(serve(settings))
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

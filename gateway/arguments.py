@@ -1,0 +1,102 @@
+"""Tool-argument validation against the tool's input schema (JSON Schema Draft 2020-12).
+
+The SDK 2.x does not validate arguments, so the gateway does, before anything is forwarded. A
+violation becomes a message that says what was wrong and what is allowed, so a model can correct
+its next call without reading the schema again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError, ValidationError
+
+__all__ = ["ArgumentValidator", "InvalidSchema"]
+
+_MAX_ERRORS = 5
+
+
+class InvalidSchema(ValueError):
+    """A provider published a schema that is not valid JSON Schema 2020-12."""
+
+
+def _path(error: ValidationError) -> str:
+    parts = [f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path]
+    return "arguments" + "".join(parts)
+
+
+def _type_of(prop: Mapping[str, Any]) -> str:
+    if "enum" in prop:
+        return "one of " + ", ".join(repr(v) for v in prop["enum"])
+    if "const" in prop:
+        return f"exactly {prop['const']!r}"
+    t = prop.get("type")
+    if isinstance(t, list):
+        label = " or ".join(str(x) for x in t)
+    elif isinstance(t, str):
+        label = t
+    elif "anyOf" in prop or "oneOf" in prop:
+        alts = prop.get("anyOf") or prop.get("oneOf") or []
+        label = " or ".join(_type_of(a) for a in alts if isinstance(a, Mapping)) or "any"
+    else:
+        label = "any"
+    if "pattern" in prop:
+        label += f" matching {prop['pattern']}"
+    if t == "array" and isinstance(prop.get("items"), Mapping):
+        label += f" of {_type_of(prop['items'])}"
+    return label
+
+
+def describe_schema(schema: Mapping[str, Any]) -> str:
+    """One line per allowed property: name, type, required or optional, description."""
+    props = schema.get("properties")
+    if not isinstance(props, Mapping) or not props:
+        return "Allowed: no arguments." if schema.get("additionalProperties") is False else ""
+    required = set(schema.get("required", []))
+    lines = []
+    for name, prop in props.items():
+        prop = prop if isinstance(prop, Mapping) else {}
+        need = "required" if name in required else "optional"
+        line = f"- {name} ({_type_of(prop)}, {need})"
+        desc = prop.get("description")
+        if isinstance(desc, str) and desc:
+            line += f": {desc.splitlines()[0]}"
+        lines.append(line)
+    closed = schema.get("additionalProperties") is False
+    head = "Allowed arguments (no others):" if closed else "Allowed arguments:"
+    return head + "\n" + "\n".join(lines)
+
+
+class ArgumentValidator:
+    """One compiled Draft 2020-12 validator for one tool's input schema."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        """Compile `schema`.
+
+        Raises:
+            InvalidSchema: the schema itself is not valid JSON Schema.
+        """
+        try:
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            raise InvalidSchema(exc.message) from exc
+        self._schema = schema
+        self._validator = Draft202012Validator(
+            schema, format_checker=Draft202012Validator.FORMAT_CHECKER
+        )
+
+    def problems(self, arguments: Mapping[str, Any]) -> str | None:
+        """None when `arguments` conform; otherwise a message for the model."""
+        errors = sorted(
+            self._validator.iter_errors(dict(arguments)),
+            key=lambda e: [str(p) for p in e.absolute_path],
+        )
+        if not errors:
+            return None
+        lines = [f"- {_path(e)}: {e.message}" for e in errors[:_MAX_ERRORS]]
+        if len(errors) > _MAX_ERRORS:
+            lines.append(f"- ... and {len(errors) - _MAX_ERRORS} more")
+        allowed = describe_schema(self._schema)
+        return "\n".join(["Invalid arguments:", *lines, *([allowed] if allowed else [])])

@@ -1,0 +1,263 @@
+"""The routed catalog: what MCP clients see, and which provider serves each entry.
+
+Built purely from the providers' `Capabilities` (no I/O, no clock), so it is unit-testable and
+rebuilt whole whenever any provider is (re)discovered.
+
+Naming rules:
+1. A tool or prompt name that already starts with `<provider>.` is kept as given.
+2. Any other name is prefixed with `<provider>.`.
+3. A name that is still taken is prefixed again (`<provider>.<name>`) until unique, and the
+   collision is reported in `Catalog.notes` for the caller to log.
+4. Resource templates keep their URI template; the first provider (configuration order) to
+   publish a template owns it, a duplicate is dropped and noted.
+5. A tool whose input schema is not valid JSON Schema is dropped and noted: it could not be
+   validated, so it is never forwarded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import mcp_types as types
+from mcp.shared.uri_template import InvalidUriTemplate, UriTemplate
+
+from contracts.provider.v1 import provider_pb2
+from gateway.arguments import ArgumentValidator, InvalidSchema
+
+__all__ = [
+    "Catalog",
+    "PromptRoute",
+    "ProviderSnapshot",
+    "TemplateRoute",
+    "ToolRoute",
+    "build_catalog",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSnapshot:
+    """One provider's namespace and the capabilities it last reported."""
+
+    name: str
+    capabilities: provider_pb2.Capabilities
+
+
+@dataclass(frozen=True, slots=True)
+class ToolRoute:
+    """A tool as clients see it, and where calls to it go."""
+
+    tool: types.Tool
+    provider: str
+    remote_name: str
+    timeout_ms: int
+    validator: ArgumentValidator
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateRoute:
+    """A resource template and the provider that reads its URIs."""
+
+    template: types.ResourceTemplate
+    provider: str
+    matcher: UriTemplate
+    subscribable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PromptRoute:
+    """A prompt as clients see it, and where rendering goes."""
+
+    prompt: types.Prompt
+    provider: str
+    remote_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Catalog:
+    """Everything the gateway exposes, keyed by the client-visible name or template."""
+
+    tools: Mapping[str, ToolRoute] = field(default_factory=dict)
+    templates: Sequence[TemplateRoute] = ()
+    prompts: Mapping[str, PromptRoute] = field(default_factory=dict)
+    notes: Sequence[str] = ()
+    """Collisions and dropped entries, for the caller to log."""
+
+    def template_for(self, uri: str) -> TemplateRoute | None:
+        """The template whose URI template matches `uri` (first in order), if any."""
+        for route in self.templates:
+            if route.template.uri_template == uri or route.matcher.match(uri) is not None:
+                return route
+        return None
+
+    def template_by_uri_template(self, uri_template: str) -> TemplateRoute | None:
+        """The route of an exact URI template (completion references name templates)."""
+        for route in self.templates:
+            if route.template.uri_template == uri_template:
+                return route
+        return None
+
+    def tools_key(self) -> str:
+        """Changes exactly when the tool list clients see changes."""
+        return _key([r.tool for r in self.tools.values()])
+
+    def templates_key(self) -> str:
+        """Changes exactly when the resource template list changes."""
+        return _key([r.template for r in self.templates])
+
+    def prompts_key(self) -> str:
+        """Changes exactly when the prompt list changes."""
+        return _key([r.prompt for r in self.prompts.values()])
+
+
+def _key(models: Sequence[types.Tool | types.ResourceTemplate | types.Prompt]) -> str:
+    dumped = [m.model_dump(by_alias=True, mode="json", exclude_none=True) for m in models]
+    return json.dumps(dumped, sort_keys=True)
+
+
+def _unique_name(provider: str, name: str, taken: Mapping[str, object], notes: list[str]) -> str:
+    candidate = name if name.startswith(provider + ".") else f"{provider}.{name}"
+    if candidate in taken:
+        original = candidate
+        while candidate in taken:
+            candidate = f"{provider}.{candidate}"
+        notes.append(
+            f"name collision: {provider} {name!r} exposed as {candidate!r} ({original!r} taken)"
+        )
+    return candidate
+
+
+def _json_object(raw: str) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _annotations(desc: provider_pb2.ToolDescriptor) -> types.ToolAnnotations:
+    hints = desc.hints
+    return types.ToolAnnotations(
+        title=desc.title or None,
+        read_only_hint=hints.read_only,
+        # MCP: destructiveHint is only meaningful when readOnlyHint is false.
+        destructive_hint=False if hints.read_only else hints.destructive,
+        idempotent_hint=hints.idempotent,
+        open_world_hint=hints.open_world,
+    )
+
+
+def _validator(
+    schema: dict[str, Any], raw: str, cache: MutableMapping[str, ArgumentValidator]
+) -> ArgumentValidator:
+    validator = cache.get(raw)
+    if validator is None:
+        validator = ArgumentValidator(schema)
+        cache[raw] = validator
+    return validator
+
+
+def _add_tools(
+    snap: ProviderSnapshot,
+    tools: dict[str, ToolRoute],
+    cache: MutableMapping[str, ArgumentValidator],
+    notes: list[str],
+) -> None:
+    for desc in snap.capabilities.tools:
+        schema = _json_object(desc.input_schema_json) or {"type": "object"}
+        if schema.get("type") != "object":
+            notes.append(f"dropped tool {snap.name}:{desc.name}: input schema is not an object")
+            continue
+        try:
+            validator = _validator(schema, desc.input_schema_json, cache)
+        except InvalidSchema as exc:
+            notes.append(f"dropped tool {snap.name}:{desc.name}: invalid input schema ({exc})")
+            continue
+        output = _json_object(desc.output_schema_json)
+        if output is not None and output.get("type") != "object":
+            notes.append(f"tool {snap.name}:{desc.name}: output schema ignored (not an object)")
+            output = None
+        name = _unique_name(snap.name, desc.name, tools, notes)
+        tool = types.Tool(
+            name=name,
+            title=desc.title or None,
+            description=desc.description or None,
+            input_schema=schema,
+            output_schema=output,
+            annotations=_annotations(desc),
+        )
+        tools[name] = ToolRoute(tool, snap.name, desc.name, desc.timeout_ms, validator)
+
+
+def _add_templates(
+    snap: ProviderSnapshot, templates: list[TemplateRoute], notes: list[str]
+) -> None:
+    seen = {r.template.uri_template for r in templates}
+    for desc in snap.capabilities.resource_templates:
+        if desc.uri_template in seen:
+            notes.append(
+                f"dropped template {desc.uri_template!r} of {snap.name}: already published"
+            )
+            continue
+        try:
+            matcher = UriTemplate.parse(desc.uri_template)
+        except InvalidUriTemplate as exc:
+            notes.append(f"dropped template {desc.uri_template!r} of {snap.name}: {exc}")
+            continue
+        seen.add(desc.uri_template)
+        template = types.ResourceTemplate(
+            name=desc.name or desc.uri_template,
+            title=desc.title or None,
+            uri_template=desc.uri_template,
+            description=desc.description or None,
+            mime_type=desc.mime_type or None,
+        )
+        templates.append(TemplateRoute(template, snap.name, matcher, desc.subscribable))
+
+
+def _add_prompts(snap: ProviderSnapshot, prompts: dict[str, PromptRoute], notes: list[str]) -> None:
+    for desc in snap.capabilities.prompts:
+        name = _unique_name(snap.name, desc.name, prompts, notes)
+        prompt = types.Prompt(
+            name=name,
+            title=desc.title or None,
+            # Clients and the conformance suite expect a description on every prompt.
+            description=desc.description or desc.title or name,
+            arguments=[
+                types.PromptArgument(
+                    name=a.name, description=a.description or None, required=a.required
+                )
+                for a in desc.arguments
+            ],
+        )
+        prompts[name] = PromptRoute(prompt, snap.name, desc.name)
+
+
+def build_catalog(
+    snapshots: Sequence[ProviderSnapshot],
+    validator_cache: MutableMapping[str, ArgumentValidator] | None = None,
+) -> Catalog:
+    """Merge the providers' capabilities (in configuration order) into one routed catalog.
+
+    `validator_cache` maps an input-schema JSON text to its compiled validator, so re-discovery
+    does not recompile unchanged schemas.
+    """
+    cache: MutableMapping[str, ArgumentValidator] = (
+        validator_cache if validator_cache is not None else {}
+    )
+    tools: dict[str, ToolRoute] = {}
+    templates: list[TemplateRoute] = []
+    prompts: dict[str, PromptRoute] = {}
+    notes: list[str] = []
+    for snap in snapshots:
+        reported = snap.capabilities.provider
+        if reported and reported != snap.name:
+            notes.append(f"provider configured as {snap.name!r} calls itself {reported!r}")
+        _add_tools(snap, tools, cache, notes)
+        _add_templates(snap, templates, notes)
+        _add_prompts(snap, prompts, notes)
+    return Catalog(tools=tools, templates=tuple(templates), prompts=prompts, notes=tuple(notes))

@@ -1,0 +1,168 @@
+"""gRPC failures translated into MCP, once, at the gateway boundary.
+
+    grpc.aio.AioRpcError (from a provider)
+    ├── tools/call        → CallToolResult(isError=True, text stating the cause)
+    │   ├── UNAVAILABLE without details → "provider unreachable"
+    │   ├── DEADLINE_EXCEEDED           → "timed out; outcome unknown for non-idempotent tools"
+    │   └── anything else               → status + provider's `error-details-json`
+    │                                     (binance code/msg, hint, retry safety)
+    └── resources/read, prompts/get, completion/complete
+        ├── NOT_FOUND, INVALID_ARGUMENT → MCPError(-32602 INVALID_PARAMS)
+        └── anything else               → MCPError(-32603 INTERNAL_ERROR)
+
+Protocol errors the gateway raises itself (unknown tool, unknown resource URI) are `MCPError`
+with -32602, never tool results. The provider attaches trailing metadata `error-details-json` =
+`{"kind","binance_code","binance_msg","hint","retry_safe"}` to failed calls.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import grpc.aio
+import mcp_types as types
+from mcp.shared.exceptions import MCPError
+
+__all__ = [
+    "DETAILS_KEY",
+    "ErrorDetails",
+    "details_from_metadata",
+    "protocol_error",
+    "tool_error_result",
+    "unreachable_result",
+]
+
+DETAILS_KEY = "error-details-json"
+
+_INVALID_PARAMS = -32602
+_INTERNAL_ERROR = -32603
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorDetails:
+    """The provider's own description of a failure."""
+
+    kind: str | None = None
+    binance_code: int | None = None
+    binance_msg: str | None = None
+    hint: str | None = None
+    retry_safe: bool | None = None
+
+    def lines(self) -> list[str]:
+        """Human-readable lines, only for the fields present."""
+        out = []
+        if self.kind:
+            out.append(f"Kind: {self.kind}")
+        if self.binance_code is not None or self.binance_msg:
+            parts = ["Exchange error:"]
+            if self.binance_code is not None:
+                parts.append(f"code {self.binance_code}")
+            if self.binance_msg:
+                parts.append(self.binance_msg)
+            out.append(" ".join(parts))
+        if self.hint:
+            out.append(f"Hint: {self.hint}")
+        if self.retry_safe is not None:
+            out.append(
+                "Retry safe: yes"
+                if self.retry_safe
+                else "Retry safe: no (do not repeat blindly; check state first)"
+            )
+        return out
+
+    def as_data(self) -> dict[str, Any]:
+        """JSON-ready dict of the present fields."""
+        return {k: v for k, v in _asdict(self).items() if v is not None}
+
+
+def _asdict(d: ErrorDetails) -> dict[str, Any]:
+    return {
+        "kind": d.kind,
+        "binance_code": d.binance_code,
+        "binance_msg": d.binance_msg,
+        "hint": d.hint,
+        "retry_safe": d.retry_safe,
+    }
+
+
+def details_from_metadata(metadata: Any) -> ErrorDetails | None:
+    """Parse `error-details-json` from trailing metadata; None when absent or malformed."""
+    if not metadata:
+        return None
+    raw: str | bytes | None = None
+    for key, value in metadata:
+        if key == DETAILS_KEY:
+            raw = value
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw)
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    code = data.get("binance_code")
+    retry = data.get("retry_safe")
+    return ErrorDetails(
+        kind=_str_or_none(data.get("kind")),
+        binance_code=code if isinstance(code, int) and not isinstance(code, bool) else None,
+        binance_msg=_str_or_none(data.get("binance_msg")),
+        hint=_str_or_none(data.get("hint")),
+        retry_safe=retry if isinstance(retry, bool) else None,
+    )
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _text_result(text: str) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True)
+
+
+def unreachable_result(provider: str, tool: str, reason: str) -> types.CallToolResult:
+    """The provider could not be reached at all (no call was delivered)."""
+    return _text_result(
+        f"Provider {provider!r} is unreachable, so {tool} did not run ({reason}). "
+        "The gateway reconnects automatically; try again in a few seconds."
+    )
+
+
+def tool_error_result(
+    provider: str, tool: str, exc: grpc.aio.AioRpcError, *, idempotent: bool
+) -> types.CallToolResult:
+    """A failed InvokeTool as an isError result whose text states the cause."""
+    code = exc.code()
+    details = details_from_metadata(exc.trailing_metadata())
+    message = exc.details() or ""
+    if code is grpc.StatusCode.UNAVAILABLE and details is None:
+        return unreachable_result(provider, tool, message or "connection failed")
+    if code is grpc.StatusCode.DEADLINE_EXCEEDED:
+        outcome = (
+            "Calling it again is safe."
+            if idempotent
+            else "Its outcome is unknown: check the current state before retrying."
+        )
+        head = f"{tool} timed out (no answer from provider {provider!r} in time). {outcome}"
+    else:
+        head = f"{tool} failed ({code.name}): {message}".rstrip(": ")
+    lines = [head, *(details.lines() if details else [])]
+    return _text_result("\n".join(lines))
+
+
+def protocol_error(what: str, exc: grpc.aio.AioRpcError) -> MCPError:
+    """A failed resource read, prompt render or completion as an MCP protocol error."""
+    code = exc.code()
+    details = details_from_metadata(exc.trailing_metadata())
+    data: dict[str, Any] = {"grpc_status": code.name}
+    if details:
+        data.update(details.as_data())
+    message = exc.details() or code.name
+    if code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+        return MCPError(_INVALID_PARAMS, f"{what}: {message}", data)
+    if code is grpc.StatusCode.UNAVAILABLE and details is None:
+        return MCPError(_INTERNAL_ERROR, f"{what}: provider unreachable ({message})", data)
+    return MCPError(_INTERNAL_ERROR, f"{what} failed ({code.name}): {message}", data)

@@ -1,0 +1,334 @@
+"""Links to providers: health, discovery, rediscovery, and the calls themselves.
+
+A `ProviderLink` owns one provider's control channel (health watch and ListCapabilities) and its
+call pool. A `ProviderRegistry` owns every link, merges their snapshots into the routed
+`Catalog`, and tells listeners which lists changed.
+
+Rediscovery: each link watches `grpc.health.v1.Health/Watch` on its control channel (falling back
+to polling `Check` when Watch is unimplemented). A transition to SERVING re-lists capabilities; a
+periodic re-listing catches catalog changes that no health transition announces. A provider that
+is down keeps its last catalog: calls to it answer "unreachable" until it returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+import grpc
+import grpc.aio
+import structlog
+from google.protobuf import json_format, struct_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
+from gateway.arguments import ArgumentValidator
+from gateway.catalog import Catalog, ProviderSnapshot, build_catalog
+from gateway.pool import ChannelPool, channel_factory
+from gateway.settings import GatewaySettings, ProviderTarget
+
+__all__ = ["CatalogChange", "ProviderLink", "ProviderRegistry", "correlation_metadata"]
+
+log = structlog.get_logger("gateway.providers")
+
+# The generated stub is untyped; one typed alias keeps mypy's no-untyped-call quiet.
+_ProviderStub = cast("Callable[[grpc.aio.Channel], Any]", provider_pb2_grpc.ProviderStub)
+
+CORRELATION_KEY = "x-correlation-id"
+_LIST_TIMEOUT_S = 5.0
+_QUICK_CHECK_S = 1.0
+_RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0)
+
+
+def correlation_metadata(correlation_id: str) -> tuple[tuple[str, str], ...]:
+    """gRPC metadata carrying the MCP request's correlation id."""
+    return ((CORRELATION_KEY, correlation_id),)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogChange:
+    """Which client-visible lists changed in a rebuild."""
+
+    tools: bool
+    resources: bool
+    prompts: bool
+
+    def __bool__(self) -> bool:
+        return self.tools or self.resources or self.prompts
+
+
+class ProviderLink:
+    """One provider: control channel, call pool, last known capabilities and health."""
+
+    def __init__(self, target: ProviderTarget, pool_size: int) -> None:
+        self.target = target
+        self.name = target.name
+        self._open = channel_factory(target)
+        self._control = self._open()
+        self._health = health_pb2_grpc.HealthStub(self._control)
+        self._control_stub = _ProviderStub(self._control)
+        self.pool = ChannelPool(pool_size, self._open)
+        self.snapshot: ProviderSnapshot | None = None
+        self.serving = False
+        self.discovered = asyncio.Event()
+
+    # -- discovery -------------------------------------------------------------------------
+
+    async def discover(self) -> bool:
+        """List capabilities; True when a snapshot was obtained."""
+        try:
+            caps = await self._control_stub.ListCapabilities(
+                provider_pb2.ListCapabilitiesRequest(), timeout=_LIST_TIMEOUT_S, wait_for_ready=True
+            )
+        except grpc.aio.AioRpcError as exc:
+            log.warning(
+                "list_capabilities_failed",
+                provider=self.name,
+                status=exc.code().name,
+                detail=exc.details(),
+            )
+            return False
+        self.snapshot = ProviderSnapshot(self.name, caps)
+        self.discovered.set()
+        log.info(
+            "provider_discovered",
+            provider=self.name,
+            version=caps.version,
+            revision=caps.revision,
+            environment=caps.environment,
+            tools=len(caps.tools),
+            templates=len(caps.resource_templates),
+            prompts=len(caps.prompts),
+        )
+        return True
+
+    async def quick_check(self) -> bool:
+        """Ask health once, briefly; used when a call arrives while the link looks down."""
+        try:
+            resp = await self._health.Check(
+                health_pb2.HealthCheckRequest(service=""),
+                timeout=_QUICK_CHECK_S,
+                wait_for_ready=True,
+            )
+        except grpc.aio.AioRpcError:
+            return False
+        return bool(resp.status == health_pb2.HealthCheckResponse.SERVING)
+
+    async def watch_health(self, on_serving: Callable[[], Awaitable[None]]) -> None:
+        """Follow the provider's health forever; call `on_serving` on each transition to SERVING."""
+        attempt = 0
+        while True:
+            try:
+                call = self._health.Watch(
+                    health_pb2.HealthCheckRequest(service=""), wait_for_ready=True
+                )
+                async for resp in call:
+                    attempt = 0
+                    await self._set_serving(
+                        resp.status == health_pb2.HealthCheckResponse.SERVING, on_serving
+                    )
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() is grpc.StatusCode.UNIMPLEMENTED:
+                    await self._poll_health(on_serving)
+                    return
+                log.debug("health_watch_broken", provider=self.name, status=exc.code().name)
+            await self._set_serving(False, on_serving)
+            await asyncio.sleep(_RETRY_DELAYS_S[min(attempt, len(_RETRY_DELAYS_S) - 1)])
+            attempt += 1
+
+    async def _poll_health(self, on_serving: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            await self._set_serving(await self.quick_check(), on_serving)
+            await asyncio.sleep(1.0)
+
+    async def _set_serving(self, serving: bool, on_serving: Callable[[], Awaitable[None]]) -> None:
+        was, self.serving = self.serving, serving
+        if serving and not was:
+            log.info("provider_serving", provider=self.name, address=self.target.address)
+            await on_serving()
+        elif was and not serving:
+            log.warning("provider_not_serving", provider=self.name, address=self.target.address)
+
+    # -- calls -----------------------------------------------------------------------------
+
+    async def _call(self, method: str, request: Any, timeout_s: float, correlation_id: str) -> Any:
+        if not self.serving and await self.quick_check():
+            self.serving = True
+        index, channel = self.pool.acquire()
+        stub = _ProviderStub(channel)
+        try:
+            return await getattr(stub, method)(
+                request,
+                timeout=timeout_s,
+                metadata=correlation_metadata(correlation_id),
+                # When health says SERVING, wait for a reconnecting channel rather than failing.
+                wait_for_ready=self.serving,
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() is grpc.StatusCode.UNAVAILABLE:
+                self.pool.evict(index, channel)
+            raise
+
+    async def invoke(
+        self, tool: str, arguments: Mapping[str, Any], timeout_s: float, correlation_id: str
+    ) -> provider_pb2.InvokeToolResponse:
+        """Forward one tool call. Raises grpc.aio.AioRpcError on failure."""
+        args = struct_pb2.Struct()
+        args.update(dict(arguments))
+        req = provider_pb2.InvokeToolRequest(name=tool, arguments=args)
+        resp: provider_pb2.InvokeToolResponse = await self._call(
+            "InvokeTool", req, timeout_s, correlation_id
+        )
+        return resp
+
+    async def read_resource(
+        self, uri: str, timeout_s: float, correlation_id: str
+    ) -> provider_pb2.ReadResourceResponse:
+        """Read one resource. Raises grpc.aio.AioRpcError on failure."""
+        resp: provider_pb2.ReadResourceResponse = await self._call(
+            "ReadResource", provider_pb2.ReadResourceRequest(uri=uri), timeout_s, correlation_id
+        )
+        return resp
+
+    async def get_prompt(
+        self, name: str, arguments: Mapping[str, str], timeout_s: float, correlation_id: str
+    ) -> provider_pb2.GetPromptResponse:
+        """Render one prompt. Raises grpc.aio.AioRpcError on failure."""
+        req = provider_pb2.GetPromptRequest(name=name, arguments=dict(arguments))
+        resp: provider_pb2.GetPromptResponse = await self._call(
+            "GetPrompt", req, timeout_s, correlation_id
+        )
+        return resp
+
+    async def complete(
+        self, request: provider_pb2.CompleteRequest, timeout_s: float, correlation_id: str
+    ) -> provider_pb2.CompleteResponse:
+        """Ask for completions. Raises grpc.aio.AioRpcError on failure."""
+        resp: provider_pb2.CompleteResponse = await self._call(
+            "Complete", request, timeout_s, correlation_id
+        )
+        return resp
+
+    def updates(self, uri: str, correlation_id: str) -> AsyncIterator[provider_pb2.ResourceUpdate]:
+        """Open the provider's update stream for one URI (a cancellable streaming call)."""
+        _, channel = self.pool.acquire()
+        stub = _ProviderStub(channel)
+        call: AsyncIterator[provider_pb2.ResourceUpdate] = stub.SubscribeResourceUpdates(
+            provider_pb2.SubscribeResourceUpdatesRequest(uris=[uri]),
+            metadata=correlation_metadata(correlation_id),
+            wait_for_ready=True,
+        )
+        return call
+
+    async def close(self) -> None:
+        """Close the pool and the control channel."""
+        await self.pool.close()
+        await self._control.close(grace=None)
+
+
+def struct_to_dict(value: struct_pb2.Struct) -> dict[str, Any]:
+    """A protobuf Struct as plain JSON types."""
+    out: dict[str, Any] = json_format.MessageToDict(value)
+    return out
+
+
+CatalogListener = Callable[[CatalogChange], Awaitable[None]]
+
+
+class ProviderRegistry:
+    """Every provider link, the merged catalog, and change notifications."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.settings = settings
+        self.links: dict[str, ProviderLink] = {
+            t.name: ProviderLink(t, settings.pool_size) for t in settings.providers
+        }
+        self.catalog = Catalog()
+        self._validators: dict[str, ArgumentValidator] = {}
+        self._listeners: list[CatalogListener] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._rebuild_lock = asyncio.Lock()
+
+    def add_listener(self, listener: CatalogListener) -> None:
+        """Call `listener` after every rebuild that changed a client-visible list."""
+        self._listeners.append(listener)
+
+    async def start(self) -> None:
+        """Start watching every provider and wait (bounded) for their first discovery."""
+        for link in self.links.values():
+            self._tasks.append(asyncio.create_task(self._watch(link), name=f"watch-{link.name}"))
+            self._tasks.append(
+                asyncio.create_task(self._refresh(link), name=f"refresh-{link.name}")
+            )
+        waits = [link.discovered.wait() for link in self.links.values()]
+        try:
+            await asyncio.wait_for(asyncio.gather(*waits), timeout=self.settings.startup_wait_s)
+        except TimeoutError:
+            missing = [n for n, link in self.links.items() if link.snapshot is None]
+            log.warning(
+                "providers_missing_at_start",
+                providers=missing,
+                waited_s=self.settings.startup_wait_s,
+            )
+        await self.rebuild()
+
+    async def _watch(self, link: ProviderLink) -> None:
+        async def on_serving() -> None:
+            if await link.discover():
+                await self.rebuild()
+
+        await link.watch_health(on_serving)
+
+    async def _refresh(self, link: ProviderLink) -> None:
+        while True:
+            await asyncio.sleep(self.settings.refresh_interval_s)
+            if link.serving and await link.discover():
+                await self.rebuild()
+
+    async def rebuild(self) -> CatalogChange:
+        """Merge the latest snapshots; notify listeners if a client-visible list changed."""
+        async with self._rebuild_lock:
+            snaps = [link.snapshot for link in self.links.values() if link.snapshot is not None]
+            old, new = self.catalog, build_catalog(snaps, self._validators)
+            for note in new.notes:
+                if note not in old.notes:
+                    log.warning("catalog_note", note=note)
+            change = CatalogChange(
+                tools=old.tools_key() != new.tools_key(),
+                resources=old.templates_key() != new.templates_key(),
+                prompts=old.prompts_key() != new.prompts_key(),
+            )
+            self.catalog = new
+        if change:
+            log.info(
+                "catalog_changed",
+                tools=len(new.tools),
+                templates=len(new.templates),
+                prompts=len(new.prompts),
+                tools_changed=change.tools,
+                resources_changed=change.resources,
+                prompts_changed=change.prompts,
+            )
+            for listener in self._listeners:
+                try:
+                    await listener(change)
+                except Exception:
+                    log.exception("catalog_listener_failed")
+        return change
+
+    def timeout_s(self, timeout_ms: int) -> float:
+        """A tool's deadline in seconds (the default when the tool declares none)."""
+        return (timeout_ms or self.settings.default_timeout_ms) / 1000.0
+
+    async def close(self) -> None:
+        """Stop watching and close every channel."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for link in self.links.values():
+            await link.close()

@@ -1,0 +1,405 @@
+"""The MCP face of the gateway: a low-level SDK `Server` whose handlers route to providers.
+
+Every handler catches everything. Tool failures become `isError` results that state the cause;
+protocol errors (unknown tool, unknown resource, unknown prompt) are `MCPError` -32602; anything
+unexpected is logged with its correlation id and answered with a bare -32603 that leaks nothing.
+
+Each MCP request gets a fresh correlation id, bound to every log line of the request and sent to
+the provider as gRPC metadata `x-correlation-id`.
+
+Change notifications reach both protocol eras: handshake sessions are captured by a middleware
+and sent `notifications/*/list_changed`; 2026 listen streams get events from a subscription bus.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+import grpc.aio
+import mcp_types as types
+import structlog
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.lowlevel.server import NotificationOptions, Server
+from mcp.server.models import InitializationOptions
+from mcp.server.session import ServerSession
+from mcp.server.subscriptions import (
+    InMemorySubscriptionBus,
+    ListenHandler,
+    PromptsListChanged,
+    ResourcesListChanged,
+    ToolsListChanged,
+)
+from mcp.shared.exceptions import MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+from contracts.provider.v1 import provider_pb2
+from gateway import __version__
+from gateway.errors import protocol_error, tool_error_result
+from gateway.providers import CatalogChange, ProviderRegistry, struct_to_dict
+from gateway.subscriptions import ResourceSubscriptions, connection_key
+
+__all__ = ["Gateway", "current_correlation_id"]
+
+log = structlog.get_logger("gateway.server")
+
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+_MAX_COMPLETIONS = 100
+
+_correlation: ContextVar[str | None] = ContextVar("gateway_correlation_id", default=None)
+
+Ctx = ServerRequestContext[Any, Any]
+R = TypeVar("R")
+
+
+def current_correlation_id() -> str:
+    """The id of the MCP request being served (a fresh one outside a request)."""
+    return _correlation.get() or uuid.uuid4().hex
+
+
+def _normalize(value: Any) -> Any:
+    """Protobuf Struct carries every number as a double; give integral values back as ints."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _normalize(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_normalize(v) for v in value]
+    return value
+
+
+def _guard(
+    what: str,
+) -> Callable[[Callable[[Ctx, Any], Awaitable[R]]], Callable[[Ctx, Any], Awaitable[R]]]:
+    """Let MCPError through; turn anything else into a logged, leak-free -32603."""
+
+    def wrap(fn: Callable[[Ctx, Any], Awaitable[R]]) -> Callable[[Ctx, Any], Awaitable[R]]:
+        async def handler(ctx: Ctx, params: Any) -> R:
+            try:
+                return await fn(ctx, params)
+            except MCPError:
+                raise
+            except Exception as exc:
+                cid = current_correlation_id()
+                log.exception("handler_failed", what=what)
+                raise MCPError(
+                    INTERNAL_ERROR, f"Internal gateway error in {what} (correlation id {cid})"
+                ) from exc
+
+        return handler
+
+    return wrap
+
+
+class Gateway:
+    """Routes MCP requests to providers through the registry's catalog."""
+
+    def __init__(self, registry: ProviderRegistry, *, name: str = "mcp-gateway") -> None:
+        self.registry = registry
+        self.bus = InMemorySubscriptionBus()
+        self._listen = ListenHandler(self.bus)
+        self.subscriptions = ResourceSubscriptions(registry, self.bus)
+        self._sessions: dict[object, ServerSession] = {}
+        registry.add_listener(self._on_catalog_change)
+        self.server: Server[Any] = Server(
+            name,
+            version=__version__,
+            instructions=self._instructions(),
+            on_list_tools=_guard("tools/list")(self._list_tools),
+            on_call_tool=self._call_tool,
+            on_list_resources=_guard("resources/list")(self._list_resources),
+            on_list_resource_templates=_guard("resources/templates/list")(self._list_templates),
+            on_read_resource=_guard("resources/read")(self._read_resource),
+            on_subscribe_resource=_guard("resources/subscribe")(self._subscribe),
+            on_unsubscribe_resource=_guard("resources/unsubscribe")(self._unsubscribe),
+            on_subscriptions_listen=self._subscriptions_listen,
+            on_list_prompts=_guard("prompts/list")(self._list_prompts),
+            on_get_prompt=_guard("prompts/get")(self._get_prompt),
+            on_completion=_guard("completion/complete")(self._complete),
+        )
+        self.server.middleware.append(self._middleware)
+
+    def initialization_options(self) -> InitializationOptions:
+        """Options for `Server.run`, advertising list-changed support for every list."""
+        return self.server.create_initialization_options(
+            NotificationOptions(tools_changed=True, resources_changed=True, prompts_changed=True)
+        )
+
+    async def close(self) -> None:
+        """Close listen streams and provider update streams."""
+        self._listen.close()
+        await self.subscriptions.close()
+
+    def _instructions(self) -> str:
+        names = ", ".join(sorted(self.registry.links))
+        return (
+            f"Gateway to capability providers ({names}). Tools, prompts are namespaced by provider "
+            "(e.g. '<provider>.<tool>'); resource URIs use each provider's own scheme."
+        )
+
+    # -- middleware: correlation id, request log, session capture --------------------------
+
+    async def _middleware(self, ctx: Ctx, call_next: CallNext) -> HandlerResult:
+        if ctx.request_id is None:  # a notification
+            if ctx.method == "notifications/initialized":
+                self._sessions[connection_key(ctx.session)] = ctx.session
+            return await call_next(ctx)
+        cid = uuid.uuid4().hex
+        token = _correlation.set(cid)
+        start = time.perf_counter()
+        if ctx.method != "initialize" and ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
+            self._sessions.setdefault(connection_key(ctx.session), ctx.session)
+        with structlog.contextvars.bound_contextvars(correlation_id=cid, method=ctx.method):
+            try:
+                result = await call_next(ctx)
+            except MCPError as exc:
+                log.info("mcp_request", ms=_ms(start), error_code=exc.code, error=exc.message)
+                raise
+            except Exception:
+                log.exception("mcp_request_failed", ms=_ms(start))
+                raise
+            finally:
+                _correlation.reset(token)
+            log.info("mcp_request", ms=_ms(start))
+            return result
+
+    # -- change notifications --------------------------------------------------------------
+
+    async def _on_catalog_change(self, change: CatalogChange) -> None:
+        for key, session in list(self._sessions.items()):
+            try:
+                if change.tools:
+                    await session.send_tool_list_changed()
+                if change.resources:
+                    await session.send_resource_list_changed()
+                if change.prompts:
+                    await session.send_prompt_list_changed()
+            except Exception as exc:  # a gone client must not stop the others
+                log.info("session_dropped", error=type(exc).__name__)
+                self._sessions.pop(key, None)
+        if change.tools:
+            await self.bus.publish(ToolsListChanged())
+        if change.resources:
+            await self.bus.publish(ResourcesListChanged())
+        if change.prompts:
+            await self.bus.publish(PromptsListChanged())
+
+    # -- tools -----------------------------------------------------------------------------
+
+    async def _list_tools(
+        self, ctx: Ctx, params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=[r.tool for r in self.registry.catalog.tools.values()])
+
+    async def _call_tool(
+        self, ctx: Ctx, params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        route = self.registry.catalog.tools.get(params.name)
+        if route is None:
+            raise MCPError(
+                INVALID_PARAMS,
+                f"Unknown tool: {params.name}",
+                {"name": params.name, "available": sorted(self.registry.catalog.tools)},
+            )
+        try:
+            return await self._forward_tool(params.name, params.arguments or {})
+        except Exception:
+            cid = current_correlation_id()
+            log.exception("tool_call_failed", tool=params.name)
+            return _error_text(f"{params.name} failed inside the gateway (correlation id {cid}).")
+
+    async def _forward_tool(self, name: str, arguments: dict[str, Any]) -> types.CallToolResult:
+        route = self.registry.catalog.tools[name]
+        problems = route.validator.problems(arguments)
+        if problems is not None:
+            log.info("tool_arguments_invalid", tool=name)
+            return _error_text(f"{name}: {problems}")
+        link = self.registry.links[route.provider]
+        annotations = route.tool.annotations
+        idempotent = bool(
+            annotations and (annotations.read_only_hint or annotations.idempotent_hint)
+        )
+        try:
+            resp = await link.invoke(
+                route.remote_name,
+                arguments,
+                self.registry.timeout_s(route.timeout_ms),
+                current_correlation_id(),
+            )
+        except grpc.aio.AioRpcError as exc:
+            log.info("tool_failed", tool=name, provider=link.name, status=exc.code().name)
+            return tool_error_result(link.name, name, exc, idempotent=idempotent)
+        content: list[types.ContentBlock] = [types.TextContent(type="text", text=resp.text)]
+        if resp.is_error:
+            return types.CallToolResult(content=content, is_error=True)
+        structured = (
+            _normalize(struct_to_dict(resp.structured)) if resp.HasField("structured") else None
+        )
+        return types.CallToolResult(content=content, structured_content=structured)
+
+    # -- resources -------------------------------------------------------------------------
+
+    async def _list_resources(
+        self, ctx: Ctx, params: types.PaginatedRequestParams | None
+    ) -> types.ListResourcesResult:
+        # Providers publish templates only; concrete resources are reached through them.
+        return types.ListResourcesResult(resources=[])
+
+    async def _list_templates(
+        self, ctx: Ctx, params: types.PaginatedRequestParams | None
+    ) -> types.ListResourceTemplatesResult:
+        return types.ListResourceTemplatesResult(
+            resource_templates=[r.template for r in self.registry.catalog.templates]
+        )
+
+    def _route_uri(self, uri: str) -> Any:
+        route = self.registry.catalog.template_for(uri)
+        if route is None:
+            raise MCPError(INVALID_PARAMS, f"Resource not found: {uri}", {"uri": uri})
+        return route
+
+    async def _read_resource(
+        self, ctx: Ctx, params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult:
+        uri = str(params.uri)
+        route = self._route_uri(uri)
+        link = self.registry.links[route.provider]
+        try:
+            resp = await link.read_resource(
+                uri, self.registry.timeout_s(0), current_correlation_id()
+            )
+        except grpc.aio.AioRpcError as exc:
+            err = protocol_error(f"Reading {uri}", exc)
+            raise MCPError(err.code, err.message, {**(err.data or {}), "uri": uri}) from exc
+        return types.ReadResourceResult(
+            contents=[
+                types.TextResourceContents(
+                    uri=c.uri or uri, mime_type=c.mime_type or route.template.mime_type, text=c.text
+                )
+                for c in resp.contents
+            ]
+        )
+
+    async def _subscribe(self, ctx: Ctx, params: types.SubscribeRequestParams) -> types.EmptyResult:
+        uri = str(params.uri)
+        route = self._route_uri(uri)
+        if not route.subscribable:
+            raise MCPError(
+                INVALID_PARAMS, f"Resource does not support subscriptions: {uri}", {"uri": uri}
+            )
+        self.subscriptions.subscribe(uri, ctx.session)
+        return types.EmptyResult()
+
+    async def _unsubscribe(
+        self, ctx: Ctx, params: types.UnsubscribeRequestParams
+    ) -> types.EmptyResult:
+        self.subscriptions.unsubscribe(str(params.uri), ctx.session)
+        return types.EmptyResult()
+
+    async def _subscriptions_listen(
+        self, ctx: Ctx, params: types.SubscriptionsListenRequestParams
+    ) -> types.SubscriptionsListenResult:
+        releases = []
+        for uri in params.notifications.resource_subscriptions or []:
+            route = self.registry.catalog.template_for(uri)
+            if route is not None and route.subscribable:
+                releases.append(self.subscriptions.acquire_listener(uri))
+        try:
+            return await self._listen(ctx, params)
+        finally:
+            for release in releases:
+                release()
+
+    # -- prompts and completion ------------------------------------------------------------
+
+    async def _list_prompts(
+        self, ctx: Ctx, params: types.PaginatedRequestParams | None
+    ) -> types.ListPromptsResult:
+        return types.ListPromptsResult(
+            prompts=[r.prompt for r in self.registry.catalog.prompts.values()]
+        )
+
+    async def _get_prompt(
+        self, ctx: Ctx, params: types.GetPromptRequestParams
+    ) -> types.GetPromptResult:
+        route = self.registry.catalog.prompts.get(params.name)
+        if route is None:
+            raise MCPError(INVALID_PARAMS, f"Unknown prompt: {params.name}", {"name": params.name})
+        args = dict(params.arguments or {})
+        missing = [
+            a.name for a in route.prompt.arguments or [] if a.required and a.name not in args
+        ]
+        if missing:
+            raise MCPError(
+                INVALID_PARAMS,
+                f"Missing required prompt arguments: {missing}",
+                {"name": params.name, "missing": missing},
+            )
+        link = self.registry.links[route.provider]
+        try:
+            resp = await link.get_prompt(
+                route.remote_name, args, self.registry.timeout_s(0), current_correlation_id()
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise protocol_error(f"Prompt {params.name}", exc) from exc
+        return types.GetPromptResult(
+            description=resp.description or route.prompt.description,
+            messages=[
+                types.PromptMessage(
+                    role="assistant" if m.role == "assistant" else "user",
+                    content=types.TextContent(type="text", text=m.text),
+                )
+                for m in resp.messages
+            ],
+        )
+
+    async def _complete(
+        self, ctx: Ctx, params: types.CompleteRequestParams
+    ) -> types.CompleteResult:
+        catalog = self.registry.catalog
+        ref = params.ref
+        if isinstance(ref, types.PromptReference):
+            prompt = catalog.prompts.get(ref.name)
+            if prompt is None:
+                raise MCPError(INVALID_PARAMS, f"Unknown prompt: {ref.name}", {"name": ref.name})
+            provider, remote = prompt.provider, prompt.remote_name
+            kind = provider_pb2.CompleteRequest.REF_KIND_PROMPT
+        else:
+            template = catalog.template_by_uri_template(ref.uri) or catalog.template_for(ref.uri)
+            if template is None:
+                raise MCPError(
+                    INVALID_PARAMS, f"Unknown resource template: {ref.uri}", {"uri": ref.uri}
+                )
+            provider, kind = template.provider, provider_pb2.CompleteRequest.REF_KIND_RESOURCE
+            remote = template.template.uri_template
+        request = provider_pb2.CompleteRequest(
+            ref_kind=kind,
+            ref=remote,
+            argument=params.argument.name,
+            value=params.argument.value,
+            context=dict((params.context.arguments or {}) if params.context else {}),
+        )
+        try:
+            resp = await self.registry.links[provider].complete(
+                request, self.registry.timeout_s(0), current_correlation_id()
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise protocol_error("Completion", exc) from exc
+        values = list(resp.values)[:_MAX_COMPLETIONS]
+        total = resp.total or None
+        has_more = resp.has_more or len(resp.values) > len(values)
+        return types.CompleteResult(
+            completion=types.Completion(values=values, total=total, has_more=has_more)
+        )
+
+
+def _error_text(text: str) -> types.CallToolResult:
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True)
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 3)

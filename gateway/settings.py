@@ -1,0 +1,347 @@
+"""Typed, frozen gateway settings, validated once at start-up.
+
+Only this module reads the command line, the TOML config file and the environment
+(`MCP_GATEWAY_TOKEN`). Everything below it receives a `GatewaySettings` explicitly.
+
+Precedence: command-line flags override the config file, which overrides the defaults.
+Providers from the command line and the config file are merged; a name given twice is an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "DEFAULT_DEFAULT_TIMEOUT_MS",
+    "DEFAULT_POOL_SIZE",
+    "GatewaySettings",
+    "HttpSettings",
+    "ProviderTarget",
+    "SettingsError",
+    "TlsFiles",
+    "Transport",
+    "load_settings",
+]
+
+DEFAULT_POOL_SIZE = 4
+DEFAULT_DEFAULT_TIMEOUT_MS = 10_000
+DEFAULT_STARTUP_WAIT_S = 15.0
+DEFAULT_REFRESH_INTERVAL_S = 30.0
+DEFAULT_LISTEN = "127.0.0.1:8765"
+DEFAULT_MAX_REQUEST_BYTES = 1_000_000
+DEFAULT_MAX_CONCURRENCY_PER_CLIENT = 16
+TOKEN_ENV = "MCP_GATEWAY_TOKEN"
+
+_PROVIDER_KEYS = {"name", "address", "tls_ca_file", "tls_cert_file", "tls_key_file"}
+_TOP_KEYS = {
+    "providers",
+    "pool_size",
+    "transport",
+    "default_timeout_ms",
+    "startup_wait_s",
+    "refresh_interval_s",
+    "listen",
+    "max_request_bytes",
+    "max_concurrency_per_client",
+    "allowed_origins",
+    "log_level",
+}
+
+
+class SettingsError(ValueError):
+    """The configuration is invalid; the message says which value and why."""
+
+
+class Transport(StrEnum):
+    """How MCP clients reach the gateway."""
+
+    STDIO = "stdio"
+    HTTP = "http"
+
+
+@dataclass(frozen=True, slots=True)
+class TlsFiles:
+    """PEM files for a TLS channel to a provider."""
+
+    ca_file: Path | None = None
+    """Root certificates that sign the provider's certificate (system roots when None)."""
+    cert_file: Path | None = None
+    """Client certificate for mutual TLS (needs key_file)."""
+    key_file: Path | None = None
+    """Client private key for mutual TLS (needs cert_file)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderTarget:
+    """One provider the gateway connects to."""
+
+    name: str
+    """Namespace for the provider's tools, e.g. "binance"."""
+    address: str
+    """gRPC target, e.g. "127.0.0.1:50053"."""
+    tls: TlsFiles | None = None
+    """TLS files, or None for a plaintext channel (loopback)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    """Streamable HTTP transport settings."""
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    token: str | None = field(default=None, repr=False)
+    """Bearer token clients must send; required when listening beyond loopback."""
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    """Largest accepted request body."""
+    max_concurrency_per_client: int = DEFAULT_MAX_CONCURRENCY_PER_CLIENT
+    """Requests one client (one token or address) may have in flight at once."""
+    allowed_origins: tuple[str, ...] = ()
+    """Extra browser origins allowed besides loopback ones."""
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when the listening address is only reachable from this machine."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
+
+
+@dataclass(frozen=True, slots=True)
+class GatewaySettings:
+    """Everything the gateway needs, validated."""
+
+    providers: tuple[ProviderTarget, ...]
+    pool_size: int = DEFAULT_POOL_SIZE
+    """gRPC channels per provider, used in rotation."""
+    transport: Transport = Transport.STDIO
+    default_timeout_ms: int = DEFAULT_DEFAULT_TIMEOUT_MS
+    """Deadline of a call whose tool declares no timeout_ms."""
+    startup_wait_s: float = DEFAULT_STARTUP_WAIT_S
+    """How long start-up waits for providers to be SERVING before serving with what it has."""
+    refresh_interval_s: float = DEFAULT_REFRESH_INTERVAL_S
+    """Period of the catalog re-listing that catches changes a health watch misses."""
+    http: HttpSettings = field(default_factory=HttpSettings)
+    log_level: str = "info"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="mcp-gateway",
+        description="Generic MCP gateway in front of gRPC capability providers (provider.v1).",
+    )
+    p.add_argument(
+        "--provider",
+        action="append",
+        default=[],
+        metavar="NAME=HOST:PORT",
+        help="a provider to connect to (repeatable), plaintext",
+    )
+    p.add_argument("--config", type=Path, help="TOML config file (providers, TLS files, limits)")
+    p.add_argument(
+        "--pool-size", type=int, help=f"channels per provider (default {DEFAULT_POOL_SIZE})"
+    )
+    p.add_argument(
+        "--transport", choices=[t.value for t in Transport], help="stdio (default) or http"
+    )
+    p.add_argument(
+        "--default-timeout-ms",
+        type=int,
+        help=f"deadline for tools without their own (default {DEFAULT_DEFAULT_TIMEOUT_MS})",
+    )
+    p.add_argument(
+        "--startup-wait",
+        type=float,
+        dest="startup_wait_s",
+        help=f"seconds to wait for providers at start (default {DEFAULT_STARTUP_WAIT_S:g})",
+    )
+    p.add_argument(
+        "--refresh-interval",
+        type=float,
+        dest="refresh_interval_s",
+        help=f"seconds between catalog re-listings (default {DEFAULT_REFRESH_INTERVAL_S:g})",
+    )
+    p.add_argument("--listen", help=f"HOST:PORT for --transport http (default {DEFAULT_LISTEN})")
+    p.add_argument("--token", help=f"bearer token for HTTP clients (or env {TOKEN_ENV})")
+    p.add_argument("--max-request-bytes", type=int, help="largest HTTP request body accepted")
+    p.add_argument(
+        "--max-concurrency-per-client", type=int, help="HTTP requests in flight per client"
+    )
+    p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    return p
+
+
+def _split_hostport(value: str, what: str) -> tuple[str, int]:
+    host, sep, port_s = value.rpartition(":")
+    if not sep or not host or not port_s.isdigit():
+        raise SettingsError(f"{what}: expected HOST:PORT, got {value!r}")
+    port = int(port_s)
+    if not 0 <= port <= 65535:
+        raise SettingsError(f"{what}: port out of range in {value!r}")
+    return host.strip("[]"), port
+
+
+def _check_name(name: str) -> str:
+    if not name or not all(c.isalnum() or c in "_-" for c in name):
+        raise SettingsError(f"provider name {name!r}: use letters, digits, '_' or '-'")
+    return name
+
+
+def _provider_from_cli(spec: str) -> ProviderTarget:
+    name, sep, address = spec.partition("=")
+    if not sep:
+        raise SettingsError(f"--provider {spec!r}: expected NAME=HOST:PORT")
+    _split_hostport(address, f"--provider {spec!r}")
+    return ProviderTarget(name=_check_name(name.strip()), address=address.strip())
+
+
+def _path(raw: Any, base: Path, what: str) -> Path | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise SettingsError(f"{what}: expected a path string")
+    path = Path(raw) if Path(raw).is_absolute() else base / raw
+    if not path.is_file():
+        raise SettingsError(f"{what}: file not found: {path}")
+    return path
+
+
+def _provider_from_toml(entry: Any, base: Path, index: int) -> ProviderTarget:
+    where = f"providers[{index}]"
+    if not isinstance(entry, Mapping):
+        raise SettingsError(f"{where}: expected a table")
+    unknown = set(entry) - _PROVIDER_KEYS
+    if unknown:
+        raise SettingsError(f"{where}: unknown keys {sorted(unknown)}")
+    name, address = entry.get("name"), entry.get("address")
+    if not isinstance(name, str) or not isinstance(address, str):
+        raise SettingsError(f"{where}: 'name' and 'address' are required strings")
+    _split_hostport(address, f"{where}.address")
+    tls = TlsFiles(
+        ca_file=_path(entry.get("tls_ca_file"), base, f"{where}.tls_ca_file"),
+        cert_file=_path(entry.get("tls_cert_file"), base, f"{where}.tls_cert_file"),
+        key_file=_path(entry.get("tls_key_file"), base, f"{where}.tls_key_file"),
+    )
+    if (tls.cert_file is None) != (tls.key_file is None):
+        raise SettingsError(f"{where}: tls_cert_file and tls_key_file go together")
+    has_tls = any(v is not None for v in (tls.ca_file, tls.cert_file, tls.key_file))
+    return ProviderTarget(name=_check_name(name), address=address, tls=tls if has_tls else None)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise SettingsError(f"--config {path}: {exc.strerror}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"--config {path}: {exc}") from exc
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise SettingsError(f"--config {path}: unknown keys {sorted(unknown)}")
+    return data
+
+
+def _positive_int(value: Any, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise SettingsError(f"{what}: expected a positive integer, got {value!r}")
+    return value
+
+
+def _positive_float(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise SettingsError(f"{what}: expected a positive number, got {value!r}")
+    return float(value)
+
+
+def load_settings(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
+) -> GatewaySettings:
+    """Parse and validate the command line (and the config file it names).
+
+    Raises:
+        SettingsError: a value is missing, malformed or inconsistent.
+    """
+    args = _parser().parse_args(argv)
+    env = os.environ if environ is None else environ
+    file: dict[str, Any] = _read_toml(args.config) if args.config else {}
+    base = args.config.parent if args.config else Path.cwd()
+
+    def pick(flag: Any, key: str, default: Any) -> Any:
+        return flag if flag is not None else file.get(key, default)
+
+    raw_providers = file.get("providers", [])
+    if not isinstance(raw_providers, list):
+        raise SettingsError("providers: expected an array of tables ([[providers]])")
+    providers = [_provider_from_toml(e, base, i) for i, e in enumerate(raw_providers)]
+    providers += [_provider_from_cli(s) for s in args.provider]
+    names = [p.name for p in providers]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise SettingsError(f"provider names given more than once: {dupes}")
+    if not providers:
+        raise SettingsError("no provider: pass --provider NAME=HOST:PORT or --config FILE")
+
+    try:
+        transport = Transport(pick(args.transport, "transport", Transport.STDIO.value))
+    except ValueError as exc:
+        raise SettingsError(f"transport: expected stdio or http ({exc})") from exc
+    host, port = _split_hostport(pick(args.listen, "listen", DEFAULT_LISTEN), "--listen")
+    token = args.token or env.get(TOKEN_ENV) or None
+    origins = file.get("allowed_origins", [])
+    if not isinstance(origins, list) or not all(isinstance(o, str) for o in origins):
+        raise SettingsError("allowed_origins: expected an array of strings")
+    http = HttpSettings(
+        host=host,
+        port=port,
+        token=token,
+        max_request_bytes=_positive_int(
+            pick(args.max_request_bytes, "max_request_bytes", DEFAULT_MAX_REQUEST_BYTES),
+            "max_request_bytes",
+        ),
+        max_concurrency_per_client=_positive_int(
+            pick(
+                args.max_concurrency_per_client,
+                "max_concurrency_per_client",
+                DEFAULT_MAX_CONCURRENCY_PER_CLIENT,
+            ),
+            "max_concurrency_per_client",
+        ),
+        allowed_origins=tuple(origins),
+    )
+    if transport is Transport.HTTP and not http.is_loopback and not http.token:
+        raise SettingsError(
+            f"--listen {host}:{port} is beyond loopback: a bearer token is required "
+            f"(--token or env {TOKEN_ENV})"
+        )
+    log_level = pick(args.log_level, "log_level", "info")
+    if log_level not in ("debug", "info", "warning", "error"):
+        raise SettingsError(f"log_level: unknown level {log_level!r}")
+    return GatewaySettings(
+        providers=tuple(providers),
+        pool_size=_positive_int(pick(args.pool_size, "pool_size", DEFAULT_POOL_SIZE), "pool_size"),
+        transport=transport,
+        default_timeout_ms=_positive_int(
+            pick(args.default_timeout_ms, "default_timeout_ms", DEFAULT_DEFAULT_TIMEOUT_MS),
+            "default_timeout_ms",
+        ),
+        startup_wait_s=_positive_float(
+            pick(args.startup_wait_s, "startup_wait_s", DEFAULT_STARTUP_WAIT_S), "startup_wait_s"
+        ),
+        refresh_interval_s=_positive_float(
+            pick(args.refresh_interval_s, "refresh_interval_s", DEFAULT_REFRESH_INTERVAL_S),
+            "refresh_interval_s",
+        ),
+        http=http,
+        log_level=log_level,
+    )

@@ -1,0 +1,155 @@
+"""Resource subscriptions: one provider update stream per URI, fanned out to MCP clients.
+
+Two kinds of subscriber share one stream per URI:
+- handshake-era sessions (`resources/subscribe`), notified with `notifications/resources/updated`
+  through `send_resource_updated(uri)`;
+- 2026-era listen streams (`subscriptions/listen` with resource URIs), notified by publishing
+  `ResourceUpdated(uri)` on the subscription bus.
+
+The stream opens with the first subscriber and closes with the last. A broken stream (provider
+restart) is reopened with a short backoff, re-resolving which provider owns the URI each time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import grpc.aio
+import structlog
+from mcp.server.session import ServerSession
+from mcp.server.subscriptions import ResourceUpdated, SubscriptionBus
+
+from gateway.providers import ProviderRegistry
+
+__all__ = ["ResourceSubscriptions", "connection_key"]
+
+log = structlog.get_logger("gateway.subscriptions")
+
+_REOPEN_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+def connection_key(session: ServerSession) -> object:
+    """A stable identity for the client connection behind a per-request `ServerSession`.
+
+    The SDK builds a new `ServerSession` per request around one connection object; subscribe and
+    unsubscribe arrive in different requests, so the connection is the key.
+    """
+    return getattr(session, "_connection", session)
+
+
+@dataclass
+class _UriWatch:
+    sessions: dict[object, ServerSession] = field(default_factory=dict)
+    listeners: int = 0
+    task: asyncio.Task[None] | None = None
+
+    @property
+    def empty(self) -> bool:
+        return not self.sessions and self.listeners == 0
+
+
+class ResourceSubscriptions:
+    """Subscribers per URI and the provider stream that feeds them."""
+
+    def __init__(self, registry: ProviderRegistry, bus: SubscriptionBus) -> None:
+        self._registry = registry
+        self._bus = bus
+        self._watches: dict[str, _UriWatch] = {}
+
+    def uris(self) -> list[str]:
+        """URIs with an open subscription."""
+        return sorted(self._watches)
+
+    def subscribe(self, uri: str, session: ServerSession) -> None:
+        """Add a handshake-era session as a subscriber of `uri`."""
+        watch = self._ensure(uri)
+        watch.sessions[connection_key(session)] = session
+
+    def unsubscribe(self, uri: str, session: ServerSession) -> None:
+        """Remove a handshake-era session; closes the stream when nobody is left."""
+        watch = self._watches.get(uri)
+        if watch is not None:
+            watch.sessions.pop(connection_key(session), None)
+            self._maybe_close(uri, watch)
+
+    def acquire_listener(self, uri: str) -> Callable[[], None]:
+        """Count a 2026 listen stream as a subscriber; returns the release function."""
+        self._ensure(uri).listeners += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if released:
+                return
+            released = True
+            watch = self._watches.get(uri)
+            if watch is not None:
+                watch.listeners -= 1
+                self._maybe_close(uri, watch)
+
+        return release
+
+    async def close(self) -> None:
+        """Close every stream."""
+        tasks = [w.task for w in self._watches.values() if w.task is not None]
+        self._watches.clear()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def _ensure(self, uri: str) -> _UriWatch:
+        watch = self._watches.get(uri)
+        if watch is None:
+            watch = self._watches[uri] = _UriWatch()
+            watch.task = asyncio.create_task(self._pump(uri, watch), name=f"updates-{uri}")
+            log.info("subscription_opened", uri=uri)
+        return watch
+
+    def _maybe_close(self, uri: str, watch: _UriWatch) -> None:
+        if watch.empty and self._watches.get(uri) is watch:
+            del self._watches[uri]
+            if watch.task is not None:
+                watch.task.cancel()
+            log.info("subscription_closed", uri=uri)
+
+    async def _pump(self, uri: str, watch: _UriWatch) -> None:
+        attempt = 0
+        while True:
+            route = self._registry.catalog.template_for(uri)
+            link = self._registry.links.get(route.provider) if route else None
+            if link is None:
+                log.warning("subscription_unroutable", uri=uri)
+            else:
+                correlation_id = uuid.uuid4().hex
+                try:
+                    async for update in link.updates(uri, correlation_id):
+                        attempt = 0
+                        await self._deliver(update.uri or uri, watch)
+                    log.info("subscription_stream_ended", uri=uri, provider=link.name)
+                except grpc.aio.AioRpcError as exc:
+                    log.warning(
+                        "subscription_stream_broken",
+                        uri=uri,
+                        provider=link.name,
+                        status=exc.code().name,
+                        detail=exc.details(),
+                        correlation_id=correlation_id,
+                    )
+            await asyncio.sleep(_REOPEN_DELAYS_S[min(attempt, len(_REOPEN_DELAYS_S) - 1)])
+            attempt += 1
+
+    async def _deliver(self, uri: str, watch: _UriWatch) -> None:
+        for key, session in list(watch.sessions.items()):
+            try:
+                await session.send_resource_updated(uri)
+            except Exception as exc:  # a closed client must not stop the others
+                log.info("subscriber_dropped", uri=uri, error=type(exc).__name__)
+                watch.sessions.pop(key, None)
+        if watch.listeners:
+            await self._bus.publish(ResourceUpdated(uri=uri))
