@@ -1,0 +1,287 @@
+"""The gateway as a real subprocess over stdio, driven by the SDK's ClientSession."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+import mcp_types as types
+import pytest
+from mcp import MCPError
+
+from tests.gateway.conftest import ROOT, Notifications, free_port, gateway_session
+from tests.gateway.fake_provider import FAILURE_DETAILS, TEMPLATE, FakeProvider
+
+INVALID_PARAMS = -32602
+
+# resources/subscribe is deprecated in 2026-07-28 but is what handshake-era clients use.
+_LEGACY_SUBSCRIBE = pytest.mark.filterwarnings("ignore::mcp.MCPDeprecationWarning")
+
+
+def _args(fake: FakeProvider, *extra: str) -> list[str]:
+    return ["--provider", f"fake={fake.address}", *extra]
+
+
+def _text(result: types.CallToolResult) -> str:
+    assert len(result.content) == 1
+    block = result.content[0]
+    assert isinstance(block, types.TextContent)
+    return block.text
+
+
+async def test_lists_tools_with_namespaced_names_schemas_and_annotations(
+    fake: FakeProvider,
+) -> None:
+    async with gateway_session(_args(fake)) as s:
+        tools = {t.name: t for t in (await s.list_tools()).tools}
+    assert set(tools) == {"fake.echo", "fake.add", "fake.place_thing", "fake.slow"}
+    echo = tools["fake.echo"]
+    assert echo.title == "Echo"
+    assert echo.input_schema["required"] == ["text"]
+    assert echo.input_schema["properties"]["repeat"]["maximum"] == 5
+    assert echo.output_schema is not None and echo.output_schema["required"] == ["text", "count"]
+    assert echo.annotations == types.ToolAnnotations(
+        title="Echo",
+        read_only_hint=True,
+        destructive_hint=False,
+        idempotent_hint=True,
+        open_world_hint=False,
+    )
+    place = tools["fake.place_thing"]
+    assert place.annotations is not None
+    assert place.annotations.destructive_hint is True
+    assert place.annotations.open_world_hint is True
+    assert place.output_schema is None
+
+
+async def test_lists_templates_and_prompts_and_reads_renders_completes(fake: FakeProvider) -> None:
+    async with gateway_session(_args(fake)) as s:
+        templates = (await s.list_resource_templates()).resource_templates
+        prompts = (await s.list_prompts()).prompts
+        resource = await s.read_resource("fake://quote/BTCUSDT")
+        prompt = await s.get_prompt("fake.summarize", {"symbol": "ETHBTC"})
+        completion = await s.complete(
+            types.ResourceTemplateReference(type="ref/resource", uri=TEMPLATE),
+            {"name": "symbol", "value": "bt"},
+        )
+        prompt_completion = await s.complete(
+            types.PromptReference(type="ref/prompt", name="fake.summarize"),
+            {"name": "symbol", "value": "ETH"},
+        )
+    assert [(t.uri_template, t.name, t.mime_type) for t in templates] == [
+        (TEMPLATE, "quote", "text/markdown")
+    ]
+    assert templates[0].description == "A quote for one symbol."
+    assert [p.name for p in prompts] == ["fake.summarize"]
+    assert prompts[0].description == "Summarize one symbol."
+    assert prompts[0].arguments == [
+        types.PromptArgument(name="symbol", description="Symbol to summarize", required=True)
+    ]
+    [contents] = resource.contents
+    assert isinstance(contents, types.TextResourceContents)
+    assert contents.uri == "fake://quote/BTCUSDT"
+    assert contents.text.startswith("# BTCUSDT")
+    assert [m.role for m in prompt.messages] == ["user", "assistant"]
+    first = prompt.messages[0].content
+    assert isinstance(first, types.TextContent) and first.text == "Summarize ETHBTC."
+    assert completion.completion.values == ["BTCUSDT"]
+    assert prompt_completion.completion.values == ["ETHBTC", "ETHUSDT"]
+
+
+async def test_calls_tools_with_structured_content_and_correlation_ids(fake: FakeProvider) -> None:
+    async with gateway_session(_args(fake)) as s:
+        echo = await s.call_tool("fake.echo", {"text": "hi", "repeat": 3})
+        add = await s.call_tool("fake.add", {"a": 1.5, "b": 2})
+    assert echo.is_error is False
+    assert echo.structured_content == {"text": "hi hi hi", "count": 3}
+    assert _text(echo) == "hi hi hi (x3)"
+    assert add.structured_content == {"sum": 3.5}
+    # The provider got its own tool name (not the namespaced one) and a fresh correlation id.
+    names = [c[0] for c in fake.calls]
+    assert names == ["fake.echo", "add"]
+    ids = [c[2] for c in fake.calls]
+    assert all(ids) and len(set(ids)) == 2
+
+
+async def test_schema_violation_is_a_tool_error_that_says_what_is_allowed(
+    fake: FakeProvider,
+) -> None:
+    async with gateway_session(_args(fake)) as s:
+        bad = await s.call_tool("fake.echo", {"text": 5, "repeat": 9, "colour": "red"})
+        missing = await s.call_tool("fake.add", {"a": 1})
+    assert bad.is_error is True
+    text = _text(bad)
+    assert "arguments.text" in text and "not of type 'string'" in text
+    assert "arguments.repeat" in text and "maximum" in text
+    assert "colour" in text
+    assert "- text (string, required)" in text and "- repeat (integer, optional)" in text
+    assert missing.is_error is True and "'b' is a required property" in _text(missing)
+    assert fake.calls == []  # nothing invalid was forwarded
+
+
+async def test_unknown_tool_and_unknown_resource_are_protocol_errors(fake: FakeProvider) -> None:
+    async with gateway_session(_args(fake)) as s:
+        with pytest.raises(MCPError) as tool_err:
+            await s.call_tool("fake.nope", {})
+        with pytest.raises(MCPError) as uri_err:
+            await s.read_resource("other://thing/1")
+        with pytest.raises(MCPError) as provider_not_found:
+            await s.read_resource("fake://quote/NOPE")
+        with pytest.raises(MCPError) as prompt_err:
+            await s.get_prompt("fake.nope", {})
+    assert tool_err.value.code == INVALID_PARAMS
+    assert uri_err.value.code == INVALID_PARAMS
+    assert uri_err.value.data == {"uri": "other://thing/1"}
+    assert provider_not_found.value.code == INVALID_PARAMS
+    assert provider_not_found.value.data["uri"] == "fake://quote/NOPE"
+    assert prompt_err.value.code == INVALID_PARAMS
+
+
+async def test_provider_failure_is_a_tool_error_with_code_hint_and_retry_safety(
+    fake: FakeProvider,
+) -> None:
+    async with gateway_session(_args(fake)) as s:
+        result = await s.call_tool(
+            "fake.place_thing", {"symbol": "BTCUSDT", "side": "BUY", "quantity": "0.0001"}
+        )
+        slow = await s.call_tool("fake.slow", {})
+    assert result.is_error is True
+    text = _text(result)
+    assert "FAILED_PRECONDITION" in text
+    assert str(FAILURE_DETAILS["binance_code"]) in text
+    assert str(FAILURE_DETAILS["hint"]) in text
+    assert "Retry safe: no" in text
+    assert slow.is_error is True and "timed out" in _text(slow)
+
+
+async def test_provider_down_is_an_unreachable_tool_error(fake: FakeProvider) -> None:
+    async with gateway_session(_args(fake)) as s:
+        await fake.stop()
+        result = await s.call_tool("fake.echo", {"text": "x"})
+    assert result.is_error is True
+    assert "unreachable" in _text(result)
+
+
+async def test_provider_down_at_start_is_picked_up_with_list_changed() -> None:
+    port = free_port()
+    notes = Notifications()
+    late = FakeProvider()
+    args = ["--provider", f"fake=127.0.0.1:{port}", "--startup-wait", "0.5"]
+    try:
+        async with gateway_session(args, notes) as s:
+            assert (await s.list_tools()).tools == []
+            await late.start(port)
+            await notes.wait_for(types.ToolListChangedNotification)
+            names = {t.name for t in (await s.list_tools()).tools}
+            assert "fake.echo" in names
+            result = await s.call_tool("fake.echo", {"text": "late"})
+            assert result.structured_content == {"text": "late", "count": 1}
+    finally:
+        await late.stop()
+
+
+async def test_provider_restart_mid_session_next_call_works(fake: FakeProvider) -> None:
+    async with gateway_session(_args(fake, "--pool-size", "2")) as s:
+        for _ in range(3):  # touch every pooled channel
+            assert (await s.call_tool("fake.echo", {"text": "a"})).is_error is False
+        await fake.restart()
+        result = await s.call_tool("fake.echo", {"text": "again"})
+        assert result.is_error is False, _text(result)
+        assert result.structured_content == {"text": "again", "count": 1}
+
+
+async def test_catalog_change_is_rediscovered_and_notified(fake: FakeProvider) -> None:
+    notes = Notifications()
+    async with gateway_session(_args(fake, "--refresh-interval", "0.2"), notes) as s:
+        fake.bump_catalog(
+            fake.tools[0].__class__(
+                name="extra", description="Extra tool.", input_schema_json='{"type":"object"}'
+            )
+        )
+        await notes.wait_for(types.ToolListChangedNotification)
+        names = {t.name for t in (await s.list_tools()).tools}
+    assert "fake.extra" in names
+
+
+@_LEGACY_SUBSCRIBE
+async def test_resource_subscription_delivers_updates_and_unsubscribe_closes(
+    fake: FakeProvider,
+) -> None:
+    uri = "fake://quote/BTCUSDT"
+    notes = Notifications()
+    async with gateway_session(_args(fake), notes) as s:
+        await s.subscribe_resource(uri)
+        await fake.wait_subscribed(uri)
+        assert await fake.push_update(uri) == 1
+        got = await notes.wait_for(types.ResourceUpdatedNotification, uri=uri)
+        assert got.params.uri == uri
+        await s.unsubscribe_resource(uri)
+        await fake.wait_unsubscribed(uri)
+        with pytest.raises(MCPError) as err:
+            await s.subscribe_resource("nothing://here")
+    assert err.value.code == INVALID_PARAMS
+
+
+@_LEGACY_SUBSCRIBE
+async def test_resource_subscription_survives_provider_restart(fake: FakeProvider) -> None:
+    uri = "fake://quote/ETHUSDT"
+    notes = Notifications()
+    async with gateway_session(_args(fake), notes) as s:
+        await s.subscribe_resource(uri)
+        await fake.wait_subscribed(uri)
+        await fake.restart()
+        await fake.wait_subscribed(uri)
+        await fake.push_update(uri)
+        await notes.wait_for(types.ResourceUpdatedNotification, uri=uri)
+
+
+async def test_stdout_carries_only_json_rpc(fake: FakeProvider) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gateway",
+        *_args(fake),
+        cwd=str(ROOT),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "raw", "version": "0"},
+        },
+    }
+    messages = [
+        init,
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "fake.echo", "arguments": {"text": "x"}},
+        },
+    ]
+    proc.stdin.write("".join(json.dumps(m) + "\n" for m in messages).encode())
+    await proc.stdin.drain()
+    lines = []
+    async with asyncio.timeout(20):
+        while not any(m.get("id") == 2 for m in lines):
+            raw = await proc.stdout.readline()
+            assert raw, "gateway closed stdout early"
+            lines.append(json.loads(raw))
+        proc.stdin.close()
+        rest, stderr = await proc.communicate()
+    lines += [json.loads(x) for x in rest.decode().splitlines() if x.strip()]
+    assert all(m.get("jsonrpc") == "2.0" for m in lines)
+    assert lines[-1]["result"]["structuredContent"] == {"text": "x", "count": 1}
+    # Logs went to stderr as JSON lines.
+    log_lines = [json.loads(x) for x in stderr.decode().splitlines() if x.strip()]
+    assert any(entry.get("event") == "gateway_ready" for entry in log_lines)
+    assert proc.returncode == 0
