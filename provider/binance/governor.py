@@ -95,7 +95,7 @@ class WeightGovernor:
         window = self.window_of(now)
         if window != self._window:
             self._window = window
-            self._used = self._in_flight
+            self._used = 0  # the server charges a call when it processes it, not when we send it
             self._last_header = None
 
     # -- decisions -----------------------------------------------------------------------

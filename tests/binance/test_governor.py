@@ -1,0 +1,119 @@
+"""WeightGovernor (pure): charge before sending, wait or refuse near the limit, honour 429/418."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from provider.binance.governor import WeightGovernor, parse_limit_from_message
+from provider.errors import IpBanned, RateLimited
+
+T0 = 1_700_000_040.0  # exactly on a minute boundary
+
+
+def test_calls_within_budget_go_at_once() -> None:
+    gov = WeightGovernor(limit=100, headroom=0.1)
+    assert [gov.reserve(30, T0 + 1) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert gov.used == 90
+
+
+def test_over_budget_near_window_end_waits_until_the_window_resets() -> None:
+    gov = WeightGovernor(limit=100, headroom=0.1, max_wait_s=2.0)
+    gov.reserve(90, T0 + 59)
+    assert gov.reserve(1, T0 + 59) == pytest.approx(1.0)
+    assert gov.reserve(1, T0 + 60) == 0.0  # new calendar window
+
+
+def test_over_budget_far_from_window_end_is_refused_with_retry_after() -> None:
+    gov = WeightGovernor(limit=100, headroom=0.1, max_wait_s=2.0)
+    gov.reserve(90, T0 + 10)
+    with pytest.raises(RateLimited) as err:
+        gov.reserve(1, T0 + 10)
+    assert err.value.retry_after_s == pytest.approx(50.0)
+    assert err.value.retry_safe
+
+
+def test_weight_larger_than_budget_is_refused_outright() -> None:
+    with pytest.raises(RateLimited):
+        WeightGovernor(limit=100).reserve(250, T0)
+
+
+def test_used_weight_header_replaces_the_estimate_plus_in_flight() -> None:
+    gov = WeightGovernor(limit=1000)
+    gov.reserve(10, T0 + 1)
+    gov.reserve(20, T0 + 1)
+    gov.observe(10, used_header=500, sent_at=T0 + 1, now=T0 + 2)  # others use the IP too
+    assert gov.used == 520
+    gov.observe(20, used_header=510, sent_at=T0 + 1, now=T0 + 2)
+    assert gov.used == 510
+
+
+def test_header_from_a_previous_window_is_ignored() -> None:
+    gov = WeightGovernor(limit=1000)
+    gov.reserve(10, T0 + 59.9)
+    gov.observe(10, used_header=800, sent_at=T0 + 59.9, now=T0 + 60.1)
+    assert gov.used == 0
+
+
+def test_429_blocks_until_retry_after_and_learns_the_limit_from_the_message() -> None:
+    gov = WeightGovernor(limit=6000, max_wait_s=2.0)
+    msg = ("Too much request weight used; current limit is 50 request weight per 1 MINUTE. "
+           "Please use WebSocket Streams for live updates to avoid polling the API.")
+    gov.on_rate_limited(retry_after_s=30, now=T0 + 5, message=msg)
+    assert gov.limit == 50
+    with pytest.raises(RateLimited) as err:
+        gov.reserve(1, T0 + 6)
+    assert err.value.retry_after_s == pytest.approx(29.0)
+    assert gov.reserve(1, T0 + 34.5) == pytest.approx(0.5)  # short wait
+    assert gov.reserve(1, T0 + 60) == 0.0
+
+
+def test_418_refuses_every_call_until_the_ban_ends() -> None:
+    gov = WeightGovernor()
+    gov.on_banned(retry_after_s=120, now=T0)
+    with pytest.raises(IpBanned) as err:
+        gov.reserve(1, T0 + 119)
+    assert err.value.banned_until_s == T0 + 120
+    assert not isinstance(err.value, type(None))
+    assert gov.snapshot(T0 + 1)["banned_until"] == T0 + 120
+    assert gov.reserve(1, T0 + 120) == 0.0
+    assert gov.snapshot(T0 + 121)["banned_until"] is None
+
+
+def test_exchange_info_limit_is_adopted() -> None:
+    gov = WeightGovernor()
+    gov.set_limit(1200, 60)
+    assert gov.budget == 1080
+
+
+@pytest.mark.parametrize(("msg", "expected"), [
+    ("Too much request weight used; current limit is 6000 request weight per 1 MINUTE.",
+     (6000, 60)),
+    ("current limit is 10 request weight per 5 SECONDS", (10, 5)),
+    ("Way too much request weight used; IP banned until 1700000000000.", None),
+    (None, None),
+])
+def test_limit_parsing(msg: str | None, expected: tuple[int, int] | None) -> None:
+    assert parse_limit_from_message(msg) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    limit=st.integers(min_value=10, max_value=500),
+    calls=st.lists(st.tuples(st.integers(1, 30), st.floats(0, 0.5)), min_size=1, max_size=200),
+)
+def test_granted_weight_never_exceeds_the_budget_in_any_window(
+        limit: int, calls: list[tuple[int, float]]) -> None:
+    """Property: whatever the sequence, weight granted per calendar window stays <= budget."""
+    gov = WeightGovernor(limit=limit, headroom=0.1, max_wait_s=5.0)
+    now = T0
+    granted: dict[int, int] = {}
+    for weight, gap in calls:
+        now += gap
+        try:
+            delay = gov.reserve(weight, now)
+        except RateLimited:
+            continue
+        if delay == 0.0:
+            granted[gov.window_of(now)] = granted.get(gov.window_of(now), 0) + weight
+            gov.observe(weight, None, now, now)
+    assert all(total <= gov.budget for total in granted.values())
