@@ -383,6 +383,11 @@ def from_binance(
         return OrderRejected(f"order rejected: {text}", **kw)
     if code == -1220:
         return FailedPrecondition(f"symbol status mismatch: {text}", **kw)
+    if http_status == 404 and code is None:
+        return UnexpectedResponse(
+            f"endpoint not found (HTTP 404): {text}",
+            hint="This environment does not serve the endpoint; check the REST base URL.", **{
+                k: v for k, v in kw.items() if k != "hint"})
     if code in _INVALID_ARGUMENT_CODES or 400 <= http_status < 500:
         return InvalidArgument(f"invalid request: {text}", **kw)
     return UnexpectedResponse(f"unexpected answer HTTP {http_status}: {text}", **kw)

@@ -44,6 +44,7 @@ from provider import errors as e
     (400, -1007, "Timeout waiting for response from backend server.", False,
      e.ExchangeUnavailable, grpc.StatusCode.UNAVAILABLE),
     (403, None, None, False, e.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (404, None, None, False, e.UnexpectedResponse, grpc.StatusCode.INTERNAL),
 ])
 def test_binance_answers_map_to_classes_and_statuses(
         status: int, code: int | None, msg: str | None, mutating: bool,
