@@ -23,6 +23,7 @@ import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 import structlog
@@ -564,7 +565,7 @@ class BinanceClient:
             "endTime": end_time, "limit": limit})
 
     # -- signed: trading (TRADE) ---------------------------------------------------------
-    def _order_params(self, params: Mapping[str, ParamValue | None]) -> dict[str, ParamValue]:
+    def _order_params(self, params: Mapping[str, Any]) -> dict[str, ParamValue]:
         out: dict[str, ParamValue] = {}
         for key, value in params.items():
             if value is None:
@@ -573,6 +574,8 @@ class BinanceClient:
                 raise InvalidArgument(
                     f"{key} is a float; send prices and quantities as decimal strings",
                     hint="Use strings like '0.001' or decimal.Decimal, never floats.")
+            if not isinstance(value, (str, int, Decimal)):
+                raise InvalidArgument(f"{key} has unsupported type {type(value).__name__}")
             out[key] = value
         for key in ("symbol", "side", "type"):
             if key not in out:
@@ -582,7 +585,7 @@ class BinanceClient:
             out["newClientOrderId"] = self._new_client_order_id()
         return out
 
-    async def new_order(self, params: Mapping[str, ParamValue | None]) -> BinanceResult:
+    async def new_order(self, params: Mapping[str, Any]) -> BinanceResult:
         """``POST /api/v3/order`` with Binance's own parameter names. Never retried.
 
         A ``newClientOrderId`` is generated when absent, so the outcome can always be looked up.
@@ -595,7 +598,7 @@ class BinanceClient:
         return await self._call("new_order", full,
                                 client_order_id=str(full["newClientOrderId"]))
 
-    async def test_order(self, params: Mapping[str, ParamValue | None],
+    async def test_order(self, params: Mapping[str, Any],
                          compute_commission_rates: bool = False) -> BinanceResult:
         """``POST /api/v3/order/test``: full validation (filters, balance) without placing."""
         full = self._order_params(params)

@@ -31,6 +31,10 @@ def env_of(sim: Any) -> Environment:
     return Environment.custom(sim.info.rest_url, sim.info.ws_url, name="sandbox")
 
 
+def read_pem(sim: Any) -> bytes:
+    return Path(sim.info.ed25519_private_key_file).read_bytes()
+
+
 async def hmac_client(sim: Any, **kw: Any) -> BinanceClient:
     return await BinanceClient.create(env_of(sim), sim.info.api_key, sim.info.api_secret, **kw)
 
@@ -170,7 +174,7 @@ async def test_signed_calls_with_hmac(client: BinanceClient) -> None:
 
 
 async def test_signed_calls_with_ed25519(sim: Any) -> None:
-    pem = Path(sim.info.ed25519_private_key_file).read_bytes()
+    pem = read_pem(sim)
     async with await BinanceClient.create(env_of(sim), sim.info.ed25519_api_key,
                                           private_key_pem=pem) as client:
         assert client.credentials_kind == "ed25519"
@@ -366,8 +370,9 @@ async def test_wrong_key_and_wrong_secret_give_clear_errors(sim: Any) -> None:
         assert "secret" in err.value.hint.lower() or "key" in err.value.hint.lower()
 
 
-async def test_no_secret_reaches_logs_or_errors(sim: Any, capfd: pytest.CaptureFixture[str]) -> None:
-    pem = Path(sim.info.ed25519_private_key_file).read_bytes()
+async def test_no_secret_reaches_logs_or_errors(sim: Any,
+                                                capfd: pytest.CaptureFixture[str]) -> None:
+    pem = read_pem(sim)
     secrets = [sim.info.api_secret, sim.info.api_key, sim.info.ed25519_api_key,
                pem.decode().splitlines()[1]]
     errors: list[ProviderError] = []
