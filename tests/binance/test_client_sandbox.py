@@ -245,9 +245,10 @@ async def test_governor_holds_a_burst_under_the_limit_without_any_429(
     assert health["last_error"] is None or health["last_error"]["binance_code"] != -1003
 
 
-async def test_governor_honours_429_and_never_earns_a_418(sim: Any,
-                                                          client: BinanceClient) -> None:
-    await sim.fault("weight_limit", limit=30)  # the client still believes 6000
+async def test_governor_honours_429_and_never_earns_a_418(sim: Any) -> None:
+    # max wait 0: the governor refuses instead of waiting, whatever the time to the next minute
+    client = await hmac_client(sim, config=ClientConfig(max_weight_wait_s=0.0))
+    await sim.fault("weight_limit", limit=30)  # the client still believes the old limit
     seen_429 = 0
     for i in range(40):
         try:
@@ -266,6 +267,7 @@ async def test_governor_honours_429_and_never_earns_a_418(sim: Any,
     assert seen_429 == 1
     assert client.governor.limit == 30  # learned from the -1003 message
     assert client.health()["banned_until"] is None
+    await client.close()
 
 
 # -- coalescing -----------------------------------------------------------------------------
