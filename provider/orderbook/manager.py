@@ -1,0 +1,663 @@
+"""The I/O shell: one multiplexed Binance stream connection feeding a :class:`BookSync` per symbol.
+
+What it does, and why (shared/reference/binance-spot-api.md §6-§7):
+
+- Lazy start: nothing connects until the first :meth:`OrderBookManager.get_book`.
+- ONE connection to the combined endpoint ``/stream?streams=...`` (payloads wrapped as
+  ``{"stream", "data"}``); symbols added later are SUBSCRIBEd and evicted ones UNSUBSCRIBEd in
+  batched control messages, at most ``_CONTROL_RATE_PER_S`` a second (Binance: 5 incoming messages a
+  second including pongs; 1024 streams per connection).
+- Each symbol follows ``<symbol>@depth@100ms`` through its :class:`BookSync`; this module only
+  performs the actions it returns (fetch a snapshot, publish, count a resync). A gap, a crossed
+  book or a stall resyncs that symbol only.
+- LRU of ``max_symbols`` books (:class:`SymbolLRU` decides what to stop).
+- Unexpected disconnect: every book is marked RESYNCING (the last good one stays readable) and the
+  connection comes back with jittered exponential backoff; each book then resyncs.
+- Planned renewal before Binance's 24 h cut (``conn_max_lifetime_s``) or on ``serverShutdown``:
+  a new connection is opened and subscribed *before* the old one closes; each symbol switches
+  over once the new connection's events bridge its book (``U <= local + 1``), so no gap and no
+  resync. Pings are answered by ``websockets`` itself.
+- Stall: a synced symbol silent for ``stall_after_s`` is probed with a snapshot; a newer snapshot
+  means the stream missed updates (counted as a resync), an equal one confirms a quiet market.
+- A reader asking for a symbol that is still starting gets a REST snapshot within its deadline,
+  marked ``source="rest"``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import structlog
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from provider.orderbook.book import BookError, Level, OrderBook, Side
+from provider.orderbook.lru import SymbolLRU, backoff_delay
+from provider.orderbook.sync import (
+    Action,
+    BookSync,
+    DepthEvent,
+    FetchSnapshot,
+    Publish,
+    Resync,
+    Snapshot,
+    SyncState,
+)
+
+__all__ = ["BookView", "OrderBookManager", "SnapshotFetcher"]
+
+SnapshotFetcher = Callable[[str, int], Awaitable[Mapping[str, Any]]]
+"""``fetch_snapshot(symbol, limit)`` -> the JSON of ``GET /api/v3/depth``."""
+
+_CONTROL_RATE_PER_S = 3.0  # leaves room for pongs under Binance's 5 incoming messages/s
+_MAX_STREAMS = 1024
+_STREAMS_PER_MESSAGE = 200
+_SWITCHOVER_S = 5.0
+_MAX_HELD = 2000
+_RATE_WINDOW_S = 5.0
+_FAILURES_BEFORE_DROP = 3
+
+
+def _stream_name(symbol: str) -> str:
+    return f"{symbol.lower()}@depth@100ms"
+
+
+@dataclass(frozen=True, slots=True)
+class BookView:
+    """A consistent copy of one book handed to a reader, with its freshness.
+
+    ``state`` is the sync state's name: ``SYNCED`` means the book follows the stream; ``RESYNCING``
+    means this is the last good book while a resync runs; ``BUFFERING``/``STARTING`` go with
+    ``source="rest"``, a one-off snapshot served while the stream starts.
+    """
+
+    symbol: str
+    state: str
+    source: Literal["stream", "rest"]
+    last_update_id: int
+    event_time_ms: int | None
+    age_ms: int
+    resync_count: int
+    bid_levels_known: int
+    ask_levels_known: int
+    _book: OrderBook = field(repr=False)
+
+    def levels(self, n: int) -> tuple[list[Level], list[Level]]:
+        """The best ``n`` levels per side: ``(bids high->low, asks low->high)``."""
+        return self._book.levels(n)
+
+    def bids(self, n: int) -> list[Level]:
+        """The best ``n`` bids."""
+        return self._book.bids(n)
+
+    def asks(self, n: int) -> list[Level]:
+        """The best ``n`` asks."""
+        return self._book.asks(n)
+
+    @property
+    def is_crossed(self) -> bool:
+        """Never True for a view this manager serves; here so callers can assert it."""
+        return self._book.is_crossed()
+
+
+@dataclass
+class _Symbol:
+    """Per-symbol shell state around the pure sync machine."""
+
+    name: str
+    sync: BookSync
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    fetch_task: asyncio.Task[None] | None = None
+    event_time_ms: int | None = None
+    last_publish: float | None = None  # monotonic time the book was last known current
+    last_event: float = 0.0  # monotonic time of the last depth event received
+    last_probe: float = 0.0
+    last_error: str | None = None
+    failures: int = 0
+    window_start: float = 0.0
+    window_count: int = 0
+    rate: float = 0.0
+
+    def count_message(self, now: float) -> None:
+        self.window_count += 1
+        self.last_event = now
+        if now - self.window_start >= _RATE_WINDOW_S:
+            self.rate = self.window_count / max(now - self.window_start, 1e-9)
+            self.window_start, self.window_count = now, 0
+
+
+@dataclass
+class _Conn:
+    """One stream connection and its bookkeeping."""
+
+    ws: ClientConnection
+    opened_at: float
+    streams: set[str]
+    acks: dict[int, list[str]] = field(default_factory=dict)
+    reader: asyncio.Task[None] | None = None
+
+
+@dataclass
+class _Switchover:
+    """A planned renewal in progress: ``new`` is subscribed, ``old`` still feeds."""
+
+    old: _Conn
+    new: _Conn
+    held: dict[str, list[DepthEvent]] = field(default_factory=dict)
+    bridged: set[str] = field(default_factory=set)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class OrderBookManager:
+    """Self-healing local books for up to ``max_symbols`` symbols over one stream connection.
+
+    Args:
+        ws_base_url: stream base, e.g. ``wss://stream.binance.com:9443`` or the sandbox ``ws_url``.
+        fetch_snapshot: ``(symbol, limit) -> depth JSON``; the production caller passes the Binance
+            client's governed depth call, so weights (50 at limit 1000, 250 at 5000) are counted.
+        max_symbols: books kept; the least recently requested one beyond it is stopped.
+        snapshot_limit: REST depth ``limit`` (1..5000).
+        max_levels: trim each side to this many levels (None: keep what the stream sends).
+        stall_after_s: a synced symbol silent this long is probed with a snapshot.
+        conn_max_lifetime_s: renew the connection after this long (Binance cuts at 24 h).
+        snapshot_timeout_s: deadline of one snapshot fetch.
+        backoff_base_s / backoff_cap_s: reconnect and snapshot-retry backoff (jittered).
+        clock: monotonic seconds (injected for tests); rng: jitter source.
+    """
+
+    def __init__(
+        self,
+        ws_base_url: str,
+        fetch_snapshot: SnapshotFetcher,
+        *,
+        max_symbols: int = 20,
+        snapshot_limit: int = 1000,
+        max_levels: int | None = 5000,
+        stall_after_s: float = 30.0,
+        conn_max_lifetime_s: float = 23.5 * 3600,
+        snapshot_timeout_s: float = 10.0,
+        backoff_base_s: float = 0.5,
+        backoff_cap_s: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+        logger: Any = None,
+    ) -> None:
+        if not 1 <= max_symbols <= _MAX_STREAMS:
+            raise ValueError(f"max_symbols must be within 1..{_MAX_STREAMS}")
+        if not 1 <= snapshot_limit <= 5000:
+            raise ValueError("snapshot_limit must be within 1..5000")
+        self._base = ws_base_url.rstrip("/")
+        self._fetch_snapshot = fetch_snapshot
+        self._snapshot_limit = snapshot_limit
+        self._max_levels = max_levels
+        self._stall_after_s = stall_after_s
+        self._lifetime_s = conn_max_lifetime_s
+        self._snapshot_timeout_s = snapshot_timeout_s
+        self._backoff = (backoff_base_s, backoff_cap_s)
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._log = logger or structlog.get_logger("provider.orderbook")
+        self._lru = SymbolLRU(max_symbols)
+        self._symbols: dict[str, _Symbol] = {}
+        self._pending_sub: list[str] = []
+        self._pending_unsub: list[str] = []
+        self._wakeup = asyncio.Event()  # symbols changed: connect / flush control messages
+        self._renew = asyncio.Event()
+        self._conn: _Conn | None = None
+        self._switch: _Switchover | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._closed = False
+        self._status = "idle"
+        self._last_error: str | None = None
+        self._reconnects = 0
+        self._renewals = 0
+        self._next_msg_id = 0
+
+    # -- public API --------------------------------------------------------------------------
+
+    async def get_book(self, symbol: str, *, timeout_s: float) -> BookView:
+        """A book for ``symbol``, within ``timeout_s``; starts tracking it on first use.
+
+        Raises:
+            RuntimeError: the manager is closed.
+            TimeoutError: neither the stream nor a REST snapshot answered in time.
+            Exception: whatever ``fetch_snapshot`` raised for the REST fallback (e.g. an invalid
+                symbol error from the Binance client).
+        """
+        if self._closed:
+            raise RuntimeError("OrderBookManager is closed")
+        name = symbol.upper()
+        sym = self._track(name)
+        view = self._view(sym)
+        if view is not None:
+            return view
+        deadline = self._clock() + timeout_s
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(sym.ready.wait(), timeout=timeout_s * 0.5)
+        view = self._view(sym)
+        if view is not None:
+            return view
+        remaining = max(deadline - self._clock(), 0.001)
+        data = await asyncio.wait_for(
+            self._fetch_snapshot(name, self._snapshot_limit), timeout=remaining
+        )
+        snap = Snapshot.from_payload(data, depth_limit=self._snapshot_limit)
+        book = OrderBook(max_levels=self._max_levels)
+        book.apply_snapshot(snap.last_update_id, snap.bids, snap.asks,
+                            depth_limit=snap.depth_limit)
+        return BookView(
+            name, sym.sync.state.name, "rest", snap.last_update_id, None, 0,
+            sym.sync.resync_count, book.exact_depth(Side.BID), book.exact_depth(Side.ASK), book,
+        )
+
+    def health(self) -> dict[str, Any]:
+        """Overall and per-symbol health (state names verbatim from :class:`SyncState`)."""
+        now = self._clock()
+        conn = self._conn
+        symbols = {}
+        for name, sym in self._symbols.items():
+            book = sym.sync.book
+            symbols[name] = {
+                "state": sym.sync.state.name,
+                "last_update_id": None if book is None else book.last_update_id,
+                "event_time_ms": sym.event_time_ms,
+                "age_ms": None if sym.last_publish is None else int((now - sym.last_publish) * 1e3),
+                "resync_count": sym.sync.resync_count,
+                "last_resync_reason": sym.sync.last_reason,
+                "messages_per_s": round(self._rate(sym, now), 3),
+                "buffered_events": sym.sync.buffered,
+                "last_error": sym.last_error,
+            }
+        return {
+            "status": self._status,
+            "connected": conn is not None,
+            "connection_age_s": None if conn is None else round(now - conn.opened_at, 3),
+            "streams": 0 if conn is None else len(conn.streams),
+            "reconnects": self._reconnects,
+            "renewals": self._renewals,
+            "max_symbols": self._lru.max_symbols,
+            "last_error": self._last_error,
+            "symbols": symbols,
+        }
+
+    async def close(self) -> None:
+        """Stop every task and close the connection(s); idempotent."""
+        self._closed = True
+        self._status = "closed"
+        tasks = list(self._tasks)
+        for sym in self._symbols.values():
+            sym.sync.stop()
+            if sym.fetch_task is not None:
+                tasks.append(sym.fetch_task)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        conns = [self._conn] + ([self._switch.new] if self._switch is not None else [])
+        for conn in conns:
+            if conn is not None:
+                await self._close_conn(conn)
+        self._conn = self._switch = None
+
+    def renew_connection(self) -> None:
+        """Ask for a planned renewal now (what ``serverShutdown`` triggers)."""
+        self._renew.set()
+
+    # -- bookkeeping -------------------------------------------------------------------------
+
+    def _track(self, name: str) -> _Symbol:
+        for evicted in self._lru.touch(name, self._clock()):
+            self._untrack(evicted)
+        sym = self._symbols.get(name)
+        if sym is None:
+            sym = _Symbol(name, BookSync(max_levels=self._max_levels))
+            sym.window_start = sym.last_event = self._clock()
+            self._symbols[name] = sym
+            self._pending_sub.append(name)
+            self._log.info("orderbook.track", symbol=name)
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._supervise(), name="orderbook-supervisor"),
+                asyncio.create_task(self._watch_stalls(), name="orderbook-stalls"),
+            ]
+        self._wakeup.set()
+        return sym
+
+    def _untrack(self, name: str) -> None:
+        sym = self._symbols.pop(name, None)
+        self._lru.discard(name)
+        if sym is None:
+            return
+        sym.sync.stop()
+        if sym.fetch_task is not None:
+            sym.fetch_task.cancel()
+        if name in self._pending_sub:
+            self._pending_sub.remove(name)
+        else:
+            self._pending_unsub.append(name)
+        self._wakeup.set()
+        self._log.info("orderbook.untrack", symbol=name)
+
+    def _view(self, sym: _Symbol) -> BookView | None:
+        book = sym.sync.book
+        if book is None or book.last_update_id is None:
+            return None
+        age = 0 if sym.last_publish is None else int((self._clock() - sym.last_publish) * 1e3)
+        return BookView(
+            sym.name, sym.sync.state.name, "stream", book.last_update_id, sym.event_time_ms, age,
+            sym.sync.resync_count, book.exact_depth(Side.BID), book.exact_depth(Side.ASK),
+            book.copy(),
+        )
+
+    def _rate(self, sym: _Symbol, now: float) -> float:
+        elapsed = now - sym.window_start
+        if elapsed >= _RATE_WINDOW_S:
+            return sym.window_count / elapsed
+        return sym.rate
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def _perform(self, sym: _Symbol, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, FetchSnapshot):
+                if sym.fetch_task is not None:
+                    sym.fetch_task.cancel()
+                sym.fetch_task = asyncio.create_task(
+                    self._fetch(sym, action.request_id), name=f"orderbook-snapshot-{sym.name}"
+                )
+            elif isinstance(action, Publish):
+                sym.last_publish = self._clock()
+                if action.event_time_ms is not None:
+                    sym.event_time_ms = action.event_time_ms
+                sym.ready.set()
+            elif isinstance(action, Resync):
+                self._log.warning("orderbook.resync", symbol=sym.name, reason=action.reason,
+                                  resync_count=sym.sync.resync_count)
+
+    async def _fetch(self, sym: _Symbol, request_id: int) -> None:
+        attempt = 0
+        while sym.sync.awaiting_snapshot == request_id and not self._closed:
+            try:
+                data = await asyncio.wait_for(
+                    self._fetch_snapshot(sym.name, self._snapshot_limit),
+                    timeout=self._snapshot_timeout_s,
+                )
+                snap = Snapshot.from_payload(data, depth_limit=self._snapshot_limit)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the fetcher's errors are its own; record and retry
+                sym.failures += 1
+                sym.last_error = f"snapshot: {type(exc).__name__}: {exc}"
+                self._log.warning("orderbook.snapshot_failed", symbol=sym.name,
+                                  error=sym.last_error, attempt=attempt)
+                if (sym.sync.book is None and sym.failures >= _FAILURES_BEFORE_DROP
+                        and self._symbols.get(sym.name) is sym):
+                    sym.fetch_task = None
+                    self._untrack(sym.name)  # e.g. an unknown symbol: stop paying weight for it
+                    return
+                await asyncio.sleep(backoff_delay(attempt, base_s=self._backoff[0],
+                                                  cap_s=self._backoff[1], rng=self._rng))
+                attempt += 1
+                continue
+            sym.failures = 0
+            sym.fetch_task = None
+            self._perform(sym, sym.sync.on_snapshot(request_id, snap))
+            return
+
+    # -- stream messages ---------------------------------------------------------------------
+
+    def _on_message(self, conn: _Conn, raw: str | bytes) -> None:
+        try:
+            msg = json.loads(raw)
+        except ValueError:
+            self._last_error = "stream: invalid JSON"
+            return
+        if not isinstance(msg, dict):
+            return
+        if "stream" in msg and isinstance(msg.get("data"), dict):
+            data = msg["data"]
+            if data.get("e") == "depthUpdate":
+                self._on_depth(conn, str(msg["stream"]), data)
+            elif data.get("e") == "serverShutdown":
+                self._log.warning("orderbook.server_shutdown")
+                self._renew.set()
+        elif msg.get("e") == "serverShutdown":
+            self._log.warning("orderbook.server_shutdown")
+            self._renew.set()
+        elif "id" in msg and "result" in msg:
+            self._on_ack(conn, msg["id"])
+        elif "code" in msg:
+            self._last_error = f"stream control error {msg.get('code')}: {msg.get('msg')}"
+            self._log.warning("orderbook.control_error", code=msg.get("code"), msg=msg.get("msg"))
+
+    def _on_ack(self, conn: _Conn, msg_id: Any) -> None:
+        names = conn.acks.pop(msg_id, []) if isinstance(msg_id, int) else []
+        if conn is not self._conn:
+            return
+        for name in names:
+            sym = self._symbols.get(name)
+            if sym is not None:
+                self._perform(sym, sym.sync.on_subscribed())
+
+    def _on_depth(self, conn: _Conn, stream: str, data: Mapping[str, Any]) -> None:
+        sym = self._symbols.get(stream.split("@", 1)[0].upper())
+        if sym is None:
+            return
+        try:
+            event = DepthEvent.from_payload(data)
+        except BookError as exc:
+            sym.last_error = str(exc)
+            return
+        switch = self._switch
+        if switch is None:
+            if conn is self._conn:
+                sym.count_message(self._clock())
+                self._perform(sym, sym.sync.feed(event))
+            return
+        if conn is switch.old:
+            sym.count_message(self._clock())
+            self._perform(sym, sym.sync.feed(event))
+            self._drain_held(switch, sym)
+        elif conn is switch.new:
+            self._on_new_conn_event(switch, sym, event)
+        if switch.bridged >= set(self._symbols):
+            switch.done.set()
+
+    def _on_new_conn_event(self, switch: _Switchover, sym: _Symbol, event: DepthEvent) -> None:
+        book = sym.sync.book
+        if sym.name in switch.bridged or sym.sync.state is not SyncState.SYNCED or book is None:
+            switch.bridged.add(sym.name)
+            sym.count_message(self._clock())
+            self._perform(sym, sym.sync.feed(event))
+            return
+        held = switch.held.setdefault(sym.name, [])
+        if len(held) < _MAX_HELD:
+            held.append(event)
+        self._drain_held(switch, sym)
+
+    def _drain_held(self, switch: _Switchover, sym: _Symbol) -> None:
+        """Switch ``sym`` to the new connection once its held events bridge the book."""
+        held = switch.held.get(sym.name)
+        book = sym.sync.book
+        if not held or book is None or book.last_update_id is None:
+            return
+        local = book.last_update_id
+        held[:] = [e for e in held if e.final_update_id > local]
+        if held and held[0].first_update_id <= local + 1:
+            switch.bridged.add(sym.name)
+            for event in switch.held.pop(sym.name):
+                self._perform(sym, sym.sync.feed(event))
+
+    # -- connection lifecycle ----------------------------------------------------------------
+
+    def _url(self, streams: list[str]) -> str:
+        return f"{self._base}/stream?streams={'/'.join(streams)}"
+
+    async def _open(self) -> _Conn:
+        streams = [_stream_name(s) for s in self._symbols]
+        self._pending_sub.clear()
+        self._pending_unsub.clear()
+        ws = await connect(self._url(streams), proxy=None, max_size=2**24, open_timeout=10)
+        conn = _Conn(ws, self._clock(), set(streams))
+        conn.reader = asyncio.create_task(self._read(conn), name="orderbook-reader")
+        return conn
+
+    async def _read(self, conn: _Conn) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in conn.ws:
+                self._on_message(conn, raw)
+
+    async def _close_conn(self, conn: _Conn) -> None:
+        if conn.reader is not None:
+            conn.reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await conn.reader
+        with contextlib.suppress(Exception):
+            await conn.ws.close()
+
+    async def _supervise(self) -> None:
+        attempt = 0
+        while not self._closed:
+            if not self._symbols:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            self._status = "connecting" if attempt == 0 else "reconnecting"
+            try:
+                conn = await self._open()
+            except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+                self._last_error = f"connect: {type(exc).__name__}: {exc}"
+                self._log.warning("orderbook.connect_failed", error=self._last_error)
+                await asyncio.sleep(backoff_delay(attempt, base_s=self._backoff[0],
+                                                  cap_s=self._backoff[1], rng=self._rng))
+                attempt += 1
+                continue
+            attempt = 0
+            self._conn, self._status = conn, "connected"
+            self._log.info("orderbook.connected", streams=len(conn.streams))
+            self._subscribed(conn)
+            await self._serve()
+            if self._closed:
+                return
+            self._reconnects += 1
+            self._log.warning("orderbook.disconnected", reconnects=self._reconnects)
+            for sym in self._symbols.values():
+                self._perform(sym, sym.sync.on_disconnect())
+
+    def _subscribed(self, conn: _Conn) -> None:
+        for sym in self._symbols.values():
+            if _stream_name(sym.name) in conn.streams:
+                self._perform(sym, sym.sync.on_subscribed())
+
+    async def _serve(self) -> None:
+        """Run the active connection until it drops; renew it in place when asked or aged."""
+        renew_attempt = 0
+        while not self._closed and self._conn is not None:
+            conn = self._conn
+            assert conn.reader is not None
+            control = asyncio.create_task(self._control(conn), name="orderbook-control")
+            renew = asyncio.create_task(self._renew_due(conn), name="orderbook-renew-timer")
+            try:
+                await asyncio.wait({conn.reader, renew}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                control.cancel()
+                renew.cancel()
+                await asyncio.gather(control, renew, return_exceptions=True)
+            if conn.reader.done():
+                await self._close_conn(conn)
+                self._conn, self._status = None, "reconnecting"
+                return
+            self._renew.clear()
+            if await self._switch_over(conn):
+                renew_attempt = 0
+            else:
+                await asyncio.sleep(backoff_delay(renew_attempt, base_s=self._backoff[0],
+                                                  cap_s=self._backoff[1], rng=self._rng))
+                renew_attempt += 1
+                self._renew.set()
+
+    async def _renew_due(self, conn: _Conn) -> None:
+        remaining = conn.opened_at + self._lifetime_s - self._clock()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._renew.wait(), timeout=max(remaining, 0.0))
+
+    async def _switch_over(self, old: _Conn) -> bool:
+        """Open a new connection, let each symbol bridge onto it, then close ``old``."""
+        try:
+            new = await self._open()
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+            self._last_error = f"renew: {type(exc).__name__}: {exc}"
+            self._log.warning("orderbook.renew_failed", error=self._last_error)
+            return False
+        switch = self._switch = _Switchover(old, new)
+        assert new.reader is not None and old.reader is not None
+        self._subscribed(new)
+        done = asyncio.create_task(switch.done.wait())
+        try:
+            await asyncio.wait({done, old.reader, new.reader}, timeout=_SWITCHOVER_S,
+                               return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            done.cancel()
+            self._switch = None
+        if new.reader.done():  # the new one died first: keep the old one
+            await self._close_conn(new)
+            return old.reader.done() is False
+        self._conn = new
+        for name, held in switch.held.items():  # never bridged: the sync decides (gap -> resync)
+            sym = self._symbols.get(name)
+            if sym is not None:
+                for event in held:
+                    self._perform(sym, sym.sync.feed(event))
+        await self._close_conn(old)
+        self._renewals += 1
+        self._log.info("orderbook.renewed", renewals=self._renewals,
+                       bridged=len(switch.bridged), symbols=len(self._symbols))
+        return True
+
+    async def _control(self, conn: _Conn) -> None:
+        """Send batched SUBSCRIBE / UNSUBSCRIBE messages within Binance's message rate."""
+        interval = 1.0 / _CONTROL_RATE_PER_S
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._pending_sub or self._pending_unsub:
+                if self._pending_unsub:
+                    names = self._pending_unsub[:_STREAMS_PER_MESSAGE]
+                    del self._pending_unsub[: len(names)]
+                    await self._send(conn, "UNSUBSCRIBE", names)
+                else:
+                    names = self._pending_sub[:_STREAMS_PER_MESSAGE]
+                    del self._pending_sub[: len(names)]
+                    await self._send(conn, "SUBSCRIBE", names)
+                await asyncio.sleep(interval)
+
+    async def _send(self, conn: _Conn, method: str, names: list[str]) -> None:
+        streams = [_stream_name(n) for n in names]
+        self._next_msg_id += 1
+        if method == "SUBSCRIBE":
+            conn.streams.update(streams)
+            conn.acks[self._next_msg_id] = names
+        else:
+            conn.streams.difference_update(streams)
+        payload = {"method": method, "params": streams, "id": self._next_msg_id}
+        with contextlib.suppress(ConnectionClosed):
+            await conn.ws.send(json.dumps(payload))
+
+    async def _watch_stalls(self) -> None:
+        period = max(min(self._stall_after_s / 4, 1.0), 0.05)
+        while not self._closed:
+            await asyncio.sleep(period)
+            if self._conn is None:
+                continue
+            now = self._clock()
+            for sym in list(self._symbols.values()):
+                quiet_since = max(sym.last_event, sym.last_probe)
+                if sym.sync.state is SyncState.SYNCED and now - quiet_since >= self._stall_after_s:
+                    sym.last_probe = now
+                    self._perform(sym, sym.sync.on_stall())
