@@ -27,9 +27,8 @@ IMPORT_RE = re.compile(r"^(from|import) (binance|provider)\.v1", re.MULTILINE)
 
 
 def generate(out: Path) -> None:
-    from grpc_tools import protoc  # imported here: only developers need grpcio-tools
-
     import grpc_tools
+    from grpc_tools import protoc  # imported here: only developers need grpcio-tools
 
     include = Path(grpc_tools.__file__).parent / "_proto"
     files = sorted(str(p.relative_to(PROTOS)) for p in PROTOS.rglob("*.proto"))

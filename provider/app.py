@@ -1,0 +1,66 @@
+"""The provider's long-lived parts, built from Settings and closed in reverse order.
+
+Handlers reach the exchange client, the live order books, the trading rails and the audit log
+through one `App`, passed explicitly (no globals), so tests can build one against the sandbox.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from provider.audit import AuditLog
+from provider.binance.client import BinanceClient
+from provider.settings import Settings
+
+if TYPE_CHECKING:
+    from provider.orderbook.manager import OrderBookManager
+
+log = structlog.get_logger("provider")
+
+
+@dataclass
+class App:
+    settings: Settings
+    client: BinanceClient
+    audit: AuditLog
+    books: OrderBookManager | None = None
+    started_at: float = field(default_factory=time.time)
+
+    @property
+    def environment(self) -> str:
+        return self.settings.environment.name
+
+    @classmethod
+    async def create(cls, settings: Settings) -> App:
+        client = await BinanceClient.create(
+            settings.environment,
+            api_key=settings.api_key,
+            api_secret=settings.api_secret,
+            private_key_pem=settings.private_key_pem,
+            recv_window_ms=settings.recv_window_ms,
+        )
+        books = None
+        if settings.orderbook_enabled:
+            from provider.orderbook.manager import OrderBookManager
+
+            books = OrderBookManager(
+                settings.environment.ws_url,
+                client.depth_snapshot,
+                max_symbols=settings.orderbook_max_symbols,
+            )
+        return cls(settings=settings, client=client, audit=AuditLog(settings.audit_log), books=books)
+
+    async def close(self) -> None:
+        if self.books is not None:
+            await self.books.close()
+        await self.client.close()
+
+    def health(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"environment": self.environment, "exchange": self.client.health()}
+        if self.books is not None:
+            out["orderbook"] = self.books.health()
+        return out

@@ -1,0 +1,46 @@
+"""Append-only audit log of mutating calls: what was asked, what was sent, what came back.
+
+One JSON object per line, flushed and fsync'd before the call returns, so a crash loses nothing
+that was answered. Secrets never reach it: signed parameters are recorded before signing, and
+`signature`/key-like fields are dropped defensively.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+_SECRET_KEYS = {"signature", "apikey", "api_key", "secret", "api_secret", "private_key"}
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _scrub(v) for k, v in value.items() if k.lower() not in _SECRET_KEYS}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
+
+
+class AuditLog:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = asyncio.Lock()
+
+    async def record(self, action: str, **fields: Any) -> None:
+        entry = {"ts_ms": int(time.time() * 1000), "action": action, **_scrub(fields)}
+        line = json.dumps(entry, default=str, separators=(",", ":")) + "\n"
+        async with self._lock:
+            await asyncio.to_thread(self._append, line)
+
+    def _append(self, line: str) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line.encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,211 @@
+"""JSON <-> protobuf for tool arguments and results, with the project's conventions.
+
+Why not `json_format`: proto3 JSON writes int64 as strings and enums by their proto names
+(`SIDE_BUY`); an agent should see integers and the exchange's own words (`BUY`, `1h`). The same
+rules drive the JSON Schemas in `schema.py`, so a result always satisfies its output schema.
+
+Results: scalars always present except empty strings; enums as wire names (omitted when unset);
+unset sub-messages omitted; maps as objects. Arguments: unknown keys, wrong types, bad enum names,
+broken patterns and bounds are refused with a message that says what is allowed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import Message
+
+from provider.catalog.descriptors import enum_wire, field_rules
+from provider.errors import InvalidArgument
+
+_INT_TYPES = {
+    FieldDescriptor.TYPE_INT32,
+    FieldDescriptor.TYPE_INT64,
+    FieldDescriptor.TYPE_UINT32,
+    FieldDescriptor.TYPE_UINT64,
+    FieldDescriptor.TYPE_SINT32,
+    FieldDescriptor.TYPE_SINT64,
+}
+_FLOAT_TYPES = {FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT}
+
+
+def is_map(field: FieldDescriptor) -> bool:
+    mt = field.message_type
+    return bool(mt is not None and mt.GetOptions().map_entry)
+
+
+def is_repeated(field: FieldDescriptor) -> bool:
+    return bool(field.is_repeated) and not is_map(field)
+
+
+# --- results -------------------------------------------------------------------------------------
+
+
+def to_json(msg: Message) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field in msg.DESCRIPTOR.fields:
+        value = getattr(msg, field.name)
+        if is_map(field):
+            out[field.name] = {k: _scalar_out(field.message_type.fields_by_name["value"], v) for k, v in value.items()}
+        elif is_repeated(field):
+            out[field.name] = [_value_out(field, v) for v in value]
+        elif field.type == FieldDescriptor.TYPE_MESSAGE:
+            if msg.HasField(field.name):
+                out[field.name] = to_json(value)
+        elif field.has_presence and not msg.HasField(field.name):
+            continue
+        else:
+            converted = _scalar_out(field, value)
+            if converted is not None:
+                out[field.name] = converted
+    return out
+
+
+def _value_out(field: FieldDescriptor, value: Any) -> Any:
+    if field.type == FieldDescriptor.TYPE_MESSAGE:
+        return to_json(value)
+    return _scalar_out(field, value)
+
+
+def _scalar_out(field: FieldDescriptor, value: Any) -> Any:
+    if field.type == FieldDescriptor.TYPE_ENUM:
+        return enum_wire(field.enum_type).by_number.get(value)
+    if field.type == FieldDescriptor.TYPE_STRING and value == "":
+        return None
+    return value
+
+
+# --- arguments -----------------------------------------------------------------------------------
+
+
+def from_json(args: dict[str, Any] | None, cls: type[Message]) -> Message:
+    """Builds and validates a request from JSON arguments; raises InvalidArgument on any fault."""
+    msg = cls()
+    _fill(msg, args or {}, "")
+    apply_defaults(msg)
+    validate(msg)
+    return msg
+
+
+def _fill(msg: Message, args: Any, where: str) -> None:
+    desc: Descriptor = msg.DESCRIPTOR
+    if not isinstance(args, dict):
+        raise InvalidArgument(f"{where or 'arguments'} must be an object")
+    allowed = [f.name for f in desc.fields]
+    for key, value in args.items():
+        field = desc.fields_by_name.get(key)
+        if field is None:
+            raise InvalidArgument(f"unknown argument '{where}{key}'; allowed: {', '.join(allowed)}")
+        path = f"{where}{key}"
+        if value is None:
+            continue
+        if is_map(field):
+            if not isinstance(value, dict):
+                raise InvalidArgument(f"'{path}' must be an object")
+            getattr(msg, key).update({str(k): str(v) for k, v in value.items()})
+        elif is_repeated(field):
+            if not isinstance(value, list):
+                raise InvalidArgument(f"'{path}' must be a list")
+            target = getattr(msg, key)
+            for i, item in enumerate(value):
+                if field.type == FieldDescriptor.TYPE_MESSAGE:
+                    _fill(target.add(), item, f"{path}[{i}].")
+                else:
+                    target.append(_scalar_in(field, item, f"{path}[{i}]"))
+        elif field.type == FieldDescriptor.TYPE_MESSAGE:
+            _fill(getattr(msg, key), value, f"{path}.")
+        else:
+            setattr(msg, key, _scalar_in(field, value, path))
+
+
+def _scalar_in(field: FieldDescriptor, value: Any, path: str) -> Any:
+    t = field.type
+    if t == FieldDescriptor.TYPE_ENUM:
+        wire = enum_wire(field.enum_type)
+        if isinstance(value, str):
+            if value in wire.by_name:
+                return wire.by_name[value]
+            folded = [n for n in wire.names if n.lower() == value.lower()]
+            if len(folded) == 1:
+                return wire.by_name[folded[0]]
+        raise InvalidArgument(f"'{path}' must be one of {', '.join(wire.names)}; got {value!r}")
+    if t == FieldDescriptor.TYPE_BOOL:
+        if isinstance(value, bool):
+            return value
+        raise InvalidArgument(f"'{path}' must be true or false; got {value!r}")
+    if t in _INT_TYPES:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise InvalidArgument(f"'{path}' must be an integer; got {value!r}")
+        try:
+            number = int(value) if not isinstance(value, float) or value.is_integer() else None
+        except ValueError:
+            number = None
+        if number is None:
+            raise InvalidArgument(f"'{path}' must be an integer; got {value!r}")
+        if number < 0 and t in (FieldDescriptor.TYPE_UINT32, FieldDescriptor.TYPE_UINT64):
+            raise InvalidArgument(f"'{path}' must not be negative; got {value!r}")
+        return number
+    if t in _FLOAT_TYPES:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidArgument(f"'{path}' must be a number; got {value!r}")
+        return float(value)
+    if t == FieldDescriptor.TYPE_STRING:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            value = format(value, "f") if isinstance(value, float) else str(value)
+        if not isinstance(value, str):
+            raise InvalidArgument(f"'{path}' must be a string; got {value!r}")
+        return value
+    raise InvalidArgument(f"'{path}' has an unsupported type")
+
+
+def apply_defaults(msg: Message) -> None:
+    """Sets every absent optional field that declares a default (one place for defaults)."""
+    for field in msg.DESCRIPTOR.fields:
+        rules = field_rules(field)
+        if rules.default_json and field.has_presence and not msg.HasField(field.name):
+            setattr(msg, field.name, json.loads(rules.default_json))
+
+
+def validate(msg: Message, where: str = "") -> None:
+    """Checks the field rules on a request (the direct gRPC path gets the same checks as MCP)."""
+    for field in msg.DESCRIPTOR.fields:
+        rules = field_rules(field)
+        path = f"{where}{field.name}"
+        value = getattr(msg, field.name)
+        if is_repeated(field):
+            items = list(value)
+            if rules.required and not items:
+                raise InvalidArgument(f"'{path}' is required (at least one item)")
+            if rules.max_items and len(items) > rules.max_items:
+                raise InvalidArgument(f"'{path}' takes at most {rules.max_items} items; got {len(items)}")
+            for i, item in enumerate(items):
+                _check_scalar(field, rules, item, f"{path}[{i}]")
+            continue
+        if field.type == FieldDescriptor.TYPE_MESSAGE:
+            if msg.HasField(field.name) and not is_map(field):
+                validate(value, f"{path}.")
+            continue
+        present = msg.HasField(field.name) if field.has_presence else value not in ("", 0, False)
+        if rules.required and not present:
+            raise InvalidArgument(f"'{path}' is required")
+        if present:
+            _check_scalar(field, rules, value, path)
+
+
+def _check_scalar(field: FieldDescriptor, rules: Any, value: Any, path: str) -> None:
+    if rules.pattern and isinstance(value, str) and not re.fullmatch(rules.pattern, value):
+        raise InvalidArgument(f"'{path}' must match {rules.pattern}; got {value!r}")
+    if rules.has_bounds and isinstance(value, int | float) and not isinstance(value, bool):
+        if not rules.minimum <= value <= rules.maximum:
+            raise InvalidArgument(
+                f"'{path}' must be between {_num(rules.minimum)} and {_num(rules.maximum)}; got {value}"
+            )
+    if field.type == FieldDescriptor.TYPE_ENUM and value == 0 and rules.required:
+        raise InvalidArgument(f"'{path}' is required; one of {', '.join(enum_wire(field.enum_type).names)}")
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)

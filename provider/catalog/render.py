@@ -1,0 +1,63 @@
+"""Compact text renderings of tool results, for a model's context window.
+
+The structured result carries everything; the text is what a model reads first, so it is dense and
+plain: `key=value` pairs on one line, nested objects on one line each, lists of objects as a header
+plus one whitespace-separated row per item, times in ISO 8601. No pretty-printed JSON walls.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+
+def render(title: str, data: dict[str, Any]) -> str:
+    lines = [f"{title}: {_pairs(data)}".rstrip(": ")]
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            if all(not isinstance(v, dict | list) for v in value.values()):
+                lines.append(f"{key}: {_pairs(value)}")
+            else:
+                lines.append(render(key, value))
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            lines.extend(_table(key, value))
+    return "\n".join(line for line in lines if line)
+
+
+def _pairs(data: dict[str, Any]) -> str:
+    parts = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            continue
+        if isinstance(value, list):
+            if value and isinstance(value[0], dict):
+                continue
+            parts.append(f"{key}={','.join(_fmt(key, v) for v in value) or '[]'}")
+        else:
+            parts.append(f"{key}={_fmt(key, value)}")
+    return " ".join(parts)
+
+
+def _table(name: str, rows: list[dict[str, Any]]) -> list[str]:
+    columns: list[str] = []
+    for row in rows:
+        for key, value in row.items():
+            if key not in columns and not isinstance(value, dict | list):
+                columns.append(key)
+    out = [f"{name}[{len(rows)}]: {' '.join(columns)}"]
+    for row in rows:
+        out.append("  " + " ".join(_fmt(c, row.get(c, "-")) for c in columns))
+        for key, value in row.items():
+            if isinstance(value, list) and value and isinstance(value[0], dict):
+                out.extend("  " + line for line in _table(key, value))
+    return out
+
+
+def _fmt(key: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) and key.endswith("time_ms") and value > 0:
+        return datetime.fromtimestamp(value / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.0f}"
+    return str(value)

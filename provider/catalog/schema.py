@@ -1,0 +1,107 @@
+"""JSON Schemas (Draft 2020-12) generated from request and response messages.
+
+Follows the conventions of `jsonmap.py` exactly: arguments are validated against the input schema by
+the gateway, and every result satisfies its output schema (the MCP client rejects one that does
+not), so output schemas mark nothing required and allow the fields `to_json` may omit.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+
+from provider.catalog.descriptors import comment, enum_wire, field_rules
+from provider.catalog.jsonmap import is_map, is_repeated
+
+_INTS = {
+    FieldDescriptor.TYPE_INT32,
+    FieldDescriptor.TYPE_INT64,
+    FieldDescriptor.TYPE_UINT32,
+    FieldDescriptor.TYPE_UINT64,
+    FieldDescriptor.TYPE_SINT32,
+    FieldDescriptor.TYPE_SINT64,
+}
+_UNSIGNED = {FieldDescriptor.TYPE_UINT32, FieldDescriptor.TYPE_UINT64}
+
+
+def input_schema(desc: Descriptor) -> dict[str, Any]:
+    return _object(desc, for_input=True, seen=())
+
+
+def output_schema(desc: Descriptor) -> dict[str, Any]:
+    return _object(desc, for_input=False, seen=())
+
+
+def _object(desc: Descriptor, *, for_input: bool, seen: tuple[str, ...]) -> dict[str, Any]:
+    props: dict[str, Any] = {}
+    required: list[str] = []
+    for field in desc.fields:
+        prop = _field(field, for_input=for_input, seen=(*seen, desc.full_name))
+        text = comment(field.full_name)
+        if text:
+            prop["description"] = text
+        props[field.name] = prop
+        if for_input and field_rules(field).required:
+            required.append(field.name)
+    schema: dict[str, Any] = {"type": "object", "properties": props}
+    if for_input:
+        schema["additionalProperties"] = False
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _field(field: FieldDescriptor, *, for_input: bool, seen: tuple[str, ...]) -> dict[str, Any]:
+    rules = field_rules(field)
+    if is_map(field):
+        value = field.message_type.fields_by_name["value"]
+        return {"type": "object", "additionalProperties": _scalar(value, rules, for_input)}
+    if is_repeated(field):
+        item = (
+            _object(field.message_type, for_input=for_input, seen=seen)
+            if field.type == FieldDescriptor.TYPE_MESSAGE
+            else _scalar(field, rules, for_input)
+        )
+        schema: dict[str, Any] = {"type": "array", "items": item}
+        if for_input and rules.min_items:
+            schema["minItems"] = rules.min_items
+        if for_input and rules.max_items:
+            schema["maxItems"] = rules.max_items
+        return schema
+    if field.type == FieldDescriptor.TYPE_MESSAGE:
+        if field.message_type.full_name in seen:
+            return {"type": "object"}
+        return _object(field.message_type, for_input=for_input, seen=seen)
+    return _scalar(field, rules, for_input)
+
+
+def _scalar(field: FieldDescriptor, rules: Any, for_input: bool) -> dict[str, Any]:
+    t = field.type
+    schema: dict[str, Any]
+    if t == FieldDescriptor.TYPE_ENUM:
+        schema = {"type": "string", "enum": enum_wire(field.enum_type).names}
+    elif t == FieldDescriptor.TYPE_BOOL:
+        schema = {"type": "boolean"}
+    elif t in _INTS:
+        schema = {"type": "integer"}
+        if t in _UNSIGNED:
+            schema["minimum"] = 0
+    elif t in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
+        schema = {"type": "number"}
+    else:
+        schema = {"type": "string"}
+    if for_input:
+        if rules.pattern and schema["type"] == "string" and "enum" not in schema:
+            schema["pattern"] = rules.pattern
+        if rules.has_bounds and schema["type"] in ("integer", "number"):
+            schema["minimum"] = _num(rules.minimum)
+            schema["maximum"] = _num(rules.maximum)
+        if rules.default_json:
+            schema["default"] = json.loads(rules.default_json)
+    return schema
+
+
+def _num(x: float) -> int | float:
+    return int(x) if float(x).is_integer() else x

@@ -1,0 +1,79 @@
+"""The provider's gRPC server: typed services, the generic provider contract, health, reflection,
+graceful drain on SIGTERM/SIGINT, and systemd readiness.
+
+`create_server(app, listen)` returns the server and its bound port, so tests can bind port 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
+from provider import logs, systemd
+from provider import settings as settings_module
+from provider.app import App
+from provider.services.dispatch import add_typed_services
+from provider.services.provider_api import ProviderServicer
+
+log = structlog.get_logger("provider")
+
+#: health service names: "" (overall), and each typed service.
+OVERALL = ""
+
+
+async def create_server(app: App, listen: str) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", 4 * 1024 * 1024),
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+        ]
+    )
+    services = add_typed_services(server, app)
+    provider_pb2_grpc.add_ProviderServicer_to_server(ProviderServicer(app), server)
+    services.append(provider_pb2.DESCRIPTOR.services_by_name["Provider"].full_name)
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection([*services, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    port = server.add_insecure_port(listen)
+    if port == 0:
+        raise OSError(f"cannot listen on {listen}")
+    for name in (OVERALL, *services):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return server, port, health_servicer
+
+
+async def serve(settings: settings_module.Settings) -> None:
+    app = await App.create(settings)
+    server, port, health_servicer = await create_server(app, settings.listen)
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("provider_serving", port=port, **settings.describe())
+    systemd.notify("READY=1")
+    await stop.wait()
+    log.info("provider_stopping", grace_s=settings.grace_s)
+    systemd.notify("STOPPING=1")
+    await health_servicer.enter_graceful_shutdown()
+    await server.stop(settings.grace_s)
+    await app.close()
+    log.info("provider_stopped")
+
+
+def main() -> None:
+    try:
+        settings = settings_module.load()
+    except settings_module.SettingsError as exc:
+        logs.configure()
+        log.error("invalid_configuration", error=str(exc))
+        raise SystemExit(2) from None
+    logs.configure(settings.log_level)
+    asyncio.run(serve(settings))

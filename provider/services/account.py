@@ -1,0 +1,76 @@
+"""Account tools: balances with free/locked/total, commission rates, own trades."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from contracts.binance.v1 import account_pb2, common_pb2
+from provider.binance.rules import fmt_decimal
+from provider.services.common import check_window, freshness, rules_for
+from provider.services.registry import tool
+
+if TYPE_CHECKING:
+    from provider.app import App
+
+
+def opt(req: object, name: str) -> int | None:
+    return getattr(req, name) if req.HasField(name) else None  # type: ignore[attr-defined]
+
+
+@tool("binance.get_account")
+async def get_account(app: App, req: account_pb2.GetAccountRequest) -> account_pb2.GetAccountResponse:
+    a = (await app.client.account(omit_zero_balances=not req.include_zero_balances)).data
+    balances = []
+    for b in a["balances"]:
+        total = Decimal(b["free"]) + Decimal(b["locked"])
+        if total == 0 and not req.include_zero_balances:
+            continue
+        balances.append(account_pb2.Balance(asset=b["asset"], free=b["free"], locked=b["locked"], total=fmt_decimal(total)))
+    rates = a.get("commissionRates", {})
+    return account_pb2.GetAccountResponse(
+        account_type=a.get("accountType", ""),
+        can_trade=a.get("canTrade", False),
+        can_withdraw=a.get("canWithdraw", False),
+        can_deposit=a.get("canDeposit", False),
+        commission_rates=account_pb2.CommissionRates(
+            maker=rates.get("maker", ""), taker=rates.get("taker", ""),
+            buyer=rates.get("buyer", ""), seller=rates.get("seller", ""),
+        ),
+        balances=balances,
+        permissions=a.get("permissions", []),
+        update_time_ms=a.get("updateTime", 0),
+        freshness=freshness(app, None),
+    )
+
+
+@tool("binance.get_my_trades")
+async def get_my_trades(app: App, req: account_pb2.GetMyTradesRequest) -> account_pb2.GetMyTradesResponse:
+    rules = await rules_for(app, req.symbol)
+    check_window(opt(req, "start_time_ms"), opt(req, "end_time_ms"))
+    raw = (await app.client.my_trades(
+        rules.symbol,
+        order_id=opt(req, "order_id"),
+        start_time=opt(req, "start_time_ms"),
+        end_time=opt(req, "end_time_ms"),
+        from_id=opt(req, "from_id"),
+        limit=req.limit,
+    )).data
+    trades = [
+        account_pb2.MyTrade(
+            id=t["id"],
+            order_id=t["orderId"],
+            symbol=t["symbol"],
+            side=common_pb2.SIDE_BUY if t["isBuyer"] else common_pb2.SIDE_SELL,
+            price=t["price"],
+            qty=t["qty"],
+            quote_qty=t["quoteQty"],
+            commission=t["commission"],
+            commission_asset=t["commissionAsset"],
+            time_ms=t["time"],
+            is_maker=t["isMaker"],
+        )
+        for t in raw
+    ]
+    last = raw[-1]["time"] if raw else None
+    return account_pb2.GetMyTradesResponse(symbol=rules.symbol, trades=trades, freshness=freshness(app, last))

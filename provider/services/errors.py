@@ -1,0 +1,47 @@
+"""The one place where a `ProviderError` becomes a gRPC status (and anything else an INTERNAL).
+
+The status message is readable on its own (grpcurl users see it); the same facts travel as JSON in
+the trailing metadata `error-details-json` for the gateway.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import grpc
+import structlog
+
+from provider.errors import ProviderError
+
+T = TypeVar("T")
+log = structlog.get_logger("provider.rpc")
+
+DETAILS_KEY = "error-details-json"
+
+
+def describe(err: ProviderError) -> str:
+    text = err.message
+    if err.binance_code is not None:
+        text += f" (Binance {err.binance_code}: {err.binance_msg})"
+    if err.hint:
+        text += f" Hint: {err.hint}"
+    text += " Retrying is safe." if err.retry_safe else " Do not retry blindly."
+    return text
+
+
+async def guarded(context: grpc.aio.ServicerContext, method: str, call: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await call()
+    except ProviderError as err:
+        log.info("rpc_failed", method=method, kind=err.kind, binance_code=err.binance_code, message=err.message)
+        details = json.dumps({**err.to_details(), "message": err.message}, default=str)
+        await context.abort(err.grpc_status, describe(err), trailing_metadata=((DETAILS_KEY, details),))
+        raise  # unreachable: abort raises
+    except grpc.aio.AbortError:
+        raise
+    except Exception:
+        log.exception("rpc_crashed", method=method)
+        await context.abort(grpc.StatusCode.INTERNAL, "internal provider error; see the provider's log")
+        raise

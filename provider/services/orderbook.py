@@ -1,0 +1,152 @@
+"""Live order-book tools: L1 metrics, L2 levels and health, served from the local books."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from contracts.binance.v1 import common_pb2, orderbook_pb2
+from provider.analytics.l2 import dec_str
+from provider.analytics.metrics import Vwap, Wall, l1_metrics
+from provider.errors import ExchangeTimeout, FailedPrecondition, InvalidArgument
+from provider.orderbook.manager import BookView, OrderBookManager
+from provider.services.common import rules_for, server_now_ms
+from provider.services.registry import tool
+
+if TYPE_CHECKING:
+    from provider.app import App
+
+#: levels read for bands, walls and VWAP (band depth and VWAP only see these).
+METRIC_LEVELS = 1000
+DEFAULT_BANDS_BPS = (10.0, 50.0, 100.0)
+
+
+def books(app: App) -> OrderBookManager:
+    if app.books is None:
+        raise FailedPrecondition(
+            "live order books are disabled on this provider",
+            hint="Set PROVIDER_ORDERBOOK_ENABLED=true and restart, or use binance.get_orderbook (REST).",
+        )
+    return app.books
+
+
+async def book_for(app: App, symbol: str, timeout_ms: int) -> BookView:
+    rules = await rules_for(app, symbol)
+    try:
+        return await books(app).get_book(rules.symbol, timeout_s=timeout_ms / 1000 * 0.8)
+    except TimeoutError:
+        raise ExchangeTimeout(f"no book for {rules.symbol} within the deadline (stream and REST both slow)") from None
+
+
+def freshness(app: App, view: BookView) -> orderbook_pb2.BookFreshness:
+    age = view.age_ms
+    if view.source == "rest" or view.event_time_ms is None:
+        event_time = server_now_ms(app) - age
+    else:
+        event_time = view.event_time_ms
+    return orderbook_pb2.BookFreshness(
+        environment=app.environment, last_update_id=view.last_update_id, event_time_ms=event_time,
+        age_ms=age, source=view.source, state=view.state, resync_count=view.resync_count,
+    )
+
+
+def level(price: Decimal | None, qty: Decimal | None) -> common_pb2.PriceLevel | None:
+    if price is None or qty is None:
+        return None
+    return common_pb2.PriceLevel(price=dec_str(price), quantity=dec_str(qty))
+
+
+def wall(w: Wall) -> common_pb2.PriceLevel:
+    return common_pb2.PriceLevel(price=dec_str(w.price), quantity=dec_str(w.qty))
+
+
+def vwap_estimate(v: Vwap) -> orderbook_pb2.VwapEstimate:
+    out = orderbook_pb2.VwapEstimate(
+        side=common_pb2.SIDE_BUY if v.side == "buy" else common_pb2.SIDE_SELL,
+        filled_base=dec_str(v.filled_base), filled_quote=dec_str(v.filled_quote),
+        vwap=dec_str(v.vwap) if v.vwap is not None else "", complete=v.complete,
+    )
+    if v.slippage_bps_vs_mid is not None:
+        out.slippage_bps_vs_mid = v.slippage_bps_vs_mid
+    if v.slippage_bps_vs_best is not None:
+        out.slippage_bps_vs_best = v.slippage_bps_vs_best
+    return out
+
+
+@tool("binance.orderbook_l1")
+async def get_l1(app: App, req: orderbook_pb2.GetL1Request) -> orderbook_pb2.GetL1Response:
+    if req.HasField("vwap_base_qty") and req.HasField("vwap_quote_amount"):
+        raise InvalidArgument("give vwap_base_qty or vwap_quote_amount, not both")
+    view = await book_for(app, req.symbol, 15000)
+    bids, asks = view.levels(METRIC_LEVELS)
+    size: dict[str, Any] = {}
+    for name in ("vwap_base_qty", "vwap_quote_amount"):
+        if req.HasField(name):
+            value = Decimal(getattr(req, name))
+            if value <= 0:
+                raise InvalidArgument(f"{name} must be greater than zero")
+            size[name] = value
+    m = l1_metrics(
+        bids, asks, imbalance_levels=req.imbalance_levels,
+        bands_bps=tuple(req.bands_bps) or DEFAULT_BANDS_BPS, walls_top=req.walls, **size,
+    )
+    out = orderbook_pb2.GetL1Response(symbol=view.symbol, imbalance_levels=m.imbalance_levels, book=freshness(app, view))
+    if (bid := level(m.best_bid, m.best_bid_qty)) is not None:
+        out.best_bid.CopyFrom(bid)
+    if (ask := level(m.best_ask, m.best_ask_qty)) is not None:
+        out.best_ask.CopyFrom(ask)
+    if m.mid is not None and m.spread is not None:
+        out.mid, out.spread = dec_str(m.mid.normalize()), dec_str(m.spread)
+    if m.spread_bps is not None:
+        out.spread_bps = m.spread_bps
+    if m.microprice is not None:
+        out.microprice = dec_str(m.microprice.quantize(Decimal(1).scaleb(-12)).normalize())
+    if m.imbalance is not None:
+        out.imbalance = m.imbalance
+    for band in m.depth_bands:
+        out.depth_bands.add(
+            bps=band.bps, bid_base=dec_str(band.bid_base.normalize()), bid_quote=dec_str(band.bid_quote.normalize()),
+            ask_base=dec_str(band.ask_base.normalize()), ask_quote=dec_str(band.ask_quote.normalize()),
+        )
+    out.bid_walls.extend(wall(w) for w in m.bid_walls)
+    out.ask_walls.extend(wall(w) for w in m.ask_walls)
+    out.vwap.extend(vwap_estimate(v) for v in (m.vwap_buy, m.vwap_sell) if v is not None)
+    return out
+
+
+@tool("binance.orderbook_l2")
+async def get_l2(app: App, req: orderbook_pb2.GetL2Request) -> orderbook_pb2.GetL2Response:
+    view = await book_for(app, req.symbol, 15000)
+    bids, asks = view.levels(req.levels)
+    return orderbook_pb2.GetL2Response(
+        symbol=view.symbol,
+        bids=[common_pb2.PriceLevel(price=dec_str(p), quantity=dec_str(q)) for p, q in bids],
+        asks=[common_pb2.PriceLevel(price=dec_str(p), quantity=dec_str(q)) for p, q in asks],
+        book=freshness(app, view),
+    )
+
+
+@tool("binance.orderbook_health")
+async def get_health(app: App, req: orderbook_pb2.GetHealthRequest) -> orderbook_pb2.GetHealthResponse:
+    h = books(app).health()
+    wanted = req.symbol.upper() if req.HasField("symbol") else None
+    symbols = []
+    for name, s in sorted(h["symbols"].items()):
+        if wanted and name != wanted:
+            continue
+        symbols.append(orderbook_pb2.SymbolHealth(
+            symbol=name, state=s["state"], last_update_id=s["last_update_id"] or 0,
+            age_ms=s["age_ms"] or 0, resync_count=s["resync_count"],
+            messages_per_second=s["messages_per_s"],
+            last_error=s["last_error"] or (f"last resync: {s['last_resync_reason']}" if s["last_resync_reason"] else ""),
+        ))
+    if wanted and not symbols:
+        raise InvalidArgument(f"{wanted} is not tracked; tracked: {', '.join(sorted(h['symbols'])) or 'none'}")
+    states = [s["state"] for s in h["symbols"].values()]
+    overall = "IDLE" if not states else ("OK" if all(st == "SYNCED" for st in states) else "DEGRADED")
+    return orderbook_pb2.GetHealthResponse(
+        environment=app.environment, overall=overall,
+        connection=("connected" if h["connected"] else h["status"]),
+        books_tracked=len(h["symbols"]), max_books=h["max_symbols"], reconnects=h["reconnects"],
+        symbols=symbols,
+    )

@@ -1,0 +1,148 @@
+"""`provider.v1.Provider`: the generic contract the gateway speaks.
+
+Tools run through the same `invoke` as the typed services; resources and prompts come from
+`provider/catalog/resources.py` and `prompts.py`. Failures use gRPC statuses with the
+`error-details-json` trailer (see `services/errors.py`); an unknown tool, resource or prompt is
+NOT_FOUND so the gateway can answer with a protocol error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+import grpc
+import structlog
+from google.protobuf import json_format
+
+from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
+from provider.catalog import prompts, resources
+from provider.catalog.jsonmap import from_json, to_json
+from provider.catalog.render import render
+from provider.catalog.tools import tool_specs
+from provider.errors import InvalidArgument, NotFound
+from provider.services.dispatch import correlation_id, invoke
+from provider.services.errors import guarded
+
+if TYPE_CHECKING:
+    from provider.app import App
+
+log = structlog.get_logger("provider.api")
+
+PROVIDER_NAME = "binance"
+VERSION = "0.1.0"
+MIN_UPDATE_INTERVAL_MS = 250
+DEFAULT_UPDATE_INTERVAL_MS = 1000
+
+
+def capabilities(environment: str) -> provider_pb2.Capabilities:
+    caps = provider_pb2.Capabilities(
+        provider=PROVIDER_NAME,
+        version=VERSION,
+        environment=environment,
+        tools=[spec.descriptor() for spec in tool_specs().values()],
+        resource_templates=[t.descriptor() for t in resources.TEMPLATES],
+        prompts=[p.descriptor() for p in prompts.PROMPTS],
+    )
+    digest = hashlib.sha256(caps.SerializeToString(deterministic=True)).hexdigest()[:16]
+    caps.revision = digest
+    return caps
+
+
+class ProviderServicer(provider_pb2_grpc.ProviderServicer):
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self._capabilities = capabilities(app.environment)
+
+    async def ListCapabilities(
+        self, request: provider_pb2.ListCapabilitiesRequest, context: grpc.aio.ServicerContext
+    ) -> provider_pb2.Capabilities:
+        return self._capabilities
+
+    async def InvokeTool(
+        self, request: provider_pb2.InvokeToolRequest, context: grpc.aio.ServicerContext
+    ) -> provider_pb2.InvokeToolResponse:
+        spec = tool_specs().get(request.name)
+
+        async def call() -> provider_pb2.InvokeToolResponse:
+            if spec is None:
+                raise NotFound(f"unknown tool {request.name!r}; known: {', '.join(tool_specs())}")
+            args = json_format.MessageToDict(request.arguments)
+            message = from_json(args, spec.request_cls)
+            result = await invoke(self.app, spec, message)
+            data = to_json(result)
+            response = provider_pb2.InvokeToolResponse(text=render(spec.name, data))
+            response.structured.update(data)
+            return response
+
+        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id(context), tool=request.name):
+            return await guarded(context, "InvokeTool", call)
+
+    async def ReadResource(
+        self, request: provider_pb2.ReadResourceRequest, context: grpc.aio.ServicerContext
+    ) -> provider_pb2.ReadResourceResponse:
+        async def call() -> provider_pb2.ReadResourceResponse:
+            mime, text = await resources.read(self.app, request.uri)
+            return provider_pb2.ReadResourceResponse(
+                contents=[provider_pb2.ResourceContents(uri=request.uri, mime_type=mime, text=text)]
+            )
+
+        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id(context), uri=request.uri):
+            return await guarded(context, "ReadResource", call)
+
+    async def GetPrompt(
+        self, request: provider_pb2.GetPromptRequest, context: grpc.aio.ServicerContext
+    ) -> provider_pb2.GetPromptResponse:
+        async def call() -> provider_pb2.GetPromptResponse:
+            description, messages = await prompts.get(self.app, request.name, dict(request.arguments))
+            return provider_pb2.GetPromptResponse(
+                description=description,
+                messages=[provider_pb2.PromptMessage(role=role, text=text) for role, text in messages],
+            )
+
+        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id(context), prompt=request.name):
+            return await guarded(context, "GetPrompt", call)
+
+    async def Complete(
+        self, request: provider_pb2.CompleteRequest, context: grpc.aio.ServicerContext
+    ) -> provider_pb2.CompleteResponse:
+        async def call() -> provider_pb2.CompleteResponse:
+            if request.ref_kind == provider_pb2.CompleteRequest.REF_KIND_RESOURCE:
+                values = await resources.complete(self.app, request.ref, request.argument, request.value)
+            elif request.ref_kind == provider_pb2.CompleteRequest.REF_KIND_PROMPT:
+                values = await prompts.complete(self.app, request.ref, request.argument, request.value)
+            else:
+                raise InvalidArgument("ref_kind must be REF_KIND_RESOURCE or REF_KIND_PROMPT")
+            shown = values[:100]
+            return provider_pb2.CompleteResponse(values=shown, total=len(values), has_more=len(values) > len(shown))
+
+        return await guarded(context, "Complete", call)
+
+    async def SubscribeResourceUpdates(
+        self, request: provider_pb2.SubscribeResourceUpdatesRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[provider_pb2.ResourceUpdate]:
+        """Polls each URI's fingerprint at the bounded rate and yields when it changes."""
+        interval_ms = max(MIN_UPDATE_INTERVAL_MS, request.min_interval_ms or DEFAULT_UPDATE_INTERVAL_MS)
+        uris = list(dict.fromkeys(request.uris))
+        for uri in uris:
+            if not resources.subscribable(uri):
+                await context.abort(
+                    grpc.StatusCode.INVALID_ARGUMENT,
+                    f"{uri} cannot be subscribed; subscribable: "
+                    + ", ".join(t.uri_template for t in resources.TEMPLATES if t.subscribable),
+                )
+        last: dict[str, str] = {}
+        while True:
+            for uri in uris:
+                try:
+                    fingerprint = await resources.fingerprint(self.app, uri)
+                except Exception as exc:  # a failed poll is retried on the next tick, and logged
+                    log.info("subscription_poll_failed", uri=uri, error=str(exc))
+                    continue
+                if uri in last and fingerprint != last[uri]:
+                    yield provider_pb2.ResourceUpdate(uri=uri, time_ms=int(time.time() * 1000))
+                last[uri] = fingerprint
+            await asyncio.sleep(interval_ms / 1000)

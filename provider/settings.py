@@ -1,0 +1,247 @@
+"""The provider's configuration: typed, frozen, validated once at start.
+
+Only this module reads the environment. Values come from process environment variables, with an
+optional `.env` file underneath (the process environment wins). Every variable the provider knows
+is in `VARIABLES`; an unknown `BINANCE_*` or `PROVIDER_*` name fails at start, as does any invalid
+value, with a message naming the variable. Secrets are kept out of `repr` and logs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from provider.binance.environment import Environment
+
+#: name -> one-line description (README's configuration table is written from the same facts).
+VARIABLES: dict[str, str] = {
+    "BINANCE_ENV": "mainnet, testnet or sandbox (sandbox needs BINANCE_REST_URL and BINANCE_WS_URL). Default testnet.",
+    "BINANCE_REST_URL": "Explicit REST base URL (overrides the environment's), e.g. the sandbox's http://127.0.0.1:PORT.",
+    "BINANCE_WS_URL": "Explicit WebSocket stream base URL, e.g. ws://127.0.0.1:PORT.",
+    "BINANCE_API_KEY": "API key (sent as X-MBX-APIKEY).",
+    "BINANCE_API_SECRET": "HMAC-SHA256 secret of the key (secret; never logged).",
+    "BINANCE_PRIVATE_KEY_FILE": "PEM file of an Ed25519 private key (used instead of the HMAC secret).",
+    "BINANCE_RECV_WINDOW_MS": "recvWindow of signed requests, 1..60000. Default 5000.",
+    "BINANCE_TRADING_ENABLED": "true to allow place/cancel order tools. Default false.",
+    "BINANCE_MAINNET_TRADING": "Must also be true to trade on mainnet (real money). Default false.",
+    "BINANCE_MAX_ORDER_NOTIONAL": "Largest order value in quote asset, e.g. 100 (empty = no limit).",
+    "BINANCE_ALLOWED_SYMBOLS": "Comma-separated symbols that may be traded (empty = all).",
+    "BINANCE_ALLOWED_ORDER_TYPES": "Comma-separated order types that may be placed (empty = all).",
+    "PROVIDER_LISTEN": "gRPC listen address host:port. Default 127.0.0.1:50053.",
+    "PROVIDER_ORDERBOOK_ENABLED": "true to keep live order books over WebSocket. Default true.",
+    "PROVIDER_ORDERBOOK_MAX_SYMBOLS": "Live books kept before the least recently used idle one is dropped. Default 20.",
+    "PROVIDER_AUDIT_LOG": "Append-only JSON-lines audit log of mutating calls. Default ./var/audit.log.",
+    "PROVIDER_METRICS_LISTEN": "host:port for Prometheus metrics (empty = off).",
+    "PROVIDER_GRACE_S": "Seconds in-flight calls get to finish on SIGTERM. Default 5.",
+    "PROVIDER_LOG_LEVEL": "debug, info, warning or error. Default info.",
+    "PROVIDER_ENV_FILE": "Path of the .env file to read. Default ./.env when present.",
+}
+
+_ORDER_TYPES = {
+    "LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT",
+}
+
+
+class SettingsError(ValueError):
+    """Invalid configuration; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class TradingLimits:
+    """Rails on mutating calls, checked before anything is sent."""
+
+    enabled: bool = False
+    mainnet_confirmed: bool = False
+    max_order_notional: Decimal | None = None
+    allowed_symbols: frozenset[str] = frozenset()
+    allowed_order_types: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: Environment
+    api_key: str | None = field(default=None, repr=False)
+    api_secret: str | None = field(default=None, repr=False)
+    private_key_pem: bytes | None = field(default=None, repr=False)
+    recv_window_ms: int = 5000
+    trading: TradingLimits = TradingLimits()
+    listen: str = "127.0.0.1:50053"
+    orderbook_enabled: bool = True
+    orderbook_max_symbols: int = 20
+    audit_log: Path = Path("var/audit.log")
+    metrics_listen: str | None = None
+    grace_s: float = 5.0
+    log_level: str = "info"
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.api_key and (self.api_secret or self.private_key_pem))
+
+    def describe(self) -> dict[str, object]:
+        """What the startup log shows: no secret, only whether one is set."""
+        return {
+            "environment": self.environment.name,
+            "rest_url": self.environment.rest_url,
+            "ws_url": self.environment.ws_url,
+            "credentials": ("ed25519" if self.private_key_pem else "hmac") if self.has_credentials else "none",
+            "trading_enabled": self.trading.enabled,
+            "listen": self.listen,
+            "orderbook_enabled": self.orderbook_enabled,
+        }
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines; blank lines and # comments skipped; optional quotes stripped."""
+    values: dict[str, str] = {}
+    for n, raw in enumerate(path.read_text().splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[7:]
+        key, sep, value = line.partition("=")
+        if not sep:
+            raise SettingsError(f"{path}:{n}: expected KEY=VALUE")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def load(environ: Mapping[str, str] | None = None) -> Settings:
+    env = dict(os.environ if environ is None else environ)
+    env_file = env.get("PROVIDER_ENV_FILE")
+    path = Path(env_file) if env_file else Path(".env")
+    if env_file and not path.is_file():
+        raise SettingsError(f"PROVIDER_ENV_FILE: no such file {path}")
+    if path.is_file():
+        env = {**read_env_file(path), **env}
+    return from_mapping(env)
+
+
+def from_mapping(env: Mapping[str, str]) -> Settings:
+    unknown = sorted(
+        k for k in env if (k.startswith("BINANCE_") or k.startswith("PROVIDER_")) and k not in VARIABLES
+    )
+    if unknown:
+        raise SettingsError(f"unknown setting {', '.join(unknown)}; known: {', '.join(VARIABLES)}")
+
+    def get(name: str) -> str | None:
+        value = env.get(name, "").strip()
+        return value or None
+
+    environment = _environment(get("BINANCE_ENV") or "testnet", get("BINANCE_REST_URL"), get("BINANCE_WS_URL"))
+    api_key, api_secret = get("BINANCE_API_KEY"), get("BINANCE_API_SECRET")
+    key_file = get("BINANCE_PRIVATE_KEY_FILE")
+    private_key_pem = None
+    if key_file:
+        try:
+            private_key_pem = Path(key_file).read_bytes()
+        except OSError as exc:
+            raise SettingsError(f"BINANCE_PRIVATE_KEY_FILE: cannot read {key_file}: {exc.strerror}") from None
+    if (api_secret or private_key_pem) and not api_key:
+        raise SettingsError("BINANCE_API_KEY: required when a secret or private key is configured")
+
+    trading = TradingLimits(
+        enabled=_bool(env, "BINANCE_TRADING_ENABLED", False),
+        mainnet_confirmed=_bool(env, "BINANCE_MAINNET_TRADING", False),
+        max_order_notional=_decimal(get("BINANCE_MAX_ORDER_NOTIONAL"), "BINANCE_MAX_ORDER_NOTIONAL"),
+        allowed_symbols=frozenset(s.strip().upper() for s in (get("BINANCE_ALLOWED_SYMBOLS") or "").split(",") if s.strip()),
+        allowed_order_types=_order_types(get("BINANCE_ALLOWED_ORDER_TYPES")),
+    )
+    listen = get("PROVIDER_LISTEN") or "127.0.0.1:50053"
+    _check_address(listen, "PROVIDER_LISTEN")
+    metrics = get("PROVIDER_METRICS_LISTEN")
+    if metrics:
+        _check_address(metrics, "PROVIDER_METRICS_LISTEN")
+    log_level = (get("PROVIDER_LOG_LEVEL") or "info").lower()
+    if log_level not in ("debug", "info", "warning", "error"):
+        raise SettingsError(f"PROVIDER_LOG_LEVEL: one of debug, info, warning, error; got {log_level!r}")
+    return Settings(
+        environment=environment,
+        api_key=api_key,
+        api_secret=api_secret,
+        private_key_pem=private_key_pem,
+        recv_window_ms=_int(get("BINANCE_RECV_WINDOW_MS"), "BINANCE_RECV_WINDOW_MS", 5000, 1, 60000),
+        trading=trading,
+        listen=listen,
+        orderbook_enabled=_bool(env, "PROVIDER_ORDERBOOK_ENABLED", True),
+        orderbook_max_symbols=_int(get("PROVIDER_ORDERBOOK_MAX_SYMBOLS"), "PROVIDER_ORDERBOOK_MAX_SYMBOLS", 20, 1, 1000),
+        audit_log=Path(get("PROVIDER_AUDIT_LOG") or "var/audit.log"),
+        metrics_listen=metrics,
+        grace_s=float(_int(get("PROVIDER_GRACE_S"), "PROVIDER_GRACE_S", 5, 0, 600)),
+        log_level=log_level,
+    )
+
+
+def _environment(name: str, rest: str | None, ws: str | None) -> Environment:
+    name = name.lower()
+    try:
+        if name == "mainnet" and not (rest or ws):
+            return Environment.mainnet()
+        if name == "testnet" and not (rest or ws):
+            return Environment.testnet()
+        if name in ("mainnet", "testnet", "sandbox"):
+            if not (rest and ws):
+                raise SettingsError(
+                    f"BINANCE_REST_URL and BINANCE_WS_URL: both are needed with BINANCE_ENV={name} and explicit URLs"
+                )
+            return Environment.custom(rest, ws, name=name)
+    except ValueError as exc:
+        if isinstance(exc, SettingsError):
+            raise
+        raise SettingsError(f"BINANCE_REST_URL/BINANCE_WS_URL: {exc}") from None
+    raise SettingsError(f"BINANCE_ENV: one of mainnet, testnet, sandbox; got {name!r}")
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}: true or false; got {value!r}")
+
+
+def _int(value: str | None, name: str, default: int, low: int, high: int) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise SettingsError(f"{name}: an integer from {low} to {high}; got {value!r}") from None
+    if not low <= number <= high:
+        raise SettingsError(f"{name}: an integer from {low} to {high}; got {number}")
+    return number
+
+
+def _decimal(value: str | None, name: str) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise SettingsError(f"{name}: a positive decimal number; got {value!r}") from None
+    if not number.is_finite() or number <= 0:
+        raise SettingsError(f"{name}: a positive decimal number; got {value!r}")
+    return number
+
+
+def _order_types(value: str | None) -> frozenset[str]:
+    types = frozenset(t.strip().upper() for t in (value or "").split(",") if t.strip())
+    bad = sorted(types - _ORDER_TYPES)
+    if bad:
+        raise SettingsError(f"BINANCE_ALLOWED_ORDER_TYPES: unknown {', '.join(bad)}; allowed: {', '.join(sorted(_ORDER_TYPES))}")
+    return types
+
+
+def _check_address(value: str, name: str) -> None:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise SettingsError(f"{name}: host:port, e.g. 127.0.0.1:50053; got {value!r}")
