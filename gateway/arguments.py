@@ -83,9 +83,7 @@ class ArgumentValidator:
         except SchemaError as exc:
             raise InvalidSchema(exc.message) from exc
         self._schema = schema
-        self._validator = Draft202012Validator(
-            schema, format_checker=Draft202012Validator.FORMAT_CHECKER
-        )
+        self._validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
 
     def problems(self, arguments: Mapping[str, Any]) -> str | None:
         """None when `arguments` conform; otherwise a message for the model."""

@@ -123,9 +123,7 @@ def _unique_name(provider: str, name: str, taken: Mapping[str, object], notes: l
         original = candidate
         while candidate in taken:
             candidate = f"{provider}.{candidate}"
-        notes.append(
-            f"name collision: {provider} {name!r} exposed as {candidate!r} ({original!r} taken)"
-        )
+        notes.append(f"name collision: {provider} {name!r} exposed as {candidate!r} ({original!r} taken)")
     return candidate
 
 
@@ -151,9 +149,7 @@ def _annotations(desc: provider_pb2.ToolDescriptor) -> types.ToolAnnotations:
     )
 
 
-def _validator(
-    schema: dict[str, Any], raw: str, cache: MutableMapping[str, ArgumentValidator]
-) -> ArgumentValidator:
+def _validator(schema: dict[str, Any], raw: str, cache: MutableMapping[str, ArgumentValidator]) -> ArgumentValidator:
     validator = cache.get(raw)
     if validator is None:
         validator = ArgumentValidator(schema)
@@ -193,15 +189,11 @@ def _add_tools(
         tools[name] = ToolRoute(tool, snap.name, desc.name, desc.timeout_ms, validator)
 
 
-def _add_templates(
-    snap: ProviderSnapshot, templates: list[TemplateRoute], notes: list[str]
-) -> None:
+def _add_templates(snap: ProviderSnapshot, templates: list[TemplateRoute], notes: list[str]) -> None:
     seen = {r.template.uri_template for r in templates}
     for desc in snap.capabilities.resource_templates:
         if desc.uri_template in seen:
-            notes.append(
-                f"dropped template {desc.uri_template!r} of {snap.name}: already published"
-            )
+            notes.append(f"dropped template {desc.uri_template!r} of {snap.name}: already published")
             continue
         try:
             matcher = UriTemplate.parse(desc.uri_template)
@@ -228,9 +220,7 @@ def _add_prompts(snap: ProviderSnapshot, prompts: dict[str, PromptRoute], notes:
             # Clients and the conformance suite expect a description on every prompt.
             description=desc.description or desc.title or name,
             arguments=[
-                types.PromptArgument(
-                    name=a.name, description=a.description or None, required=a.required
-                )
+                types.PromptArgument(name=a.name, description=a.description or None, required=a.required)
                 for a in desc.arguments
             ],
         )
@@ -246,9 +236,7 @@ def build_catalog(
     `validator_cache` maps an input-schema JSON text to its compiled validator, so re-discovery
     does not recompile unchanged schemas.
     """
-    cache: MutableMapping[str, ArgumentValidator] = (
-        validator_cache if validator_cache is not None else {}
-    )
+    cache: MutableMapping[str, ArgumentValidator] = validator_cache if validator_cache is not None else {}
     tools: dict[str, ToolRoute] = {}
     templates: list[TemplateRoute] = []
     prompts: dict[str, PromptRoute] = {}

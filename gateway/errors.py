@@ -67,9 +67,7 @@ class ErrorDetails:
             out.append(f"Hint: {self.hint}")
         if self.retry_safe is not None:
             out.append(
-                "Retry safe: yes"
-                if self.retry_safe
-                else "Retry safe: no (do not repeat blindly; check state first)"
+                "Retry safe: yes" if self.retry_safe else "Retry safe: no (do not repeat blindly; check state first)"
             )
         return out
 
@@ -131,9 +129,7 @@ def unreachable_result(provider: str, tool: str, reason: str) -> types.CallToolR
     )
 
 
-def tool_error_result(
-    provider: str, tool: str, exc: grpc.aio.AioRpcError, *, idempotent: bool
-) -> types.CallToolResult:
+def tool_error_result(provider: str, tool: str, exc: grpc.aio.AioRpcError, *, idempotent: bool) -> types.CallToolResult:
     """A failed InvokeTool as an isError result whose text states the cause."""
     code = exc.code()
     details = details_from_metadata(exc.trailing_metadata())

@@ -122,14 +122,10 @@ class ProviderLink:
         attempt = 0
         while True:
             try:
-                call = self._health.Watch(
-                    health_pb2.HealthCheckRequest(service=""), wait_for_ready=True
-                )
+                call = self._health.Watch(health_pb2.HealthCheckRequest(service=""), wait_for_ready=True)
                 async for resp in call:
                     attempt = 0
-                    await self._set_serving(
-                        resp.status == health_pb2.HealthCheckResponse.SERVING, on_serving
-                    )
+                    await self._set_serving(resp.status == health_pb2.HealthCheckResponse.SERVING, on_serving)
             except grpc.aio.AioRpcError as exc:
                 if exc.code() is grpc.StatusCode.UNIMPLEMENTED:
                     await self._poll_health(on_serving)
@@ -179,14 +175,10 @@ class ProviderLink:
         args = struct_pb2.Struct()
         args.update(dict(arguments))
         req = provider_pb2.InvokeToolRequest(name=tool, arguments=args)
-        resp: provider_pb2.InvokeToolResponse = await self._call(
-            "InvokeTool", req, timeout_s, correlation_id
-        )
+        resp: provider_pb2.InvokeToolResponse = await self._call("InvokeTool", req, timeout_s, correlation_id)
         return resp
 
-    async def read_resource(
-        self, uri: str, timeout_s: float, correlation_id: str
-    ) -> provider_pb2.ReadResourceResponse:
+    async def read_resource(self, uri: str, timeout_s: float, correlation_id: str) -> provider_pb2.ReadResourceResponse:
         """Read one resource. Raises grpc.aio.AioRpcError on failure."""
         resp: provider_pb2.ReadResourceResponse = await self._call(
             "ReadResource", provider_pb2.ReadResourceRequest(uri=uri), timeout_s, correlation_id
@@ -198,18 +190,14 @@ class ProviderLink:
     ) -> provider_pb2.GetPromptResponse:
         """Render one prompt. Raises grpc.aio.AioRpcError on failure."""
         req = provider_pb2.GetPromptRequest(name=name, arguments=dict(arguments))
-        resp: provider_pb2.GetPromptResponse = await self._call(
-            "GetPrompt", req, timeout_s, correlation_id
-        )
+        resp: provider_pb2.GetPromptResponse = await self._call("GetPrompt", req, timeout_s, correlation_id)
         return resp
 
     async def complete(
         self, request: provider_pb2.CompleteRequest, timeout_s: float, correlation_id: str
     ) -> provider_pb2.CompleteResponse:
         """Ask for completions. Raises grpc.aio.AioRpcError on failure."""
-        resp: provider_pb2.CompleteResponse = await self._call(
-            "Complete", request, timeout_s, correlation_id
-        )
+        resp: provider_pb2.CompleteResponse = await self._call("Complete", request, timeout_s, correlation_id)
         return resp
 
     def updates(self, uri: str, correlation_id: str) -> AsyncIterator[provider_pb2.ResourceUpdate]:
@@ -243,9 +231,7 @@ class ProviderRegistry:
 
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
-        self.links: dict[str, ProviderLink] = {
-            t.name: ProviderLink(t, settings.pool_size) for t in settings.providers
-        }
+        self.links: dict[str, ProviderLink] = {t.name: ProviderLink(t, settings.pool_size) for t in settings.providers}
         self.catalog = Catalog()
         self._validators: dict[str, ArgumentValidator] = {}
         self._listeners: list[CatalogListener] = []
@@ -260,9 +246,7 @@ class ProviderRegistry:
         """Start watching every provider and wait (bounded) for their first discovery."""
         for link in self.links.values():
             self._tasks.append(asyncio.create_task(self._watch(link), name=f"watch-{link.name}"))
-            self._tasks.append(
-                asyncio.create_task(self._refresh(link), name=f"refresh-{link.name}")
-            )
+            self._tasks.append(asyncio.create_task(self._refresh(link), name=f"refresh-{link.name}"))
         waits = [link.discovered.wait() for link in self.links.values()]
         try:
             await asyncio.wait_for(asyncio.gather(*waits), timeout=self.settings.startup_wait_s)

@@ -86,13 +86,33 @@ def _guard(
             except Exception as exc:
                 cid = current_correlation_id()
                 log.exception("handler_failed", what=what)
-                raise MCPError(
-                    INTERNAL_ERROR, f"Internal gateway error in {what} (correlation id {cid})"
-                ) from exc
+                raise MCPError(INTERNAL_ERROR, f"Internal gateway error in {what} (correlation id {cid})") from exc
 
         return handler
 
     return wrap
+
+
+class _GatewayServer(Server[Any]):
+    """A low-level Server whose default options advertise list-changed for every list.
+
+    Transports that build the options themselves (in-process client, Streamable HTTP) call
+    `create_initialization_options()` without arguments; the gateway's answer must not depend
+    on the transport.
+    """
+
+    def create_initialization_options(
+        self,
+        notification_options: NotificationOptions | None = None,
+        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+    ) -> InitializationOptions:
+        return super().create_initialization_options(
+            notification_options
+            or NotificationOptions(tools_changed=True, resources_changed=True, prompts_changed=True),
+            experimental_capabilities,
+            extensions,
+        )
 
 
 class Gateway:
@@ -105,7 +125,7 @@ class Gateway:
         self.subscriptions = ResourceSubscriptions(registry, self.bus)
         self._sessions: dict[object, ServerSession] = {}
         registry.add_listener(self._on_catalog_change)
-        self.server: Server[Any] = Server(
+        self.server: Server[Any] = _GatewayServer(
             name,
             version=__version__,
             instructions=self._instructions(),
@@ -125,9 +145,7 @@ class Gateway:
 
     def initialization_options(self) -> InitializationOptions:
         """Options for `Server.run`, advertising list-changed support for every list."""
-        return self.server.create_initialization_options(
-            NotificationOptions(tools_changed=True, resources_changed=True, prompts_changed=True)
-        )
+        return self.server.create_initialization_options()
 
     async def close(self) -> None:
         """Close listen streams and provider update streams."""
@@ -190,14 +208,10 @@ class Gateway:
 
     # -- tools -----------------------------------------------------------------------------
 
-    async def _list_tools(
-        self, ctx: Ctx, params: types.PaginatedRequestParams | None
-    ) -> types.ListToolsResult:
+    async def _list_tools(self, ctx: Ctx, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
         return types.ListToolsResult(tools=[r.tool for r in self.registry.catalog.tools.values()])
 
-    async def _call_tool(
-        self, ctx: Ctx, params: types.CallToolRequestParams
-    ) -> types.CallToolResult:
+    async def _call_tool(self, ctx: Ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
         route = self.registry.catalog.tools.get(params.name)
         if route is None:
             raise MCPError(
@@ -220,9 +234,7 @@ class Gateway:
             return _error_text(f"{name}: {problems}")
         link = self.registry.links[route.provider]
         annotations = route.tool.annotations
-        idempotent = bool(
-            annotations and (annotations.read_only_hint or annotations.idempotent_hint)
-        )
+        idempotent = bool(annotations and (annotations.read_only_hint or annotations.idempotent_hint))
         try:
             resp = await link.invoke(
                 route.remote_name,
@@ -236,16 +248,12 @@ class Gateway:
         content: list[types.ContentBlock] = [types.TextContent(type="text", text=resp.text)]
         if resp.is_error:
             return types.CallToolResult(content=content, is_error=True)
-        structured = (
-            _normalize(struct_to_dict(resp.structured)) if resp.HasField("structured") else None
-        )
+        structured = _normalize(struct_to_dict(resp.structured)) if resp.HasField("structured") else None
         return types.CallToolResult(content=content, structured_content=structured)
 
     # -- resources -------------------------------------------------------------------------
 
-    async def _list_resources(
-        self, ctx: Ctx, params: types.PaginatedRequestParams | None
-    ) -> types.ListResourcesResult:
+    async def _list_resources(self, ctx: Ctx, params: types.PaginatedRequestParams | None) -> types.ListResourcesResult:
         # Providers publish templates only; concrete resources are reached through them.
         return types.ListResourcesResult(resources=[])
 
@@ -262,16 +270,12 @@ class Gateway:
             raise MCPError(INVALID_PARAMS, f"Resource not found: {uri}", {"uri": uri})
         return route
 
-    async def _read_resource(
-        self, ctx: Ctx, params: types.ReadResourceRequestParams
-    ) -> types.ReadResourceResult:
+    async def _read_resource(self, ctx: Ctx, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
         uri = str(params.uri)
         route = self._route_uri(uri)
         link = self.registry.links[route.provider]
         try:
-            resp = await link.read_resource(
-                uri, self.registry.timeout_s(0), current_correlation_id()
-            )
+            resp = await link.read_resource(uri, self.registry.timeout_s(0), current_correlation_id())
         except grpc.aio.AioRpcError as exc:
             err = protocol_error(f"Reading {uri}", exc)
             raise MCPError(err.code, err.message, {**(err.data or {}), "uri": uri}) from exc
@@ -288,15 +292,11 @@ class Gateway:
         uri = str(params.uri)
         route = self._route_uri(uri)
         if not route.subscribable:
-            raise MCPError(
-                INVALID_PARAMS, f"Resource does not support subscriptions: {uri}", {"uri": uri}
-            )
+            raise MCPError(INVALID_PARAMS, f"Resource does not support subscriptions: {uri}", {"uri": uri})
         self.subscriptions.subscribe(uri, ctx.session)
         return types.EmptyResult()
 
-    async def _unsubscribe(
-        self, ctx: Ctx, params: types.UnsubscribeRequestParams
-    ) -> types.EmptyResult:
+    async def _unsubscribe(self, ctx: Ctx, params: types.UnsubscribeRequestParams) -> types.EmptyResult:
         self.subscriptions.unsubscribe(str(params.uri), ctx.session)
         return types.EmptyResult()
 
@@ -316,23 +316,15 @@ class Gateway:
 
     # -- prompts and completion ------------------------------------------------------------
 
-    async def _list_prompts(
-        self, ctx: Ctx, params: types.PaginatedRequestParams | None
-    ) -> types.ListPromptsResult:
-        return types.ListPromptsResult(
-            prompts=[r.prompt for r in self.registry.catalog.prompts.values()]
-        )
+    async def _list_prompts(self, ctx: Ctx, params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
+        return types.ListPromptsResult(prompts=[r.prompt for r in self.registry.catalog.prompts.values()])
 
-    async def _get_prompt(
-        self, ctx: Ctx, params: types.GetPromptRequestParams
-    ) -> types.GetPromptResult:
+    async def _get_prompt(self, ctx: Ctx, params: types.GetPromptRequestParams) -> types.GetPromptResult:
         route = self.registry.catalog.prompts.get(params.name)
         if route is None:
             raise MCPError(INVALID_PARAMS, f"Unknown prompt: {params.name}", {"name": params.name})
         args = dict(params.arguments or {})
-        missing = [
-            a.name for a in route.prompt.arguments or [] if a.required and a.name not in args
-        ]
+        missing = [a.name for a in route.prompt.arguments or [] if a.required and a.name not in args]
         if missing:
             raise MCPError(
                 INVALID_PARAMS,
@@ -341,9 +333,7 @@ class Gateway:
             )
         link = self.registry.links[route.provider]
         try:
-            resp = await link.get_prompt(
-                route.remote_name, args, self.registry.timeout_s(0), current_correlation_id()
-            )
+            resp = await link.get_prompt(route.remote_name, args, self.registry.timeout_s(0), current_correlation_id())
         except grpc.aio.AioRpcError as exc:
             raise protocol_error(f"Prompt {params.name}", exc) from exc
         return types.GetPromptResult(
@@ -357,9 +347,7 @@ class Gateway:
             ],
         )
 
-    async def _complete(
-        self, ctx: Ctx, params: types.CompleteRequestParams
-    ) -> types.CompleteResult:
+    async def _complete(self, ctx: Ctx, params: types.CompleteRequestParams) -> types.CompleteResult:
         catalog = self.registry.catalog
         ref = params.ref
         if isinstance(ref, types.PromptReference):
@@ -371,9 +359,7 @@ class Gateway:
         else:
             template = catalog.template_by_uri_template(ref.uri) or catalog.template_for(ref.uri)
             if template is None:
-                raise MCPError(
-                    INVALID_PARAMS, f"Unknown resource template: {ref.uri}", {"uri": ref.uri}
-                )
+                raise MCPError(INVALID_PARAMS, f"Unknown resource template: {ref.uri}", {"uri": ref.uri})
             provider, kind = template.provider, provider_pb2.CompleteRequest.REF_KIND_RESOURCE
             remote = template.template.uri_template
         request = provider_pb2.CompleteRequest(
@@ -392,9 +378,7 @@ class Gateway:
         values = list(resp.values)[:_MAX_COMPLETIONS]
         total = resp.total or None
         has_more = resp.has_more or len(resp.values) > len(values)
-        return types.CompleteResult(
-            completion=types.Completion(values=values, total=total, has_more=has_more)
-        )
+        return types.CompleteResult(completion=types.Completion(values=values, total=total, has_more=has_more))
 
 
 def _error_text(text: str) -> types.CallToolResult:

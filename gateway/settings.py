@@ -148,12 +148,8 @@ def _parser() -> argparse.ArgumentParser:
         help="a provider to connect to (repeatable), plaintext",
     )
     p.add_argument("--config", type=Path, help="TOML config file (providers, TLS files, limits)")
-    p.add_argument(
-        "--pool-size", type=int, help=f"channels per provider (default {DEFAULT_POOL_SIZE})"
-    )
-    p.add_argument(
-        "--transport", choices=[t.value for t in Transport], help="stdio (default) or http"
-    )
+    p.add_argument("--pool-size", type=int, help=f"channels per provider (default {DEFAULT_POOL_SIZE})")
+    p.add_argument("--transport", choices=[t.value for t in Transport], help="stdio (default) or http")
     p.add_argument(
         "--default-timeout-ms",
         type=int,
@@ -174,9 +170,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--listen", help=f"HOST:PORT for --transport http (default {DEFAULT_LISTEN})")
     p.add_argument("--token", help=f"bearer token for HTTP clients (or env {TOKEN_ENV})")
     p.add_argument("--max-request-bytes", type=int, help="largest HTTP request body accepted")
-    p.add_argument(
-        "--max-concurrency-per-client", type=int, help="HTTP requests in flight per client"
-    )
+    p.add_argument("--max-concurrency-per-client", type=int, help="HTTP requests in flight per client")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     return p
 
@@ -264,9 +258,7 @@ def _positive_float(value: Any, what: str) -> float:
     return float(value)
 
 
-def load_settings(
-    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
-) -> GatewaySettings:
+def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> GatewaySettings:
     """Parse and validate the command line (and the config file it names).
 
     Raises:
@@ -321,8 +313,7 @@ def load_settings(
     )
     if transport is Transport.HTTP and not http.is_loopback and not http.token:
         raise SettingsError(
-            f"--listen {host}:{port} is beyond loopback: a bearer token is required "
-            f"(--token or env {TOKEN_ENV})"
+            f"--listen {host}:{port} is beyond loopback: a bearer token is required (--token or env {TOKEN_ENV})"
         )
     log_level = pick(args.log_level, "log_level", "info")
     if log_level not in ("debug", "info", "warning", "error"):

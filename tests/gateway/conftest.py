@@ -43,9 +43,7 @@ class Notifications:
         async def scan() -> Any:
             while True:
                 for m in self.seen:
-                    if isinstance(m, kind) and all(
-                        getattr(m.params, k, None) == v for k, v in attrs.items()
-                    ):
+                    if isinstance(m, kind) and all(getattr(m.params, k, None) == v for k, v in attrs.items()):
                         return m
                 self._event.clear()
                 await self._event.wait()
@@ -54,9 +52,7 @@ class Notifications:
 
 
 def gateway_params(*args: str) -> StdioServerParameters:
-    return StdioServerParameters(
-        command=sys.executable, args=["-m", "gateway", *args], cwd=str(ROOT)
-    )
+    return StdioServerParameters(command=sys.executable, args=["-m", "gateway", *args], cwd=str(ROOT))
 
 
 @contextlib.asynccontextmanager

@@ -114,9 +114,7 @@ def default_tools(name: str = "fake") -> list[provider_pb2.ToolDescriptor]:
             destructive=True,
             open_world=True,
         ),
-        _tool(
-            "slow", "Sleeps past its deadline.", {"type": "object"}, timeout_ms=200, read_only=True
-        ),
+        _tool("slow", "Sleeps past its deadline.", {"type": "object"}, timeout_ms=200, read_only=True),
     ]
 
 
@@ -176,16 +174,12 @@ class FakeProvider(provider_pb2_grpc.ProviderServicer):
     async def wait_subscribed(self, uri: str, limit_s: float = 10.0) -> None:
         """Wait until some stream watches `uri`."""
         async with self._changed:
-            await asyncio.wait_for(
-                self._changed.wait_for(lambda: bool(self._streams.get(uri))), limit_s
-            )
+            await asyncio.wait_for(self._changed.wait_for(lambda: bool(self._streams.get(uri))), limit_s)
 
     async def wait_unsubscribed(self, uri: str, limit_s: float = 10.0) -> None:
         """Wait until no stream watches `uri`."""
         async with self._changed:
-            await asyncio.wait_for(
-                self._changed.wait_for(lambda: not self._streams.get(uri)), limit_s
-            )
+            await asyncio.wait_for(self._changed.wait_for(lambda: not self._streams.get(uri)), limit_s)
 
     async def push_update(self, uri: str) -> int:
         """Send an update for `uri` to every open stream; returns how many got it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from typing import Any
 
 import mcp_types as types
 import pytest
@@ -69,9 +70,7 @@ async def test_lists_templates_and_prompts_and_reads_renders_completes(fake: Fak
             types.PromptReference(type="ref/prompt", name="fake.summarize"),
             {"name": "symbol", "value": "ETH"},
         )
-    assert [(t.uri_template, t.name, t.mime_type) for t in templates] == [
-        (TEMPLATE, "quote", "text/markdown")
-    ]
+    assert [(t.uri_template, t.name, t.mime_type) for t in templates] == [(TEMPLATE, "quote", "text/markdown")]
     assert templates[0].description == "A quote for one symbol."
     assert [p.name for p in prompts] == ["fake.summarize"]
     assert prompts[0].description == "Summarize one symbol."
@@ -142,9 +141,7 @@ async def test_provider_failure_is_a_tool_error_with_code_hint_and_retry_safety(
     fake: FakeProvider,
 ) -> None:
     async with gateway_session(_args(fake)) as s:
-        result = await s.call_tool(
-            "fake.place_thing", {"symbol": "BTCUSDT", "side": "BUY", "quantity": "0.0001"}
-        )
+        result = await s.call_tool("fake.place_thing", {"symbol": "BTCUSDT", "side": "BUY", "quantity": "0.0001"})
         slow = await s.call_tool("fake.slow", {})
     assert result.is_error is True
     text = _text(result)
@@ -195,9 +192,7 @@ async def test_catalog_change_is_rediscovered_and_notified(fake: FakeProvider) -
     notes = Notifications()
     async with gateway_session(_args(fake, "--refresh-interval", "0.2"), notes) as s:
         fake.bump_catalog(
-            fake.tools[0].__class__(
-                name="extra", description="Extra tool.", input_schema_json='{"type":"object"}'
-            )
+            fake.tools[0].__class__(name="extra", description="Extra tool.", input_schema_json='{"type":"object"}')
         )
         await notes.wait_for(types.ToolListChangedNotification)
         names = {t.name for t in (await s.list_tools()).tools}
@@ -270,7 +265,7 @@ async def test_stdout_carries_only_json_rpc(fake: FakeProvider) -> None:
     ]
     proc.stdin.write("".join(json.dumps(m) + "\n" for m in messages).encode())
     await proc.stdin.drain()
-    lines = []
+    lines: list[dict[str, Any]] = []
     async with asyncio.timeout(20):
         while not any(m.get("id") == 2 for m in lines):
             raw = await proc.stdout.readline()
