@@ -487,9 +487,9 @@ class OrderBookManager:
         book = sym.sync.book
         if not held or book is None or book.last_update_id is None:
             return
-        local = book.last_update_id
-        held[:] = [e for e in held if e.final_update_id > local]
-        if held and held[0].first_update_id <= local + 1:
+        # The new connection's first event starting at or before local + 1 proves its stream is
+        # contiguous with the book from here on (duplicates included; the sync ignores them).
+        if held[0].first_update_id <= book.last_update_id + 1:
             switch.bridged.add(sym.name)
             for event in switch.held.pop(sym.name):
                 self._perform(sym, sym.sync.feed(event))

@@ -19,7 +19,7 @@ def test_top_of_book_mid_spread_in_bps_of_mid_and_microprice() -> None:
     assert m.spread == D(1)
     assert m.spread_bps == pytest.approx(1 / 100.5 * 10_000)  # 99.50 bps, of the mid
     assert m.microprice == (D(100) * 1 + D(101) * 2) / 3  # leans to the ask: more bid size
-    assert float(m.microprice) == pytest.approx(100.6667, abs=1e-4)  # type: ignore[arg-type]
+    assert float(m.microprice) == pytest.approx(100.6667, abs=1e-4)
 
 
 def test_imbalance_over_n_levels_is_normalised() -> None:
@@ -32,7 +32,7 @@ def test_imbalance_over_n_levels_is_normalised() -> None:
 def test_depth_bands_count_levels_within_bps_of_mid() -> None:
     bands = l1_metrics(BIDS, ASKS, bands_bps=(10, 100, 300)).depth_bands
     assert [b.bps for b in bands] == [10, 100, 300]
-    assert (bands[0].bid_base, bands[0].ask_base) == (0, 0)
+    assert (bands[0].bid_base, bands[0].ask_base) == (D(0), D(0))
     assert (bands[1].bid_base, bands[1].bid_quote, bands[1].ask_base, bands[1].ask_quote) == (
         D(2), D(200), D(1), D(101))
     assert (bands[2].bid_base, bands[2].bid_quote, bands[2].ask_base, bands[2].ask_quote) == (
@@ -75,7 +75,7 @@ def test_vwap_reports_an_order_larger_than_the_book() -> None:
 
 
 @pytest.mark.parametrize("kw", [{}, {"base_qty": D(1), "quote_amount": D(1)}, {"base_qty": D(0)}])
-def test_vwap_rejects_ambiguous_or_empty_sizes(kw: dict) -> None:
+def test_vwap_rejects_ambiguous_or_empty_sizes(kw: dict[str, Decimal]) -> None:
     with pytest.raises(ValueError):
         vwap(ASKS, "buy", **kw)
 

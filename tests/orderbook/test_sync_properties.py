@@ -16,7 +16,7 @@ from provider.orderbook.sync import (
     Resync,
     SyncState,
 )
-from tests.orderbook.strategies import ReferenceMarket, changes
+from tests.orderbook.strategies import Change, ReferenceMarket, changes
 
 
 class SyncAgainstReference(RuleBasedStateMachine):
@@ -44,13 +44,13 @@ class SyncAgainstReference(RuleBasedStateMachine):
                 assert action.last_update_id == self.sync.book.last_update_id
 
     @initialize(initial=st.lists(changes, min_size=1, max_size=5))
-    def subscribe(self, initial: list) -> None:
+    def subscribe(self, initial: list[list[Change]]) -> None:
         for change_list in initial:
             self.market.apply(change_list)
         self.handle(self.sync.on_subscribed())
 
     @rule(batches=st.lists(changes, min_size=1, max_size=3))
-    def produce(self, batches: list) -> None:
+    def produce(self, batches: list[list[Change]]) -> None:
         self.produced.append(self.market.event(batches))
 
     @rule()

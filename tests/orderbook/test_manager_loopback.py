@@ -1,0 +1,218 @@
+"""OrderBookManager over real loopback websockets against a tiny Binance-like server.
+
+Every view served as SYNCED is checked against the server's book at that exact update id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from provider.orderbook.manager import BookView, OrderBookManager
+from tests.orderbook.fake_exchange import FakeExchange
+
+SYMBOLS = ["AAAUSDT", "BBBUSDT", "CCCUSDT"]
+
+
+@pytest.fixture
+async def exchange() -> AsyncIterator[FakeExchange]:
+    ex = FakeExchange(SYMBOLS)
+    ex.url = await ex.start()  # type: ignore[attr-defined]
+    yield ex
+    await ex.stop()
+
+
+def make_manager(ex: FakeExchange, **kw: object) -> OrderBookManager:
+    kw.setdefault("stall_after_s", 5.0)
+    kw.setdefault("backoff_base_s", 0.02)
+    kw.setdefault("backoff_cap_s", 0.2)
+    return OrderBookManager(ex.url, ex.fetch_snapshot, **kw)  # type: ignore[attr-defined,arg-type]
+
+
+def check_view(ex: FakeExchange, view: BookView) -> None:
+    """A SYNCED or RESYNCING view is exactly the truth at its own update id."""
+    assert not view.is_crossed
+    if view.state in ("SYNCED", "RESYNCING") or view.source == "rest":
+        assert view.levels(1000) == ex.markets[view.symbol].truth(view.last_update_id), view
+
+
+async def until(pred: Callable[[], bool | Awaitable[bool]], timeout_s: float = 10.0) -> None:
+    """Bounded wait for a condition of a live system (polled; timings are never asserted)."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            result = pred()
+            if await result if inspect.isawaitable(result) else result:
+                return
+            await asyncio.sleep(0.01)
+
+
+async def settled(ex: FakeExchange, mgr: OrderBookManager, symbol: str) -> BookView:
+    """Pause the market, wait for the manager to reach its last id, compare level by level."""
+    ex.running = False
+    await asyncio.sleep(ex.tick_s * 3)  # let an in-flight tick finish
+    target = ex.markets[symbol].update_id
+
+    async def caught_up() -> bool:
+        view = await mgr.get_book(symbol, timeout_s=2)
+        return view.state == "SYNCED" and view.last_update_id == target
+
+    await until(caught_up)
+    view = await mgr.get_book(symbol, timeout_s=2)
+    assert view.levels(1000) == ex.markets[symbol].truth(target)
+    ex.running = True
+    return view
+
+
+async def watch(ex: FakeExchange, mgr: OrderBookManager, stop: asyncio.Event) -> int:
+    """Read every symbol continuously and check each view; returns how many were checked."""
+    checked = 0
+    while not stop.is_set():
+        for symbol in SYMBOLS:
+            check_view(ex, await mgr.get_book(symbol, timeout_s=2))
+            checked += 1
+        await asyncio.sleep(0.003)
+    return checked
+
+
+async def test_first_request_answers_within_its_deadline_and_then_follows_the_stream(
+    exchange: FakeExchange,
+) -> None:
+    mgr = make_manager(exchange)
+    try:
+        first = await mgr.get_book("aaausdt", timeout_s=1.0)
+        assert first.symbol == "AAAUSDT" and first.source in ("rest", "stream")
+        check_view(exchange, first)
+        await until(lambda: (mgr.health()["symbols"]["AAAUSDT"]["event_time_ms"] is not None))
+        view = await settled(exchange, mgr, "AAAUSDT")
+        assert view.source == "stream" and view.resync_count == 0
+        assert view.event_time_ms is not None and view.age_ms >= 0
+        health = mgr.health()
+        assert health["connected"] and health["status"] == "connected"
+        assert health["symbols"]["AAAUSDT"]["state"] == "SYNCED"
+        assert exchange.streams() == {"aaausdt@depth@100ms"}
+    finally:
+        await mgr.close()
+
+
+async def test_gaps_resync_only_the_symbol_that_missed_events(exchange: FakeExchange) -> None:
+    mgr = make_manager(exchange)
+    stop = asyncio.Event()
+    try:
+        for s in SYMBOLS:
+            await settled(exchange, mgr, s)
+        watcher = asyncio.create_task(watch(exchange, mgr, stop))
+        for _ in range(3):
+            exchange.skip_next.add("BBBUSDT")
+            await until(lambda: (not exchange.skip_next))
+            await asyncio.sleep(0.05)
+        stop.set()
+        assert await watcher > 0
+        view = await settled(exchange, mgr, "BBBUSDT")
+        assert view.resync_count >= 1
+        assert mgr.health()["symbols"]["BBBUSDT"]["last_resync_reason"] == "gap"
+        assert (await mgr.get_book("AAAUSDT", timeout_s=1)).resync_count == 0
+        assert (await mgr.get_book("CCCUSDT", timeout_s=1)).resync_count == 0
+    finally:
+        stop.set()
+        await mgr.close()
+
+
+async def test_dropped_connections_reconnect_and_every_book_recovers(
+    exchange: FakeExchange,
+) -> None:
+    mgr = make_manager(exchange)
+    stop = asyncio.Event()
+    try:
+        for s in SYMBOLS:
+            await settled(exchange, mgr, s)
+        watcher = asyncio.create_task(watch(exchange, mgr, stop))
+        for n in range(1, 3):
+            await exchange.drop_connections()
+            await until(lambda: bool(mgr.health()["reconnects"] >= n))  # noqa: B023
+        stop.set()
+        assert await watcher > 0
+        for s in SYMBOLS:
+            view = await settled(exchange, mgr, s)
+            assert view.resync_count >= 1  # a reconnect always resyncs
+    finally:
+        stop.set()
+        await mgr.close()
+
+
+async def test_server_shutdown_and_short_lifetimes_renew_without_a_gap(
+    exchange: FakeExchange,
+) -> None:
+    mgr = make_manager(exchange, conn_max_lifetime_s=0.4)
+    stop = asyncio.Event()
+    try:
+        for s in SYMBOLS:
+            await settled(exchange, mgr, s)
+        watcher = asyncio.create_task(watch(exchange, mgr, stop))
+        await exchange.server_shutdown()
+        await until(lambda: (mgr.health()["renewals"] >= 4))
+        stop.set()
+        assert await watcher > 0
+        assert mgr.health()["reconnects"] == 0
+        for s in SYMBOLS:
+            view = await settled(exchange, mgr, s)
+            assert view.resync_count == 0, mgr.health()
+        assert len(exchange.subs) == 1  # old connections were closed
+    finally:
+        stop.set()
+        await mgr.close()
+
+
+async def test_a_stalled_symbol_is_probed_and_recovers(exchange: FakeExchange) -> None:
+    mgr = make_manager(exchange, stall_after_s=0.2)
+    try:
+        await settled(exchange, mgr, "CCCUSDT")
+        exchange.stalled.add("CCCUSDT")
+        await until(
+            lambda: mgr.health()["symbols"]["CCCUSDT"]["last_resync_reason"] == "stall")
+        exchange.stalled.discard("CCCUSDT")
+        view = await settled(exchange, mgr, "CCCUSDT")
+        assert view.resync_count >= 1
+    finally:
+        await mgr.close()
+
+
+async def test_a_quiet_market_is_confirmed_not_resynced(exchange: FakeExchange) -> None:
+    mgr = make_manager(exchange, stall_after_s=0.1)
+    try:
+        await settled(exchange, mgr, "AAAUSDT")
+        exchange.running = False
+        calls = exchange.snapshot_calls
+        await until(lambda: (exchange.snapshot_calls >= calls + 2))
+        view = await mgr.get_book("AAAUSDT", timeout_s=1)
+        assert view.state == "SYNCED" and view.resync_count == 0
+    finally:
+        await mgr.close()
+
+
+async def test_least_recently_used_symbol_is_unsubscribed_beyond_the_cap(
+    exchange: FakeExchange,
+) -> None:
+    mgr = make_manager(exchange, max_symbols=2)
+    try:
+        for s in SYMBOLS:
+            await mgr.get_book(s, timeout_s=2)
+        await until(
+            lambda: exchange.streams() == {"bbbusdt@depth@100ms", "cccusdt@depth@100ms"})
+        assert set(mgr.health()["symbols"]) == {"BBBUSDT", "CCCUSDT"}
+        await settled(exchange, mgr, "CCCUSDT")
+    finally:
+        await mgr.close()
+
+
+async def test_an_unknown_symbol_raises_the_fetchers_error(exchange: FakeExchange) -> None:
+    mgr = make_manager(exchange)
+    try:
+        with pytest.raises(LookupError):
+            await mgr.get_book("NOPEUSDT", timeout_s=0.5)
+        await until(lambda: ("NOPEUSDT" not in mgr.health()["symbols"]))
+        assert mgr.health()["symbols"] == {}
+    finally:
+        await mgr.close()
