@@ -1,0 +1,234 @@
+"""Pure parts of the gateway: settings, pool bookkeeping, catalog naming, error details."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import grpc
+import mcp_types as types
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from contracts.provider.v1 import provider_pb2
+from gateway.arguments import ArgumentValidator, InvalidSchema
+from gateway.catalog import ProviderSnapshot, build_catalog
+from gateway.errors import details_from_metadata, protocol_error, tool_error_result
+from gateway.pool import PoolBook
+from gateway.settings import SettingsError, Transport, load_settings
+from tests.gateway.fake_provider import FAILURE_DETAILS, default_tools
+
+# -- settings ------------------------------------------------------------------------------
+
+
+def test_settings_from_command_line_with_defaults() -> None:
+    s = load_settings(["--provider", "binance=127.0.0.1:50053", "--provider", "x=h:1"], {})
+    assert [(p.name, p.address, p.tls) for p in s.providers] == [
+        ("binance", "127.0.0.1:50053", None),
+        ("x", "h:1", None),
+    ]
+    assert (s.pool_size, s.transport, s.default_timeout_ms) == (4, Transport.STDIO, 10_000)
+
+
+def test_settings_from_toml_with_tls_and_flag_overrides(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("ca")
+    cfg = tmp_path / "gateway.toml"
+    cfg.write_text(
+        "pool_size = 2\ndefault_timeout_ms = 500\n"
+        '[[providers]]\nname = "binance"\naddress = "10.0.0.5:50053"\ntls_ca_file = "ca.pem"\n'
+    )
+    s = load_settings(["--config", str(cfg), "--pool-size", "8"], {})
+    assert s.pool_size == 8 and s.default_timeout_ms == 500
+    [p] = s.providers
+    assert p.tls is not None and p.tls.ca_file == tmp_path / "ca.pem"
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        ([], "no provider"),
+        (["--provider", "nohostport"], "NAME=HOST:PORT"),
+        (["--provider", "a=h:1", "--provider", "a=h:2"], "more than once"),
+        (["--provider", "a.b=h:1"], "provider name"),
+        (["--provider", "a=h:1", "--pool-size", "0"], "pool_size"),
+        (["--provider", "a=h:1", "--transport", "http", "--listen", "0.0.0.0:80"], "token"),
+    ],
+)
+def test_settings_rejects_bad_values(argv: list[str], needle: str) -> None:
+    with pytest.raises(SettingsError, match=needle):
+        load_settings(argv, {})
+
+
+def test_settings_rejects_unknown_toml_keys(tmp_path: Path) -> None:
+    cfg = tmp_path / "g.toml"
+    cfg.write_text('pool_sise = 3\n[[providers]]\nname = "a"\naddress = "h:1"\n')
+    with pytest.raises(SettingsError, match="unknown keys"):
+        load_settings(["--config", str(cfg)], {})
+
+
+def test_http_beyond_loopback_accepts_token_from_environment() -> None:
+    argv = ["--provider", "a=h:1", "--transport", "http", "--listen", "0.0.0.0:8765"]
+    s = load_settings(argv, {"MCP_GATEWAY_TOKEN": "t0ken"})
+    assert s.http.token == "t0ken" and not s.http.is_loopback
+    assert "t0ken" not in repr(s)
+
+
+# -- pool ----------------------------------------------------------------------------------
+
+
+@given(size=st.integers(1, 8), picks=st.integers(1, 40))
+def test_pool_rotates_over_every_slot_in_order(size: int, picks: int) -> None:
+    book: PoolBook[object] = PoolBook(size)
+    order = [book.pick()[0] for _ in range(picks)]
+    assert order == [i % size for i in range(picks)]
+
+
+@given(st.lists(st.tuples(st.sampled_from(["pick", "evict", "evict_stale"]), st.integers(0, 7))))
+def test_pool_bookkeeping_never_loses_or_duplicates_channels(ops: list[tuple[str, int]]) -> None:
+    book: PoolBook[object] = PoolBook(4)
+    opened: list[object] = []
+    closed: list[object] = []
+    for op, _ in ops:
+        index, channel = book.pick()
+        if channel is None:
+            channel = book.fill(index, object())
+            opened.append(channel)
+        if op == "evict":
+            stale = book.evict(index, channel)
+            assert stale is channel
+            closed.append(stale)
+        elif op == "evict_stale":
+            assert book.evict(index, object()) is None
+    closed += book.drain()
+    assert sorted(map(id, opened)) == sorted(map(id, closed))
+    assert book.live() == 0
+
+
+# -- catalog -------------------------------------------------------------------------------
+
+
+def _caps(name: str, tools: list[provider_pb2.ToolDescriptor]) -> provider_pb2.Capabilities:
+    return provider_pb2.Capabilities(provider=name, tools=tools)
+
+
+def test_catalog_keeps_namespaced_names_and_prefixes_others() -> None:
+    cat = build_catalog([ProviderSnapshot("fake", _caps("fake", default_tools()))])
+    assert set(cat.tools) == {"fake.echo", "fake.add", "fake.place_thing", "fake.slow"}
+    assert cat.tools["fake.add"].remote_name == "add"
+    assert cat.tools["fake.echo"].remote_name == "fake.echo"
+
+
+def test_catalog_resolves_collisions_by_prefixing_and_notes_them() -> None:
+    tools = [
+        provider_pb2.ToolDescriptor(name="a.x", input_schema_json='{"type":"object"}'),
+        provider_pb2.ToolDescriptor(name="x", input_schema_json='{"type":"object"}'),
+    ]
+    cat = build_catalog([ProviderSnapshot("a", _caps("a", tools))])
+    assert cat.tools["a.x"].remote_name == "a.x"
+    assert cat.tools["a.a.x"].remote_name == "x"
+    assert any("collision" in n for n in cat.notes)
+
+
+def test_second_provider_plugs_in_without_clashing() -> None:
+    snaps = [
+        ProviderSnapshot("one", _caps("one", default_tools("one"))),
+        ProviderSnapshot("two", _caps("two", default_tools("two"))),
+    ]
+    cat = build_catalog(snaps)
+    assert len(cat.tools) == 8
+    assert cat.tools["two.add"].provider == "two"
+    assert not [n for n in cat.notes if "collision" in n]
+
+
+def test_catalog_drops_tools_whose_schema_is_invalid() -> None:
+    tools = [
+        provider_pb2.ToolDescriptor(name="bad", input_schema_json='{"type":"object","minProperties":"x"}'),
+        provider_pb2.ToolDescriptor(name="arr", input_schema_json='{"type":"array"}'),
+    ]
+    cat = build_catalog([ProviderSnapshot("p", _caps("p", tools))])
+    assert cat.tools == {}
+    assert len(cat.notes) == 2
+
+
+def test_catalog_routes_uris_by_template() -> None:
+    caps = provider_pb2.Capabilities(
+        resource_templates=[
+            provider_pb2.ResourceTemplateDescriptor(uri_template="m://market/{symbol}", name="m"),
+            provider_pb2.ResourceTemplateDescriptor(uri_template="m://book/{symbol}{?depth}", name="b"),
+        ]
+    )
+    cat = build_catalog([ProviderSnapshot("p", caps)])
+    route = cat.template_for("m://book/BTCUSDT?depth=5")
+    assert route is not None and route.template.name == "b"
+    assert cat.template_for("m://nothing/x") is None
+
+
+def test_catalog_keys_change_only_with_the_visible_lists() -> None:
+    tools = default_tools()
+    a = build_catalog([ProviderSnapshot("fake", _caps("fake", tools))])
+    b = build_catalog([ProviderSnapshot("fake", _caps("fake", tools))])
+    c = build_catalog([ProviderSnapshot("fake", _caps("fake", tools[:2]))])
+    assert a.tools_key() == b.tools_key() != c.tools_key()
+    assert a.prompts_key() == c.prompts_key()
+
+
+# -- arguments and errors ------------------------------------------------------------------
+
+
+def test_validator_rejects_invalid_schema() -> None:
+    with pytest.raises(InvalidSchema):
+        ArgumentValidator({"type": "object", "required": "x"})
+
+
+def test_validator_message_lists_problems_and_allowed_arguments() -> None:
+    v = ArgumentValidator(
+        {
+            "type": "object",
+            "properties": {"side": {"type": "string", "enum": ["BUY", "SELL"]}},
+            "required": ["side"],
+            "additionalProperties": False,
+        }
+    )
+    assert v.problems({"side": "BUY"}) is None
+    msg = v.problems({"side": "HOLD"})
+    assert msg is not None
+    assert "arguments.side: 'HOLD' is not one of ['BUY', 'SELL']" in msg
+    assert "- side (one of 'BUY', 'SELL', required)" in msg
+
+
+def test_error_details_parsed_from_trailing_metadata() -> None:
+    md = (("other", "x"), ("error-details-json", json.dumps(FAILURE_DETAILS)))
+    d = details_from_metadata(md)
+    assert d is not None
+    assert (d.binance_code, d.retry_safe, d.kind) == (-1013, False, "FilterViolation")
+    assert details_from_metadata((("error-details-json", "{not json"),)) is None
+    assert details_from_metadata(None) is None
+
+
+def _rpc_error(code: grpc.StatusCode, details: str, md: tuple[tuple[str, str], ...] = ()) -> grpc.aio.AioRpcError:
+    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata(*md), details=details)
+
+
+def _text(result: types.CallToolResult) -> str:
+    [block] = result.content
+    assert isinstance(block, types.TextContent)
+    return block.text
+
+
+def test_unavailable_without_details_means_unreachable() -> None:
+    r = tool_error_result("p", "p.t", _rpc_error(grpc.StatusCode.UNAVAILABLE, "conn refused"), idempotent=True)
+    assert r.is_error and "unreachable" in _text(r)
+
+
+def test_deadline_on_non_idempotent_tool_warns_outcome_unknown() -> None:
+    exc = _rpc_error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded")
+    r = tool_error_result("p", "p.t", exc, idempotent=False)
+    assert "outcome is unknown" in _text(r)
+
+
+def test_protocol_error_codes() -> None:
+    nf = protocol_error("Reading x", _rpc_error(grpc.StatusCode.NOT_FOUND, "nope"))
+    internal = protocol_error("Reading x", _rpc_error(grpc.StatusCode.INTERNAL, "boom"))
+    assert (nf.code, internal.code) == (-32602, -32603)
+    assert nf.data == {"grpc_status": "NOT_FOUND"}
