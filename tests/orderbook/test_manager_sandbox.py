@@ -1,0 +1,156 @@
+"""OrderBookManager against the sandbox exchange (real subprocess, real websockets, real REST).
+
+Each round injects a fault, lets the manager live through it while every served view is checked
+(never crossed; SYNCED only once recovered), then pauses the market and compares the manager's
+SYNCED book with the sandbox's ground truth (``GET /sim/book``) at the same update id, level by level.
+Needs the ``sim`` fixture of tests/conftest.py (simulator helper) with ``--faults``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+import pytest
+
+from provider.orderbook.manager import OrderBookManager
+
+SYMBOLS = ["BTCUSDT", "SHIBUSDT"]  # SHIB: 0.00000001 ticks must survive exactly
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def depth_fetcher(
+    session: aiohttp.ClientSession, rest_url: str
+) -> Callable[[str, int], Awaitable[Mapping[str, Any]]]:
+    """The test stand-in for the Binance client's depth call (production passes the real one)."""
+
+    async def fetch(symbol: str, limit: int) -> Mapping[str, Any]:
+        params = {"symbol": symbol, "limit": str(limit)}
+        async with session.get(f"{rest_url}/api/v3/depth", params=params) as resp:
+            body: Mapping[str, Any] = await resp.json()
+            if resp.status != 200:
+                raise RuntimeError(f"depth {resp.status}: {body}")
+            return body
+
+    return fetch
+
+
+async def until(pred: Callable[[], Any], timeout_s: float = 20.0) -> None:
+    """Bounded wait for a condition of a live system (polled; timings are never asserted)."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            result = pred()
+            if await result if inspect.isawaitable(result) else result:
+                return
+            await asyncio.sleep(0.02)
+
+
+def as_levels(raw: list[list[str]]) -> list[tuple[Decimal, Decimal]]:
+    return [(Decimal(p), Decimal(q)) for p, q in raw]
+
+
+async def compare_with_ground_truth(sim: Any, mgr: OrderBookManager, symbol: str) -> int:
+    """Pause the market, wait for the manager to reach the truth's id; return mismatching levels."""
+    await sim.control("POST", "/sim/market", json={"running": False})
+    try:
+        truth = await sim.ground_truth(symbol)
+
+        async def caught_up() -> bool:
+            view = await mgr.get_book(symbol, timeout_s=5)
+            return view.state == "SYNCED" and view.last_update_id >= truth["lastUpdateId"]
+
+        await until(caught_up)
+        truth = await sim.ground_truth(symbol)  # nothing moved meanwhile: same id
+        view = await mgr.get_book(symbol, timeout_s=5)
+        assert view.last_update_id == truth["lastUpdateId"]
+        bids, asks = view.levels(5000)
+        mismatches = sum(a != b for a, b in zip(bids, as_levels(truth["bids"]), strict=False))
+        mismatches += sum(a != b for a, b in zip(asks, as_levels(truth["asks"]), strict=False))
+        mismatches += abs(len(bids) - len(truth["bids"])) + abs(len(asks) - len(truth["asks"]))
+        return mismatches
+    finally:
+        await sim.control("POST", "/sim/market", json={"running": True})
+
+
+async def read_continuously(mgr: OrderBookManager, stop: asyncio.Event) -> list[str]:
+    """Serve books while faults happen; every one must be uncrossed."""
+    states: list[str] = []
+    while not stop.is_set():
+        for symbol in SYMBOLS:
+            view = await mgr.get_book(symbol, timeout_s=5)
+            assert not view.is_crossed
+            states.append(view.state)
+        await asyncio.sleep(0.01)
+    return states
+
+
+FAULTS: list[tuple[str, dict[str, Any]]] = [
+    ("gap", {"symbol": "BTCUSDT"}),
+    ("drop_streams", {}),
+    ("gap", {"symbol": "SHIBUSDT"}),
+    ("stall", {"symbol": "BTCUSDT", "seconds": 2}),
+    ("server_shutdown", {}),
+    ("conn_lifetime", {"seconds": 1.5}),
+    ("drop_streams", {"symbol": "SHIBUSDT"}),
+    ("gap", {"symbol": "BTCUSDT"}),
+]
+
+
+async def test_served_books_match_the_sandbox_through_many_faults(
+    sim: Any, http: aiohttp.ClientSession
+) -> None:
+    mgr = OrderBookManager(
+        sim.info.ws_url, depth_fetcher(http, sim.info.rest_url),
+        snapshot_limit=5000, stall_after_s=1.0, conn_max_lifetime_s=60.0,
+        backoff_base_s=0.05, backoff_cap_s=0.5,
+    )
+    try:
+        for symbol in SYMBOLS:
+            await mgr.get_book(symbol, timeout_s=5)
+        total_mismatches = 0
+        for kind, params in FAULTS:
+            stop = asyncio.Event()
+            reader = asyncio.create_task(read_continuously(mgr, stop))
+            await sim.fault(kind, **params)
+            await asyncio.sleep(2.5)  # let the fault play out while readers keep reading
+            await sim.fault("clear")
+            stop.set()
+            assert await reader
+            for symbol in SYMBOLS:
+                total_mismatches += await compare_with_ground_truth(sim, mgr, symbol)
+        assert total_mismatches == 0
+        health = mgr.health()
+        assert all(s["state"] == "SYNCED" for s in health["symbols"].values()), health
+        assert health["reconnects"] + health["renewals"] >= 2, health
+        assert sum(s["resync_count"] for s in health["symbols"].values()) >= 2, health
+    finally:
+        await mgr.close()
+
+
+async def test_renewal_before_the_sandbox_cuts_the_connection_loses_nothing(
+    sim: Any, http: aiohttp.ClientSession
+) -> None:
+    mgr = OrderBookManager(
+        sim.info.ws_url, depth_fetcher(http, sim.info.rest_url),
+        conn_max_lifetime_s=0.7, backoff_base_s=0.05, backoff_cap_s=0.5,
+    )
+    try:
+        await sim.fault("conn_lifetime", seconds=1.5)
+        for symbol in SYMBOLS:
+            await mgr.get_book(symbol, timeout_s=5)
+        await until(lambda: mgr.health()["renewals"] >= 3)
+        await sim.fault("clear")
+        for symbol in SYMBOLS:
+            assert await compare_with_ground_truth(sim, mgr, symbol) == 0
+        assert mgr.health()["reconnects"] == 0
+    finally:
+        await mgr.close()
