@@ -1,0 +1,63 @@
+"""aiohttp application factory and the background market loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import structlog
+from aiohttp import web
+
+from simulator.config import SimConfig
+from simulator.rest import SIM_KEY, dispatch
+from simulator.state import Sim
+
+log = structlog.get_logger("simulator")
+
+LOOP_INTERVAL_S = 0.01
+
+
+async def run_market(sim: Sim) -> None:
+    """Drive every symbol's market maker at `config.rate` events per second."""
+    loop = asyncio.get_running_loop()
+    last = loop.time()
+    credit = 0.0
+    names = sorted(sim.market.symbols)
+    while True:
+        await asyncio.sleep(LOOP_INTERVAL_S)
+        now = loop.time()
+        credit += (now - last) * sim.config.rate
+        last = now
+        steps = int(credit)
+        credit -= steps
+        if not sim.market_running:
+            credit = 0.0
+            continue
+        steps = min(steps, max(1, int(sim.config.rate)))
+        now_ms = sim.clock.now_ms()
+        for _ in range(steps):
+            for name in names:
+                sim.on_market_step(name, now_ms)
+
+
+def create_app(config: SimConfig) -> web.Application:
+    """The sandbox web app (REST under /api/v3, streams under /ws and /stream, faults under /sim)."""
+    sim = Sim.create(config)
+    app = web.Application()
+    app[SIM_KEY] = sim
+    app.router.add_route("*", "/api/v3/{tail:.*}", dispatch)
+    from simulator import control
+
+    if config.faults:
+        control.setup(app, sim)
+
+    async def background(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(run_market(sim))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    app.cleanup_ctx.append(background)
+    return app

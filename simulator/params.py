@@ -1,0 +1,104 @@
+"""Request parameter access with Binance's validation errors (spec §1.2, §5).
+
+Query string and form body are merged; a name present in both takes the query value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from urllib.parse import parse_qsl
+
+from simulator import errors
+from simulator.decimals import parse_decimal
+
+LONG_RE = re.compile(r"^-?[0-9]{1,20}$")
+
+
+class Params:
+    """Read-only typed view over the merged request parameters."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self.values = dict(values)
+
+    @classmethod
+    def parse(cls, query: str, body: str) -> Params:
+        merged: dict[str, str] = {}
+        for k, v in parse_qsl(body, keep_blank_values=True):
+            merged[k] = v
+        for k, v in parse_qsl(query, keep_blank_values=True):
+            merged[k] = v
+        return cls(merged)
+
+    def has(self, name: str) -> bool:
+        return name in self.values
+
+    def str_opt(self, name: str) -> str | None:
+        v = self.values.get(name)
+        return v if v not in (None, "") else None
+
+    def str_req(self, name: str) -> str:
+        v = self.str_opt(name)
+        if v is None:
+            raise errors.mandatory(name)
+        return v
+
+    def int_opt(self, name: str) -> int | None:
+        v = self.values.get(name)
+        if v is None:
+            return None
+        if v == "" or not LONG_RE.match(v):
+            raise errors.mandatory(name) if v == "" else errors.illegal_chars(
+                name, "^[0-9]{1,20}$")
+        return int(v)
+
+    def int_req(self, name: str) -> int:
+        v = self.int_opt(name)
+        if v is None:
+            raise errors.mandatory(name)
+        return v
+
+    def decimal_opt(self, name: str) -> Decimal | None:
+        v = self.values.get(name)
+        if v is None:
+            return None
+        if v == "":
+            raise errors.mandatory(name)
+        d = parse_decimal(v)
+        if d is None:
+            raise errors.illegal_chars(name, "^([0-9]{1,20})(\\.[0-9]{1,20})?$")
+        return d
+
+    def decimal_req(self, name: str) -> Decimal:
+        v = self.decimal_opt(name)
+        if v is None:
+            raise errors.mandatory(name)
+        return v
+
+    def bool_opt(self, name: str, default: bool) -> bool:
+        v = self.values.get(name)
+        if v is None:
+            return default
+        low = v.lower()
+        if low not in ("true", "false"):
+            raise errors.invalid_param(name)
+        return low == "true"
+
+    def symbols_opt(self) -> list[str] | None:
+        """The JSON array parameter `symbols` (spec §1.2), upper-cased."""
+        v = self.values.get("symbols")
+        if v is None:
+            return None
+        try:
+            parsed = json.loads(v)
+        except ValueError:
+            raise errors.illegal_chars("symbols", "^\\[(\"[A-Z0-9-_.]{1,20}\"(,\"[A-Z0-9-_.]{1,20}\"){0,}){0,1}\\]$") from None
+        if not isinstance(parsed, list) or not parsed or not all(
+            isinstance(s, str) for s in parsed
+        ):
+            raise errors.illegal_chars("symbols", "^\\[(\"[A-Z0-9-_.]{1,20}\"(,\"[A-Z0-9-_.]{1,20}\"){0,}){0,1}\\]$")
+        if len(set(parsed)) != len(parsed):
+            raise errors.ApiError(-1151, "Symbol is present multiple times in the list.")
+        return [s.upper() for s in parsed]

@@ -1,0 +1,40 @@
+"""The running sandbox's state: one object the HTTP and WebSocket shells share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from simulator.clock import Clock
+from simulator.config import SimConfig
+from simulator.exchange import Market
+from simulator.faults import Faults
+from simulator.weights import OrderCounter, WeightLimiter
+
+
+@dataclass
+class Sim:
+    """Config, clock, market, account and rate-limit state of one sandbox process."""
+
+    config: SimConfig
+    clock: Clock
+    market: Market
+    limiter: WeightLimiter
+    orders: OrderCounter
+    faults: Faults = field(default_factory=lambda: Faults())
+    market_running: bool = True
+
+    def on_market_step(self, symbol: str, now_ms: int) -> None:
+        """One synthetic market event on `symbol`."""
+        self.market.step(symbol, now_ms)
+
+    @classmethod
+    def create(cls, config: SimConfig) -> Sim:
+        clock = Clock()
+        now = clock.now_ms()
+        return cls(
+            config=config,
+            clock=clock,
+            market=Market(config.symbols, config.seed, now),
+            limiter=WeightLimiter(config.weight_limit, config.ban_seconds),
+            orders=OrderCounter(config.orders_10s, config.orders_1d),
+        )

@@ -1,0 +1,194 @@
+"""Seeded market definitions and their exchangeInfo rendering.
+
+Filters follow spec §4 (PRICE_FILTER, LOT_SIZE, MARKET_LOT_SIZE, NOTIONAL, PERCENT_PRICE_BY_SIDE,
+MAX_NUM_ORDERS, MAX_NUM_ALGO_ORDERS); the JSON shape follows `rest_exchangeInfo.json`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from simulator.decimals import fmt8
+
+ORDER_TYPES = [
+    "LIMIT",
+    "LIMIT_MAKER",
+    "MARKET",
+    "STOP_LOSS",
+    "STOP_LOSS_LIMIT",
+    "TAKE_PROFIT",
+    "TAKE_PROFIT_LIMIT",
+]
+STP_MODES = ["NONE", "EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"]
+
+
+@dataclass(frozen=True)
+class SymbolSpec:
+    """One tradable market: assets, increments and the synthetic market's scale."""
+
+    symbol: str
+    base: str
+    quote: str
+    tick_size: Decimal
+    step_size: Decimal
+    min_qty: Decimal
+    max_qty: Decimal
+    market_max_qty: Decimal
+    min_notional: Decimal
+    max_notional: Decimal
+    max_price: Decimal
+    start_price: Decimal
+    depth_levels: int
+    """Levels per side the synthetic book is seeded with."""
+    typical_lots: int
+    """Typical resting size of one synthetic level, in steps."""
+    max_num_orders: int = 200
+    max_num_algo_orders: int = 5
+    status: str = "TRADING"
+
+    def filters(self) -> list[dict[str, Any]]:
+        """Symbol filters in exchangeInfo form (spec §4)."""
+        return [
+            {
+                "filterType": "PRICE_FILTER",
+                "minPrice": fmt8(self.tick_size),
+                "maxPrice": fmt8(self.max_price),
+                "tickSize": fmt8(self.tick_size),
+            },
+            {
+                "filterType": "LOT_SIZE",
+                "minQty": fmt8(self.min_qty),
+                "maxQty": fmt8(self.max_qty),
+                "stepSize": fmt8(self.step_size),
+            },
+            {"filterType": "ICEBERG_PARTS", "limit": 100},
+            {
+                "filterType": "MARKET_LOT_SIZE",
+                "minQty": fmt8(Decimal(0)),
+                "maxQty": fmt8(self.market_max_qty),
+                "stepSize": fmt8(Decimal(0)),
+            },
+            {
+                "filterType": "TRAILING_DELTA",
+                "minTrailingAboveDelta": 10,
+                "maxTrailingAboveDelta": 2000,
+                "minTrailingBelowDelta": 10,
+                "maxTrailingBelowDelta": 2000,
+            },
+            {
+                "filterType": "PERCENT_PRICE_BY_SIDE",
+                "bidMultiplierUp": "5",
+                "bidMultiplierDown": "0.2",
+                "askMultiplierUp": "5",
+                "askMultiplierDown": "0.2",
+                "avgPriceMins": 5,
+            },
+            {
+                "filterType": "NOTIONAL",
+                "minNotional": fmt8(self.min_notional),
+                "applyMinToMarket": True,
+                "maxNotional": fmt8(self.max_notional),
+                "applyMaxToMarket": False,
+                "avgPriceMins": 5,
+            },
+            {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": self.max_num_orders},
+            {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": self.max_num_algo_orders},
+        ]
+
+    def exchange_info(self) -> dict[str, Any]:
+        """The `symbols[]` entry of exchangeInfo."""
+        return {
+            "symbol": self.symbol,
+            "status": self.status,
+            "baseAsset": self.base,
+            "baseAssetPrecision": 8,
+            "quoteAsset": self.quote,
+            "quotePrecision": 8,
+            "quoteAssetPrecision": 8,
+            "baseCommissionPrecision": 8,
+            "quoteCommissionPrecision": 8,
+            "orderTypes": list(ORDER_TYPES),
+            "icebergAllowed": False,
+            "ocoAllowed": False,
+            "otoAllowed": False,
+            "opoAllowed": False,
+            "quoteOrderQtyMarketAllowed": True,
+            "allowTrailingStop": False,
+            "cancelReplaceAllowed": False,
+            "amendAllowed": False,
+            "pegInstructionsAllowed": False,
+            "isSpotTradingAllowed": True,
+            "isMarginTradingAllowed": False,
+            "filters": self.filters(),
+            "permissions": [],
+            "permissionSets": [["SPOT"]],
+            "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
+            "allowedSelfTradePreventionModes": list(STP_MODES),
+        }
+
+
+def _spec(
+    symbol: str,
+    base: str,
+    quote: str,
+    tick: str,
+    step: str,
+    price: str,
+    *,
+    min_notional: str,
+    levels: int,
+    lots: int,
+    max_qty: str = "9000.00000000",
+) -> SymbolSpec:
+    d = Decimal
+    return SymbolSpec(
+        symbol=symbol,
+        base=base,
+        quote=quote,
+        tick_size=d(tick),
+        step_size=d(step),
+        min_qty=d(step),
+        max_qty=d(max_qty),
+        market_max_qty=d(max_qty) / 10,
+        min_notional=d(min_notional),
+        max_notional=d("9000000.00000000"),
+        max_price=d("1000000.00000000") if d(price) > 1 else d("1000.00000000"),
+        start_price=d(price),
+        depth_levels=levels,
+        typical_lots=lots,
+    )
+
+
+DEFAULT_SYMBOLS: dict[str, SymbolSpec] = {
+    s.symbol: s
+    for s in (
+        _spec("BTCUSDT", "BTC", "USDT", "0.01", "0.00001", "64000.00",
+              min_notional="5", levels=2500, lots=5000),
+        _spec("ETHUSDT", "ETH", "USDT", "0.01", "0.0001", "3200.00",
+              min_notional="5", levels=2500, lots=5000),
+        _spec("BNBUSDT", "BNB", "USDT", "0.01", "0.001", "580.00",
+              min_notional="5", levels=2000, lots=2000),
+        _spec("ETHBTC", "ETH", "BTC", "0.00001", "0.0001", "0.05000",
+              min_notional="0.0001", levels=1500, lots=3000),
+        _spec("SHIBUSDT", "SHIB", "USDT", "0.00000001", "1", "0.00002400",
+              min_notional="5", levels=1500, lots=5_000_000, max_qty="90000000000"),
+        _spec("DOGEBTC", "DOGE", "BTC", "0.00000001", "1", "0.00000250",
+              min_notional="0.0001", levels=200, lots=20000, max_qty="90000000"),
+    )
+}
+
+RATE_LIMITS_DEFAULT = {"REQUEST_WEIGHT": 6000, "ORDERS_10S": 50, "ORDERS_1D": 160000}
+
+
+def rate_limits(weight_limit: int, orders_10s: int, orders_1d: int) -> list[dict[str, Any]]:
+    """The `rateLimits` array (spec §1.5), reflecting the configured limits."""
+    return [
+        {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
+         "limit": weight_limit},
+        {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": orders_10s},
+        {"rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": orders_1d},
+        {"rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5,
+         "limit": 300000},
+    ]

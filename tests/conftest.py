@@ -1,0 +1,19 @@
+"""Shared fixtures: `sim` is a started sandbox exchange subprocess (with `--faults`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.sim_fixture import SimProcess
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[SimProcess]:
+    """A fresh sandbox on a free loopback port, stopped after the test."""
+    proc = await SimProcess.start("--faults", "--rate", "50")
+    try:
+        yield proc
+    finally:
+        await proc.stop()
