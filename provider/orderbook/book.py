@@ -15,9 +15,10 @@ text corrected 2025-11-12; see shared/reference/binance-spot-api.md §7):
   reported: the book stays at its last good state and the caller resyncs.
 
 Prices and quantities are :class:`decimal.Decimal`, parsed from Binance's strings, so a price like
-``0.00000001`` keeps its exact value. Each side keeps a dict ``price -> qty`` and a sorted list of
-keys (negated for bids) maintained with :mod:`bisect`: a top-N read is a slice plus N dict lookups,
-an update is one ``O(log n)`` search plus an ``O(n)`` memmove, which at 5000 levels is microseconds.
+``0.00000001`` keeps its exact value. Each side keeps a dict ``price -> qty`` and an ascending
+list of the same price objects (bids read from its end), kept sorted with :mod:`bisect`: a top-N
+read is a slice plus N dict lookups; an update is an ``O(log n)`` search plus an ``O(n)`` memmove,
+microseconds at 5000 levels (see benchmarks/orderbook_bench.py).
 
 Depth that the book does not know is *marked*, never invented: a snapshot cut at its ``limit`` and
 trimming of far levels leave a boundary price (``bid_floor`` / ``ask_ceiling``) beyond which levels
@@ -101,12 +102,15 @@ def parse_levels(raw: Iterable[RawLevel]) -> list[Level]:
 
 
 class _SideLevels:
-    """One side: ``price -> qty`` plus sorted keys (asks ascending; bids stored negated)."""
+    """One side: ``price -> qty`` plus the same price objects in an ascending list.
 
-    __slots__ = ("_keys", "_qty", "_sign")
+    Bids read the list from its end, so both containers share one Decimal per level.
+    """
+
+    __slots__ = ("_desc", "_keys", "_qty")
 
     def __init__(self, side: Side) -> None:
-        self._sign = Decimal(-1) if side is Side.BID else Decimal(1)
+        self._desc = side is Side.BID
         self._keys: list[Decimal] = []
         self._qty: dict[Decimal, Decimal] = {}
 
@@ -126,45 +130,51 @@ class _SideLevels:
         if qty == _ZERO:
             if old is not None:
                 del self._qty[price]
-                key = price * self._sign
-                del self._keys[bisect.bisect_left(self._keys, key)]
+                del self._keys[bisect.bisect_left(self._keys, price)]
             return old
         if old is None:
-            bisect.insort(self._keys, price * self._sign)
+            bisect.insort(self._keys, price)
         self._qty[price] = qty
         return old
 
     def best(self) -> Level | None:
         if not self._keys:
             return None
-        price = self._keys[0] * self._sign
+        price = self._keys[-1] if self._desc else self._keys[0]
         return price, self._qty[price]
 
     def top(self, n: int) -> list[Level]:
-        sign, qty = self._sign, self._qty
-        out: list[Level] = []
-        for key in self._keys[: max(n, 0)]:
-            price = key * sign
-            out.append((price, qty[price]))
-        return out
+        if n <= 0:
+            return []
+        qty = self._qty
+        keys = self._keys[: -n - 1 : -1] if self._desc else self._keys[:n]
+        return [(price, qty[price]) for price in keys]
 
     def count_within(self, bound: Decimal | None) -> int:
         """Levels at or better than ``bound`` (all levels when ``bound`` is None)."""
         if bound is None:
             return len(self._keys)
-        return bisect.bisect_right(self._keys, bound * self._sign)
+        if self._desc:
+            return len(self._keys) - bisect.bisect_left(self._keys, bound)
+        return bisect.bisect_right(self._keys, bound)
 
     def worst(self) -> Decimal | None:
-        return self._keys[-1] * self._sign if self._keys else None
+        if not self._keys:
+            return None
+        return self._keys[0] if self._desc else self._keys[-1]
 
     def trim(self, keep: int) -> Decimal | None:
         """Drop levels beyond the best ``keep``; return the worst kept price if any were dropped."""
-        if len(self._keys) <= keep:
+        extra = len(self._keys) - keep
+        if extra <= 0:
             return None
-        sign = self._sign
-        for key in self._keys[keep:]:
-            del self._qty[key * sign]
-        del self._keys[keep:]
+        dropped = self._keys[:extra] if self._desc else self._keys[keep:]
+        for price in dropped:
+            del self._qty[price]
+        if self._desc:
+            del self._keys[:extra]
+        else:
+            del self._keys[keep:]
         return self.worst()
 
     def copy_into(self, other: _SideLevels) -> None:

@@ -122,6 +122,8 @@ class _Symbol:
     last_error: str | None = None
     failures: int = 0
     window_start: float = 0.0
+    view_src: OrderBook | None = None  # the live book the cached copy was taken from
+    view_copy: OrderBook | None = None  # readers share one copy per update id (~0.4 ms at 5000)
     window_count: int = 0
     rate: float = 0.0
 
@@ -349,10 +351,13 @@ class OrderBookManager:
         if book is None or book.last_update_id is None:
             return None
         age = 0 if sym.last_publish is None else int((self._clock() - sym.last_publish) * 1e3)
+        copy = sym.view_copy
+        if sym.view_src is not book or copy is None or copy.last_update_id != book.last_update_id:
+            copy = sym.view_copy = book.copy()
+            sym.view_src = book
         return BookView(
             sym.name, sym.sync.state.name, "stream", book.last_update_id, sym.event_time_ms, age,
-            sym.sync.resync_count, book.exact_depth(Side.BID), book.exact_depth(Side.ASK),
-            book.copy(),
+            sym.sync.resync_count, book.exact_depth(Side.BID), book.exact_depth(Side.ASK), copy,
         )
 
     def _rate(self, sym: _Symbol, now: float) -> float:
