@@ -12,6 +12,7 @@ Use: `fp = await FakeProvider().start()`, `fp.address`, `await fp.restart()`, `a
 `await fp.push_update(uri)` sends an update to every open stream for `uri`;
 `await fp.wait_subscribed(uri)` waits (bounded) until such a stream exists.
 `fp.calls` records `(tool, arguments, correlation_id)` for every InvokeTool.
+An echo of the text `__hold__` signals `fp.holding` and waits for `fp.release` (concurrency tests).
 """
 
 from __future__ import annotations
@@ -131,6 +132,8 @@ class FakeProvider(provider_pb2_grpc.ProviderServicer):
         self._health: health.aio.HealthServicer | None = None
         self._streams: dict[str, set[asyncio.Queue[str | None]]] = {}
         self._changed = asyncio.Condition()
+        self.holding = asyncio.Event()
+        self.release = asyncio.Event()
 
     @property
     def address(self) -> str:
@@ -238,6 +241,9 @@ class FakeProvider(provider_pb2_grpc.ProviderServicer):
         md = dict(context.invocation_metadata() or ())
         self.calls.append((request.name, args, md.get("x-correlation-id")))
         if request.name == f"{self.name}.echo":
+            if args.get("text") == "__hold__":
+                self.holding.set()
+                await self.release.wait()
             count = int(args.get("repeat", 1))
             text = " ".join([args["text"]] * count)
             return _response({"text": text, "count": count}, f"{text} (x{count})")

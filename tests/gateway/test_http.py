@@ -1,0 +1,210 @@
+"""The gateway over Streamable HTTP, as a real subprocess, with the SDK's HTTP client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx2
+import mcp_types as types
+from mcp import Client, ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+
+from tests.gateway.conftest import ROOT, Notifications
+from tests.gateway.fake_provider import FakeProvider
+
+TOKEN = "test-token-123"
+_INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "0"},
+    },
+}
+_MCP_HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+
+
+@contextlib.asynccontextmanager
+async def http_gateway(fake: FakeProvider, *extra: str) -> AsyncIterator[str]:
+    """Start `python -m gateway --transport http` on a free port; yields its MCP URL."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gateway",
+        "--provider",
+        f"fake={fake.address}",
+        "--transport",
+        "http",
+        "--listen",
+        "127.0.0.1:0",
+        *extra,
+        cwd=str(ROOT),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        assert proc.stdout is not None
+        async with asyncio.timeout(20):
+            line = await proc.stdout.readline()
+        ready = json.loads(line)
+        assert ready["event"] == "ready"
+        yield str(ready["url"])
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            async with asyncio.timeout(10):
+                await proc.wait()
+
+
+def _client(headers: dict[str, str] | None = None) -> httpx2.AsyncClient:
+    return create_mcp_http_client(headers=headers)
+
+
+async def test_http_refuses_missing_token_bad_origin_bad_host_and_big_bodies(
+    fake: FakeProvider,
+) -> None:
+    auth = {"authorization": f"Bearer {TOKEN}", **_MCP_HEADERS}
+    async with (
+        http_gateway(fake, "--token", TOKEN, "--max-request-bytes", "2000") as url,
+        httpx2.AsyncClient() as http,
+    ):
+        no_token = await http.post(url, json=_INIT, headers=_MCP_HEADERS)
+        wrong = await http.post(url, json=_INIT, headers={**auth, "authorization": "Bearer x"})
+        origin = await http.post(url, json=_INIT, headers={**auth, "origin": "http://evil.example"})
+        host = await http.post(url, json=_INIT, headers={**auth, "host": "evil.example:80"})
+        big = await http.post(url, content=b"{" + b" " * 5000 + b"}", headers=auth)
+        ok = await http.post(url, json=_INIT, headers={**auth, "origin": "http://localhost:3000"})
+    assert (no_token.status_code, wrong.status_code) == (401, 401)
+    assert no_token.headers["www-authenticate"] == "Bearer"
+    assert origin.status_code == 403
+    assert host.status_code == 421
+    assert big.status_code == 413
+    assert ok.status_code == 200
+
+
+async def test_several_concurrent_clients_in_both_eras(fake: FakeProvider) -> None:
+    headers = {"authorization": f"Bearer {TOKEN}"}
+
+    async def modern(i: int) -> list[Any]:
+        async with _client(headers) as http, Client(streamable_http_client(url, http_client=http)) as client:
+            calls = [client.call_tool("fake.echo", {"text": f"m{i}-{k}"}) for k in range(5)]
+            return [r.structured_content for r in await asyncio.gather(*calls)]
+
+    async def legacy(i: int) -> list[Any]:
+        async with (
+            _client(headers) as http,
+            streamable_http_client(url, http_client=http) as (read, write),
+            ClientSession(read, write) as session,
+        ):
+            await session.initialize()
+            tools = await session.list_tools()
+            assert "fake.echo" in {t.name for t in tools.tools}
+            calls = [session.call_tool("fake.echo", {"text": f"l{i}-{k}"}) for k in range(5)]
+            return [r.structured_content for r in await asyncio.gather(*calls)]
+
+    async with http_gateway(fake, "--token", TOKEN) as url:
+        results = await asyncio.gather(*[modern(i) for i in range(3)], *[legacy(i) for i in range(3)])
+    texts = sorted(r["text"] for batch in results for r in batch)
+    expected = sorted(
+        [f"m{i}-{k}" for i in range(3) for k in range(5)] + [f"l{i}-{k}" for i in range(3) for k in range(5)]
+    )
+    assert texts == expected
+
+
+async def test_list_changed_reaches_http_handshake_session(fake: FakeProvider) -> None:
+    notes = Notifications()
+    async with (
+        http_gateway(fake, "--refresh-interval", "0.2") as url,
+        _client() as http,
+        streamable_http_client(url, http_client=http) as (read, write),
+        ClientSession(read, write, message_handler=notes.handler) as session,
+    ):
+        await session.initialize()
+        await session.list_tools()
+        fake.bump_catalog(fake.tools[0].__class__(name="new_one", input_schema_json="{}"))
+        await notes.wait_for(types.ToolListChangedNotification)
+        assert "fake.new_one" in {t.name for t in (await session.list_tools()).tools}
+
+
+async def test_per_client_concurrency_limit_answers_429(fake: FakeProvider) -> None:
+    async with (
+        http_gateway(fake, "--max-concurrency-per-client", "1") as url,
+        httpx2.AsyncClient(timeout=20) as http,
+    ):
+        init = await http.post(url, json=_INIT, headers=_MCP_HEADERS)
+        session = {
+            **_MCP_HEADERS,
+            "mcp-session-id": init.headers["mcp-session-id"],
+            "mcp-protocol-version": "2025-11-25",
+        }
+        await http.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=session)
+        held = asyncio.create_task(
+            http.post(
+                url,
+                headers=session,
+                json={
+                    "jsonrpc": "2.0",
+                    "id": 2,
+                    "method": "tools/call",
+                    "params": {"name": "fake.echo", "arguments": {"text": "__hold__"}},
+                },
+            )
+        )
+        async with asyncio.timeout(10):
+            await fake.holding.wait()
+        second = await http.post(
+            url,
+            headers=session,
+            json={
+                "jsonrpc": "2.0",
+                "id": 3,
+                "method": "tools/list",
+            },
+        )
+        fake.release.set()
+        first = await held
+        third = await http.post(
+            url,
+            headers=session,
+            json={
+                "jsonrpc": "2.0",
+                "id": 4,
+                "method": "tools/list",
+            },
+        )
+    assert second.status_code == 429
+    assert first.status_code == 200 and "__hold__" in first.text
+    assert third.status_code == 200
+
+
+def test_http_beyond_loopback_without_token_does_not_start() -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gateway",
+            "--provider",
+            "a=127.0.0.1:1",
+            "--transport",
+            "http",
+            "--listen",
+            "0.0.0.0:0",
+        ],
+        cwd=str(ROOT),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": ""},
+    )
+    assert proc.returncode == 2
+    assert "token" in proc.stderr
+    assert proc.stdout == ""
