@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from mcp import ClientSession
-from mcp.shared.exceptions import McpError
+from mcp.shared.exceptions import MCPError
 
 from contracts.binance.v1 import market_pb2, market_pb2_grpc
 from tests.e2e.conftest import HeldSession
@@ -93,12 +93,12 @@ async def test_unknown_symbol_error_suggests_near_misses(session: ClientSession)
 
 
 async def test_unknown_tool_is_a_protocol_error(session: ClientSession) -> None:
-    with pytest.raises(McpError):
+    with pytest.raises(MCPError):
         await session.call_tool("binance.withdraw_everything", {})
 
 
 async def test_unknown_resource_uri_is_a_protocol_error(session: ClientSession) -> None:
-    with pytest.raises(McpError):
+    with pytest.raises(MCPError):
         await session.read_resource("binance://nowhere/BTCUSDT")
 
 
@@ -199,7 +199,11 @@ async def test_sigterm_drains_an_in_flight_call_then_exits_cleanly() -> None:
         await sim.fault("rest_fail", path="/api/v3/avgPrice", method="GET", delay_ms=1500, times=1)
         async with grpc.aio.insecure_channel(provider.address) as channel:
             stub = market_pb2_grpc.MarketDataStub(channel)
-            call = asyncio.create_task(stub.GetAvgPrice(market_pb2.GetAvgPriceRequest(symbol="BTCUSDT"), timeout=10))
+
+            async def slow_call() -> market_pb2.GetAvgPriceResponse:
+                return await stub.GetAvgPrice(market_pb2.GetAvgPriceRequest(symbol="BTCUSDT"), timeout=10)
+
+            call = asyncio.create_task(slow_call())
             await asyncio.sleep(0.5)
             assert provider.proc is not None
             provider.proc.send_signal(signal.SIGTERM)
