@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest_asyncio
 from mcp import ClientSession
@@ -19,9 +20,11 @@ from tests.stack import ProviderProcess, gateway_params, sandbox_env
 
 
 @asynccontextmanager
-async def mcp_session(*providers: str, extra_args: tuple[str, ...] = ()) -> AsyncIterator[ClientSession]:
+async def mcp_session(
+    *providers: str, extra_args: tuple[str, ...] = (), message_handler: Any = None
+) -> AsyncIterator[ClientSession]:
     async with stdio_client(gateway_params(*providers, extra_args=extra_args)) as (read, write):
-        async with ClientSession(read, write) as session:
+        async with ClientSession(read, write, message_handler=message_handler) as session:
             await session.initialize()
             yield session
 
@@ -52,8 +55,9 @@ class HeldSession:
     session and tests use it from theirs (the SDK's streams do not care which task calls).
     """
 
-    def __init__(self, *providers: str, extra_args: tuple[str, ...] = ()) -> None:
+    def __init__(self, *providers: str, extra_args: tuple[str, ...] = (), message_handler: Any = None) -> None:
         self._args = (providers, extra_args)
+        self._handler = message_handler
         self._ready = asyncio.Event()
         self._done = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -61,7 +65,7 @@ class HeldSession:
 
     async def _hold(self) -> None:
         providers, extra = self._args
-        async with mcp_session(*providers, extra_args=extra) as s:
+        async with mcp_session(*providers, extra_args=extra, message_handler=self._handler) as s:
             self.session = s
             self._ready.set()
             await self._done.wait()
