@@ -121,11 +121,17 @@ def _text_result(text: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True)
 
 
-def unreachable_result(provider: str, tool: str, reason: str) -> types.CallToolResult:
-    """The provider could not be reached at all (no call was delivered)."""
+def unreachable_result(provider: str, tool: str, reason: str, *, idempotent: bool) -> types.CallToolResult:
+    """The provider could not be reached, or the connection failed during the call."""
+    advice = (
+        "Calling it again is safe once the provider is back."
+        if idempotent
+        else "If the call reached the provider before the connection failed, its outcome is "
+        "unknown: check the current state before retrying."
+    )
     return _text_result(
-        f"Provider {provider!r} is unreachable, so {tool} did not run ({reason}). "
-        "The gateway reconnects automatically; try again in a few seconds."
+        f"Provider {provider!r} is unreachable; {tool} got no answer ({reason}). "
+        f"The gateway reconnects automatically. {advice}"
     )
 
 
@@ -135,7 +141,8 @@ def tool_error_result(provider: str, tool: str, exc: grpc.aio.AioRpcError, *, id
     details = details_from_metadata(exc.trailing_metadata())
     message = exc.details() or ""
     if code is grpc.StatusCode.UNAVAILABLE and details is None:
-        return unreachable_result(provider, tool, message or "connection failed")
+        reason = message or "connection failed"
+        return unreachable_result(provider, tool, reason, idempotent=idempotent)
     if code is grpc.StatusCode.DEADLINE_EXCEEDED:
         outcome = (
             "Calling it again is safe."

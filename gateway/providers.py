@@ -27,6 +27,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
 from gateway.arguments import ArgumentValidator
 from gateway.catalog import Catalog, ProviderSnapshot, build_catalog
+from gateway.errors import details_from_metadata
 from gateway.pool import ChannelPool, channel_factory
 from gateway.settings import GatewaySettings, ProviderTarget
 
@@ -150,32 +151,60 @@ class ProviderLink:
 
     # -- calls -----------------------------------------------------------------------------
 
-    async def _call(self, method: str, request: Any, timeout_s: float, correlation_id: str) -> Any:
-        if not self.serving and await self.quick_check():
-            self.serving = True
-        index, channel = self.pool.acquire()
-        stub = _ProviderStub(channel)
-        try:
-            return await getattr(stub, method)(
-                request,
-                timeout=timeout_s,
-                metadata=correlation_metadata(correlation_id),
-                # When health says SERVING, wait for a reconnecting channel rather than failing.
-                wait_for_ready=self.serving,
-            )
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() is grpc.StatusCode.UNAVAILABLE:
+    async def _call(
+        self,
+        method: str,
+        request: Any,
+        timeout_s: float,
+        correlation_id: str,
+        *,
+        retry_safe: bool = True,
+    ) -> Any:
+        """One unary call over the pool.
+
+        Calls fail fast when no connection can be made (no wait_for_ready), so a dead provider
+        answers "unreachable" at once instead of at the deadline. UNAVAILABLE evicts the channel,
+        which resets its reconnect backoff; when the call is safe to repeat and a brief health
+        check says the provider is back (a restart), it is retried once on a fresh channel.
+        """
+        attempts = 2 if retry_safe else 1
+        for attempt in range(attempts):
+            index, channel = self.pool.acquire()
+            try:
+                return await getattr(_ProviderStub(channel), method)(
+                    request, timeout=timeout_s, metadata=correlation_metadata(correlation_id)
+                )
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() is not grpc.StatusCode.UNAVAILABLE:
+                    raise
                 self.pool.evict(index, channel)
-            raise
+                if details_from_metadata(exc.trailing_metadata()) is not None:
+                    raise  # the provider itself answered UNAVAILABLE (its upstream is down)
+                if attempt + 1 >= attempts or not await self.quick_check():
+                    raise
+                log.info("retrying_after_reconnect", provider=self.name, method=method)
+        raise AssertionError("unreachable")
 
     async def invoke(
-        self, tool: str, arguments: Mapping[str, Any], timeout_s: float, correlation_id: str
+        self,
+        tool: str,
+        arguments: Mapping[str, Any],
+        timeout_s: float,
+        correlation_id: str,
+        *,
+        retry_safe: bool,
     ) -> provider_pb2.InvokeToolResponse:
-        """Forward one tool call. Raises grpc.aio.AioRpcError on failure."""
+        """Forward one tool call. Raises grpc.aio.AioRpcError on failure.
+
+        `retry_safe`: the tool is read-only or idempotent, so a call lost to a reconnect may be
+        repeated once.
+        """
         args = struct_pb2.Struct()
         args.update(dict(arguments))
         req = provider_pb2.InvokeToolRequest(name=tool, arguments=args)
-        resp: provider_pb2.InvokeToolResponse = await self._call("InvokeTool", req, timeout_s, correlation_id)
+        resp: provider_pb2.InvokeToolResponse = await self._call(
+            "InvokeTool", req, timeout_s, correlation_id, retry_safe=retry_safe
+        )
         return resp
 
     async def read_resource(self, uri: str, timeout_s: float, correlation_id: str) -> provider_pb2.ReadResourceResponse:

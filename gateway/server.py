@@ -241,6 +241,7 @@ class Gateway:
                 arguments,
                 self.registry.timeout_s(route.timeout_ms),
                 current_correlation_id(),
+                retry_safe=idempotent,
             )
         except grpc.aio.AioRpcError as exc:
             log.info("tool_failed", tool=name, provider=link.name, status=exc.code().name)

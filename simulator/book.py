@@ -96,6 +96,9 @@ class SimBook:
         self.update_id = update_id
         self._dirty: set[tuple[Side, int]] = set()
         self._listeners: list[Listener] = []
+        self.synth_shrunk: Callable[[Side, int, int], None] | None = None
+        """Called with (side, tick, new synthetic lots) when synthetic size at a level drops, so
+        queue positions of resting account orders behind it can move up."""
 
     def side(self, side: Side) -> SideLevels:
         return self.bids if side is Side.BID else self.asks
@@ -108,8 +111,12 @@ class SimBook:
             self._listeners.remove(listener)
 
     def set_synth(self, side: Side, tick: int, lots: int) -> None:
-        self.side(side).set_synth(tick, lots)
+        levels = self.side(side)
+        before = levels.synth.get(tick, 0)
+        levels.set_synth(tick, lots)
         self._dirty.add((side, tick))
+        if lots < before and self.synth_shrunk is not None and tick in levels.user:
+            self.synth_shrunk(side, tick, lots)
 
     def add_user(self, side: Side, tick: int, lots: int) -> None:
         self.side(side).add_user(tick, lots)

@@ -7,6 +7,7 @@ derived from the seed, so a given seed and call sequence produces the same marke
 from __future__ import annotations
 
 import random
+import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from decimal import Decimal
 
 from simulator.book import Side, SimBook
 from simulator.history import PricePath
+from simulator.klines import Series, SeriesSpec
 from simulator.market import MarketMaker, seed_book
 from simulator.symbols import SymbolSpec
 
@@ -47,6 +49,7 @@ class SymbolState:
     book: SimBook
     maker: MarketMaker
     path: PricePath
+    series: Series
     trades: deque[PublicTrade] = field(default_factory=lambda: deque(maxlen=TRADE_TAPE))
     next_trade_id: int = 1
     next_agg_id: int = 1
@@ -70,24 +73,26 @@ class Market:
         self.start_ms = start_ms
         self.symbols: dict[str, SymbolState] = {}
         self.trade_listeners: list[TradeListener] = []
-        for i, (name, spec) in enumerate(sorted(specs.items())):
+        for name, spec in sorted(specs.items()):
             rng = random.Random(f"{seed}:{name}")
-            path = PricePath(spec.start_price, seed * 1000 + i, start_ms)
+            path = PricePath(spec.start_price, seed * 100_003 + zlib.crc32(name.encode()), start_ms)
             mid = int(spec.start_price / spec.tick_size)
             book = SimBook(update_id=rng.randint(1_000_000, 9_000_000))
             seed_book(book, rng, mid, spec.depth_levels, spec.typical_lots)
             maker = MarketMaker(name, book, rng, spec.typical_lots, spec.depth_levels, mid)
-            state = SymbolState(spec, book, maker, path)
+            series = Series(
+                path,
+                SeriesSpec(spec.tick_size, spec.step_size, spec.step_size * spec.typical_lots * 2),
+                start_ms,
+                spec.start_price,
+            )
+            state = SymbolState(spec, book, maker, path, series)
             state.next_trade_id = rng.randint(100_000, 900_000)
             state.next_agg_id = state.next_trade_id // 2
             state.last_price = spec.start_price
             state.last_qty = spec.step_size * spec.typical_lots
             state.last_trade_time = start_ms
             self.symbols[name] = state
-
-    def step(self, symbol: str, now_ms: int) -> None:
-        state = self.symbols[symbol]
-        state.maker.step(self, now_ms)
 
     def record_trades(self, symbol: str, fills: list[tuple[int, int]], taker_buys: bool,
                       now_ms: int) -> list[PublicTrade]:
@@ -109,6 +114,7 @@ class Market:
             )
             state.next_trade_id += 1
             state.trades.append(trade)
+            state.series.tape.add(now_ms, trade.price, trade.qty, taker_buys, trade.id)
             out.append(trade)
         if out:
             state.last_price = out[-1].price
@@ -117,21 +123,3 @@ class Market:
             for listener in list(self.trade_listeners):
                 listener(symbol, out)
         return out
-
-    def synthetic_take(self, symbol: str, side: Side, lots: int, now_ms: int) -> None:
-        """A synthetic taker order consuming synthetic liquidity from the best price on."""
-        state = self.symbols[symbol]
-        levels = state.book.side(side.opposite)
-        fills: list[tuple[int, int]] = []
-        remaining = lots
-        for tick in levels.iter_best()[:3]:
-            avail = levels.synth.get(tick, 0)
-            take = min(avail, remaining)
-            if take <= 0:
-                continue
-            state.book.set_synth(side.opposite, tick, avail - take)
-            fills.append((tick, take))
-            remaining -= take
-            if remaining == 0:
-                break
-        self.record_trades(symbol, fills, side is Side.BID, now_ms)

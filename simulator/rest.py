@@ -16,7 +16,8 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from simulator import rest_public
+from simulator import rest_public, rest_trade
+from simulator.auth import authenticate
 from simulator.errors import ApiError
 from simulator.params import Params
 from simulator.state import Sim
@@ -49,6 +50,31 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/v3/time"): Endpoint(rest_public.server_time, const(1)),
     ("GET", "/api/v3/exchangeInfo"): Endpoint(rest_public.exchange_info, const(20)),
     ("GET", "/api/v3/depth"): Endpoint(rest_public.depth, rest_public.depth_weight),
+    ("GET", "/api/v3/trades"): Endpoint(rest_public.trades, const(25)),
+    ("GET", "/api/v3/klines"): Endpoint(rest_public.klines, const(2)),
+    ("GET", "/api/v3/uiKlines"): Endpoint(rest_public.klines, const(2)),
+    ("GET", "/api/v3/avgPrice"): Endpoint(rest_public.avg_price, const(2)),
+    ("GET", "/api/v3/ticker/24hr"): Endpoint(
+        rest_public.ticker_24hr, rest_public.ticker_weight(2, 2, 40, 80)),
+    ("GET", "/api/v3/ticker/price"): Endpoint(
+        rest_public.ticker_price, rest_public.ticker_weight(2, 4, 4, 4)),
+    ("GET", "/api/v3/ticker/bookTicker"): Endpoint(
+        rest_public.book_ticker, rest_public.ticker_weight(2, 4, 4, 4)),
+    ("GET", "/api/v3/account"): Endpoint(rest_trade.account, const(20), signed=True),
+    ("GET", "/api/v3/myTrades"): Endpoint(
+        rest_trade.my_trades, rest_trade.my_trades_weight, signed=True),
+    ("POST", "/api/v3/order"): Endpoint(
+        rest_trade.new_order, const(1), signed=True, order=True, new_order=True),
+    ("POST", "/api/v3/order/test"): Endpoint(
+        rest_trade.test_order, rest_trade.test_order_weight, signed=True),
+    ("DELETE", "/api/v3/order"): Endpoint(
+        rest_trade.cancel_order, const(1), signed=True, order=True),
+    ("GET", "/api/v3/order"): Endpoint(rest_trade.query_order, const(4), signed=True),
+    ("GET", "/api/v3/openOrders"): Endpoint(
+        rest_trade.open_orders, rest_trade.open_orders_weight, signed=True),
+    ("GET", "/api/v3/allOrders"): Endpoint(rest_trade.all_orders, const(20), signed=True),
+    ("DELETE", "/api/v3/openOrders"): Endpoint(
+        rest_trade.cancel_open_orders, const(1), signed=True, order=True),
 }
 
 
@@ -111,8 +137,6 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
         weight = endpoint.weight(params)
         sim.limiter.reserve(0 if endpoint.order else weight, now)
         if endpoint.signed:
-            from simulator.auth import authenticate
-
             authenticate(sim, request.headers, raw_query, body, params, now)
         if endpoint.new_order:
             sim.orders.check(now)

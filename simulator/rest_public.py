@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from simulator import errors
+from simulator.decimals import fmt8
+from simulator.exchange import SymbolState
+from simulator.klines import INTERVALS, parse_timezone
 from simulator.params import Params
 from simulator.state import Sim
 from simulator.symbols import rate_limits
@@ -118,13 +122,164 @@ def depth(sim: Sim, params: Params) -> Any:
     }
 
 
-def fmt_p(state: Any, tick: int) -> str:
-    from simulator.decimals import fmt8
-
+def fmt_p(state: SymbolState, tick: int) -> str:
     return fmt8(state.price(tick))
 
 
-def fmt_q(state: Any, lots: int) -> str:
-    from simulator.decimals import fmt8
-
+def fmt_q(state: SymbolState, lots: int) -> str:
     return fmt8(state.qty(lots))
+
+
+def limit_param(params: Params, default: int, maximum: int) -> int:
+    limit = params.int_opt("limit")
+    if limit is None:
+        return default
+    if limit < 1:
+        raise errors.ApiError(-1100, "Illegal characters found in parameter 'limit'; legal range is '1'.")
+    return min(limit, maximum)
+
+
+def trades(sim: Sim, params: Params) -> Any:
+    state = sim.market.symbols[symbol_state(sim, params)]
+    limit = limit_param(params, 500, 1000)
+    tape = list(state.trades)[-limit:]
+    return [
+        {
+            "id": t.id,
+            "price": fmt8(t.price),
+            "qty": fmt8(t.qty),
+            "quoteQty": fmt8(t.quote_qty),
+            "time": t.time,
+            "isBuyerMaker": t.buyer_is_maker,
+            "isBestMatch": True,
+        }
+        for t in tape
+    ]
+
+
+def klines(sim: Sim, params: Params) -> Any:
+    state = sim.market.symbols[symbol_state(sim, params)]
+    interval = params.str_req("interval")
+    if interval not in INTERVALS:
+        raise errors.ApiError(-1120, "Invalid interval.")
+    tz = parse_timezone(params.str_opt("timeZone"))
+    if tz is None:
+        raise errors.invalid_param("timeZone")
+    start, end = params.int_opt("startTime"), params.int_opt("endTime")
+    if start is not None and end is not None and start > end:
+        raise errors.ApiError(-1023, "Start time is greater than end time.")
+    limit = limit_param(params, 500, 1000)
+    now = sim.clock.now_ms()
+    opens = state.series.kline_opens(interval, now, start, end, limit, tz)
+    return [state.series.kline(interval, t, tz) for t in opens]
+
+
+def avg_price(sim: Sim, params: Params) -> Any:
+    name = symbol_state(sim, params)
+    state = sim.market.symbols[name]
+    now = sim.clock.now_ms()
+    return {
+        "mins": 5,
+        "price": fmt8(sim.engine.avg_price(name, now)),
+        "closeTime": state.last_trade_time,
+    }
+
+
+def ticker_weight(single: int, few: int, many: int, most: int) -> Any:
+    def weight(params: Params) -> int:
+        if params.has("symbol"):
+            return single
+        try:
+            names = params.symbols_opt()
+        except errors.ApiError:
+            return single
+        if names is None:
+            return most
+        n = len(names)
+        return few if n <= 20 else many if n <= 100 else most
+
+    return weight
+
+
+def _many(sim: Sim, params: Params, render: Any) -> Any:
+    names, single = selected_symbols(sim, params)
+    names = check_symbol_status(sim, params, names, single)
+    out = [render(sim.market.symbols[n]) for n in names]
+    return out[0] if single else out
+
+
+def _book_top(state: SymbolState) -> tuple[str, str, str, str]:
+    bid, ask = state.book.best_bid(), state.book.best_ask()
+    zero = fmt8(Decimal(0))
+    return (
+        fmt_p(state, bid[0]) if bid else zero,
+        fmt_q(state, bid[1]) if bid else zero,
+        fmt_p(state, ask[0]) if ask else zero,
+        fmt_q(state, ask[1]) if ask else zero,
+    )
+
+
+def rolling_24h(sim: Sim, state: SymbolState, full: bool) -> dict[str, Any]:
+    """Rolling 24 h statistics (ticker/24hr FULL or MINI, and the @ticker stream)."""
+    now = sim.clock.now_ms()
+    open_ms = now - 86_400_000
+    s = state.series.span(open_ms, now + 1)
+    open_p = s.open or state.last_price
+    last = state.last_price
+    last_id = state.next_trade_id - 1
+    count = s.count
+    body: dict[str, Any] = {"symbol": state.spec.symbol}
+    if full:
+        change = last - open_p
+        pct = (change / open_p * 100) if open_p else Decimal(0)
+        wavg = (s.quote_volume / s.volume) if s.volume else last
+        bid_p, bid_q, ask_p, ask_q = _book_top(state)
+        body.update({
+            "priceChange": fmt8(change) if change >= 0 else "-" + fmt8(-change),
+            "priceChangePercent": f"{pct.quantize(Decimal('0.001'))}",
+            "weightedAvgPrice": fmt8(wavg),
+            "prevClosePrice": fmt8(state.series.close_before(open_ms)),
+            "lastPrice": fmt8(last),
+            "lastQty": fmt8(state.last_qty),
+            "bidPrice": bid_p,
+            "bidQty": bid_q,
+            "askPrice": ask_p,
+            "askQty": ask_q,
+        })
+    body.update({
+        "openPrice": fmt8(open_p),
+        "highPrice": fmt8(s.high or last),
+        "lowPrice": fmt8(s.low or last),
+    })
+    if not full:
+        body["lastPrice"] = fmt8(last)
+    body.update({
+        "volume": fmt8(s.volume),
+        "quoteVolume": fmt8(s.quote_volume),
+        "openTime": open_ms,
+        "closeTime": now,
+        "firstId": last_id - count + 1,
+        "lastId": last_id,
+        "count": count,
+    })
+    return body
+
+
+def ticker_24hr(sim: Sim, params: Params) -> Any:
+    kind = params.str_opt("type") or "FULL"
+    if kind not in ("FULL", "MINI"):
+        raise errors.ApiError(-1139, "Invalid ticker type.")
+    return _many(sim, params, lambda st: rolling_24h(sim, st, kind == "FULL"))
+
+
+def ticker_price(sim: Sim, params: Params) -> Any:
+    return _many(sim, params, lambda st: {"symbol": st.spec.symbol, "price": fmt8(st.last_price)})
+
+
+def book_ticker(sim: Sim, params: Params) -> Any:
+    def render(st: SymbolState) -> dict[str, Any]:
+        bp, bq, ap, aq = _book_top(st)
+        return {"symbol": st.spec.symbol, "bidPrice": bp, "bidQty": bq, "askPrice": ap,
+                "askQty": aq}
+
+    return _many(sim, params, render)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from simulator.clock import Clock
 from simulator.config import SimConfig
+from simulator.engine import Engine
 from simulator.exchange import Market
 from simulator.faults import Faults
 from simulator.weights import OrderCounter, WeightLimiter
@@ -18,6 +19,7 @@ class Sim:
     config: SimConfig
     clock: Clock
     market: Market
+    engine: Engine
     limiter: WeightLimiter
     orders: OrderCounter
     faults: Faults = field(default_factory=lambda: Faults())
@@ -25,16 +27,18 @@ class Sim:
 
     def on_market_step(self, symbol: str, now_ms: int) -> None:
         """One synthetic market event on `symbol`."""
-        self.market.step(symbol, now_ms)
+        self.market.symbols[symbol].maker.step(self.engine, now_ms)
 
     @classmethod
     def create(cls, config: SimConfig) -> Sim:
         clock = Clock()
         now = clock.now_ms()
+        market = Market(config.symbols, config.seed, now)
         return cls(
             config=config,
             clock=clock,
-            market=Market(config.symbols, config.seed, now),
+            market=market,
+            engine=Engine(market),
             limiter=WeightLimiter(config.weight_limit, config.ban_seconds),
             orders=OrderCounter(config.orders_10s, config.orders_1d),
         )
