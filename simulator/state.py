@@ -12,6 +12,10 @@ from simulator.faults import Faults
 from simulator.weights import OrderCounter, WeightLimiter
 
 
+WARMUP_MS = 60_000
+WARMUP_STEPS = 300
+
+
 @dataclass
 class Sim:
     """Config, clock, market, account and rate-limit state of one sandbox process."""
@@ -33,8 +37,8 @@ class Sim:
     def create(cls, config: SimConfig) -> Sim:
         clock = Clock()
         now = clock.now_ms()
-        market = Market(config.symbols, config.seed, now)
-        return cls(
+        market = Market(config.symbols, config.seed, now - WARMUP_MS)
+        sim = cls(
             config=config,
             clock=clock,
             market=market,
@@ -42,3 +46,13 @@ class Sim:
             limiter=WeightLimiter(config.weight_limit, config.ban_seconds),
             orders=OrderCounter(config.orders_10s, config.orders_1d),
         )
+        sim.warm_up(now)
+        return sim
+
+    def warm_up(self, now_ms: int) -> None:
+        """Run the synthetic market over the minute before start so the tape is not empty."""
+        names = sorted(self.market.symbols)
+        for i in range(WARMUP_STEPS):
+            t = now_ms - WARMUP_MS + WARMUP_MS * i // WARMUP_STEPS
+            for name in names:
+                self.on_market_step(name, t)

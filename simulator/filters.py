@@ -1,0 +1,87 @@
+"""Symbol filter rules (spec §4), pure. Each failure raises `-1013 "Filter failure: <NAME>"`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from simulator import errors
+from simulator.symbols import SymbolSpec
+
+STOP_TYPES = ("STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT")
+MARKET_LIKE = ("MARKET", "STOP_LOSS", "TAKE_PROFIT")
+
+
+@dataclass(frozen=True)
+class OrderShape:
+    """The numbers of a new order that filters look at."""
+
+    side: str
+    type: str
+    quantity: Decimal | None
+    quote_order_qty: Decimal | None
+    price: Decimal | None
+    stop_price: Decimal | None
+
+
+def _price_ok(spec: SymbolSpec, price: Decimal) -> bool:
+    return (
+        price >= spec.tick_size
+        and price <= spec.max_price
+        and price % spec.tick_size == 0
+    )
+
+
+def _lot_ok(qty: Decimal, min_qty: Decimal, max_qty: Decimal, step: Decimal) -> bool:
+    if min_qty and qty < min_qty:
+        return False
+    if max_qty and qty > max_qty:
+        return False
+    return not (step and qty % step != 0)
+
+
+def check_filters(
+    spec: SymbolSpec,
+    order: OrderShape,
+    ref_price: Decimal,
+    open_orders: int,
+    open_algo_orders: int,
+) -> None:
+    """Validate `order` against the symbol's filters in exchangeInfo order."""
+    for p in (order.price, order.stop_price):
+        if p is not None and not _price_ok(spec, p):
+            raise errors.filter_failure("PRICE_FILTER")
+    if order.quantity is not None:
+        if not _lot_ok(order.quantity, spec.min_qty, spec.max_qty, spec.step_size):
+            raise errors.filter_failure("LOT_SIZE")
+        if order.type in MARKET_LIKE and not _lot_ok(
+            order.quantity, Decimal(0), spec.market_max_qty, Decimal(0)
+        ):
+            raise errors.filter_failure("MARKET_LOT_SIZE")
+    if order.price is not None and ref_price > 0:
+        lo, hi = (Decimal("0.2"), Decimal(5))
+        if not (ref_price * lo <= order.price <= ref_price * hi):
+            raise errors.filter_failure("PERCENT_PRICE_BY_SIDE")
+    notional = _notional(order, ref_price)
+    if notional is not None:
+        market = order.type in MARKET_LIKE
+        if notional < spec.min_notional:
+            raise errors.filter_failure("NOTIONAL")
+        if not market and notional > spec.max_notional:
+            raise errors.filter_failure("NOTIONAL")
+    if open_orders >= spec.max_num_orders:
+        raise errors.filter_failure("MAX_NUM_ORDERS")
+    if order.type in STOP_TYPES and open_algo_orders >= spec.max_num_algo_orders:
+        raise errors.filter_failure("MAX_NUM_ALGO_ORDERS")
+
+
+def _notional(order: OrderShape, ref_price: Decimal) -> Decimal | None:
+    if order.type in MARKET_LIKE:
+        if order.quote_order_qty is not None:
+            return order.quote_order_qty
+        if order.quantity is None:
+            return None
+        return order.quantity * ref_price
+    if order.price is None or order.quantity is None:
+        return None
+    return order.price * order.quantity
