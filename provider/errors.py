@@ -358,7 +358,7 @@ def from_binance(
     if http_status == 429 or code in (-1003, -1015):
         return RateLimited(f"rate limited: {text}", retry_after_s=retry_after_s, **kw)
     if http_status >= 500 or code in _EXECUTION_UNKNOWN_CODES or code == -1008:
-        if mutating and code != -1008:
+        if mutating:  # even -1008 "busy": a 5xx says nothing certain about execution (§1.4)
             return ExecutionUnknown(f"execution status unknown: {text}", **kw)
         return ExchangeUnavailable(f"exchange error: {text}", **kw)
     if code == -1021:
