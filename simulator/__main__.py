@@ -92,10 +92,7 @@ async def serve(config: SimConfig, host: str, port: int) -> None:
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
-    server = site._server
-    assert server is not None
-    sock = server.sockets[0]  # type: ignore[union-attr]
-    bound = sock.getsockname()[1]
+    bound = int(runner.addresses[0][1])
     shown = f"[{host}]" if ":" in host else host
     creds = config.credentials
     ready = {
@@ -119,6 +116,7 @@ async def serve(config: SimConfig, host: str, port: int) -> None:
     await stop.wait()
     log.info("sandbox.stopping")
     await runner.cleanup()
+    log.info("sandbox.stopped")
 
 
 def main(argv: list[str] | None = None) -> None:

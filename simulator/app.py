@@ -47,17 +47,28 @@ def create_app(config: SimConfig) -> web.Application:
     app = web.Application()
     app[SIM_KEY] = sim
     app.router.add_route("*", "/api/v3/{tail:.*}", dispatch)
-    from simulator import control
+    from simulator import control, streams
 
+    hub = streams.setup(app, sim)
     if config.faults:
         control.setup(app, sim)
 
     async def background(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(run_market(sim))
+        tasks = [asyncio.create_task(run_market(sim)), asyncio.create_task(streams.run_periodic(hub))]
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def close_streams(app: web.Application) -> None:
+        """Tell stream clients the server is going away (spec §6 `serverShutdown`), then close."""
+        hub.server_shutdown()
+        await asyncio.sleep(0.05)
+        for conn in list(hub.conns):
+            await conn.ws.close(code=1001, message=b"server shutdown")
 
     app.cleanup_ctx.append(background)
+    app.on_shutdown.append(close_streams)
     return app

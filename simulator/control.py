@@ -6,9 +6,12 @@ POST /sim/balances {"asset","free"}; GET /sim/orders?symbol=X. See the common br
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
+import time
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any
 
 import structlog
@@ -16,7 +19,9 @@ from aiohttp import web
 
 from simulator.decimals import fmt8
 from simulator.faults import RestFail
+from simulator.rest_trade import render_query
 from simulator.state import Sim
+from simulator.streams import HUB_KEY
 
 log = structlog.get_logger("simulator.control")
 
@@ -52,7 +57,7 @@ def setup(app: web.Application, sim: Sim) -> None:
         if handler is None:
             return web.json_response({"error": f"unknown fault kind {kind!r}",
                                       "kinds": sorted(FAULTS)}, status=400)
-        result = await handler(sim, body)
+        result = await handler(sim, request.app, body)
         log.info("fault.armed", kind=kind)
         return _ok({"ok": True, "kind": kind, **result})
 
@@ -74,15 +79,35 @@ def setup(app: web.Application, sim: Sim) -> None:
         sim.market_running = bool(body["running"])
         return _ok({"running": sim.market_running})
 
+    async def balances(request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        asset = str(body["asset"]).upper()
+        acct = sim.engine.account
+        if "free" in body:
+            acct.free[asset] = Decimal(str(body["free"]))
+        if "locked" in body:
+            acct.locked[asset] = Decimal(str(body["locked"]))
+        acct.update_time = sim.clock.now_ms()
+        return _ok({"asset": asset, "free": fmt8(acct.free[asset]),
+                    "locked": fmt8(acct.locked[asset])})
+
+    async def orders(request: web.Request) -> web.StreamResponse:
+        name = request.query.get("symbol")
+        rows = [o for o in sim.engine.orders.values()
+                if name is None or o.symbol == name.upper()]
+        return _ok({"orders": [render_query(o) for o in rows]})
+
+    app.router.add_post("/sim/balances", _loopback_only(balances))
+    app.router.add_get("/sim/orders", _loopback_only(orders))
     app.router.add_post("/sim/fault", _loopback_only(fault))
     app.router.add_get("/sim/book", _loopback_only(book))
     app.router.add_post("/sim/market", _loopback_only(market))
 
 
-FaultFn = Callable[[Sim, dict[str, Any]], Awaitable[dict[str, Any]]]
+FaultFn = Callable[[Sim, web.Application, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
-async def _rest_fail(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+async def _rest_fail(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
     f = RestFail(
         path=str(body["path"]),
         method=body.get("method"),
@@ -96,24 +121,83 @@ async def _rest_fail(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-async def _weight_limit(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+async def _weight_limit(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
     sim.limiter.reset(int(body["limit"]))
     if "ban_seconds" in body:
         sim.limiter.ban_seconds = float(body["ban_seconds"])
     return {"limit": sim.limiter.limit}
 
 
-async def _clock_skew(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+async def _clock_skew(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
     sim.clock.skew_ms = int(body["ms"])
     return {"ms": sim.clock.skew_ms}
 
 
-async def _clear(sim: Sim, body: dict[str, Any]) -> dict[str, Any]:
+async def _clear(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
     sim.faults.clear()
     sim.clock.skew_ms = 0
     sim.limiter.reset(sim.config.weight_limit)
     sim.limiter.ban_seconds = sim.config.ban_seconds
+    hub = app[HUB_KEY]
+    hub.conn_lifetime = sim.config.conn_lifetime
+    for acc in hub.diffs.values():
+        acc.gap_pending = False
     return {}
+
+
+def _symbol(sim: Sim, body: dict[str, Any], required: bool) -> str | None:
+    name = body.get("symbol")
+    if name is None:
+        if required:
+            raise KeyError("symbol")
+        return None
+    name = str(name).upper()
+    if name not in sim.market.symbols:
+        raise ValueError(f"unknown symbol {name}")
+    return name
+
+
+async def _drop_streams(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
+    return {"dropped": app[HUB_KEY].drop_all(_symbol(sim, body, False))}
+
+
+async def _gap(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
+    name = _symbol(sim, body, True)
+    assert name is not None
+    app[HUB_KEY].mark_gap(name)
+    return {"symbol": name}
+
+
+async def _stall(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
+    name = _symbol(sim, body, False) or "*"
+    until = int(time.time() * 1000 + float(body.get("seconds", 5)) * 1000)
+    sim.faults.stall_until_ms[name] = until
+    return {"symbol": name, "until_ms": until}
+
+
+async def _server_shutdown(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
+    hub = app[HUB_KEY]
+    hub.server_shutdown()
+    conns = list(hub.conns)
+    delay = float(body.get("close_after_ms", 200)) / 1000
+
+    async def close_later() -> None:
+        await asyncio.sleep(delay)
+        for c in conns:
+            await c.ws.close(code=1001, message=b"server shutdown")
+
+    task = asyncio.get_running_loop().create_task(close_later())
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+    return {"connections": len(conns)}
+
+
+async def _conn_lifetime(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
+    app[HUB_KEY].conn_lifetime = float(body["seconds"])
+    return {"seconds": float(body["seconds"])}
+
+
+_background: set[asyncio.Task[None]] = set()
 
 
 FAULTS: dict[str, FaultFn] = {
@@ -121,4 +205,9 @@ FAULTS: dict[str, FaultFn] = {
     "weight_limit": _weight_limit,
     "clock_skew": _clock_skew,
     "clear": _clear,
+    "drop_streams": _drop_streams,
+    "gap": _gap,
+    "stall": _stall,
+    "server_shutdown": _server_shutdown,
+    "conn_lifetime": _conn_lifetime,
 }

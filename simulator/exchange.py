@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from simulator.book import Side, SimBook
+from simulator.book import SimBook
 from simulator.history import PricePath
 from simulator.klines import Series, SeriesSpec
 from simulator.market import MarketMaker, seed_book

@@ -72,14 +72,17 @@ class MarketMaker:
         if rng.random() < 0.3:
             self.fair += rng.choice((-1, 1))
         r = rng.random()
-        if r < 0.40:
+        if r < 0.35:
             self._requote()
-        elif r < 0.60:
+        elif r < 0.55:
             self._improve()
-        elif r < 0.70:
+        elif r < 0.62:
             self._pull_best()
         else:
             self._take(sink, now_ms)
+        bid, ask = self.book.bids.best(), self.book.asks.best()
+        if bid is not None and ask is not None and ask - bid > 4:
+            self._improve()  # market makers compete for a wide spread
         self._keep_depth()
         self.book.commit()
 
@@ -127,7 +130,7 @@ class MarketMaker:
         mid = (bid + ask) / 2
         p_buy = 0.65 if self.fair > mid else 0.35 if self.fair < mid else 0.5
         side = Side.BID if self.rng.random() < p_buy else Side.ASK
-        lots = max(1, int(self.rng.expovariate(1.0) * self.lots * 0.8))
+        lots = max(1, int(self.rng.expovariate(1.0) * self.lots * 0.6))
         sink.synthetic_take(self.symbol, side, lots, now_ms)
 
     def _keep_depth(self) -> None:

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 from simulator import errors
 from simulator.decimals import parse_decimal
 
+SYMBOLS_RANGE = '^\\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\\]$'
 LONG_RE = re.compile(r"^-?[0-9]{1,20}$")
 
 
@@ -94,11 +95,11 @@ class Params:
         try:
             parsed = json.loads(v)
         except ValueError:
-            raise errors.illegal_chars("symbols", "^\\[(\"[A-Z0-9-_.]{1,20}\"(,\"[A-Z0-9-_.]{1,20}\"){0,}){0,1}\\]$") from None
+            raise errors.illegal_chars("symbols", SYMBOLS_RANGE) from None
         if not isinstance(parsed, list) or not parsed or not all(
             isinstance(s, str) for s in parsed
         ):
-            raise errors.illegal_chars("symbols", "^\\[(\"[A-Z0-9-_.]{1,20}\"(,\"[A-Z0-9-_.]{1,20}\"){0,}){0,1}\\]$")
+            raise errors.illegal_chars("symbols", SYMBOLS_RANGE)
         if len(set(parsed)) != len(parsed):
             raise errors.ApiError(-1151, "Symbol is present multiple times in the list.")
         return [s.upper() for s in parsed]

@@ -11,7 +11,6 @@ from simulator.exchange import Market
 from simulator.faults import Faults
 from simulator.weights import OrderCounter, WeightLimiter
 
-
 WARMUP_MS = 60_000
 WARMUP_STEPS = 300
 
