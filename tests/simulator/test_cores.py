@@ -1,0 +1,188 @@
+"""Unit and property tests of the sandbox's pure cores (no sockets, no clocks)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulator.auth import signature_payload, verify_hmac
+from simulator.book import Side, SimBook
+from simulator.depthdiff import DiffAccumulator
+from simulator.errors import ApiError
+from simulator.filters import OrderShape, check_filters
+from simulator.klines import next_open, open_time, parse_timezone
+from simulator.symbols import DEFAULT_SYMBOLS
+from simulator.weights import OrderCounter, WeightLimiter
+
+SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+
+
+def ms(*args: int) -> int:
+    return int(datetime(*args, tzinfo=UTC).timestamp() * 1000)  # type: ignore[misc]
+
+
+def test_hmac_matches_the_documented_vectors() -> None:
+    payload = ("symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1"
+               "&recvWindow=5000&timestamp=1499827319559")
+    sig = "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
+    assert verify_hmac(SECRET, payload, sig)
+    assert verify_hmac(SECRET, payload, sig.upper())  # hex is case-insensitive
+    assert not verify_hmac(SECRET, payload + "0", sig)
+
+
+def test_signature_payload_concatenates_query_and_body_without_separator() -> None:
+    query = "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC"
+    body = ("quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559"
+            "&signature=0fd168b8ddb4876a0358a8d14d0c9f3da0e9b20c5d52b2a00fcf7d1c602f9a77")
+    payload = signature_payload(query, body)
+    assert "timeInForce=GTCquantity=1" in payload
+    assert verify_hmac(SECRET, payload,
+                       "0fd168b8ddb4876a0358a8d14d0c9f3da0e9b20c5d52b2a00fcf7d1c602f9a77")
+
+
+def test_unicode_symbol_vector_is_signed_over_the_percent_encoded_payload() -> None:
+    payload = ("symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96&side=BUY&type=LIMIT"
+               "&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559")
+    assert verify_hmac(SECRET, payload,
+                       "e1353ec6b14d888f1164ae9af8228a3dbd508bc82eb867db8ab6046442f33ef3")
+
+
+def test_diff_events_are_contiguous_and_carry_final_quantities() -> None:
+    acc = DiffAccumulator(last_u=10)
+    acc.on_commit(11, [(Side.BID, 100, 5)])
+    acc.on_commit(12, [(Side.BID, 100, 7), (Side.ASK, 105, 0)])
+    e1 = acc.drain()
+    assert e1 is not None and (e1.first_id, e1.final_id) == (11, 12)
+    assert e1.bids == [(100, 7)] and e1.asks == [(105, 0)]
+    assert acc.drain() is None
+    acc.on_commit(13, [(Side.ASK, 106, 1)])
+    e2 = acc.drain()
+    assert e2 is not None and e2.first_id == e1.final_id + 1
+
+
+def test_injected_gap_skips_the_first_id_and_its_changes() -> None:
+    acc = DiffAccumulator(last_u=10)
+    acc.gap_pending = True
+    acc.on_commit(11, [(Side.BID, 100, 5)])
+    assert acc.drain() is None  # waits for a second id
+    acc.on_commit(12, [(Side.ASK, 105, 2)])
+    e = acc.drain()
+    assert e is not None and e.first_id == 12 and e.final_id == 12
+    assert e.bids == [] and e.asks == [(105, 2)]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.booleans(), st.integers(1, 30), st.integers(0, 5)),
+                         min_size=1, max_size=5), min_size=1, max_size=40),
+       st.lists(st.booleans(), min_size=40, max_size=40))
+def test_replaying_diffs_reproduces_the_book(batches: list[list[tuple[bool, int, int]]],
+                                             drains: list[bool]) -> None:
+    """Property: snapshot + every drained diff == the book (the §7 procedure's premise)."""
+    book = SimBook(update_id=1)
+    acc = DiffAccumulator(book.update_id)
+    book.subscribe(acc.on_commit)
+    local: dict[tuple[Side, int], int] = {}
+    last_u = book.update_id
+    for i, batch in enumerate(batches):
+        for is_bid, tick, lots in batch:
+            side = Side.BID if is_bid else Side.ASK
+            tick = tick if is_bid else tick + 100
+            book.set_synth(side, tick, lots)
+        book.commit()
+        if drains[i % len(drains)] or i == len(batches) - 1:
+            e = acc.drain()
+            if e is None:
+                continue
+            assert e.first_id == last_u + 1
+            last_u = e.final_id
+            for t, q in e.bids:
+                local[(Side.BID, t)] = q
+            for t, q in e.asks:
+                local[(Side.ASK, t)] = q
+    truth = {(Side.BID, t): q for t, q in book.bids.top(10_000)}
+    truth |= {(Side.ASK, t): q for t, q in book.asks.top(10_000)}
+    assert {k: v for k, v in local.items() if v} == truth
+    assert last_u == book.update_id
+
+
+def test_kline_alignment_follows_binance_calendars() -> None:
+    t = ms(2026, 3, 18, 13, 47, 12)  # a Wednesday
+    assert open_time("1m", t) == ms(2026, 3, 18, 13, 47)
+    assert open_time("4h", t) == ms(2026, 3, 18, 12)
+    assert open_time("1d", t) == ms(2026, 3, 18)
+    assert open_time("1w", t) == ms(2026, 3, 16)  # Monday
+    assert open_time("1M", t) == ms(2026, 3, 1)
+    assert next_open("1M", ms(2026, 12, 1)) == ms(2027, 1, 1)
+    assert open_time("1d", t, parse_timezone("8") or 0) == ms(2026, 3, 18) - 8 * 3_600_000
+
+
+def test_timezone_parameter_range() -> None:
+    assert parse_timezone("-1:00") == -3_600_000
+    assert parse_timezone("05:45") == (5 * 60 + 45) * 60_000
+    assert parse_timezone("+15") is None
+    assert parse_timezone("abc") is None
+
+
+def _shape(**kw: object) -> OrderShape:
+    base: dict[str, object] = dict(side="BUY", type="LIMIT", quantity=Decimal("0.001"),
+                                   quote_order_qty=None, price=Decimal("64000"), stop_price=None)
+    base.update(kw)
+    return OrderShape(**base)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("change", "failure"),
+    [
+        ({"price": Decimal("64000.005")}, "PRICE_FILTER"),
+        ({"quantity": Decimal("0.000011")}, "LOT_SIZE"),
+        ({"quantity": Decimal("0.00001")}, "NOTIONAL"),
+        ({"price": Decimal("1000")}, "PERCENT_PRICE_BY_SIDE"),
+        ({"type": "MARKET", "price": None, "quantity": Decimal("901")}, "MARKET_LOT_SIZE"),
+    ],
+)
+def test_each_filter_rejects_with_its_name(change: dict[str, object], failure: str) -> None:
+    spec = DEFAULT_SYMBOLS["BTCUSDT"]
+    check_filters(spec, _shape(), Decimal(64000), 0, 0)
+    with pytest.raises(ApiError) as exc:
+        check_filters(spec, _shape(**change), Decimal(64000), 0, 0)
+    assert exc.value.code == -1013 and exc.value.msg == f"Filter failure: {failure}"
+
+
+def test_max_num_orders_filter() -> None:
+    spec = DEFAULT_SYMBOLS["BTCUSDT"]
+    with pytest.raises(ApiError) as exc:
+        check_filters(spec, _shape(), Decimal(64000), spec.max_num_orders, 0)
+    assert exc.value.msg == "Filter failure: MAX_NUM_ORDERS"
+
+
+def test_weight_limiter_429_then_418_ban() -> None:
+    lim = WeightLimiter(limit=10, ban_seconds=120)
+    now = 60_000 * 1000 + 15_000
+    lim.reserve(10, now)
+    codes = []
+    for _ in range(5):
+        with pytest.raises(ApiError) as exc:
+            lim.reserve(1, now)
+        codes.append((exc.value.status, exc.value.code))
+        assert exc.value.retry_after is not None and exc.value.retry_after > 0
+    assert codes[0] == (429, -1003)
+    assert (418, -1003) in codes
+    with pytest.raises(ApiError) as exc:
+        lim.reserve(1, now + 61_000)  # a new minute does not lift a ban
+    assert exc.value.status == 418
+    lim.reserve(1, now + 121_000)
+
+
+def test_order_counter_windows() -> None:
+    c = OrderCounter(limit_10s=2, limit_1d=100)
+    c.add(5_000)
+    c.add(5_001)
+    with pytest.raises(ApiError) as exc:
+        c.check(5_002)
+    assert exc.value.code == -1015 and exc.value.status == 429
+    c.check(10_000)
+    assert c.headers(10_000) == {"X-MBX-ORDER-COUNT-10S": "0", "X-MBX-ORDER-COUNT-1D": "2"}
