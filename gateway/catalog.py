@@ -4,13 +4,15 @@ Built purely from the providers' `Capabilities` (no I/O, no clock), so it is uni
 rebuilt whole whenever any provider is (re)discovered.
 
 Naming rules:
-1. A tool or prompt name that already starts with `<provider>.` is kept as given.
-2. Any other name is prefixed with `<provider>.`.
-3. A name that is still taken is prefixed again (`<provider>.<name>`) until unique, and the
+1. A tool name that already starts with `<provider>.` is kept as given.
+2. Any other tool name is prefixed with `<provider>.`.
+3. A prompt name is kept as given (clients already show prompts under the server's name, and users
+   type them), and is prefixed with `<provider>.` only when another provider took it first.
+4. A name that is still taken is prefixed again (`<provider>.<name>`) until unique, and the
    collision is reported in `Catalog.notes` for the caller to log.
-4. Resource templates keep their URI template; the first provider (configuration order) to
+5. Resource templates keep their URI template; the first provider (configuration order) to
    publish a template owns it, a duplicate is dropped and noted.
-5. A tool whose input schema is not valid JSON Schema is dropped and noted: it could not be
+6. A tool whose input schema is not valid JSON Schema is dropped and noted: it could not be
    validated, so it is never forwarded.
 """
 
@@ -117,8 +119,10 @@ def _key(models: Sequence[types.Tool | types.ResourceTemplate | types.Prompt]) -
     return json.dumps(dumped, sort_keys=True)
 
 
-def _unique_name(provider: str, name: str, taken: Mapping[str, object], notes: list[str]) -> str:
-    candidate = name if name.startswith(provider + ".") else f"{provider}.{name}"
+def _unique_name(
+    provider: str, name: str, taken: Mapping[str, object], notes: list[str], *, prefix: bool = True
+) -> str:
+    candidate = name if name.startswith(provider + ".") or not prefix else f"{provider}.{name}"
     if candidate in taken:
         original = candidate
         while candidate in taken:
@@ -213,7 +217,7 @@ def _add_templates(snap: ProviderSnapshot, templates: list[TemplateRoute], notes
 
 def _add_prompts(snap: ProviderSnapshot, prompts: dict[str, PromptRoute], notes: list[str]) -> None:
     for desc in snap.capabilities.prompts:
-        name = _unique_name(snap.name, desc.name, prompts, notes)
+        name = _unique_name(snap.name, desc.name, prompts, notes, prefix=False)
         prompt = types.Prompt(
             name=name,
             title=desc.title or None,

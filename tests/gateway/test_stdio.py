@@ -61,18 +61,18 @@ async def test_lists_templates_and_prompts_and_reads_renders_completes(fake: Fak
         templates = (await s.list_resource_templates()).resource_templates
         prompts = (await s.list_prompts()).prompts
         resource = await s.read_resource("fake://quote/BTCUSDT")
-        prompt = await s.get_prompt("fake.summarize", {"symbol": "ETHBTC"})
+        prompt = await s.get_prompt("summarize", {"symbol": "ETHBTC"})
         completion = await s.complete(
             types.ResourceTemplateReference(type="ref/resource", uri=TEMPLATE),
             {"name": "symbol", "value": "bt"},
         )
         prompt_completion = await s.complete(
-            types.PromptReference(type="ref/prompt", name="fake.summarize"),
+            types.PromptReference(type="ref/prompt", name="summarize"),
             {"name": "symbol", "value": "ETH"},
         )
     assert [(t.uri_template, t.name, t.mime_type) for t in templates] == [(TEMPLATE, "quote", "text/markdown")]
     assert templates[0].description == "A quote for one symbol."
-    assert [p.name for p in prompts] == ["fake.summarize"]
+    assert [p.name for p in prompts] == ["summarize"]
     assert prompts[0].description == "Summarize one symbol."
     assert prompts[0].arguments == [
         types.PromptArgument(name="symbol", description="Symbol to summarize", required=True)
@@ -122,13 +122,13 @@ async def test_schema_violation_is_a_tool_error_that_says_what_is_allowed(
 async def test_unknown_tool_and_unknown_resource_are_protocol_errors(fake: FakeProvider) -> None:
     async with gateway_session(_args(fake)) as s:
         with pytest.raises(MCPError) as tool_err:
-            await s.call_tool("fake.nope", {})
+            await s.call_tool("nope", {})
         with pytest.raises(MCPError) as uri_err:
             await s.read_resource("other://thing/1")
         with pytest.raises(MCPError) as provider_not_found:
             await s.read_resource("fake://quote/NOPE")
         with pytest.raises(MCPError) as prompt_err:
-            await s.get_prompt("fake.nope", {})
+            await s.get_prompt("nope", {})
     assert tool_err.value.code == INVALID_PARAMS
     assert uri_err.value.code == INVALID_PARAMS
     assert uri_err.value.data == {"uri": "other://thing/1"}
