@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from provider.audit import AuditLog
-from provider.binance.client import BinanceClient
+from provider.binance.client import BinanceClient, ClientConfig
+from provider.binance.transport import AiohttpTransport
+from provider.metrics import MeteredTransport, Metrics
 from provider.settings import Settings
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ class App:
     client: BinanceClient
     audit: AuditLog
     books: OrderBookManager | None = None
+    metrics: Metrics | None = None
     started_at: float = field(default_factory=time.time)
 
     @property
@@ -36,12 +39,19 @@ class App:
 
     @classmethod
     async def create(cls, settings: Settings) -> App:
+        # metrics only when they are served: the REST transport is wrapped to count requests
+        metrics = Metrics() if settings.metrics_listen else None
+        transport = None
+        if metrics is not None:
+            transport = MeteredTransport(
+                AiohttpTransport(settings.environment.rest_url, ClientConfig().transport), metrics)
         client = await BinanceClient.create(
             settings.environment,
             api_key=settings.api_key,
             api_secret=settings.api_secret,
             private_key_pem=settings.private_key_pem,
             recv_window_ms=settings.recv_window_ms,
+            transport=transport,
         )
         books = None
         if settings.orderbook_enabled:
@@ -52,7 +62,10 @@ class App:
                 client.depth_snapshot,
                 max_symbols=settings.orderbook_max_symbols,
             )
-        return cls(settings=settings, client=client, audit=AuditLog(settings.audit_log), books=books)
+        app = cls(settings=settings, client=client, audit=AuditLog(settings.audit_log), books=books, metrics=metrics)
+        if metrics is not None:
+            metrics.bind(app)
+        return app
 
     async def close(self) -> None:
         if self.books is not None:

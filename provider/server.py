@@ -18,6 +18,7 @@ from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
 from provider import logs, systemd
 from provider import settings as settings_module
 from provider.app import App
+from provider.metrics import MetricsInterceptor, MetricsServer
 from provider.services.dispatch import add_typed_services
 from provider.services.provider_api import ProviderServicer
 
@@ -29,6 +30,7 @@ OVERALL = ""
 
 async def create_server(app: App, listen: str) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
     server = grpc.aio.server(
+        interceptors=[MetricsInterceptor(app.metrics)] if app.metrics is not None else None,
         options=[
             ("grpc.max_receive_message_length", 4 * 1024 * 1024),
             ("grpc.keepalive_permit_without_calls", 1),
@@ -53,6 +55,10 @@ async def serve(settings: settings_module.Settings) -> None:
     app = await App.create(settings)
     server, port, health_servicer = await create_server(app, settings.listen)
     await server.start()
+    metrics_server = None
+    if app.metrics is not None and settings.metrics_listen:
+        metrics_server = MetricsServer(app.metrics)
+        await metrics_server.start(settings.metrics_listen)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -64,6 +70,8 @@ async def serve(settings: settings_module.Settings) -> None:
     systemd.notify("STOPPING=1")
     await health_servicer.enter_graceful_shutdown()
     await server.stop(settings.grace_s)
+    if metrics_server is not None:
+        await metrics_server.stop()
     await app.close()
     log.info("provider_stopped")
 
