@@ -1,0 +1,1 @@
+"""Reproducible benchmarks and the soak: `scripts/bench`, `scripts/soak`."""

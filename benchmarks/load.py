@@ -1,0 +1,76 @@
+"""Latency and throughput of one async call, measured the same way for every row of the table.
+
+`measure(call, calls=N, concurrency=C)` runs N calls spread over C workers sharing one counter,
+records each call's wall time with `perf_counter`, and returns p50/p99 and calls per second over
+the whole run. A call that raises is counted, not timed, so a failing row is visible as failures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+__all__ = ["Stats", "measure", "percentile"]
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of already sorted values (q in 0..100)."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
+    return sorted_values[rank - 1]
+
+
+@dataclass(frozen=True)
+class Stats:
+    """One measured row: latencies in microseconds."""
+
+    calls: int
+    concurrency: int
+    p50_us: float
+    p99_us: float
+    mean_us: float
+    calls_per_s: float
+    failures: int
+
+    @classmethod
+    def of(cls, latencies_s: list[float], concurrency: int, wall_s: float, failures: int) -> Stats:
+        values = sorted(x * 1e6 for x in latencies_s)
+        return cls(
+            calls=len(values),
+            concurrency=concurrency,
+            p50_us=percentile(values, 50),
+            p99_us=percentile(values, 99),
+            mean_us=statistics.fmean(values) if values else float("nan"),
+            calls_per_s=len(values) / wall_s if wall_s > 0 else float("nan"),
+            failures=failures,
+        )
+
+
+async def measure(call: Callable[[], Awaitable[object]], *, calls: int, concurrency: int,
+                  warmup: int = 50) -> Stats:
+    """Run `calls` calls of `call` with `concurrency` in flight; warm up first (not timed)."""
+    for _ in range(warmup):
+        await call()
+    latencies: list[float] = []
+    failures = 0
+    remaining = calls
+
+    async def worker() -> None:
+        nonlocal remaining, failures
+        while remaining > 0:
+            remaining -= 1
+            start = time.perf_counter()
+            try:
+                await call()
+            except Exception:
+                failures += 1
+                continue
+            latencies.append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return Stats.of(latencies, concurrency, time.perf_counter() - start, failures)

@@ -1,0 +1,77 @@
+"""The MCP floor: the SDK's low-level server with one trivial tool and nothing else.
+
+`benchmarks/run.py` starts it exactly as it starts the gateway (stdio, or Streamable HTTP with
+`--http`), so a `tools/call` against it is the cheapest MCP round trip the SDK makes here.
+The tool `echo` answers a fixed small text plus structured content, like a real tool result.
+With `--http` it prints `{"event":"ready","url":...}` on stdout when listening.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+import mcp_types as types
+import uvicorn
+from mcp.server.lowlevel.server import Server
+from mcp.server.stdio import stdio_server
+from mcp.server.transport_security import TransportSecuritySettings
+
+TOOL = types.Tool(
+    name="echo",
+    description="Answers its argument.",
+    input_schema={"type": "object", "properties": {"text": {"type": "string"}}},
+)
+
+
+async def list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+    return types.ListToolsResult(tools=[TOOL])
+
+
+async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+    text = str((params.arguments or {}).get("text", ""))
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)],
+                                structured_content={"text": text})
+
+
+def build() -> Server[Any]:
+    return Server("mcp-floor", on_list_tools=list_tools, on_call_tool=call_tool)
+
+
+async def serve_stdio() -> None:
+    server = build()
+    async with stdio_server() as (read, write):
+        await server.run(read, write, server.create_initialization_options())
+
+
+async def serve_http() -> None:
+    server = build()
+    app = server.streamable_http_app(
+        streamable_http_path="/mcp",
+        transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        host="127.0.0.1",
+    )
+    web = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None,
+                                        access_log=False, lifespan="on"))
+
+    async def announce() -> None:
+        while not web.started:  # noqa: ASYNC110 - uvicorn has no ready callback
+            await asyncio.sleep(0.02)
+        port = web.servers[0].sockets[0].getsockname()[1]
+        sys.stdout.write(json.dumps({"event": "ready", "url": f"http://127.0.0.1:{port}/mcp"}) + "\n")
+        sys.stdout.flush()
+
+    watcher = asyncio.create_task(announce())
+    try:
+        await web.serve()
+    finally:
+        watcher.cancel()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--http", action="store_true")
+    asyncio.run(serve_http() if parser.parse_args().http else serve_stdio())
