@@ -1,6 +1,25 @@
-"""`python -m provider` / `binance-provider`: run the gRPC provider (configuration from the environment)."""
+"""`python -m provider` / `binance-provider`: run the gRPC provider (configuration from the environment).
 
-from provider.server import main
+`binance-provider doctor [--symbol S] [--timeout S]` checks the configuration, the exchange, the clock and
+the key instead, prints one line per check and exits 0 (nothing failed) or 1.
+"""
+
+import sys
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    if args and args[0] == "doctor":
+        from provider import doctor
+
+        raise SystemExit(doctor.main(args[1:]))
+    if args and args[0] not in ("serve",):
+        sys.stderr.write("usage: binance-provider [serve | doctor [--symbol S] [--timeout S]]\n")
+        raise SystemExit(2)
+    from provider.server import main as serve
+
+    serve()
+
 
 if __name__ == "__main__":
     main()
