@@ -154,7 +154,7 @@ def _failure(err: ProviderError) -> str:
         return text
     if err.binance_msg and err.binance_msg in text:
         return f"{text} (Binance {err.binance_code})"
-    return f"{text} (Binance {err.binance_code}: {err.binance_msg})
+    return f"{text} (Binance {err.binance_code}: {err.binance_msg})"
 
 
 async def _stream_check(ws_url: str, symbol: str, timeout_s: float) -> Check:
