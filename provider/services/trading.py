@@ -288,6 +288,9 @@ async def place_order(app: App, req: trading_pb2.PlaceOrderRequest) -> trading_p
                                message=err.message)
         raise
     await app.audit.record("place_order.placed", client_order_id=client_order_id, received=placed)
+    if "status" not in placed:  # an ACK answer: fetch the order's state so the result is complete
+        placed = {**(await app.client.get_order(rules.symbol, orig_client_order_id=client_order_id)).data,
+                  **placed}
     order = order_from_json(placed)
     return trading_pb2.PlaceOrderResponse(
         outcome=trading_pb2.PLACE_OUTCOME_PLACED, order_exists=True, client_order_id=client_order_id,

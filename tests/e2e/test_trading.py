@@ -46,7 +46,8 @@ async def best(s: ClientSession, symbol: str) -> tuple[Decimal, Decimal]:
 
 
 async def sim_orders(sim: SimProcess, symbol: str) -> list[dict[str, Any]]:
-    orders: list[dict[str, Any]] = await sim.control("GET", f"/sim/orders?symbol={symbol}")
+    reply = await sim.control("GET", f"/sim/orders?symbol={symbol}")
+    orders: list[dict[str, Any]] = reply["orders"]
     return orders
 
 
