@@ -55,7 +55,7 @@ async def test_market_data_shapes_match_examples(sim: SimProcess) -> None:
         _, two, _ = await api.public("/api/v3/exchangeInfo", symbols='["ETHBTC","BTCUSDT"]')
         assert [x["symbol"] for x in two["symbols"]] == ["ETHBTC", "BTCUSDT"]
 
-        _, depth, h = await api.public("/api/v3/depth", symbol="BTCUSDT", limit="5000")
+        _, depth, _ = await api.public("/api/v3/depth", symbol="BTCUSDT", limit="5000")
         same_keys(depth, example("rest_depth.json"))
         assert len(depth["bids"]) >= 1000 and len(depth["asks"]) >= 1000
         prices = [float(p) for p, _ in depth["bids"]]
@@ -87,7 +87,7 @@ async def test_market_data_shapes_match_examples(sim: SimProcess) -> None:
         assert t24["closeTime"] - t24["openTime"] == 86_400_000
         _, mini, _ = await api.public("/api/v3/ticker/24hr", symbol="BNBUSDT", type="MINI")
         assert "bidPrice" not in mini and "lastPrice" in mini
-        _, all24, h = await api.public("/api/v3/ticker/24hr")
+        _, all24, _h = await api.public("/api/v3/ticker/24hr")
         assert isinstance(all24, list) and len(all24) == len(info["symbols"])
 
         _, prices_all, _ = await api.public("/api/v3/ticker/price")

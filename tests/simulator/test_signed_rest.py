@@ -254,7 +254,7 @@ async def test_failed_orders_cost_weight_and_successful_ones_do_not(sim: SimProc
         bid, _ = await best(api)
         for _ in range(3):
             _, _, before = await api.public("/api/v3/ping")
-            _, o, after = await api.order(symbol="BTCUSDT", side="BUY", type="LIMIT",
+            _, _o, after = await api.order(symbol="BTCUSDT", side="BUY", type="LIMIT",
                                           timeInForce="GTC", quantity="0.001",
                                           price=str(bid - 100))
             used0, used1 = int(before["X-MBX-USED-WEIGHT-1M"]), int(after["X-MBX-USED-WEIGHT-1M"])
