@@ -46,6 +46,7 @@ class ErrorDetails:
     """The provider's own description of a failure."""
 
     kind: str | None = None
+    message: str | None = None
     binance_code: int | None = None
     binance_msg: str | None = None
     hint: str | None = None
@@ -79,6 +80,7 @@ class ErrorDetails:
 def _asdict(d: ErrorDetails) -> dict[str, Any]:
     return {
         "kind": d.kind,
+        "message": d.message,
         "binance_code": d.binance_code,
         "binance_msg": d.binance_msg,
         "hint": d.hint,
@@ -106,6 +108,7 @@ def details_from_metadata(metadata: Any) -> ErrorDetails | None:
     retry = data.get("retry_safe")
     return ErrorDetails(
         kind=_str_or_none(data.get("kind")),
+        message=_str_or_none(data.get("message")),
         binance_code=code if isinstance(code, int) and not isinstance(code, bool) else None,
         binance_msg=_str_or_none(data.get("binance_msg")),
         hint=_str_or_none(data.get("hint")),
@@ -139,7 +142,9 @@ def tool_error_result(provider: str, tool: str, exc: grpc.aio.AioRpcError, *, id
     """A failed InvokeTool as an isError result whose text states the cause."""
     code = exc.code()
     details = details_from_metadata(exc.trailing_metadata())
-    message = exc.details() or ""
+    # The provider's bare message when it sent one: its status text repeats the hint and retry advice,
+    # which the detail lines below already give.
+    message = (details.message if details and details.message else exc.details()) or ""
     if code is grpc.StatusCode.UNAVAILABLE and details is None:
         reason = message or "connection failed"
         return unreachable_result(provider, tool, reason, idempotent=idempotent)
