@@ -44,7 +44,8 @@ class App:
         transport = None
         if metrics is not None:
             transport = MeteredTransport(
-                AiohttpTransport(settings.environment.rest_url, ClientConfig().transport), metrics)
+                AiohttpTransport(settings.environment.rest_url, ClientConfig().transport), metrics
+            )
         client = await BinanceClient.create(
             settings.environment,
             api_key=settings.api_key,

@@ -11,9 +11,7 @@ import structlog
 def configure(level: str = "info") -> None:
     numeric = getattr(logging, level.upper(), logging.INFO)
     renderer: structlog.typing.Processor = (
-        structlog.dev.ConsoleRenderer(colors=False)
-        if sys.stderr.isatty()
-        else structlog.processors.JSONRenderer()
+        structlog.dev.ConsoleRenderer(colors=False) if sys.stderr.isatty() else structlog.processors.JSONRenderer()
     )
     structlog.configure(
         processors=[

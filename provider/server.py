@@ -35,10 +35,10 @@ async def create_server(app: App, listen: str) -> tuple[grpc.aio.Server, int, he
             ("grpc.max_receive_message_length", 4 * 1024 * 1024),
             ("grpc.keepalive_permit_without_calls", 1),
             ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
-        ]
+        ],
     )
     services = add_typed_services(server, app)
-    provider_pb2_grpc.add_ProviderServicer_to_server(ProviderServicer(app), server)
+    provider_pb2_grpc.add_ProviderServicer_to_server(ProviderServicer(app), server)  # type: ignore[no-untyped-call]
     services.append(provider_pb2.DESCRIPTOR.services_by_name["Provider"].full_name)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -41,7 +41,13 @@ VARIABLES: dict[str, str] = {
 }
 
 _ORDER_TYPES = {
-    "LIMIT", "MARKET", "LIMIT_MAKER", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT",
+    "LIMIT",
+    "MARKET",
+    "LIMIT_MAKER",
+    "STOP_LOSS",
+    "STOP_LOSS_LIMIT",
+    "TAKE_PROFIT",
+    "TAKE_PROFIT_LIMIT",
 }
 
 
@@ -124,9 +130,7 @@ def load(environ: Mapping[str, str] | None = None) -> Settings:
 
 
 def from_mapping(env: Mapping[str, str]) -> Settings:
-    unknown = sorted(
-        k for k in env if (k.startswith("BINANCE_") or k.startswith("PROVIDER_")) and k not in VARIABLES
-    )
+    unknown = sorted(k for k in env if (k.startswith("BINANCE_") or k.startswith("PROVIDER_")) and k not in VARIABLES)
     if unknown:
         raise SettingsError(f"unknown setting {', '.join(unknown)}; known: {', '.join(VARIABLES)}")
 
@@ -150,7 +154,9 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         enabled=_bool(env, "BINANCE_TRADING_ENABLED", False),
         mainnet_confirmed=_bool(env, "BINANCE_MAINNET_TRADING", False),
         max_order_notional=_decimal(get("BINANCE_MAX_ORDER_NOTIONAL"), "BINANCE_MAX_ORDER_NOTIONAL"),
-        allowed_symbols=frozenset(s.strip().upper() for s in (get("BINANCE_ALLOWED_SYMBOLS") or "").split(",") if s.strip()),
+        allowed_symbols=frozenset(
+            s.strip().upper() for s in (get("BINANCE_ALLOWED_SYMBOLS") or "").split(",") if s.strip()
+        ),
         allowed_order_types=_order_types(get("BINANCE_ALLOWED_ORDER_TYPES")),
     )
     listen = get("PROVIDER_LISTEN") or "127.0.0.1:50053"
@@ -170,7 +176,9 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         trading=trading,
         listen=listen,
         orderbook_enabled=_bool(env, "PROVIDER_ORDERBOOK_ENABLED", True),
-        orderbook_max_symbols=_int(get("PROVIDER_ORDERBOOK_MAX_SYMBOLS"), "PROVIDER_ORDERBOOK_MAX_SYMBOLS", 20, 1, 1000),
+        orderbook_max_symbols=_int(
+            get("PROVIDER_ORDERBOOK_MAX_SYMBOLS"), "PROVIDER_ORDERBOOK_MAX_SYMBOLS", 20, 1, 1000
+        ),
         audit_log=Path(get("PROVIDER_AUDIT_LOG") or "var/audit.log"),
         metrics_listen=metrics,
         grace_s=float(_int(get("PROVIDER_GRACE_S"), "PROVIDER_GRACE_S", 5, 0, 600)),
@@ -237,7 +245,9 @@ def _order_types(value: str | None) -> frozenset[str]:
     types = frozenset(t.strip().upper() for t in (value or "").split(",") if t.strip())
     bad = sorted(types - _ORDER_TYPES)
     if bad:
-        raise SettingsError(f"BINANCE_ALLOWED_ORDER_TYPES: unknown {', '.join(bad)}; allowed: {', '.join(sorted(_ORDER_TYPES))}")
+        raise SettingsError(
+            f"BINANCE_ALLOWED_ORDER_TYPES: unknown {', '.join(bad)}; allowed: {', '.join(sorted(_ORDER_TYPES))}"
+        )
     return types
 
 

@@ -16,11 +16,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mcp import ClientSession  # noqa: E402
-from mcp.client.stdio import stdio_client  # noqa: E402
+from mcp import ClientSession
+from mcp.client.stdio import stdio_client
 
-from tests.sim_fixture import SimProcess  # noqa: E402
-from tests.stack import ProviderProcess, gateway_params, sandbox_env  # noqa: E402
+from tests.sim_fixture import SimProcess
+from tests.stack import ProviderProcess, gateway_params, sandbox_env
 
 WIDTH = 100
 
@@ -73,19 +73,40 @@ async def demo(session: ClientSession) -> None:
 
     banner("4. Account and orders, with the safety rails")
     await call(session, "binance.get_account", {}, 10)
-    await call(session, "binance.place_order",
-               {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001", "price": "50000.005"}, 6)
-    await call(session, "binance.place_order",
-               {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001", "price": "50000",
-                "validate_only": True}, 6)
-    placed = await call(session, "binance.place_order",
-                        {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001", "price": "50000"},
-                        8)
+    await call(
+        session,
+        "binance.place_order",
+        {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001", "price": "50000.005"},
+        6,
+    )
+    await call(
+        session,
+        "binance.place_order",
+        {
+            "symbol": "BTCUSDT",
+            "side": "BUY",
+            "type": "LIMIT",
+            "quantity": "0.001",
+            "price": "50000",
+            "validate_only": True,
+        },
+        6,
+    )
+    placed = await call(
+        session,
+        "binance.place_order",
+        {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001", "price": "50000"},
+        8,
+    )
     await call(session, "binance.get_open_orders", {"symbol": "BTCUSDT"}, 5)
     cid = placed.get("client_order_id", "")
     await call(session, "binance.cancel_order", {"symbol": "BTCUSDT", "client_order_id": cid}, 5)
-    await call(session, "binance.place_order",
-               {"symbol": "ETHUSDT", "side": "BUY", "type": "MARKET", "quote_order_qty": "100"}, 10)
+    await call(
+        session,
+        "binance.place_order",
+        {"symbol": "ETHUSDT", "side": "BUY", "type": "MARKET", "quote_order_qty": "100"},
+        10,
+    )
     await call(session, "binance.get_my_trades", {"symbol": "ETHUSDT", "limit": 5}, 6)
 
     banner("5. Resources (markdown, live)")
@@ -95,8 +116,10 @@ async def demo(session: ClientSession) -> None:
         show(getattr(contents[0], "text", ""), 16)
 
     banner("6. Prompts, filled with live data")
-    for name, args in (("trading-analysis", {"symbol": "ETHUSDT", "timeframe": "15m"}),
-                       ("portfolio-risk", {"risk_tolerance": "low"})):
+    for name, args in (
+        ("trading-analysis", {"symbol": "ETHUSDT", "timeframe": "15m"}),
+        ("portfolio-risk", {"risk_tolerance": "low"}),
+    ):
         print(f"\n> prompts/get {name} {json.dumps(args)}")
         prompt = await session.get_prompt(name, args)
         for message in prompt.messages:

@@ -92,12 +92,23 @@ class ProviderProcess:
         return p
 
     async def launch(self) -> None:
-        env = child_env({"PROVIDER_LISTEN": self.address,
-                         "PROVIDER_AUDIT_LOG": str(self.log_path.with_suffix(".audit")), **self.env})
+        env = child_env(
+            {
+                "PROVIDER_LISTEN": self.address,
+                "PROVIDER_AUDIT_LOG": str(self.log_path.with_suffix(".audit")),
+                **self.env,
+            }
+        )
         log = self.log_path.open("ab")
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "provider", cwd=str(ROOT), env=env,
-            stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
+            sys.executable,
+            "-m",
+            "provider",
+            cwd=str(ROOT),
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
         )
         log.close()
         try:
@@ -134,6 +145,4 @@ def gateway_params(*providers: str, extra_args: tuple[str, ...] = ()) -> StdioSe
     args = ["-m", "gateway"]
     for p in providers:
         args += ["--provider", p if "=" in p else f"binance={p}"]
-    return StdioServerParameters(
-        command=sys.executable, args=[*args, *extra_args], env=child_env({}), cwd=str(ROOT)
-    )
+    return StdioServerParameters(command=sys.executable, args=[*args, *extra_args], env=child_env({}), cwd=str(ROOT))

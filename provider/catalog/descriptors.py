@@ -43,32 +43,39 @@ def comments() -> dict[str, str]:
             if loc.leading_comments
         }
         pkg = file.package
-
-        def walk_message(msg: descriptor_pb2.DescriptorProto, prefix: str, path: tuple[int, ...]) -> None:
-            name = f"{prefix}.{msg.name}"
-            _put(out, name, by_path.get(path))
-            for i, field in enumerate(msg.field):
-                _put(out, f"{name}.{field.name}", by_path.get((*path, _FIELD, i)))
-            for i, nested in enumerate(msg.nested_type):
-                walk_message(nested, name, (*path, _NESTED, i))
-            for i, enum in enumerate(msg.enum_type):
-                walk_enum(enum, name, (*path, _NESTED_ENUM, i))
-
-        def walk_enum(enum: descriptor_pb2.EnumDescriptorProto, prefix: str, path: tuple[int, ...]) -> None:
-            name = f"{prefix}.{enum.name}"
-            _put(out, name, by_path.get(path))
-            for i, value in enumerate(enum.value):
-                _put(out, f"{prefix}.{value.name}", by_path.get((*path, _ENUM_VALUE, i)))
-
         for i, msg in enumerate(file.message_type):
-            walk_message(msg, pkg, (_MESSAGE, i))
+            _walk_message(out, by_path, msg, pkg, (_MESSAGE, i))
         for i, enum in enumerate(file.enum_type):
-            walk_enum(enum, pkg, (_ENUM, i))
+            _walk_enum(out, by_path, enum, pkg, (_ENUM, i))
         for i, svc in enumerate(file.service):
             _put(out, f"{pkg}.{svc.name}", by_path.get((_SERVICE, i)))
             for j, method in enumerate(svc.method):
                 _put(out, f"{pkg}.{svc.name}.{method.name}", by_path.get((_SERVICE, i, _METHOD, j)))
     return out
+
+
+_Paths = dict[tuple[int, ...], str]
+
+
+def _walk_message(
+    out: dict[str, str], by_path: _Paths, msg: descriptor_pb2.DescriptorProto, prefix: str, path: tuple[int, ...]
+) -> None:
+    name = f"{prefix}.{msg.name}"
+    _put(out, name, by_path.get(path))
+    for i, field in enumerate(msg.field):
+        _put(out, f"{name}.{field.name}", by_path.get((*path, _FIELD, i)))
+    for i, nested in enumerate(msg.nested_type):
+        _walk_message(out, by_path, nested, name, (*path, _NESTED, i))
+    for i, enum in enumerate(msg.enum_type):
+        _walk_enum(out, by_path, enum, name, (*path, _NESTED_ENUM, i))
+
+
+def _walk_enum(
+    out: dict[str, str], by_path: _Paths, enum: descriptor_pb2.EnumDescriptorProto, prefix: str, path: tuple[int, ...]
+) -> None:
+    _put(out, f"{prefix}.{enum.name}", by_path.get(path))
+    for i, value in enumerate(enum.value):
+        _put(out, f"{prefix}.{value.name}", by_path.get((*path, _ENUM_VALUE, i)))
 
 
 def _put(out: dict[str, str], name: str, text: str | None) -> None:
@@ -81,14 +88,16 @@ def comment(full_name: str) -> str:
 
 
 def field_rules(field: FieldDescriptor) -> options_pb2.FieldRules:
-    return field.GetOptions().Extensions[options_pb2.rules]
+    rules: options_pb2.FieldRules = field.GetOptions().Extensions[options_pb2.rules]
+    return rules
 
 
 def tool_options(method: MethodDescriptor) -> options_pb2.ToolOptions | None:
     opts = method.GetOptions()
     if not opts.HasExtension(options_pb2.tool):
         return None
-    return opts.Extensions[options_pb2.tool]
+    tool: options_pb2.ToolOptions = opts.Extensions[options_pb2.tool]
+    return tool
 
 
 def wire_name(value: EnumValueDescriptor) -> str:

@@ -45,22 +45,36 @@ class Prompt:
 
     def descriptor(self) -> provider_pb2.PromptDescriptor:
         return provider_pb2.PromptDescriptor(
-            name=self.name, title=self.title, description=self.description,
-            arguments=[provider_pb2.ArgumentDescriptor(name=a.name, description=a.description,
-                                                       required=a.required, completable=True)
-                       for a in self.arguments],
+            name=self.name,
+            title=self.title,
+            description=self.description,
+            arguments=[
+                provider_pb2.ArgumentDescriptor(
+                    name=a.name, description=a.description, required=a.required, completable=True
+                )
+                for a in self.arguments
+            ],
         )
 
 
 PROMPTS: tuple[Prompt, ...] = (
-    Prompt("trading-analysis", "Trading analysis",
-           "Analyse one symbol from live data: 24h statistics, klines of the timeframe, order-book metrics.",
-           (Argument("symbol", "Trading pair, e.g. BTCUSDT", True),
-            Argument("timeframe", f"Kline interval, one of {', '.join(INTERVALS)} (default 1h)", False,
-                     tuple(INTERVALS)))),
-    Prompt("portfolio-risk", "Portfolio risk",
-           f"Assess the account's risk from live holdings valued in {VALUATION_QUOTE}: weights, concentration, 24h moves.",
-           (Argument("risk_tolerance", "low, medium or high (default medium)", False, RISK_LEVELS),)),
+    Prompt(
+        "trading-analysis",
+        "Trading analysis",
+        "Analyse one symbol from live data: 24h statistics, klines of the timeframe, order-book metrics.",
+        (
+            Argument("symbol", "Trading pair, e.g. BTCUSDT", True),
+            Argument(
+                "timeframe", f"Kline interval, one of {', '.join(INTERVALS)} (default 1h)", False, tuple(INTERVALS)
+            ),
+        ),
+    ),
+    Prompt(
+        "portfolio-risk",
+        "Portfolio risk",
+        f"Assess the account's risk from live holdings valued in {VALUATION_QUOTE}: weights, concentration, 24h moves.",
+        (Argument("risk_tolerance", "low, medium or high (default medium)", False, RISK_LEVELS),),
+    ),
 )
 
 
@@ -110,19 +124,37 @@ async def trading_analysis(app: App, symbol: str, timeframe: str) -> list[tuple[
     change = (closes[-1] / closes[0] - 1) * 100 if closes and closes[0] else Decimal(0)
     data = [stamp(app, f"{s} analysis data ({timeframe})")]
     data.append("## 24h statistics\n")
-    data.append(table(["last", "change %", "high", "low", "volume", "quote volume", "trades"],
-                      [[t["lastPrice"], t["priceChangePercent"], t["highPrice"], t["lowPrice"], t["volume"],
-                        t["quoteVolume"], str(t["count"])]]))
-    data.append(f"\n## Last {len(klines)} klines of {timeframe} (oldest first; close-to-close change "
-                f"{change:.2f}%)\n")
-    data.append(table(["open time (UTC)", "open", "high", "low", "close", "volume", "trades"],
-                      [[iso(k[0]), k[1], k[2], k[3], k[4], k[5], str(k[8])] for k in klines]))
+    data.append(
+        table(
+            ["last", "change %", "high", "low", "volume", "quote volume", "trades"],
+            [
+                [
+                    t["lastPrice"],
+                    t["priceChangePercent"],
+                    t["highPrice"],
+                    t["lowPrice"],
+                    t["volume"],
+                    t["quoteVolume"],
+                    str(t["count"]),
+                ]
+            ],
+        )
+    )
+    data.append(f"\n## Last {len(klines)} klines of {timeframe} (oldest first; close-to-close change {change:.2f}%)\n")
+    data.append(
+        table(
+            ["open time (UTC)", "open", "high", "low", "close", "volume", "trades"],
+            [[iso(k[0]), k[1], k[2], k[3], k[4], k[5], str(k[8])] for k in klines],
+        )
+    )
     data.append("\n## Order book metrics (live)\n")
     data.append("```\n" + l1 + "\n```\n")
-    ask = (f"Using only the data above, analyse {s} on the {timeframe} timeframe: trend and momentum from the "
-           "klines, volatility and range, liquidity and order-book pressure from spread, imbalance and depth, "
-           "and levels that matter. Give a neutral assessment with the numbers you rely on, the main risks, "
-           "and what would change your view. Do not place orders.")
+    ask = (
+        f"Using only the data above, analyse {s} on the {timeframe} timeframe: trend and momentum from the "
+        "klines, volatility and range, liquidity and order-book pressure from spread, imbalance and depth, "
+        "and levels that matter. Give a neutral assessment with the numbers you rely on, the main risks, "
+        "and what would change your view. Do not place orders."
+    )
     return [("user", "\n".join(data)), ("user", ask)]
 
 
@@ -138,25 +170,37 @@ async def portfolio_risk(app: App, tolerance: str) -> list[tuple[str, str]]:
     weights = {r["asset"]: (r["value"] / grand if grand and r["value"] is not None else Decimal(0)) for r in rows}
     hhi = sum((w * w for w in weights.values()), Decimal(0))
     top = max(weights.items(), key=lambda kv: kv[1]) if weights else ("-", Decimal(0))
-    move = sum(
-        (weights[a] * Decimal(t["priceChangePercent"]) for a, t in tickers.items()), Decimal(0)
-    )
+    move = sum((weights[a] * Decimal(t["priceChangePercent"]) for a, t in tickers.items()), Decimal(0))
     data = [stamp(app, "Portfolio risk data")]
-    data.append(f"Total value {fmt_decimal(grand.quantize(Decimal('0.01')))} {VALUATION_QUOTE}; "
-                f"largest holding {top[0]} at {top[1] * 100:.1f}%; concentration (Herfindahl) {hhi:.3f} "
-                f"(1 = a single asset); value-weighted 24h move {move:.2f}%.\n")
-    data.append(table(
-        ["asset", "total", f"value ({VALUATION_QUOTE})", "weight", "24h change", "24h high", "24h low"],
-        [[r["asset"], fmt_decimal(r["total"]),
-          fmt_decimal(r["value"].quantize(Decimal("0.01"))) if r["value"] is not None else "n/a",
-          f"{weights[r['asset']] * 100:.1f}%",
-          (tickers[r["asset"]]["priceChangePercent"] + "%") if r["asset"] in tickers else ("0%" if r["asset"] == VALUATION_QUOTE else "n/a"),
-          tickers[r["asset"]]["highPrice"] if r["asset"] in tickers else "-",
-          tickers[r["asset"]]["lowPrice"] if r["asset"] in tickers else "-"] for r in rows],
-    ))
-    ask = (f"My risk tolerance is {tolerance}. Using only the data above, assess this portfolio's risk: "
-           "concentration, exposure to volatile assets, the 24h moves, and liquidity. Say what a "
-           f"{tolerance}-tolerance investor should consider changing and why, with numbers. Do not place orders.")
+    data.append(
+        f"Total value {fmt_decimal(grand.quantize(Decimal('0.01')))} {VALUATION_QUOTE}; "
+        f"largest holding {top[0]} at {top[1] * 100:.1f}%; concentration (Herfindahl) {hhi:.3f} "
+        f"(1 = a single asset); value-weighted 24h move {move:.2f}%.\n"
+    )
+    data.append(
+        table(
+            ["asset", "total", f"value ({VALUATION_QUOTE})", "weight", "24h change", "24h high", "24h low"],
+            [
+                [
+                    r["asset"],
+                    fmt_decimal(r["total"]),
+                    fmt_decimal(r["value"].quantize(Decimal("0.01"))) if r["value"] is not None else "n/a",
+                    f"{weights[r['asset']] * 100:.1f}%",
+                    (tickers[r["asset"]]["priceChangePercent"] + "%")
+                    if r["asset"] in tickers
+                    else ("0%" if r["asset"] == VALUATION_QUOTE else "n/a"),
+                    tickers[r["asset"]]["highPrice"] if r["asset"] in tickers else "-",
+                    tickers[r["asset"]]["lowPrice"] if r["asset"] in tickers else "-",
+                ]
+                for r in rows
+            ],
+        )
+    )
+    ask = (
+        f"My risk tolerance is {tolerance}. Using only the data above, assess this portfolio's risk: "
+        "concentration, exposure to volatile assets, the 24h moves, and liquidity. Say what a "
+        f"{tolerance}-tolerance investor should consider changing and why, with numbers. Do not place orders."
+    )
     return [("user", "\n".join(data)), ("user", ask)]
 
 

@@ -51,10 +51,16 @@ class Template:
 
     def descriptor(self) -> provider_pb2.ResourceTemplateDescriptor:
         return provider_pb2.ResourceTemplateDescriptor(
-            uri_template=self.uri_template, name=self.name, title=self.title, description=self.description,
-            mime_type=MIME, subscribable=self.subscribable,
-            variables=[provider_pb2.ArgumentDescriptor(name=n, description=d, required=True, completable=True)
-                       for n, d in self.variables],
+            uri_template=self.uri_template,
+            name=self.name,
+            title=self.title,
+            description=self.description,
+            mime_type=MIME,
+            subscribable=self.subscribable,
+            variables=[
+                provider_pb2.ArgumentDescriptor(name=n, description=d, required=True, completable=True)
+                for n, d in self.variables
+            ],
         )
 
 
@@ -89,24 +95,40 @@ async def render_market(app: App, params: dict[str, str]) -> str:
     ask = Decimal(book["asks"][0][0]) if book["asks"] else Decimal(0)
     lines = [stamp(app, f"{s} market")]
     lines.append("## 24h statistics\n")
-    lines.append(table(
-        ["last", "change", "change %", "high", "low", "volume", "quote volume", "trades"],
-        [[t["lastPrice"], t["priceChange"], t["priceChangePercent"] + "%", t["highPrice"], t["lowPrice"],
-          t["volume"], t["quoteVolume"], str(t["count"])]],
-    ))
+    lines.append(
+        table(
+            ["last", "change", "change %", "high", "low", "volume", "quote volume", "trades"],
+            [
+                [
+                    t["lastPrice"],
+                    t["priceChange"],
+                    t["priceChangePercent"] + "%",
+                    t["highPrice"],
+                    t["lowPrice"],
+                    t["volume"],
+                    t["quoteVolume"],
+                    str(t["count"]),
+                ]
+            ],
+        )
+    )
     if bid and ask:
         mid = (bid + ask) / 2
         spread = ask - bid
         lines.append(f"\n## Top of book (update id {book['lastUpdateId']})\n")
-        lines.append(f"best bid {fmt_decimal(bid)} · best ask {fmt_decimal(ask)} · spread {fmt_decimal(spread)} "
-                     f"({float(spread / mid * 10000):.2f} bps of mid {fmt_decimal(mid)})\n")
+        lines.append(
+            f"best bid {fmt_decimal(bid)} · best ask {fmt_decimal(ask)} · spread {fmt_decimal(spread)} "
+            f"({float(spread / mid * 10000):.3g} bps of mid {fmt_decimal(mid)})\n"
+        )
         rows = [[b[1], b[0], a[0], a[1]] for b, a in zip(book["bids"], book["asks"], strict=False)]
         lines.append(table(["bid qty", "bid", "ask", "ask qty"], rows))
     lines.append("\n## Recent trades (newest first)\n")
-    lines.append(table(
-        ["time (UTC)", "price", "qty", "aggressor"],
-        [[iso(tr["time"]), tr["price"], tr["qty"], "sell" if tr["isBuyerMaker"] else "buy"] for tr in trades],
-    ))
+    lines.append(
+        table(
+            ["time (UTC)", "price", "qty", "aggressor"],
+            [[iso(tr["time"]), tr["price"], tr["qty"], "sell" if tr["isBuyerMaker"] else "buy"] for tr in trades],
+        )
+    )
     return "\n".join(lines)
 
 
@@ -121,8 +143,16 @@ async def valued_balances(app: App) -> tuple[list[dict[str, Any]], Decimal]:
         if total == 0:
             continue
         price = asset_price(b["asset"], prices)
-        out.append({"asset": b["asset"], "free": free, "locked": locked, "total": total, "price": price,
-                    "value": total * price if price is not None else None})
+        out.append(
+            {
+                "asset": b["asset"],
+                "free": free,
+                "locked": locked,
+                "total": total,
+                "price": price,
+                "value": total * price if price is not None else None,
+            }
+        )
     out.sort(key=lambda r: r["value"] if r["value"] is not None else Decimal(-1), reverse=True)
     grand = sum((r["value"] for r in out if r["value"] is not None), Decimal(0))
     return out, grand
@@ -144,15 +174,27 @@ def asset_price(asset: str, prices: dict[str, Decimal], quote: str = VALUATION_Q
 async def render_balances(app: App, params: dict[str, str]) -> str:
     rows, grand = await valued_balances(app)
     lines = [stamp(app, "Account balances")]
-    lines.append(f"Total value: **{fmt_decimal(grand.quantize(Decimal('0.01')))} {VALUATION_QUOTE}** "
-                 f"({len(rows)} assets with a balance)\n")
-    lines.append(table(
-        ["asset", "free", "locked", "total", f"price ({VALUATION_QUOTE})", f"value ({VALUATION_QUOTE})", "weight"],
-        [[r["asset"], fmt_decimal(r["free"]), fmt_decimal(r["locked"]), fmt_decimal(r["total"]),
-          fmt_decimal(r["price"]) if r["price"] is not None else "n/a",
-          fmt_decimal(r["value"].quantize(Decimal("0.01"))) if r["value"] is not None else "n/a",
-          pct(r["value"] / grand * 100) if r["value"] is not None and grand else "n/a"] for r in rows],
-    ))
+    lines.append(
+        f"Total value: **{fmt_decimal(grand.quantize(Decimal('0.01')))} {VALUATION_QUOTE}** "
+        f"({len(rows)} assets with a balance)\n"
+    )
+    lines.append(
+        table(
+            ["asset", "free", "locked", "total", f"price ({VALUATION_QUOTE})", f"value ({VALUATION_QUOTE})", "weight"],
+            [
+                [
+                    r["asset"],
+                    fmt_decimal(r["free"]),
+                    fmt_decimal(r["locked"]),
+                    fmt_decimal(r["total"]),
+                    fmt_decimal(r["price"]) if r["price"] is not None else "n/a",
+                    fmt_decimal(r["value"].quantize(Decimal("0.01"))) if r["value"] is not None else "n/a",
+                    pct(r["value"] / grand * 100) if r["value"] is not None and grand else "n/a",
+                ]
+                for r in rows
+            ],
+        )
+    )
     return "\n".join(lines)
 
 
@@ -161,12 +203,33 @@ async def render_trades(app: App, params: dict[str, str]) -> str:
     trades = ((await app.client.my_trades(rules.symbol, limit=50)).data)[::-1]
     lines = [stamp(app, f"My trades on {rules.symbol}")]
     lines.append(f"{len(trades)} most recent trades, newest first.\n")
-    lines.append(table(
-        ["time (UTC)", "side", "price", f"qty ({rules.base_asset})", f"quote ({rules.quote_asset})", "fee", "role", "order"],
-        [[iso(t["time"]), "BUY" if t["isBuyer"] else "SELL", t["price"], t["qty"], t["quoteQty"],
-          f"{t['commission']} {t['commissionAsset']}", "maker" if t["isMaker"] else "taker", str(t["orderId"])]
-         for t in trades],
-    ))
+    lines.append(
+        table(
+            [
+                "time (UTC)",
+                "side",
+                "price",
+                f"qty ({rules.base_asset})",
+                f"quote ({rules.quote_asset})",
+                "fee",
+                "role",
+                "order",
+            ],
+            [
+                [
+                    iso(t["time"]),
+                    "BUY" if t["isBuyer"] else "SELL",
+                    t["price"],
+                    t["qty"],
+                    t["quoteQty"],
+                    f"{t['commission']} {t['commissionAsset']}",
+                    "maker" if t["isMaker"] else "taker",
+                    str(t["orderId"]),
+                ]
+                for t in trades
+            ],
+        )
+    )
     return "\n".join(lines)
 
 
@@ -199,28 +262,78 @@ async def render_orders(app: App, params: dict[str, str]) -> str:
     orders = [order_from_json(o) for o in raw]
     lines = [stamp(app, f"Orders: {status}")]
     lines.append(f"{len(orders)} orders, newest first; searched: {', '.join(searched) or 'no symbol'}.\n")
-    lines.append(table(
-        ["updated (UTC)", "symbol", "side", "type", "status", "price", "stop", "qty", "filled", "avg price", "order id", "client id"],
-        [[iso(o.update_time_ms or o.time_ms), o.symbol, raw[i]["side"], raw[i]["type"], o.status, o.price,
-          o.stop_price or "-", o.orig_qty, o.executed_qty, o.avg_fill_price or "-", str(o.order_id), o.client_order_id]
-         for i, o in enumerate(orders)],
-    ))
+    lines.append(
+        table(
+            [
+                "updated (UTC)",
+                "symbol",
+                "side",
+                "type",
+                "status",
+                "price",
+                "stop",
+                "qty",
+                "filled",
+                "avg price",
+                "order id",
+                "client id",
+            ],
+            [
+                [
+                    iso(o.update_time_ms or o.time_ms),
+                    o.symbol,
+                    raw[i]["side"],
+                    raw[i]["type"],
+                    o.status,
+                    o.price,
+                    o.stop_price or "-",
+                    o.orig_qty,
+                    o.executed_qty,
+                    o.avg_fill_price or "-",
+                    str(o.order_id),
+                    o.client_order_id,
+                ]
+                for i, o in enumerate(orders)
+            ],
+        )
+    )
     return "\n".join(lines)
 
 
 TEMPLATES: tuple[Template, ...] = (
-    Template("binance://market/{SYMBOL}", "market", "Market overview",
-             "24h statistics, top of book with a few levels, spread, and recent trades of one symbol.",
-             (("SYMBOL", "Trading pair, e.g. BTCUSDT"),), render_market, subscribable=True),
-    Template("binance://account/balances", "balances", "Account balances",
-             f"Non-zero balances, free/locked/total, valued in {VALUATION_QUOTE}, largest first.",
-             (), render_balances),
-    Template("binance://account/trades/{SYMBOL}", "my-trades", "My trades",
-             "The account's latest trades on one symbol: time, side, price, quantity, quote amount, fee.",
-             (("SYMBOL", "Trading pair, e.g. BTCUSDT"),), render_trades),
-    Template("binance://orders/{STATUS}", "orders", "Orders by status",
-             "Orders by status: open (all symbols), or filled, canceled, expired, ... (symbols of held assets).",
-             (("STATUS", "open, filled, canceled, expired, ..."),), render_orders),
+    Template(
+        "binance://market/{SYMBOL}",
+        "market",
+        "Market overview",
+        "24h statistics, top of book with a few levels, spread, and recent trades of one symbol.",
+        (("SYMBOL", "Trading pair, e.g. BTCUSDT"),),
+        render_market,
+        subscribable=True,
+    ),
+    Template(
+        "binance://account/balances",
+        "balances",
+        "Account balances",
+        f"Non-zero balances, free/locked/total, valued in {VALUATION_QUOTE}, largest first.",
+        (),
+        render_balances,
+    ),
+    Template(
+        "binance://account/trades/{SYMBOL}",
+        "my-trades",
+        "My trades",
+        "The account's latest trades on one symbol: time, side, price, quantity, quote amount, fee.",
+        (("SYMBOL", "Trading pair, e.g. BTCUSDT"),),
+        render_trades,
+    ),
+    Template(
+        "binance://orders/{STATUS}",
+        "orders",
+        "Orders by status",
+        "Orders by status: open (all symbols), or filled, canceled, expired, ... (symbols of held assets).",
+        (("STATUS", "open, filled, canceled, expired, ..."),),
+        render_orders,
+    ),
 )
 
 
@@ -247,7 +360,7 @@ def subscribable(uri: str) -> bool:
 
 async def fingerprint(app: App, uri: str) -> str:
     """A cheap value that changes when the resource changes (market: the best bid/ask)."""
-    template, params = match(uri)
+    _, params = match(uri)
     rules = await rules_for(app, params["SYMBOL"])
     t = (await app.client.book_ticker(rules.symbol)).data
     return f"{t['bidPrice']}/{t['bidQty']}/{t['askPrice']}/{t['askQty']}"

@@ -26,7 +26,9 @@ async def get_account(app: App, req: account_pb2.GetAccountRequest) -> account_p
         total = Decimal(b["free"]) + Decimal(b["locked"])
         if total == 0 and not req.include_zero_balances:
             continue
-        balances.append(account_pb2.Balance(asset=b["asset"], free=b["free"], locked=b["locked"], total=fmt_decimal(total)))
+        balances.append(
+            account_pb2.Balance(asset=b["asset"], free=b["free"], locked=b["locked"], total=fmt_decimal(total))
+        )
     rates = a.get("commissionRates", {})
     return account_pb2.GetAccountResponse(
         account_type=a.get("accountType", ""),
@@ -34,8 +36,10 @@ async def get_account(app: App, req: account_pb2.GetAccountRequest) -> account_p
         can_withdraw=a.get("canWithdraw", False),
         can_deposit=a.get("canDeposit", False),
         commission_rates=account_pb2.CommissionRates(
-            maker=rates.get("maker", ""), taker=rates.get("taker", ""),
-            buyer=rates.get("buyer", ""), seller=rates.get("seller", ""),
+            maker=rates.get("maker", ""),
+            taker=rates.get("taker", ""),
+            buyer=rates.get("buyer", ""),
+            seller=rates.get("seller", ""),
         ),
         balances=balances,
         permissions=a.get("permissions", []),
@@ -48,14 +52,16 @@ async def get_account(app: App, req: account_pb2.GetAccountRequest) -> account_p
 async def get_my_trades(app: App, req: account_pb2.GetMyTradesRequest) -> account_pb2.GetMyTradesResponse:
     rules = await rules_for(app, req.symbol)
     check_window(opt(req, "start_time_ms"), opt(req, "end_time_ms"))
-    raw = (await app.client.my_trades(
-        rules.symbol,
-        order_id=opt(req, "order_id"),
-        start_time=opt(req, "start_time_ms"),
-        end_time=opt(req, "end_time_ms"),
-        from_id=opt(req, "from_id"),
-        limit=req.limit,
-    )).data
+    raw = (
+        await app.client.my_trades(
+            rules.symbol,
+            order_id=opt(req, "order_id"),
+            start_time=opt(req, "start_time_ms"),
+            end_time=opt(req, "end_time_ms"),
+            from_id=opt(req, "from_id"),
+            limit=req.limit,
+        )
+    ).data
     trades = [
         account_pb2.MyTrade(
             id=t["id"],

@@ -62,9 +62,7 @@ async def get_orderbook(app: App, req: market_pb2.GetOrderBookRequest) -> market
 
 
 @tool("binance.get_recent_trades")
-async def get_recent_trades(
-    app: App, req: market_pb2.GetRecentTradesRequest
-) -> market_pb2.GetRecentTradesResponse:
+async def get_recent_trades(app: App, req: market_pb2.GetRecentTradesRequest) -> market_pb2.GetRecentTradesResponse:
     rules = await rules_for(app, req.symbol)
     raw = (await app.client.trades(rules.symbol, req.limit)).data
     trades = [
@@ -85,13 +83,15 @@ async def get_recent_trades(
 @tool("binance.get_klines")
 async def get_klines(app: App, req: market_pb2.GetKlinesRequest) -> market_pb2.GetKlinesResponse:
     rules = await rules_for(app, req.symbol)
-    raw = (await app.client.klines(
-        rules.symbol,
-        _INTERVALS.by_number[req.interval],
-        start_time=req.start_time_ms if req.HasField("start_time_ms") else None,
-        end_time=req.end_time_ms if req.HasField("end_time_ms") else None,
-        limit=req.limit,
-    )).data
+    raw = (
+        await app.client.klines(
+            rules.symbol,
+            _INTERVALS.by_number[req.interval],
+            start_time=req.start_time_ms if req.HasField("start_time_ms") else None,
+            end_time=req.end_time_ms if req.HasField("end_time_ms") else None,
+            limit=req.limit,
+        )
+    ).data
     klines = [
         market_pb2.Kline(
             open_time_ms=k[0],
@@ -115,9 +115,7 @@ async def get_klines(app: App, req: market_pb2.GetKlinesRequest) -> market_pb2.G
 
 
 @tool("binance.get_exchange_info")
-async def get_exchange_info(
-    app: App, req: market_pb2.GetExchangeInfoRequest
-) -> market_pb2.GetExchangeInfoResponse:
+async def get_exchange_info(app: App, req: market_pb2.GetExchangeInfoRequest) -> market_pb2.GetExchangeInfoResponse:
     symbols = [await rules_for(app, s) for s in dict.fromkeys(s.upper() for s in req.symbols)]
     limits = (await app.client.exchange_rules()).rate_limits
     return market_pb2.GetExchangeInfoResponse(

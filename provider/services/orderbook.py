@@ -45,8 +45,13 @@ def freshness(app: App, view: BookView) -> orderbook_pb2.BookFreshness:
     else:
         event_time = view.event_time_ms
     return orderbook_pb2.BookFreshness(
-        environment=app.environment, last_update_id=view.last_update_id, event_time_ms=event_time,
-        age_ms=age, source=view.source, state=view.state, resync_count=view.resync_count,
+        environment=app.environment,
+        last_update_id=view.last_update_id,
+        event_time_ms=event_time,
+        age_ms=age,
+        source=view.source,
+        state=view.state,
+        resync_count=view.resync_count,
     )
 
 
@@ -63,8 +68,10 @@ def wall(w: Wall) -> common_pb2.PriceLevel:
 def vwap_estimate(v: Vwap) -> orderbook_pb2.VwapEstimate:
     out = orderbook_pb2.VwapEstimate(
         side=common_pb2.SIDE_BUY if v.side == "buy" else common_pb2.SIDE_SELL,
-        filled_base=dec_str(v.filled_base), filled_quote=dec_str(v.filled_quote),
-        vwap=dec_str(v.vwap) if v.vwap is not None else "", complete=v.complete,
+        filled_base=dec_str(v.filled_base),
+        filled_quote=dec_str(v.filled_quote),
+        vwap=dec_str(v.vwap) if v.vwap is not None else "",
+        complete=v.complete,
     )
     if v.slippage_bps_vs_mid is not None:
         out.slippage_bps_vs_mid = v.slippage_bps_vs_mid
@@ -87,10 +94,16 @@ async def get_l1(app: App, req: orderbook_pb2.GetL1Request) -> orderbook_pb2.Get
                 raise InvalidArgument(f"{name} must be greater than zero")
             size[name] = value
     m = l1_metrics(
-        bids, asks, imbalance_levels=req.imbalance_levels,
-        bands_bps=tuple(req.bands_bps) or DEFAULT_BANDS_BPS, walls_top=req.walls, **size,
+        bids,
+        asks,
+        imbalance_levels=req.imbalance_levels,
+        bands_bps=tuple(req.bands_bps) or DEFAULT_BANDS_BPS,
+        walls_top=req.walls,
+        **size,
     )
-    out = orderbook_pb2.GetL1Response(symbol=view.symbol, imbalance_levels=m.imbalance_levels, book=freshness(app, view))
+    out = orderbook_pb2.GetL1Response(
+        symbol=view.symbol, imbalance_levels=m.imbalance_levels, book=freshness(app, view)
+    )
     if (bid := level(m.best_bid, m.best_bid_qty)) is not None:
         out.best_bid.CopyFrom(bid)
     if (ask := level(m.best_ask, m.best_ask_qty)) is not None:
@@ -105,8 +118,11 @@ async def get_l1(app: App, req: orderbook_pb2.GetL1Request) -> orderbook_pb2.Get
         out.imbalance = m.imbalance
     for band in m.depth_bands:
         out.depth_bands.add(
-            bps=band.bps, bid_base=dec_str(band.bid_base.normalize()), bid_quote=dec_str(band.bid_quote.normalize()),
-            ask_base=dec_str(band.ask_base.normalize()), ask_quote=dec_str(band.ask_quote.normalize()),
+            bps=band.bps,
+            bid_base=dec_str(band.bid_base.normalize()),
+            bid_quote=dec_str(band.bid_quote.normalize()),
+            ask_base=dec_str(band.ask_base.normalize()),
+            ask_quote=dec_str(band.ask_quote.normalize()),
         )
     out.bid_walls.extend(wall(w) for w in m.bid_walls)
     out.ask_walls.extend(wall(w) for w in m.ask_walls)
@@ -134,19 +150,28 @@ async def get_health(app: App, req: orderbook_pb2.GetHealthRequest) -> orderbook
     for name, s in sorted(h["symbols"].items()):
         if wanted and name != wanted:
             continue
-        symbols.append(orderbook_pb2.SymbolHealth(
-            symbol=name, state=s["state"], last_update_id=s["last_update_id"] or 0,
-            age_ms=s["age_ms"] or 0, resync_count=s["resync_count"],
-            messages_per_second=s["messages_per_s"],
-            last_error=s["last_error"] or (f"last resync: {s['last_resync_reason']}" if s["last_resync_reason"] else ""),
-        ))
+        symbols.append(
+            orderbook_pb2.SymbolHealth(
+                symbol=name,
+                state=s["state"],
+                last_update_id=s["last_update_id"] or 0,
+                age_ms=s["age_ms"] or 0,
+                resync_count=s["resync_count"],
+                messages_per_second=s["messages_per_s"],
+                last_error=s["last_error"]
+                or (f"last resync: {s['last_resync_reason']}" if s["last_resync_reason"] else ""),
+            )
+        )
     if wanted and not symbols:
         raise InvalidArgument(f"{wanted} is not tracked; tracked: {', '.join(sorted(h['symbols'])) or 'none'}")
     states = [s["state"] for s in h["symbols"].values()]
     overall = "IDLE" if not states else ("OK" if all(st == "SYNCED" for st in states) else "DEGRADED")
     return orderbook_pb2.GetHealthResponse(
-        environment=app.environment, overall=overall,
+        environment=app.environment,
+        overall=overall,
         connection=("connected" if h["connected"] else h["status"]),
-        books_tracked=len(h["symbols"]), max_books=h["max_symbols"], reconnects=h["reconnects"],
+        books_tracked=len(h["symbols"]),
+        max_books=h["max_symbols"],
+        reconnects=h["reconnects"],
         symbols=symbols,
     )

@@ -21,9 +21,9 @@ def order_from_json(o: dict[str, Any]) -> trading_pb2.Order:
         symbol=o["symbol"],
         order_id=o["orderId"],
         client_order_id=o.get("clientOrderId", ""),
-        side=_SIDES.by_name.get(o.get("side", ""), 0),
-        type=_TYPES.by_name.get(o.get("type", ""), 0),
-        time_in_force=_TIFS.by_name.get(o.get("timeInForce", ""), 0),
+        side=_SIDES.by_name.get(o.get("side", ""), 0),  # type: ignore[arg-type]
+        type=_TYPES.by_name.get(o.get("type", ""), 0),  # type: ignore[arg-type]
+        time_in_force=_TIFS.by_name.get(o.get("timeInForce", ""), 0),  # type: ignore[arg-type]
         status=o.get("status", ""),
         price=o.get("price", ""),
         stop_price=o.get("stopPrice", "") if Decimal(o.get("stopPrice", "0") or "0") else "",

@@ -119,7 +119,8 @@ def check_limits(app: App, rules: SymbolRules, order_type: str, notional: Decima
     limits = app.settings.trading
     if limits.allowed_symbols and rules.symbol not in limits.allowed_symbols:
         raise TradingDisabled(
-            f"{rules.symbol} is not among the symbols this provider may trade: {', '.join(sorted(limits.allowed_symbols))}",
+            f"{rules.symbol} is not among the symbols this provider may trade: "
+            f"{', '.join(sorted(limits.allowed_symbols))}",
             hint="The operator limits tradable symbols with BINANCE_ALLOWED_SYMBOLS.",
         )
     if limits.allowed_order_types and order_type not in limits.allowed_order_types:
@@ -135,13 +136,18 @@ def check_limits(app: App, rules: SymbolRules, order_type: str, notional: Decima
         )
 
 
-def build_params(rules: SymbolRules, side: str, order_type: str, req: trading_pb2.PlaceOrderRequest,
-                 client_order_id: str) -> dict[str, str]:
+def build_params(
+    rules: SymbolRules, side: str, order_type: str, req: trading_pb2.PlaceOrderRequest, client_order_id: str
+) -> dict[str, str]:
     params = {"symbol": rules.symbol, "side": side, "type": order_type}
     if "time_in_force" in ALLOWED[order_type]:
         params["timeInForce"] = _TIFS.by_number[req.time_in_force] if req.HasField("time_in_force") else "GTC"
-    for name, wire in (("quantity", "quantity"), ("quote_order_qty", "quoteOrderQty"), ("price", "price"),
-                       ("stop_price", "stopPrice")):
+    for name, wire in (
+        ("quantity", "quantity"),
+        ("quote_order_qty", "quoteOrderQty"),
+        ("price", "price"),
+        ("stop_price", "stopPrice"),
+    ):
         if req.HasField(name):
             params[wire] = getattr(req, name)
     params["newClientOrderId"] = client_order_id
@@ -150,9 +156,11 @@ def build_params(rules: SymbolRules, side: str, order_type: str, req: trading_pb
     return params
 
 
-async def check_filters(app: App, rules: SymbolRules, side: str, order_type: str,
-                        req: trading_pb2.PlaceOrderRequest) -> Decimal | None:
+async def check_filters(
+    app: App, rules: SymbolRules, side: str, order_type: str, req: trading_pb2.PlaceOrderRequest
+) -> Decimal | None:
     """Runs every filter check; returns the order's estimated notional (for the operator's cap)."""
+
     def dec(name: str) -> Decimal | None:
         return Decimal(getattr(req, name)) if req.HasField(name) else None
 
@@ -162,8 +170,13 @@ async def check_filters(app: App, rules: SymbolRules, side: str, order_type: str
     if rules.max_num_orders is not None:
         open_orders = len((await app.client.open_orders(rules.symbol)).data)
     violations = rules.validate_order(
-        side=side, order_type=order_type, quantity=dec("quantity"), price=dec("price"),
-        stop_price=dec("stop_price"), quote_order_qty=dec("quote_order_qty"), ref_price=ref_price,
+        side=side,
+        order_type=order_type,
+        quantity=dec("quantity"),
+        price=dec("price"),
+        stop_price=dec("stop_price"),
+        quote_order_qty=dec("quote_order_qty"),
+        ref_price=ref_price,
         open_orders=open_orders,
     )
     if violations:
@@ -181,12 +194,20 @@ async def check_filters(app: App, rules: SymbolRules, side: str, order_type: str
 
 def expiry_note(order: trading_pb2.Order) -> str:
     if order.status == "EXPIRED" and order.expiry_reason == "INSUFFICIENT_LIQUIDITY":
-        return ("The order expired: the book did not hold enough liquidity to fill it; the filled part "
-                f"({order.executed_qty}) stands. Use a LIMIT order or a smaller size.")
+        return (
+            "The order expired: the book did not hold enough liquidity to fill it; the filled part "
+            f"({order.executed_qty}) stands. Use a LIMIT order or a smaller size."
+        )
     if order.status == "EXPIRED":
-        kind = "IOC/FOK" if order.time_in_force in (common_pb2.TIME_IN_FORCE_IOC, common_pb2.TIME_IN_FORCE_FOK) else "MARKET"
-        return (f"The order expired ({order.expiry_reason or 'no reason given'}): a {kind} order's unfilled part "
-                f"is not kept; executed {order.executed_qty} of {order.orig_qty}.")
+        kind = (
+            "IOC/FOK"
+            if order.time_in_force in (common_pb2.TIME_IN_FORCE_IOC, common_pb2.TIME_IN_FORCE_FOK)
+            else "MARKET"
+        )
+        return (
+            f"The order expired ({order.expiry_reason or 'no reason given'}): a {kind} order's unfilled part "
+            f"is not kept; executed {order.executed_qty} of {order.orig_qty}."
+        )
     return ""
 
 
@@ -242,7 +263,8 @@ async def place_order(app: App, req: trading_pb2.PlaceOrderRequest) -> trading_p
             sent=params,
             commission_maker=rates.get("maker", ""),
             commission_taker=rates.get("taker", ""),
-            note="Dry run: every filter passed and the exchange's test endpoint accepted the order; nothing was placed.",
+            note="Dry run: every filter passed and the exchange's test endpoint accepted the order; "
+            "nothing was placed.",
             freshness=freshness(app, None),
         )
 
@@ -252,8 +274,11 @@ async def place_order(app: App, req: trading_pb2.PlaceOrderRequest) -> trading_p
             order = order_from_json(existing)
             await app.audit.record("place_order.duplicate_refused", asked=asked, existing=existing)
             return trading_pb2.PlaceOrderResponse(
-                outcome=trading_pb2.PLACE_OUTCOME_RECONCILED_EXISTS, order_exists=True,
-                client_order_id=client_order_id, order=order, sent={},
+                outcome=trading_pb2.PLACE_OUTCOME_RECONCILED_EXISTS,
+                order_exists=True,
+                client_order_id=client_order_id,
+                order=order,
+                sent={},
                 note=f"An order with client_order_id {client_order_id} already exists ({order.status}); "
                 "it was not placed again.",
                 freshness=freshness(app, None),
@@ -264,12 +289,15 @@ async def place_order(app: App, req: trading_pb2.PlaceOrderRequest) -> trading_p
         placed = (await app.client.new_order(params)).data
     except ExecutionUnknown as lost:
         found = await reconcile(app, rules.symbol, client_order_id, lost)
-        await app.audit.record("place_order.reconciled", client_order_id=client_order_id, cause=lost.message,
-                               found=found)
+        await app.audit.record(
+            "place_order.reconciled", client_order_id=client_order_id, cause=lost.message, found=found
+        )
         if found is None:
             return trading_pb2.PlaceOrderResponse(
-                outcome=trading_pb2.PLACE_OUTCOME_RECONCILED_ABSENT, order_exists=False,
-                client_order_id=client_order_id, sent=params,
+                outcome=trading_pb2.PLACE_OUTCOME_RECONCILED_ABSENT,
+                order_exists=False,
+                client_order_id=client_order_id,
+                sent=params,
                 note=f"The exchange's answer was lost ({lost.message}); the order was looked up "
                 f"{RECONCILE_ATTEMPTS} times by client_order_id {client_order_id} and does not exist. "
                 "Placing it again with the same client_order_id is safe.",
@@ -277,24 +305,31 @@ async def place_order(app: App, req: trading_pb2.PlaceOrderRequest) -> trading_p
             )
         order = order_from_json(found)
         return trading_pb2.PlaceOrderResponse(
-            outcome=trading_pb2.PLACE_OUTCOME_RECONCILED_EXISTS, order_exists=True,
-            client_order_id=client_order_id, order=order, sent=params,
+            outcome=trading_pb2.PLACE_OUTCOME_RECONCILED_EXISTS,
+            order_exists=True,
+            client_order_id=client_order_id,
+            order=order,
+            sent=params,
             note=f"The exchange's answer was lost ({lost.message}), but the order exists ({order.status}); "
             "do not place it again. " + expiry_note(order),
             freshness=freshness(app, None),
         )
     except ProviderError as err:
-        await app.audit.record("place_order.rejected", client_order_id=client_order_id, error=err.to_details(),
-                               message=err.message)
+        await app.audit.record(
+            "place_order.rejected", client_order_id=client_order_id, error=err.to_details(), message=err.message
+        )
         raise
     await app.audit.record("place_order.placed", client_order_id=client_order_id, received=placed)
     if "status" not in placed:  # an ACK answer: fetch the order's state so the result is complete
-        placed = {**(await app.client.get_order(rules.symbol, orig_client_order_id=client_order_id)).data,
-                  **placed}
+        placed = {**(await app.client.get_order(rules.symbol, orig_client_order_id=client_order_id)).data, **placed}
     order = order_from_json(placed)
     return trading_pb2.PlaceOrderResponse(
-        outcome=trading_pb2.PLACE_OUTCOME_PLACED, order_exists=True, client_order_id=client_order_id,
-        order=order, sent=params, note=expiry_note(order),
+        outcome=trading_pb2.PLACE_OUTCOME_PLACED,
+        order_exists=True,
+        client_order_id=client_order_id,
+        order=order,
+        sent=params,
+        note=expiry_note(order),
         freshness=freshness(app, placed.get("transactTime")),
     )
 
@@ -334,9 +369,7 @@ async def get_order(app: App, req: trading_pb2.GetOrderRequest) -> trading_pb2.G
 async def get_open_orders(app: App, req: trading_pb2.GetOpenOrdersRequest) -> trading_pb2.GetOpenOrdersResponse:
     symbol = (await rules_for(app, req.symbol)).symbol if req.HasField("symbol") else None
     raw = (await app.client.open_orders(symbol)).data
-    return trading_pb2.GetOpenOrdersResponse(
-        orders=[order_from_json(o) for o in raw], freshness=freshness(app, None)
-    )
+    return trading_pb2.GetOpenOrdersResponse(orders=[order_from_json(o) for o in raw], freshness=freshness(app, None))
 
 
 @tool("binance.get_all_orders")
@@ -345,11 +378,13 @@ async def get_all_orders(app: App, req: trading_pb2.GetAllOrdersRequest) -> trad
     start = req.start_time_ms if req.HasField("start_time_ms") else None
     end = req.end_time_ms if req.HasField("end_time_ms") else None
     check_window(start, end)
-    raw = (await app.client.all_orders(
-        rules.symbol,
-        order_id=req.order_id if req.HasField("order_id") else None,
-        start_time=start,
-        end_time=end,
-        limit=req.limit,
-    )).data
+    raw = (
+        await app.client.all_orders(
+            rules.symbol,
+            order_id=req.order_id if req.HasField("order_id") else None,
+            start_time=start,
+            end_time=end,
+            limit=req.limit,
+        )
+    ).data
     return trading_pb2.GetAllOrdersResponse(orders=[order_from_json(o) for o in raw], freshness=freshness(app, None))

@@ -41,7 +41,9 @@ async def s(stack_provider: ProviderProcess) -> AsyncIterator[ClientSession]:
         yield session
 
 
-async def synced_at_truth(s: ClientSession, sim: SimProcess, symbol: str, n: int) -> tuple[dict[str, Any], dict[str, Any]]:
+async def synced_at_truth(
+    s: ClientSession, sim: SimProcess, symbol: str, n: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """With the market paused, waits until the served book is SYNCED at the truth's update id."""
     await call(s, "binance.orderbook_l2", {"symbol": symbol, "levels": n})
     truth = await sim.ground_truth(symbol)
@@ -82,8 +84,9 @@ async def test_sub_cent_prices_stay_exact_strings(s: ClientSession, paused: SimP
 async def test_l1_metrics_match_the_definitions_on_the_truth(s: ClientSession, paused: SimProcess) -> None:
     await synced_at_truth(s, paused, "ETHUSDT", 20)
     truth = await paused.ground_truth("ETHUSDT")
-    l1 = await call(s, "binance.orderbook_l1", {"symbol": "ETHUSDT", "imbalance_levels": 5,
-                                                "vwap_base_qty": "3", "bands_bps": [25]})
+    l1 = await call(
+        s, "binance.orderbook_l1", {"symbol": "ETHUSDT", "imbalance_levels": 5, "vwap_base_qty": "3", "bands_bps": [25]}
+    )
     assert l1["book"]["last_update_id"] == truth["lastUpdateId"]
     bids, asks = levels(truth["bids"], 1000), levels(truth["asks"], 1000)
     (bid, bid_q), (ask, ask_q) = bids[0], asks[0]

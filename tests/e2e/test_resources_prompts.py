@@ -56,7 +56,9 @@ async def s(stack_provider: ProviderProcess, updates: Updates) -> AsyncIterator[
         yield session
 
 
-async def test_market_resource_shows_the_sandbox_ticker_book_and_trades(s: ClientSession, stack_sim: SimProcess) -> None:
+async def test_market_resource_shows_the_sandbox_ticker_book_and_trades(
+    s: ClientSession, stack_sim: SimProcess
+) -> None:
     await stack_sim.control("POST", "/sim/market", {"running": False})
     try:
         text = await read(s, "binance://market/btcusdt")
@@ -80,8 +82,9 @@ async def test_balances_resource_lists_non_zero_balances_valued_in_usdt(s: Clien
 
 
 async def test_trades_and_orders_resources_reflect_a_fill_and_a_cancel(s: ClientSession) -> None:
-    placed = await s.call_tool("binance.place_order", {
-        "symbol": "BNBUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.1"})
+    placed = await s.call_tool(
+        "binance.place_order", {"symbol": "BNBUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.1"}
+    )
     assert not placed.is_error, placed.content[0].text
     order = placed.structured_content["order"]  # type: ignore[index]
     trades = await read(s, "binance://account/trades/BNBUSDT")
@@ -90,8 +93,10 @@ async def test_trades_and_orders_resources_reflect_a_fill_and_a_cancel(s: Client
     assert order["client_order_id"] in filled
     book = await s.call_tool("binance.get_orderbook", {"symbol": "BNBUSDT", "limit": 1})
     low = (Decimal(book.structured_content["bids"][0]["price"]) * Decimal("0.9")).quantize(Decimal("0.01"))  # type: ignore[index]
-    resting = await s.call_tool("binance.place_order", {
-        "symbol": "BNBUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.1", "price": str(low)})
+    resting = await s.call_tool(
+        "binance.place_order",
+        {"symbol": "BNBUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.1", "price": str(low)},
+    )
     cid = resting.structured_content["client_order_id"]  # type: ignore[index]
     assert cid in await read(s, "binance://orders/open")
     await s.call_tool("binance.cancel_order", {"symbol": "BNBUSDT", "client_order_id": cid})
@@ -110,11 +115,13 @@ async def test_bad_resource_arguments_are_clear_errors(s: ClientSession) -> None
 
 
 async def test_resource_and_prompt_arguments_complete(s: ClientSession) -> None:
-    result = await s.complete(types.ResourceTemplateReference(uri="binance://market/{SYMBOL}"),
-                              {"name": "SYMBOL", "value": "bt"})
+    result = await s.complete(
+        types.ResourceTemplateReference(uri="binance://market/{SYMBOL}"), {"name": "SYMBOL", "value": "bt"}
+    )
     assert "BTCUSDT" in result.completion.values
-    result = await s.complete(types.ResourceTemplateReference(uri="binance://orders/{STATUS}"),
-                              {"name": "STATUS", "value": "ca"})
+    result = await s.complete(
+        types.ResourceTemplateReference(uri="binance://orders/{STATUS}"), {"name": "STATUS", "value": "ca"}
+    )
     assert result.completion.values == ["canceled"]
     result = await s.complete(types.PromptReference(name="portfolio-risk"), {"name": "risk_tolerance", "value": "h"})
     assert result.completion.values == ["high"]

@@ -25,10 +25,22 @@ from tests.stack import ProviderProcess, free_port, sandbox_env
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 TOOLS = {
-    "binance.get_ticker", "binance.get_orderbook", "binance.get_recent_trades", "binance.get_klines",
-    "binance.get_exchange_info", "binance.get_avg_price", "binance.get_account", "binance.get_my_trades",
-    "binance.place_order", "binance.cancel_order", "binance.get_order", "binance.get_open_orders",
-    "binance.get_all_orders", "binance.orderbook_l1", "binance.orderbook_l2", "binance.orderbook_health",
+    "binance.get_ticker",
+    "binance.get_orderbook",
+    "binance.get_recent_trades",
+    "binance.get_klines",
+    "binance.get_exchange_info",
+    "binance.get_avg_price",
+    "binance.get_account",
+    "binance.get_my_trades",
+    "binance.place_order",
+    "binance.cancel_order",
+    "binance.get_order",
+    "binance.get_open_orders",
+    "binance.get_all_orders",
+    "binance.orderbook_l1",
+    "binance.orderbook_l2",
+    "binance.orderbook_health",
 }
 
 
@@ -55,8 +67,10 @@ async def test_gateway_lists_all_sixteen_tools_with_schemas_and_hints(session: C
 async def test_gateway_lists_resource_templates_and_prompts(session: ClientSession) -> None:
     templates = {t.uri_template for t in (await session.list_resource_templates()).resource_templates}
     assert templates == {
-        "binance://market/{SYMBOL}", "binance://account/balances",
-        "binance://account/trades/{SYMBOL}", "binance://orders/{STATUS}",
+        "binance://market/{SYMBOL}",
+        "binance://account/balances",
+        "binance://account/trades/{SYMBOL}",
+        "binance://orders/{STATUS}",
     }
     prompts = {p.name: p for p in (await session.list_prompts()).prompts}
     assert set(prompts) == {"trading-analysis", "portfolio-risk"}
@@ -112,8 +126,14 @@ async def test_grpc_reflection_lists_the_typed_services(stack_provider: Provider
         services = set()
         async for reply in stub.ServerReflectionInfo(requests()):
             services |= {s.name for s in reply.list_services_response.service}
-    assert {"binance.v1.MarketData", "binance.v1.Account", "binance.v1.Trading", "binance.v1.OrderBook",
-            "provider.v1.Provider", "grpc.health.v1.Health"} <= services
+    assert {
+        "binance.v1.MarketData",
+        "binance.v1.Account",
+        "binance.v1.Trading",
+        "binance.v1.OrderBook",
+        "provider.v1.Provider",
+        "grpc.health.v1.Health",
+    } <= services
 
 
 async def test_typed_rpc_answers_directly_and_validates_like_mcp(stack_provider: ProviderProcess) -> None:
@@ -146,7 +166,9 @@ async def test_grpcurl_lists_describes_and_calls(stack_provider: ProviderProcess
 
     assert "binance.v1.MarketData" in await asyncio.to_thread(run, addr, "list")
     assert "GetTicker" in await asyncio.to_thread(run, addr, "describe", "binance.v1.MarketData")
-    out = await asyncio.to_thread(run, "-d", '{"symbol":"BTCUSDT","limit":2}', addr, "binance.v1.MarketData/GetOrderBook")
+    out = await asyncio.to_thread(
+        run, "-d", '{"symbol":"BTCUSDT","limit":2}', addr, "binance.v1.MarketData/GetOrderBook"
+    )
     assert len(json.loads(out)["bids"]) == 2
 
 

@@ -62,8 +62,11 @@ async def test_limit_order_rests_locks_funds_is_listed_queried_and_canceled(trad
     price = (bid * Decimal("0.9")).quantize(Decimal("0.01"))
     before = await call(trading, "binance.get_account", {})
     usdt_locked_before = next(Decimal(b["locked"]) for b in before["balances"] if b["asset"] == "USDT")
-    placed = await call(trading, "binance.place_order", {
-        "symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": str(price)})
+    placed = await call(
+        trading,
+        "binance.place_order",
+        {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": str(price)},
+    )
     assert placed["outcome"] == "PLACED" and placed["order_exists"] is True
     order = placed["order"]
     assert order["status"] == "NEW" and Decimal(order["orig_qty"]) == Decimal("0.01")
@@ -86,8 +89,9 @@ async def test_limit_order_rests_locks_funds_is_listed_queried_and_canceled(trad
 
 async def test_market_buy_fills_and_moves_balances_by_the_fills(trading: ClientSession) -> None:
     before = await balances(trading)
-    placed = await call(trading, "binance.place_order", {
-        "symbol": "ETHUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.5"})
+    placed = await call(
+        trading, "binance.place_order", {"symbol": "ETHUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.5"}
+    )
     order = placed["order"]
     assert order["status"] == "FILLED"
     fills = order["fills"]
@@ -104,8 +108,11 @@ async def test_market_buy_fills_and_moves_balances_by_the_fills(trading: ClientS
 
 
 async def test_market_sell_by_quote_amount(trading: ClientSession) -> None:
-    placed = await call(trading, "binance.place_order", {
-        "symbol": "ETHUSDT", "side": "SELL", "type": "MARKET", "quote_order_qty": "100"})
+    placed = await call(
+        trading,
+        "binance.place_order",
+        {"symbol": "ETHUSDT", "side": "SELL", "type": "MARKET", "quote_order_qty": "100"},
+    )
     order = placed["order"]
     assert order["status"] in ("FILLED", "EXPIRED")
     assert Decimal(order["cumulative_quote_qty"]) <= Decimal("100")
@@ -114,19 +121,30 @@ async def test_market_sell_by_quote_amount(trading: ClientSession) -> None:
 
 async def test_limit_maker_that_would_take_is_rejected_with_the_exchange_reason(trading: ClientSession) -> None:
     _, ask = await best(trading, "BTCUSDT")
-    text = await fails(trading, "binance.place_order", {
-        "symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT_MAKER", "quantity": "0.001",
-        "price": str((ask * Decimal("1.001")).quantize(Decimal("0.01")))})
+    text = await fails(
+        trading,
+        "binance.place_order",
+        {
+            "symbol": "BTCUSDT",
+            "side": "BUY",
+            "type": "LIMIT_MAKER",
+            "quantity": "0.001",
+            "price": str((ask * Decimal("1.001")).quantize(Decimal("0.01"))),
+        },
+    )
     assert "-2010" in text and "immediately match" in text
 
 
-@pytest.mark.parametrize(("order_type", "side", "stop_factor", "limit"), [
-    ("STOP_LOSS", "SELL", "0.95", False),
-    ("STOP_LOSS_LIMIT", "SELL", "0.95", True),
-    ("TAKE_PROFIT", "SELL", "1.05", False),
-    ("TAKE_PROFIT_LIMIT", "SELL", "1.05", True),
-    ("LIMIT_MAKER", "SELL", None, True),
-])
+@pytest.mark.parametrize(
+    ("order_type", "side", "stop_factor", "limit"),
+    [
+        ("STOP_LOSS", "SELL", "0.95", False),
+        ("STOP_LOSS_LIMIT", "SELL", "0.95", True),
+        ("TAKE_PROFIT", "SELL", "1.05", False),
+        ("TAKE_PROFIT_LIMIT", "SELL", "1.05", True),
+        ("LIMIT_MAKER", "SELL", None, True),
+    ],
+)
 async def test_every_resting_order_type_is_placed_queried_and_canceled(
     trading: ClientSession, order_type: str, side: str, stop_factor: str | None, limit: bool
 ) -> None:
@@ -150,9 +168,18 @@ async def test_every_resting_order_type_is_placed_queried_and_canceled(
 
 async def test_fok_that_cannot_fill_expires_and_says_why(trading: ClientSession) -> None:
     bid, _ = await best(trading, "BTCUSDT")
-    placed = await call(trading, "binance.place_order", {
-        "symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "time_in_force": "FOK", "quantity": "0.001",
-        "price": str((bid * Decimal("0.9")).quantize(Decimal("0.01")))})
+    placed = await call(
+        trading,
+        "binance.place_order",
+        {
+            "symbol": "BTCUSDT",
+            "side": "BUY",
+            "type": "LIMIT",
+            "time_in_force": "FOK",
+            "quantity": "0.001",
+            "price": str((bid * Decimal("0.9")).quantize(Decimal("0.01"))),
+        },
+    )
     assert placed["order"]["status"] == "EXPIRED"
     assert placed["note"]
 
@@ -160,17 +187,27 @@ async def test_fok_that_cannot_fill_expires_and_says_why(trading: ClientSession)
 async def test_filter_failures_are_explained_with_the_nearest_valid_values(trading: ClientSession) -> None:
     bid, _ = await best(trading, "BTCUSDT")
     price = (bid * Decimal("0.95")).quantize(Decimal("0.01"))
-    text = await fails(trading, "binance.place_order", {
-        "symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001", "price": f"{price}5"})
+    text = await fails(
+        trading,
+        "binance.place_order",
+        {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001", "price": f"{price}5"},
+    )
     assert "tickSize" in text and f"{price}" in text and f"{price + Decimal('0.01')}" in text
-    text = await fails(trading, "binance.place_order", {
-        "symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.0012345", "price": str(price)})
+    text = await fails(
+        trading,
+        "binance.place_order",
+        {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.0012345", "price": str(price)},
+    )
     assert "stepSize" in text and "0.00123" in text
-    text = await fails(trading, "binance.place_order", {
-        "symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.00001", "price": str(price)})
+    text = await fails(
+        trading,
+        "binance.place_order",
+        {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.00001", "price": str(price)},
+    )
     assert "otional" in text
-    text = await fails(trading, "binance.place_order", {
-        "symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001"})
+    text = await fails(
+        trading, "binance.place_order", {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001"}
+    )
     assert "price" in text and "missing" in text
 
 
@@ -180,9 +217,18 @@ async def test_dry_run_validates_with_the_exchange_and_places_nothing(
     before = len(await sim_orders(stack_sim, "BTCUSDT"))
     balances_before = await balances(trading)
     bid, _ = await best(trading, "BTCUSDT")
-    result = await call(trading, "binance.place_order", {
-        "symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001",
-        "price": str((bid * Decimal("0.99")).quantize(Decimal("0.01"))), "validate_only": True})
+    result = await call(
+        trading,
+        "binance.place_order",
+        {
+            "symbol": "BTCUSDT",
+            "side": "BUY",
+            "type": "LIMIT",
+            "quantity": "0.001",
+            "price": str((bid * Decimal("0.99")).quantize(Decimal("0.01"))),
+            "validate_only": True,
+        },
+    )
     assert result["outcome"] == "VALIDATED" and result["order_exists"] is False
     assert result["sent"]["symbol"] == "BTCUSDT" and result["sent"]["timeInForce"] == "GTC"
     assert result["commission_taker"]
@@ -197,8 +243,14 @@ async def test_lost_answer_after_execution_is_reconciled_and_never_duplicated(
     price = str((bid * Decimal("0.9")).quantize(Decimal("0.01")))
     cid = "e2e-lost-answer-1"
     await stack_sim.fault("rest_fail", path="/api/v3/order", method="POST", status=503, after_execute=True, times=1)
-    args = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001", "price": price,
-            "client_order_id": cid}
+    args = {
+        "symbol": "BTCUSDT",
+        "side": "BUY",
+        "type": "LIMIT",
+        "quantity": "0.001",
+        "price": price,
+        "client_order_id": cid,
+    }
     first = await call(trading, "binance.place_order", args)
     assert first["outcome"] == "RECONCILED_EXISTS" and first["order_exists"] is True
     assert first["order"]["client_order_id"] == cid
@@ -214,8 +266,14 @@ async def test_lost_answer_before_execution_is_reported_absent_and_a_retry_place
 ) -> None:
     bid, _ = await best(trading, "BTCUSDT")
     cid = "e2e-lost-answer-2"
-    args = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001",
-            "price": str((bid * Decimal("0.9")).quantize(Decimal("0.01"))), "client_order_id": cid}
+    args = {
+        "symbol": "BTCUSDT",
+        "side": "BUY",
+        "type": "LIMIT",
+        "quantity": "0.001",
+        "price": str((bid * Decimal("0.9")).quantize(Decimal("0.01"))),
+        "client_order_id": cid,
+    }
     await stack_sim.fault("rest_fail", path="/api/v3/order", method="POST", code=-1007, after_execute=False, times=1)
     first = await call(trading, "binance.place_order", args)
     assert first["outcome"] == "RECONCILED_ABSENT" and first["order_exists"] is False
@@ -229,9 +287,17 @@ async def test_every_mutating_call_is_audited_without_secrets(
     trading: ClientSession, stack_sim: SimProcess, stack_provider: ProviderProcess
 ) -> None:
     bid, _ = await best(trading, "BTCUSDT")
-    placed = await call(trading, "binance.place_order", {
-        "symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001",
-        "price": str((bid * Decimal("0.9")).quantize(Decimal("0.01")))})
+    placed = await call(
+        trading,
+        "binance.place_order",
+        {
+            "symbol": "BTCUSDT",
+            "side": "BUY",
+            "type": "LIMIT",
+            "quantity": "0.001",
+            "price": str((bid * Decimal("0.9")).quantize(Decimal("0.01"))),
+        },
+    )
     await call(trading, "binance.cancel_order", {"symbol": "BTCUSDT", "order_id": placed["order"]["order_id"]})
     lines = [json.loads(line) for line in stack_provider.audit().splitlines()]
     actions = [(e["action"], e.get("client_order_id") or e.get("sent", {}).get("newClientOrderId")) for e in lines]
@@ -247,32 +313,46 @@ async def test_trading_is_refused_by_default_and_the_refusal_says_how_to_enable(
     provider = await ProviderProcess.start(sandbox_env(stack_sim.info, trading=False))
     try:
         async with HeldSession(provider.address) as s:
-            text = await fails(s, "binance.place_order", {
-                "symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001"})
+            text = await fails(
+                s, "binance.place_order", {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001"}
+            )
             assert "BINANCE_TRADING_ENABLED=true" in text
             text = await fails(s, "binance.cancel_order", {"symbol": "BTCUSDT", "order_id": 1})
             assert "BINANCE_TRADING_ENABLED" in text
-            dry = await call(s, "binance.place_order", {
-                "symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001", "validate_only": True})
+            dry = await call(
+                s,
+                "binance.place_order",
+                {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001", "validate_only": True},
+            )
             assert dry["outcome"] == "VALIDATED"
     finally:
         await provider.stop()
 
 
 async def test_operator_limits_are_enforced(stack_sim: SimProcess) -> None:
-    env = sandbox_env(stack_sim.info, trading=True, BINANCE_MAX_ORDER_NOTIONAL="50",
-                      BINANCE_ALLOWED_SYMBOLS="BTCUSDT,ETHUSDT", BINANCE_ALLOWED_ORDER_TYPES="LIMIT,MARKET")
+    env = sandbox_env(
+        stack_sim.info,
+        trading=True,
+        BINANCE_MAX_ORDER_NOTIONAL="50",
+        BINANCE_ALLOWED_SYMBOLS="BTCUSDT,ETHUSDT",
+        BINANCE_ALLOWED_ORDER_TYPES="LIMIT,MARKET",
+    )
     provider = await ProviderProcess.start(env)
     try:
         async with HeldSession(provider.address) as s:
-            text = await fails(s, "binance.place_order", {
-                "symbol": "BNBUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.1"})
+            text = await fails(
+                s, "binance.place_order", {"symbol": "BNBUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.1"}
+            )
             assert "BINANCE_ALLOWED_SYMBOLS" in text
-            text = await fails(s, "binance.place_order", {
-                "symbol": "BTCUSDT", "side": "BUY", "type": "STOP_LOSS", "quantity": "0.001", "stop_price": "99999"})
+            text = await fails(
+                s,
+                "binance.place_order",
+                {"symbol": "BTCUSDT", "side": "BUY", "type": "STOP_LOSS", "quantity": "0.001", "stop_price": "99999"},
+            )
             assert "BINANCE_ALLOWED_ORDER_TYPES" in text
-            text = await fails(s, "binance.place_order", {
-                "symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"})
+            text = await fails(
+                s, "binance.place_order", {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"}
+            )
             assert "BINANCE_MAX_ORDER_NOTIONAL" in text and "50" in text
     finally:
         await provider.stop()
@@ -280,7 +360,9 @@ async def test_operator_limits_are_enforced(stack_sim: SimProcess) -> None:
 
 async def test_wrong_or_missing_keys_give_a_clear_error_without_the_secret(stack_sim: SimProcess) -> None:
     wrong = sandbox_env(stack_sim.info, BINANCE_API_SECRET="not-the-secret-" + "x" * 40)
-    missing = {k: v for k, v in sandbox_env(stack_sim.info).items() if k not in ("BINANCE_API_KEY", "BINANCE_API_SECRET")}
+    missing = {
+        k: v for k, v in sandbox_env(stack_sim.info).items() if k not in ("BINANCE_API_KEY", "BINANCE_API_SECRET")
+    }
     for env, expected in ((wrong, "-1022"), (missing, "API credentials")):
         provider = await ProviderProcess.start(env)
         try:
