@@ -4,7 +4,7 @@
 1. Host (only when bound to loopback): must name loopback, else 421. Defeats DNS rebinding.
 2. Origin (when present): must be a loopback origin or one configured, else 403.
 3. Bearer token (whenever one is configured; required to start beyond loopback): else 401.
-4. Per-client concurrency: a client (its MCP session id, else its address) may have at most
+4. Per-client concurrency: a client (its MCP session id, else its connection) may have at most
    `max_concurrency_per_client` POSTs in flight, else 429. Long-lived GET streams are not counted.
 The SDK enforces the request body limit (413).
 
@@ -26,7 +26,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.server import Gateway
 from gateway.settings import HttpSettings
@@ -89,12 +89,29 @@ class HttpGuard:
             )(scope, receive, send)
             return
         self._in_flight[client] += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self._in_flight[client] -= 1
+                if self._in_flight[client] <= 0:
+                    del self._in_flight[client]
+
+        async def send_and_release(message: Message) -> None:
+            # The slot frees when the response is complete, before the app's own cleanup, so a
+            # client that got its answer may send the next request at once.
+            try:
+                await send(message)
+            finally:
+                if message["type"] == "http.response.body" and not message.get("more_body"):
+                    release()
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, send_and_release)
         finally:
-            self._in_flight[client] -= 1
-            if self._in_flight[client] <= 0:
-                del self._in_flight[client]
+            release()
 
     def _refusal(self, scope: Scope, headers: Headers) -> tuple[int, str, dict[str, str]] | None:
         if self.settings.is_loopback:
@@ -116,7 +133,9 @@ class HttpGuard:
         if session:
             return f"session:{session}"
         peer: Any = scope.get("client")
-        return f"addr:{peer[0]}" if peer else "addr:unknown"
+        # Without a session (2026 stateless requests), the TCP connection stands for the client:
+        # keying by IP alone would lump every local client together behind loopback.
+        return f"conn:{peer[0]}:{peer[1]}" if peer else "conn:unknown"
 
 
 def build_app(gateway: Gateway, settings: HttpSettings) -> ASGIApp:

@@ -155,8 +155,8 @@ class Gateway:
     def _instructions(self) -> str:
         names = ", ".join(sorted(self.registry.links))
         return (
-            f"Gateway to capability providers ({names}). Tools, prompts are namespaced by provider "
-            "(e.g. '<provider>.<tool>'); resource URIs use each provider's own scheme."
+            f"Gateway to capability providers ({names}). Tool names are namespaced by provider "
+            "('<provider>.<tool>'); resource URIs use each provider's own scheme."
         )
 
     # -- middleware: correlation id, request log, session capture --------------------------
