@@ -1,1 +1,3 @@
-"""simulator package."""
+"""Binance-compatible sandbox exchange on loopback (see simulator/README.md)."""
+
+__all__: list[str] = []

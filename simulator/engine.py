@@ -255,13 +255,13 @@ class Engine:
             strategy_id=req.strategy_id,
             strategy_type=req.strategy_type,
         )
+        lock_asset, lock_amount = self._lock_for(state, order)
+        if lock_amount > 0:
+            self.account.lock(lock_asset, lock_amount)  # may still reject: nothing recorded yet
+        order.lock_asset, order.locked = lock_asset, lock_amount
         self.next_order_id += 1
         self.orders[order.order_id] = order
         self.by_symbol[req.symbol].append(order)
-        lock_asset, lock_amount = self._lock_for(state, order)
-        if lock_amount > 0:
-            self.account.lock(lock_asset, lock_amount)
-        order.lock_asset, order.locked = lock_asset, lock_amount
         self.account.update_time = now_ms
         if is_stop:
             self.stops[req.symbol].append(order)
