@@ -6,6 +6,8 @@ the key instead, prints one line per check and exits 0 (nothing failed) or 1.
 
 import sys
 
+USAGE = "usage: binance-provider [serve | doctor [--symbol S] [--timeout S]]  (configuration: environment variables)"
+
 
 def main() -> None:
     args = sys.argv[1:]
@@ -13,8 +15,11 @@ def main() -> None:
         from provider import doctor
 
         raise SystemExit(doctor.main(args[1:]))
-    if args and args[0] not in ("serve",):
-        sys.stderr.write("usage: binance-provider [serve | doctor [--symbol S] [--timeout S]]\n")
+    if args and args[0] in ("-h", "--help"):
+        print(USAGE)
+        return
+    if args and args[0] != "serve":
+        sys.stderr.write(USAGE + "\n")
         raise SystemExit(2)
     from provider.server import main as serve
 
