@@ -122,8 +122,10 @@ def default_tools(name: str = "fake") -> list[provider_pb2.ToolDescriptor]:
 class FakeProvider(provider_pb2_grpc.ProviderServicer):
     """provider.v1 servicer plus the server that hosts it."""
 
-    def __init__(self, name: str = "fake") -> None:
+    def __init__(self, name: str = "fake", tls: tuple[bytes, bytes] | None = None) -> None:
+        """`tls`: (private key PEM, certificate chain PEM) to serve TLS instead of plaintext."""
         self.name = name
+        self.tls = tls
         self.tools = default_tools(name)
         self.revision = 1
         self.calls: list[tuple[str, dict[str, Any], str | None]] = []
@@ -146,7 +148,11 @@ class FakeProvider(provider_pb2_grpc.ProviderServicer):
         add_servicer(self, server)
         self._health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
-        bound = server.add_insecure_port(f"127.0.0.1:{self.port if port is None else port}")
+        where = f"127.0.0.1:{self.port if port is None else port}"
+        if self.tls is None:
+            bound = server.add_insecure_port(where)
+        else:
+            bound = server.add_secure_port(where, grpc.ssl_server_credentials([self.tls]))
         if bound == 0:
             raise RuntimeError("could not bind the fake provider")
         self.port = bound
