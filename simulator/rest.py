@@ -127,10 +127,13 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     raw_query = request.raw_path.partition("?")[2]
     body = await request.text() if request.can_read_body else ""
     fault = sim.faults.take_rest_fail(request.method, path) if sim.config.faults else None
-    if fault is not None and fault.delay_ms:
-        await asyncio.sleep(fault.delay_ms / 1000)
+    # Only a delay (no code, no status or 200): a slow but normal answer.
+    failing = fault is not None and (fault.code is not None or fault.status not in (None, 200))
     if fault is not None and not fault.after_execute:
-        return fault_response(sim, fault.status, fault.code)
+        if fault.delay_ms:
+            await asyncio.sleep(fault.delay_ms / 1000)
+        if failing:
+            return fault_response(sim, fault.status, fault.code)
     try:
         params = Params.parse(raw_query, body)
         now = sim.clock.now_ms()
@@ -146,17 +149,23 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     except ApiError as err:
         if endpoint.order and err.status < 500 and err.code not in (-1003,):
             sim.limiter.add(1, sim.clock.now_ms())
-        if fault is not None:
-            return fault_response(sim, fault.status, fault.code)
+        if fault is not None and fault.after_execute:
+            if fault.delay_ms:
+                await asyncio.sleep(fault.delay_ms / 1000)
+            if failing:
+                return fault_response(sim, fault.status, fault.code)
         return error_response(sim, err)
     now = sim.clock.now_ms()
     extra: dict[str, str] = {}
     if endpoint.new_order:
         sim.orders.add(now)
         extra = sim.orders.headers(now)
-    if fault is not None:
+    if fault is not None and fault.after_execute:
         log.info("fault.rest_fail_after_execute", path=path, method=request.method)
-        return fault_response(sim, fault.status, fault.code)
+        if fault.delay_ms:
+            await asyncio.sleep(fault.delay_ms / 1000)  # executed; the answer is late
+        if failing:
+            return fault_response(sim, fault.status, fault.code)
     return json_response(sim, 200, result, extra, now)
 
 
