@@ -1,0 +1,508 @@
+"""Measured reliability: several MCP clients under injected faults, counted against ground truth.
+
+`scripts/soak --duration-s 60 --clients 4` starts the sandbox (with fault control), the provider,
+and one gateway process per client. Each client makes market-data, order-book and trading calls
+(small resting orders with its own client order ids: place, get, cancel; a failed place is
+retried once with the same id, as an agent would). Meanwhile a schedule arms the sandbox's faults
+(`drop_streams`, `gap`, `stall`, `rest_fail` 503 after execution and -1007 before it on
+POST /api/v3/order, `weight_limit`, `clock_skew`) and restarts the provider once under load.
+Twice (mid-run and at the end) the market is paused and every served SYNCED book is compared with
+`GET /sim/book` at the same update id.
+
+Counts printed (the first six must be zero; the process exits 1 otherwise, or when nothing was
+checked at all):
+- unclear failures: an exception, a timeout, an empty result, or an error without a cause;
+- SYNCED books that differ from the truth at the same update id;
+- duplicate orders (a client order id placed more than once, per `GET /sim/orders`);
+- unaccounted orders (an answer that said the order exists or not, contradicted by the sandbox;
+  or a soak order id the soak never sent);
+- HTTP 418 bans (provider logs, tool results, and a probe of the sandbox at the end);
+- secrets (the sandbox API secret or private key) found in any log or tool result.
+Also printed: calls made, failed clearly (with their most common causes), provider RSS growth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import re
+import secrets
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+from mcp import ClientSession  # noqa: E402
+from mcp_types import CallToolResult, TextContent  # noqa: E402
+
+from benchmarks.procs import gateway_stdio_params, mcp_stdio_session, rss_kib  # noqa: E402
+from tests.sim_fixture import SimProcess  # noqa: E402
+from tests.stack import ProviderProcess, sandbox_env  # noqa: E402
+
+__all__ = ["SoakCounts", "run_soak"]
+
+SYMBOL = "BTCUSDT"
+BOOK_SYMBOLS = ("BTCUSDT", "ETHUSDT")
+CALL_TIMEOUT_S = 40.0
+CONVERGE_S = 10.0
+BOOK_LEVELS = 100
+_GATEWAY_INTERNAL = "failed inside the gateway"
+
+
+@dataclass
+class SoakCounts:
+    """What the soak counted; `problems()` lists the must-be-zero counts that are not zero."""
+
+    duration_s: float = 0.0
+    clients: int = 0
+    calls_made: int = 0
+    calls_ok: int = 0
+    failed_clearly: int = 0
+    failed_unclearly: int = 0
+    orders_sent: int = 0
+    orders_confirmed_on_exchange: int = 0
+    orders_outcome_left_unknown: int = 0
+    duplicate_orders: int = 0
+    unaccounted_orders: int = 0
+    books_checked: int = 0
+    books_synced_mismatched: int = 0
+    books_not_converged: int = 0
+    bans_418: int = 0
+    secrets_found: int = 0
+    faults_armed: int = 0
+    provider_restarts: int = 0
+    order_outcomes: dict[str, int] = field(default_factory=dict)
+    provider_rss_kib: dict[str, int] = field(default_factory=dict)
+    clear_causes: dict[str, int] = field(default_factory=dict)
+    unclear_examples: list[str] = field(default_factory=list)
+    mismatch_examples: list[str] = field(default_factory=list)
+    order_examples: list[str] = field(default_factory=list)
+    log_dir: str = ""
+
+    MUST_BE_ZERO = ("failed_unclearly", "books_synced_mismatched", "duplicate_orders", "unaccounted_orders",
+                    "bans_418", "secrets_found")
+
+    def problems(self) -> list[str]:
+        bad = [f"{name} = {getattr(self, name)}" for name in self.MUST_BE_ZERO if getattr(self, name)]
+        if self.calls_made == 0:
+            bad.append("no call was made")
+        if self.books_checked == 0:
+            bad.append("no book was checked against the truth")
+        if self.orders_sent == 0:
+            bad.append("no order was sent")
+        return bad
+
+
+@dataclass
+class OrderRecord:
+    """Every answer the soak got for one client order id (None stands for an error answer)."""
+
+    answers: list[bool | None] = field(default_factory=list)
+
+
+class Soak:
+    def __init__(self, sim: SimProcess, provider: ProviderProcess, counts: SoakCounts, run_id: str,
+                 log_dir: Path) -> None:
+        self.sim = sim
+        self.provider = provider
+        self.counts = counts
+        self.run_id = run_id
+        self.log_dir = log_dir
+        self.orders: dict[str, OrderRecord] = {}
+        self.secrets = secret_needles(sim)
+        self.stop = asyncio.Event()
+        self.market_gate = asyncio.Event()  # cleared while a book check pauses the market
+        self.market_gate.set()
+        self.rss: dict[str, int] = {}
+        self._causes: collections.Counter[str] = collections.Counter()
+
+    # -- one tool call, classified -----------------------------------------------------------
+
+    async def call(self, session: ClientSession, tool: str, args: dict[str, Any]) -> dict[str, Any] | None:
+        """Call a tool; count it; return the structured result, or None when it failed."""
+        self.counts.calls_made += 1
+        try:
+            async with asyncio.timeout(CALL_TIMEOUT_S):
+                result = await session.call_tool(tool, args)
+        except Exception as exc:  # the MCP client raised: a protocol error, a timeout, a dead gateway
+            self.unclear(f"{tool}: {type(exc).__name__}: {exc}"[:300])
+            return None
+        text = first_text(result)
+        self.scan_for_secrets(text, result)
+        if result.is_error:
+            if not text.strip() or _GATEWAY_INTERNAL in text:
+                self.unclear(f"{tool}: error without a cause: {text!r}"[:300])
+            else:
+                self.counts.failed_clearly += 1
+                self._causes[cause_of(tool, text)] += 1
+                if "banned" in text.lower() and "418" in text:
+                    self.counts.bans_418 += 1
+            return None
+        if result.structured_content is None or not text.strip():
+            self.unclear(f"{tool}: success without content")
+            return None
+        self.counts.calls_ok += 1
+        structured: dict[str, Any] = result.structured_content
+        return structured
+
+    def unclear(self, what: str) -> None:
+        self.counts.failed_unclearly += 1
+        if len(self.counts.unclear_examples) < 10:
+            self.counts.unclear_examples.append(what)
+
+    def scan_for_secrets(self, text: str, result: CallToolResult) -> None:
+        blob = text + json.dumps(result.structured_content or {})
+        self.counts.secrets_found += sum(1 for s in self.secrets if s in blob)
+
+    # -- the clients -------------------------------------------------------------------------
+
+    async def client(self, index: int, errlog: TextIO, call_rate: float) -> None:
+        """One agent: a fixed mix of calls, paced at `call_rate` calls/s (a third reach the exchange)."""
+        async with mcp_stdio_session(gateway_stdio_params(self.provider.address), errlog) as session:
+            await session.list_tools()
+            n = 0
+            price: Decimal | None = None
+            loop = asyncio.get_running_loop()
+            next_at = loop.time()
+            while not self.stop.is_set():
+                next_at = max(next_at + 1 / call_rate, loop.time())
+                await asyncio.sleep(max(0.0, next_at - loop.time()))
+                n += 1
+                step = n % 12
+                other = BOOK_SYMBOLS[(n // 12) % 2]
+                if step == 0:
+                    await self.call(session, "binance.get_ticker", {"symbol": SYMBOL})
+                elif step in (1, 6, 10):
+                    await self.call(session, "binance.orderbook_l1", {"symbol": other})
+                elif step in (2, 8):
+                    levels_n = 20 if step == 2 else 100
+                    await self.call(session, "binance.orderbook_l2", {"symbol": other, "levels": levels_n})
+                elif step == 3:
+                    await self.call(session, "binance.get_klines", {"symbol": SYMBOL, "interval": "1m", "limit": 5})
+                elif step == 4:
+                    await self.call(session, "binance.orderbook_health", {})
+                elif step == 5:
+                    book = await self.call(session, "binance.get_orderbook", {"symbol": SYMBOL, "limit": 5})
+                    if book and book.get("bids"):
+                        price = Decimal(book["bids"][0]["price"])
+                elif step == 7:
+                    await self.call(session, "binance.get_avg_price", {"symbol": SYMBOL})
+                elif step == 9 and price is not None:
+                    await self.order_round(session, f"soak-{self.run_id}-{index}-{n}", price)
+                elif step == 11 and n % 36 == 11:
+                    await self.call(session, "binance.get_recent_trades", {"symbol": SYMBOL, "limit": 5})
+                else:
+                    await self.call(session, "binance.orderbook_health", {})
+
+    async def order_round(self, session: ClientSession, cid: str, bid: Decimal) -> None:
+        """Place a small resting order (retry once on an error answer), query it, cancel it."""
+        args = {"symbol": SYMBOL, "side": "BUY", "type": "LIMIT", "quantity": "0.001",
+                "price": str((bid * Decimal("0.9")).quantize(Decimal("0.01"))), "client_order_id": cid}
+        record = self.orders.setdefault(cid, OrderRecord())
+        self.counts.orders_sent += 1
+        exists: bool | None = None
+        for _ in range(2):
+            placed = await self.call(session, "binance.place_order", args)
+            exists = None if placed is None else bool(placed.get("order_exists"))
+            outcome = "error answer" if placed is None else str(placed.get("outcome"))
+            self.counts.order_outcomes[outcome] = self.counts.order_outcomes.get(outcome, 0) + 1
+            record.answers.append(exists)
+            if exists is not None:
+                break
+        if exists:
+            await self.call(session, "binance.get_order", {"symbol": SYMBOL, "client_order_id": cid})
+            await self.call(session, "binance.cancel_order", {"symbol": SYMBOL, "client_order_id": cid})
+
+    # -- faults and the restart --------------------------------------------------------------
+
+    async def schedule(self, duration_s: float) -> None:
+        """Arm each fault at its fraction of the run; restart the provider once, early enough."""
+        steps: list[tuple[float, str, dict[str, Any] | None]] = [
+            (0.06, "drop_streams", {}),
+            (0.12, "rest_fail", {"path": "/api/v3/order", "method": "POST", "status": 503,
+                                 "after_execute": True, "times": 2}),
+            (0.18, "gap", {"symbol": SYMBOL}),
+            (0.24, "rest_fail", {"path": "/api/v3/order", "method": "POST", "code": -1007,
+                                 "after_execute": False, "times": 2}),
+            (0.30, "restart", None),
+            (0.42, "book_check", None),
+            (0.55, "stall", {"symbol": SYMBOL, "seconds": 3}),
+            (0.62, "weight_limit", {"limit": 60}),
+            (0.72, "clear", {}),
+            (0.78, "clock_skew", {"ms": 1500}),
+            (0.86, "rest_fail", {"path": "/api/v3/ticker/24hr", "method": "GET", "status": 503, "times": 3}),
+            (0.92, "clear", {}),
+        ]
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for at, kind, params in steps:
+            if await self.wait_or_stop(max(0.0, start + at * duration_s - loop.time())):
+                return
+            if kind == "restart":
+                self.sample_rss("before_restart")
+                await self.provider.restart()
+                self.counts.provider_restarts += 1
+                await asyncio.sleep(1.0)  # let the new life warm before sampling
+                self.sample_rss("after_restart")
+            elif kind == "book_check":
+                await self.book_check()
+            else:
+                await self.sim.fault(kind, **(params or {}))
+                self.counts.faults_armed += 1
+
+    async def wait_or_stop(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self.stop.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    # -- ground truth --------------------------------------------------------------------------
+
+    async def book_check(self) -> None:
+        """Pause the market; every SYNCED book served at the truth's update id must equal the truth."""
+        await self.sim.control("POST", "/sim/market", {"running": False})
+        try:
+            with self.log_dir.joinpath("book-check-gateway.log").open("a") as errlog:
+                async with mcp_stdio_session(gateway_stdio_params(self.provider.address), errlog) as session:
+                    for symbol in BOOK_SYMBOLS:
+                        await self.check_symbol(session, symbol)
+        finally:
+            await self.sim.control("POST", "/sim/market", {"running": True})
+
+    async def check_symbol(self, session: ClientSession, symbol: str) -> None:
+        deadline = time.monotonic() + CONVERGE_S
+        served: dict[str, Any] | None = None
+        while time.monotonic() < deadline:
+            truth = await self.sim.ground_truth(symbol)
+            served = await self.call(session, "binance.orderbook_l2", {"symbol": symbol, "levels": BOOK_LEVELS})
+            if served and served["book"]["state"] == "SYNCED" \
+                    and int(served["book"]["last_update_id"]) == int(truth["lastUpdateId"]):
+                self.counts.books_checked += 1
+                for side in ("bids", "asks"):
+                    if levels(served[side], BOOK_LEVELS) != levels(truth[side], BOOK_LEVELS):
+                        self.counts.books_synced_mismatched += 1
+                        self.counts.mismatch_examples.append(
+                            f"{symbol} {side} at {truth['lastUpdateId']}: served {levels(served[side], 3)} "
+                            f"truth {levels(truth[side], 3)}")
+                        break
+                return
+            await asyncio.sleep(0.1)
+        self.counts.books_not_converged += 1
+        self.counts.mismatch_examples.append(f"{symbol} never served SYNCED at the truth's update id: "
+                                             f"{served['book'] if served else None}")
+
+    async def reconcile_orders(self) -> None:
+        body = await self.sim.control("GET", f"/sim/orders?symbol={SYMBOL}")
+        rows = body["orders"] if isinstance(body, dict) else body
+        on_exchange = collections.Counter(str(o["clientOrderId"]) for o in rows)
+        prefix = f"soak-{self.run_id}-"
+        for cid in on_exchange:
+            if cid.startswith(prefix) and cid not in self.orders:
+                self.counts.unaccounted_orders += 1
+                self.order_example(f"{cid} is on the exchange but was never sent")
+        for cid, record in self.orders.items():
+            count = on_exchange.get(cid, 0)
+            if count > 1:
+                self.counts.duplicate_orders += 1
+                self.order_example(f"{cid} placed {count} times; answers {record.answers}")
+            if count:
+                self.counts.orders_confirmed_on_exchange += 1
+            last = record.answers[-1] if record.answers else None
+            if last is None:
+                self.counts.orders_outcome_left_unknown += 1
+            elif last != (count > 0):
+                self.counts.unaccounted_orders += 1
+                self.order_example(f"{cid}: answered order_exists={last}, exchange has {count}")
+
+    def order_example(self, text: str) -> None:
+        if len(self.counts.order_examples) < 10:
+            self.counts.order_examples.append(text)
+
+    async def probe_ban(self) -> None:
+        async with aiohttp.ClientSession() as http, http.get(self.sim.info.rest_url + "/api/v3/ping") as r:
+            if r.status == 418:
+                self.counts.bans_418 += 1
+
+    def sample_rss(self, label: str) -> None:
+        if self.provider.proc is not None:
+            self.rss[label] = rss_kib(self.provider.proc.pid)
+
+    def finish_causes(self) -> None:
+        self.counts.clear_causes = dict(self._causes.most_common(12))
+
+
+def first_text(result: CallToolResult) -> str:
+    return next((c.text for c in result.content if isinstance(c, TextContent)), "")
+
+
+def cause_of(tool: str, text: str) -> str:
+    """A short, number-free label of an error text, to group the clear failures."""
+    line = text.strip().splitlines()[0]
+    line = re.sub(r"\d+(\.\d+)?", "N", line)
+    return f"{tool}: {line[:110]}"
+
+
+def levels(raw: list[Any], n: int) -> list[tuple[Decimal, Decimal]]:
+    out = []
+    for level in raw[:n]:
+        if isinstance(level, dict):
+            out.append((Decimal(level["price"]), Decimal(level["quantity"])))
+        else:
+            out.append((Decimal(level[0]), Decimal(level[1])))
+    return out
+
+
+def secret_needles(sim: SimProcess) -> list[str]:
+    """The sandbox's API secret and the body lines of its Ed25519 private key."""
+    needles = [sim.info.api_secret]
+    try:
+        pem = Path(sim.info.ed25519_private_key_file).read_text()
+        needles += [line for line in pem.splitlines() if line and not line.startswith("-----")]
+    except OSError:
+        pass
+    return [n for n in needles if len(n) >= 16]
+
+
+def count_in_logs(paths: list[Path], needles: list[str]) -> int:
+    found = 0
+    for path in paths:
+        if path.exists():
+            text = path.read_text(errors="replace")
+            found += sum(text.count(n) for n in needles)
+    return found
+
+
+def count_bans_in_provider_log(text: str) -> int:
+    bans = 0
+    for line in text.splitlines():
+        if '"IpBanned"' in line and "binance_call_failed" in line:
+            bans += 1
+    return bans
+
+
+async def run_soak(duration_s: float = 60.0, clients: int = 4, rate: float = 50.0,
+                   call_rate: float = 10.0) -> SoakCounts:
+    """Run the soak; bounded by `duration_s` of load plus start, checks and teardown."""
+    counts = SoakCounts(clients=clients)
+    log_dir = Path(tempfile.mkdtemp(prefix="soak-"))
+    counts.log_dir = str(log_dir)
+    started = time.perf_counter()
+    sim = await SimProcess.start("--faults", "--rate", str(rate))
+    provider_logs: list[Path] = []
+    try:
+        await sim.control("POST", "/sim/balances", {"asset": "USDT", "free": "10000000"})
+        provider = await ProviderProcess.start(sandbox_env(sim.info, trading=True))
+        provider_logs += [provider.log_path, provider.log_path.with_suffix(".audit")]
+        soak = Soak(sim, provider, counts, secrets.token_hex(3), log_dir)
+        try:
+            errlogs = [log_dir.joinpath(f"gateway-{i}.log").open("w") for i in range(clients)]
+            try:
+                tasks = [asyncio.create_task(soak.client(i, errlogs[i], call_rate)) for i in range(clients)]
+                await asyncio.sleep(1.0)
+                soak.sample_rss("start")
+                scheduler = asyncio.create_task(soak.schedule(duration_s))
+                await soak.wait_or_stop(duration_s)
+                soak.stop.set()
+                await scheduler
+                for t in await asyncio.gather(*tasks, return_exceptions=True):
+                    if isinstance(t, BaseException):
+                        soak.unclear(f"client crashed: {type(t).__name__}: {t}"[:300])
+            finally:
+                for f in errlogs:
+                    f.close()
+            await sim.fault("clear")
+            soak.sample_rss("end")
+            await soak.book_check()
+            await soak.reconcile_orders()
+            await soak.probe_ban()
+        finally:
+            await provider.stop()
+        soak.finish_causes()
+        logs = provider.logs()
+        counts.bans_418 += count_bans_in_provider_log(logs)
+        gateway_logs = [log_dir / f"gateway-{i}.log" for i in range(clients)] + [log_dir / "book-check-gateway.log"]
+        counts.secrets_found += count_in_logs(provider_logs + gateway_logs, soak.secrets)
+        counts.provider_rss_kib = soak.rss
+    finally:
+        await sim.stop()
+    counts.duration_s = round(time.perf_counter() - started, 1)
+    return counts
+
+
+def render(counts: SoakCounts, command: str) -> str:
+    out = [f"Command: `{command}`  ", f"Soak: {counts.clients} MCP clients (one gateway process each), "
+           f"{counts.duration_s:.0f} s in all, {counts.faults_armed} faults armed, "
+           f"{counts.provider_restarts} provider restart(s) under load.", "",
+           "| count | value | must be zero |", "|---|---:|:---:|"]
+    rows = [
+        ("calls made", counts.calls_made, ""),
+        ("calls answered", counts.calls_ok, ""),
+        ("failed with a clear error (isError with a cause)", counts.failed_clearly, ""),
+        ("failed unclearly (exception, timeout, empty, no cause)", counts.failed_unclearly, "yes"),
+        ("orders sent (distinct client order ids)", counts.orders_sent, ""),
+        ("orders found on the exchange", counts.orders_confirmed_on_exchange, ""),
+        ("orders answered only with errors (refused, or outcome unknown)", counts.orders_outcome_left_unknown, ""),
+        ("duplicate orders (one client id placed twice)", counts.duplicate_orders, "yes"),
+        ("unaccounted orders (answer contradicted by the exchange)", counts.unaccounted_orders, "yes"),
+        ("books checked against GET /sim/book at the same update id", counts.books_checked, ""),
+        ("books served SYNCED that mismatched the truth", counts.books_synced_mismatched, "yes"),
+        ("books that never reached the truth's update id in 10 s", counts.books_not_converged, ""),
+        ("418 bans", counts.bans_418, "yes"),
+        ("secrets found in logs or results", counts.secrets_found, "yes"),
+    ]
+    out += [f"| {name} | {value} | {zero} |" for name, value, zero in rows]
+    if counts.order_outcomes:
+        out += ["", "place_order answers: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.order_outcomes.items()))]
+    rss = counts.provider_rss_kib
+    if rss:
+        out += ["", "Provider RSS (KiB): " + ", ".join(f"{k} {v}" for k, v in rss.items())]
+        if "start" in rss and "before_restart" in rss:
+            out.append(f"growth in the first life: {rss['before_restart'] - rss['start']:+d} KiB; ")
+        if "after_restart" in rss and "end" in rss:
+            out.append(f"growth in the second life: {rss['end'] - rss['after_restart']:+d} KiB.")
+    if counts.clear_causes:
+        out += ["", "Most common clear failures:", ""]
+        out += [f"- {n} x {cause}" for cause, n in counts.clear_causes.items()]
+    for title, items in (("Unclear failures", counts.unclear_examples),
+                         ("Book mismatches / non-convergence", counts.mismatch_examples),
+                         ("Order problems", counts.order_examples)):
+        if items:
+            out += ["", f"{title}:", ""] + [f"- {x}" for x in items]
+    problems = counts.problems()
+    out += ["", "Result: " + ("PASS (every must-be-zero count is zero)" if not problems
+                              else "FAIL: " + "; ".join(problems))]
+    out.append(f"Logs: {counts.log_dir}")
+    return "\n".join(out) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration-s", type=float, default=60.0, help="seconds of load (default 60)")
+    parser.add_argument("--clients", type=int, default=4, help="MCP clients, each with its own gateway")
+    parser.add_argument("--rate", type=float, default=50.0, help="sandbox market events/s per symbol")
+    parser.add_argument("--call-rate", type=float, default=10.0,
+                        help="calls/s per client (default 10; about a third reach the exchange)")
+    parser.add_argument("--json", type=Path, help="also write the counts as JSON")
+    args = parser.parse_args()
+    if args.duration_s <= 0 or args.duration_s > 3600 or not 1 <= args.clients <= 32:
+        parser.error("--duration-s must be in (0, 3600] and --clients in [1, 32]")
+    counts = asyncio.run(run_soak(args.duration_s, args.clients, args.rate, args.call_rate))
+    print(render(counts, "scripts/soak " + " ".join(sys.argv[1:])))
+    if args.json:
+        args.json.write_text(json.dumps(asdict(counts), indent=1))
+    return 1 if counts.problems() else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""A short soak in CI: counts that must be zero are zero (never timings).
+
+Runs `benchmarks/soak.py` for about 25 seconds of load with two MCP clients (each its own gateway
+process) under the sandbox's injected faults and one provider restart; see that module for what is
+counted and how. The full-length soak is `scripts/soak`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.soak import run_soak
+
+
+@pytest.mark.timeout(240)
+async def test_short_soak_has_no_unclear_failure_mismatched_book_duplicate_order_ban_or_leak() -> None:
+    counts = await run_soak(duration_s=25, clients=2)
+    assert counts.problems() == [], counts
+    # The soak really exercised what it counts.
+    assert counts.provider_restarts == 1
+    assert counts.faults_armed >= 8
+    assert counts.books_checked >= 2
+    assert counts.orders_confirmed_on_exchange > 0
+    assert counts.failed_unclearly == 0 and counts.books_synced_mismatched == 0
+    assert counts.duplicate_orders == 0 and counts.unaccounted_orders == 0
+    assert counts.bans_418 == 0 and counts.secrets_found == 0
