@@ -38,7 +38,7 @@ async def doctor(env: dict[str, str], *args: str) -> tuple[int, dict[str, tuple[
 
 
 def env_for(sim: SimProcess, tmp_path: Path, **extra: str) -> dict[str, str]:
-    return sandbox_env(sim.info, PROVIDER_AUDIT_LOG=str(tmp_path / "audit.log"), **extra)
+    return {**sandbox_env(sim.info), "PROVIDER_AUDIT_LOG": str(tmp_path / "audit.log"), **extra}
 
 
 async def test_doctor_passes_every_check_against_the_sandbox_with_a_good_key(sim: SimProcess, tmp_path: Path) -> None:

@@ -41,7 +41,9 @@ async def invoke(channel: grpc.aio.Channel, tool: str, **args: object) -> provid
     arguments = struct_pb2.Struct()
     arguments.update(args)
     stub = provider_pb2_grpc.ProviderStub(channel)
-    return await stub.InvokeTool(provider_pb2.InvokeToolRequest(name=tool, arguments=arguments), timeout=10)
+    reply: provider_pb2.InvokeToolResponse = await stub.InvokeTool(
+        provider_pb2.InvokeToolRequest(name=tool, arguments=arguments), timeout=10)
+    return reply
 
 
 GET_TICKER = "/binance.v1.MarketData/GetTicker"
