@@ -50,6 +50,7 @@ from benchmarks.procs import (  # noqa: E402
     mcp_stdio_session,
     start_provider_timed,
 )
+from benchmarks.results_file import write_section  # noqa: E402
 from contracts.binance.v1 import market_pb2, market_pb2_grpc, orderbook_pb2, orderbook_pb2_grpc  # noqa: E402
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc  # noqa: E402
 from tests.sim_fixture import SimProcess  # noqa: E402
@@ -474,8 +475,7 @@ def main() -> int:
     text = render(report)
     print(text)
     if args.write:
-        args.write.write_text("# Benchmark results\n\nProduced by `scripts/bench` (see `benchmarks/run.py`)."
-                              " Re-run to reproduce on your machine.\n\n" + text)
+        write_section(args.write, "bench", "Speed (`scripts/bench`, see `benchmarks/run.py`)", text)
     if args.json:
         args.json.write_text(json.dumps(asdict(report), indent=1, default=str))
     return 0

@@ -46,6 +46,7 @@ from mcp import ClientSession  # noqa: E402
 from mcp_types import CallToolResult, TextContent  # noqa: E402
 
 from benchmarks.procs import gateway_stdio_params, mcp_stdio_session, rss_kib  # noqa: E402
+from benchmarks.results_file import write_section  # noqa: E402
 from tests.sim_fixture import SimProcess  # noqa: E402
 from tests.stack import ProviderProcess, sandbox_env  # noqa: E402
 
@@ -494,11 +495,16 @@ def main() -> int:
     parser.add_argument("--call-rate", type=float, default=10.0,
                         help="calls/s per client (default 10; about a third reach the exchange)")
     parser.add_argument("--json", type=Path, help="also write the counts as JSON")
+    parser.add_argument("--write", type=Path, help="also write the counts into this markdown file's soak section")
     args = parser.parse_args()
     if args.duration_s <= 0 or args.duration_s > 3600 or not 1 <= args.clients <= 32:
         parser.error("--duration-s must be in (0, 3600] and --clients in [1, 32]")
     counts = asyncio.run(run_soak(args.duration_s, args.clients, args.rate, args.call_rate))
-    print(render(counts, "scripts/soak " + " ".join(sys.argv[1:])))
+    text = render(counts, "scripts/soak " + " ".join(sys.argv[1:]))
+    print(text)
+    if args.write:
+        kept = "\n".join(line for line in text.splitlines() if not line.startswith("Logs: "))
+        write_section(args.write, "soak", "Reliability (`scripts/soak`, see `benchmarks/soak.py`)", kept)
     if args.json:
         args.json.write_text(json.dumps(asdict(counts), indent=1))
     return 1 if counts.problems() else 0
