@@ -27,9 +27,21 @@ DAY = 24 * HOUR
 WEEK_OFFSET = 4 * DAY  # 1970-01-05 was the first Monday after the epoch
 
 FIXED_MS = {
-    "1s": SECOND, "1m": MINUTE, "3m": 3 * MINUTE, "5m": 5 * MINUTE, "15m": 15 * MINUTE,
-    "30m": 30 * MINUTE, "1h": HOUR, "2h": 2 * HOUR, "4h": 4 * HOUR, "6h": 6 * HOUR,
-    "8h": 8 * HOUR, "12h": 12 * HOUR, "1d": DAY, "3d": 3 * DAY, "1w": 7 * DAY,
+    "1s": SECOND,
+    "1m": MINUTE,
+    "3m": 3 * MINUTE,
+    "5m": 5 * MINUTE,
+    "15m": 15 * MINUTE,
+    "30m": 30 * MINUTE,
+    "1h": HOUR,
+    "2h": 2 * HOUR,
+    "4h": 4 * HOUR,
+    "6h": 6 * HOUR,
+    "8h": 8 * HOUR,
+    "12h": 12 * HOUR,
+    "1d": DAY,
+    "3d": 3 * DAY,
+    "1w": 7 * DAY,
 }
 INTERVALS = (*FIXED_MS, "1M")
 TZ_RE = re.compile(r"^([+-]?)(\d{1,2})(?::(\d{2}))?$")
@@ -144,8 +156,7 @@ class TradeBuckets:
         self.seconds: list[int] = []
         self.stats: list[Stats] = []
 
-    def add(self, time_ms: int, price: Decimal, qty: Decimal, taker_buy: bool,
-            trade_id: int) -> None:
+    def add(self, time_ms: int, price: Decimal, qty: Decimal, taker_buy: bool, trade_id: int) -> None:
         sec = time_ms // SECOND * SECOND
         if self.seconds and sec < self.seconds[-1]:
             sec = self.seconds[-1]  # clock skew never rewrites history
@@ -192,7 +203,12 @@ class Series:
         return self.spec.tick * ticks
 
     def history(self, a: int, b: int) -> Stats:
-        """Synthetic stats of [a, b) (b <= start)."""
+        """Synthetic stats of [a, b) (b <= start).
+
+        Volume has a seeded rate per aligned window: a kline's own window when `a` is aligned
+        (klines are), else per aligned minute (the sliding 24 h ticker and 5 min average windows),
+        so two calls a few milliseconds apart answer nearly the same, as Binance does.
+        """
         out = Stats()
         if b <= a:
             return out
@@ -200,17 +216,27 @@ class Series:
         pts = [self._round(self.path.price(a + (b - 1 - a) * i // (n - 1))) for i in range(n)]
         if b >= self.start_ms:
             pts[-1] = self.start_price
-        noise = self.path.volume_noise(a)
-        seconds = Decimal(b - a) / 1000
-        vol = (self.spec.qty_per_second * seconds * Decimal(0.5 + noise)).quantize(self.spec.step)
+        if b - a > MINUTE and a % MINUTE:
+            buckets = [(m, min(b, m + MINUTE) - max(a, m)) for m in range(a // MINUTE * MINUTE, b, MINUTE)]
+        else:
+            buckets = [(a, b - a)]
+        vol = Decimal(0)
+        taker = Decimal(0)
+        count = 0
+        for key, span_ms in buckets:
+            noise = self.path.volume_noise(key)
+            part = self.spec.qty_per_second * Decimal(span_ms) / 1000 * Decimal(0.5 + noise)
+            vol += part
+            taker += part * Decimal(0.4 + 0.2 * self.path.volume_noise(key + 1))
+            count += int(span_ms / 2000 * (0.5 + noise))
+        vol = vol.quantize(self.spec.step)
         avg = (pts[0] + pts[-1]) / 2
         out.open, out.close = pts[0], pts[-1]
         out.high, out.low = max(pts), min(pts)
         out.volume = vol
         out.quote_volume = vol * avg
-        out.count = max(1, int((b - a) // 2000 * (0.5 + noise))) if vol > 0 else 0
-        share = Decimal(0.4 + 0.2 * self.path.volume_noise(a + 1))
-        out.taker_buy_volume = (vol * share).quantize(self.spec.step)
+        out.count = max(1, count) if vol > 0 else 0
+        out.taker_buy_volume = min(taker.quantize(self.spec.step), vol)
         out.taker_buy_quote = out.taker_buy_volume * avg
         return out
 
@@ -236,12 +262,23 @@ class Series:
         close_ms = next_open(interval, open_ms, tz_ms) - 1
         s = self.span(open_ms, close_ms + 1)
         return [
-            open_ms, _f(s.open), _f(s.high), _f(s.low), _f(s.close), _f(s.volume), close_ms,
-            _f(s.quote_volume), s.count, _f(s.taker_buy_volume), _f(s.taker_buy_quote), "0",
+            open_ms,
+            _f(s.open),
+            _f(s.high),
+            _f(s.low),
+            _f(s.close),
+            _f(s.volume),
+            close_ms,
+            _f(s.quote_volume),
+            s.count,
+            _f(s.taker_buy_volume),
+            _f(s.taker_buy_quote),
+            "0",
         ]
 
-    def kline_opens(self, interval: str, now_ms: int, start: int | None, end: int | None,
-                    limit: int, tz_ms: int = 0) -> list[int]:
+    def kline_opens(
+        self, interval: str, now_ms: int, start: int | None, end: int | None, limit: int, tz_ms: int = 0
+    ) -> list[int]:
         """Open times selected by startTime/endTime/limit (rule 4)."""
         current = open_time(interval, now_ms, tz_ms)
         if start is not None:

@@ -60,7 +60,9 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
 
 async def wait_serving(address: str, timeout_s: float = 20.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout_s
-    async with grpc.aio.insecure_channel(address) as channel:
+    # A local subchannel pool: otherwise grpc shares the first "connection refused" with every later
+    # channel to this address and backs off for about a second.
+    async with grpc.aio.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while True:
             try:

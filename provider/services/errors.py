@@ -7,6 +7,7 @@ the trailing metadata `error-details-json` for the gateway.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -32,8 +33,12 @@ def describe(err: ProviderError) -> str:
 
 
 async def guarded(context: grpc.aio.ServicerContext, method: str, call: Callable[[], Awaitable[T]]) -> T:
+    """Runs one RPC; logs it (with the caller's correlation id bound by the caller) and maps failures."""
+    started = time.perf_counter()
     try:
-        return await call()
+        result = await call()
+        log.info("rpc", method=method, ms=round((time.perf_counter() - started) * 1000, 3))
+        return result
     except ProviderError as err:
         log.info("rpc_failed", method=method, kind=err.kind, binance_code=err.binance_code, message=err.message)
         details = json.dumps({**err.to_details(), "message": err.message}, default=str)
