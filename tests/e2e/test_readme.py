@@ -14,8 +14,6 @@ import pytest
 
 from tests.stack import ROOT, ProviderProcess
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
-
 README_ADDRESS = "127.0.0.1:50053"
 
 
@@ -30,6 +28,7 @@ def test_readme_has_grpcurl_examples() -> None:
     assert len(lines) >= 4 and all(README_ADDRESS in line for line in lines)
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_every_readme_grpcurl_line_runs(stack_provider: ProviderProcess) -> None:
     binary = shutil.which("grpcurl") or str(Path(sys.executable).parent / "grpcurl")
     for line in readme_grpcurl_lines():
