@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -80,11 +81,51 @@ def vwap_estimate(v: Vwap) -> orderbook_pb2.VwapEstimate:
     return out
 
 
+class L1Cache:
+    """Metrics of one book state, by (symbol, update id, request): a book changes about every 100 ms,
+    and many readers ask between two changes, so each state's metrics are computed once."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple[Any, ...], orderbook_pb2.GetL1Response] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> orderbook_pb2.GetL1Response | None:
+        found = self.entries.get(key)
+        if found is not None:
+            self.entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[Any, ...], value: orderbook_pb2.GetL1Response) -> None:
+        self.entries[key] = value
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+
+_L1_CACHE = L1Cache()
+
+
 @tool("binance.orderbook_l1")
 async def get_l1(app: App, req: orderbook_pb2.GetL1Request) -> orderbook_pb2.GetL1Response:
     if req.HasField("vwap_base_qty") and req.HasField("vwap_quote_amount"):
         raise InvalidArgument("give vwap_base_qty or vwap_quote_amount, not both")
     view = await book_for(app, req.symbol, 15000)
+    key = (app.environment, view.symbol, view.source, view.last_update_id, req.SerializeToString(deterministic=True))
+    cached = _L1_CACHE.get(key) if view.source == "stream" else None
+    if cached is not None:
+        out = orderbook_pb2.GetL1Response()
+        out.CopyFrom(cached)
+        out.book.CopyFrom(freshness(app, view))
+        return out
+    out = compute_l1(view, req)
+    if view.source == "stream":
+        _L1_CACHE.put(key, out)
+    result = orderbook_pb2.GetL1Response()
+    result.CopyFrom(out)
+    result.book.CopyFrom(freshness(app, view))
+    return result
+
+
+def compute_l1(view: BookView, req: orderbook_pb2.GetL1Request) -> orderbook_pb2.GetL1Response:
     bids, asks = view.levels(METRIC_LEVELS)
     size: dict[str, Any] = {}
     for name in ("vwap_base_qty", "vwap_quote_amount"):
@@ -101,9 +142,7 @@ async def get_l1(app: App, req: orderbook_pb2.GetL1Request) -> orderbook_pb2.Get
         walls_top=req.walls,
         **size,
     )
-    out = orderbook_pb2.GetL1Response(
-        symbol=view.symbol, imbalance_levels=m.imbalance_levels, book=freshness(app, view)
-    )
+    out = orderbook_pb2.GetL1Response(symbol=view.symbol, imbalance_levels=m.imbalance_levels)
     if (bid := level(m.best_bid, m.best_bid_qty)) is not None:
         out.best_bid.CopyFrom(bid)
     if (ask := level(m.best_ask, m.best_ask_qty)) is not None:
