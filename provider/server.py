@@ -1,7 +1,8 @@
 """The provider's gRPC server: typed services, the generic provider contract, health, reflection,
 graceful drain on SIGTERM/SIGINT, and systemd readiness.
 
-`create_server(app, listen)` returns the server and its bound port, so tests can bind port 0.
+`create_server(app, listen, tls)` returns the server and its bound port, so tests can bind port 0;
+with `tls` the port speaks TLS (mutual TLS when it carries a client CA), otherwise plaintext.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from provider.app import App
 from provider.metrics import MetricsInterceptor, MetricsServer
 from provider.services.dispatch import add_typed_services
 from provider.services.provider_api import ProviderServicer
+from provider.tls import ServerTls
 
 log = structlog.get_logger("provider")
 
@@ -28,7 +30,9 @@ log = structlog.get_logger("provider")
 OVERALL = ""
 
 
-async def create_server(app: App, listen: str) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
+async def create_server(
+    app: App, listen: str, tls: ServerTls | None = None
+) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
     server = grpc.aio.server(
         interceptors=[MetricsInterceptor(app.metrics)] if app.metrics is not None else None,
         options=[
@@ -43,7 +47,7 @@ async def create_server(app: App, listen: str) -> tuple[grpc.aio.Server, int, he
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*services, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
-    port = server.add_insecure_port(listen)
+    port = server.add_secure_port(listen, tls.credentials()) if tls else server.add_insecure_port(listen)
     if port == 0:
         raise OSError(f"cannot listen on {listen}")
     for name in (OVERALL, *services):
@@ -53,7 +57,7 @@ async def create_server(app: App, listen: str) -> tuple[grpc.aio.Server, int, he
 
 async def serve(settings: settings_module.Settings) -> None:
     app = await App.create(settings)
-    server, port, health_servicer = await create_server(app, settings.listen)
+    server, port, health_servicer = await create_server(app, settings.listen, settings.tls)
     await server.start()
     metrics_server = None
     if app.metrics is not None and settings.metrics_listen:

@@ -8,6 +8,7 @@ value, with a message naming the variable. Secrets are kept out of `repr` and lo
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from provider.binance.environment import Environment
+from provider.tls import ServerTls, TlsError, is_loopback_host, load_server_tls
 
 #: name -> one-line description (README's configuration table is written from the same facts).
 VARIABLES: dict[str, str] = {
@@ -30,7 +32,10 @@ VARIABLES: dict[str, str] = {
     "BINANCE_MAX_ORDER_NOTIONAL": "Largest order value in quote asset, e.g. 100 (empty = no limit).",
     "BINANCE_ALLOWED_SYMBOLS": "Comma-separated symbols that may be traded (empty = all).",
     "BINANCE_ALLOWED_ORDER_TYPES": "Comma-separated order types that may be placed (empty = all).",
-    "PROVIDER_LISTEN": "gRPC listen address host:port. Default 127.0.0.1:50053.",
+    "PROVIDER_LISTEN": "gRPC listen address host:port. Default 127.0.0.1:50053. Beyond loopback it needs TLS.",
+    "PROVIDER_TLS_CERT_FILE": "PEM certificate chain of the gRPC port; with PROVIDER_TLS_KEY_FILE it turns TLS on.",
+    "PROVIDER_TLS_KEY_FILE": "PEM private key of PROVIDER_TLS_CERT_FILE (secret; never logged).",
+    "PROVIDER_TLS_CLIENT_CA_FILE": "PEM CA; when set, clients must present a certificate it signed (mutual TLS).",
     "PROVIDER_ORDERBOOK_ENABLED": "true to keep live order books over WebSocket. Default true.",
     "PROVIDER_ORDERBOOK_MAX_SYMBOLS": "Live books kept before the least recently used idle one is dropped. Default 20.",
     "PROVIDER_AUDIT_LOG": "Append-only JSON-lines audit log of mutating calls. Default ./var/audit.log.",
@@ -81,6 +86,7 @@ class Settings:
     metrics_listen: str | None = None
     grace_s: float = 5.0
     log_level: str = "info"
+    tls: ServerTls | None = None
 
     @property
     def has_credentials(self) -> bool:
@@ -95,6 +101,7 @@ class Settings:
             "credentials": ("ed25519" if self.private_key_pem else "hmac") if self.has_credentials else "none",
             "trading_enabled": self.trading.enabled,
             "listen": self.listen,
+            "tls": ("mutual" if self.tls.mutual else "server") if self.tls else "off",
             "orderbook_enabled": self.orderbook_enabled,
         }
 
@@ -161,6 +168,12 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
     )
     listen = get("PROVIDER_LISTEN") or "127.0.0.1:50053"
     _check_address(listen, "PROVIDER_LISTEN")
+    tls = _tls(get("PROVIDER_TLS_CERT_FILE"), get("PROVIDER_TLS_KEY_FILE"), get("PROVIDER_TLS_CLIENT_CA_FILE"))
+    if tls is None and not is_loopback_host(listen.rpartition(":")[0]):
+        raise SettingsError(
+            f"PROVIDER_LISTEN={listen} is beyond loopback: plaintext gRPC is for 127.0.0.1/localhost only; "
+            "set PROVIDER_TLS_CERT_FILE and PROVIDER_TLS_KEY_FILE (and PROVIDER_TLS_CLIENT_CA_FILE for mutual TLS)"
+        )
     metrics = get("PROVIDER_METRICS_LISTEN")
     if metrics:
         _check_address(metrics, "PROVIDER_METRICS_LISTEN")
@@ -183,7 +196,15 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         metrics_listen=metrics,
         grace_s=float(_int(get("PROVIDER_GRACE_S"), "PROVIDER_GRACE_S", 5, 0, 600)),
         log_level=log_level,
+        tls=tls,
     )
+
+
+def _tls(cert: str | None, key: str | None, client_ca: str | None) -> ServerTls | None:
+    try:
+        return load_server_tls(cert, key, client_ca, now=datetime.datetime.now(datetime.UTC))
+    except TlsError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _environment(name: str, rest: str | None, ws: str | None) -> Environment:
