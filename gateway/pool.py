@@ -101,12 +101,16 @@ def channel_factory(target: ProviderTarget) -> Callable[[], grpc.aio.Channel]:
     """A function that opens one channel to `target` (TLS when configured)."""
     if target.tls is None:
         return lambda: grpc.aio.insecure_channel(target.address, options=_CHANNEL_OPTIONS)
+    # With cert_file/key_file the channel presents a client certificate (mutual TLS).
     creds = grpc.ssl_channel_credentials(
         root_certificates=_read(target.tls.ca_file),
         private_key=_read(target.tls.key_file),
         certificate_chain=_read(target.tls.cert_file),
     )
-    return lambda: grpc.aio.secure_channel(target.address, creds, options=_CHANNEL_OPTIONS)
+    options: list[tuple[str, int | str]] = [*_CHANNEL_OPTIONS]
+    if target.tls.server_name:
+        options.append(("grpc.ssl_target_name_override", target.tls.server_name))
+    return lambda: grpc.aio.secure_channel(target.address, creds, options=options)
 
 
 class ChannelPool:

@@ -28,6 +28,7 @@ __all__ = [
     "SettingsError",
     "TlsFiles",
     "Transport",
+    "is_loopback_host",
     "load_settings",
 ]
 
@@ -40,7 +41,7 @@ DEFAULT_MAX_REQUEST_BYTES = 1_000_000
 DEFAULT_MAX_CONCURRENCY_PER_CLIENT = 16
 TOKEN_ENV = "MCP_GATEWAY_TOKEN"
 
-_PROVIDER_KEYS = {"name", "address", "tls_ca_file", "tls_cert_file", "tls_key_file"}
+_PROVIDER_KEYS = {"name", "address", "tls_ca_file", "tls_cert_file", "tls_key_file", "tls_server_name"}
 _TOP_KEYS = {
     "providers",
     "pool_size",
@@ -60,6 +61,17 @@ class SettingsError(ValueError):
     """The configuration is invalid; the message says which value and why."""
 
 
+def is_loopback_host(host: str) -> bool:
+    """True for `localhost` and loopback IPs (127.0.0.0/8, ::1), bracketed or not."""
+    host = host.strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class Transport(StrEnum):
     """How MCP clients reach the gateway."""
 
@@ -77,6 +89,8 @@ class TlsFiles:
     """Client certificate for mutual TLS (needs key_file)."""
     key_file: Path | None = None
     """Client private key for mutual TLS (needs cert_file)."""
+    server_name: str | None = None
+    """Name to verify the provider's certificate against, when it differs from the address's host."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +102,12 @@ class ProviderTarget:
     address: str
     """gRPC target, e.g. "127.0.0.1:50053"."""
     tls: TlsFiles | None = None
-    """TLS files, or None for a plaintext channel (loopback)."""
+    """TLS files, or None for a plaintext channel (loopback only)."""
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when the address only reaches this machine, where plaintext is acceptable."""
+        return is_loopback_host(self.address.rpartition(":")[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +128,7 @@ class HttpSettings:
     @property
     def is_loopback(self) -> bool:
         """True when the listening address is only reachable from this machine."""
-        if self.host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(self.host).is_loopback
-        except ValueError:
-            return False
+        return is_loopback_host(self.host)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +159,7 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME=HOST:PORT",
-        help="a provider to connect to (repeatable), plaintext",
+        help="a provider to connect to (repeatable), plaintext, loopback only (TLS: use --config)",
     )
     p.add_argument("--config", type=Path, help="TOML config file (providers, TLS files, limits)")
     p.add_argument("--pool-size", type=int, help=f"channels per provider (default {DEFAULT_POOL_SIZE})")
@@ -221,14 +235,20 @@ def _provider_from_toml(entry: Any, base: Path, index: int) -> ProviderTarget:
     if not isinstance(name, str) or not isinstance(address, str):
         raise SettingsError(f"{where}: 'name' and 'address' are required strings")
     _split_hostport(address, f"{where}.address")
+    server_name = entry.get("tls_server_name")
+    if server_name is not None and (not isinstance(server_name, str) or not server_name):
+        raise SettingsError(f"{where}.tls_server_name: expected a host name string")
     tls = TlsFiles(
         ca_file=_path(entry.get("tls_ca_file"), base, f"{where}.tls_ca_file"),
         cert_file=_path(entry.get("tls_cert_file"), base, f"{where}.tls_cert_file"),
         key_file=_path(entry.get("tls_key_file"), base, f"{where}.tls_key_file"),
+        server_name=server_name,
     )
     if (tls.cert_file is None) != (tls.key_file is None):
         raise SettingsError(f"{where}: tls_cert_file and tls_key_file go together")
     has_tls = any(v is not None for v in (tls.ca_file, tls.cert_file, tls.key_file))
+    if server_name is not None and not has_tls:
+        raise SettingsError(f"{where}.tls_server_name: needs tls_ca_file or tls_cert_file/tls_key_file")
     return ProviderTarget(name=_check_name(name), address=address, tls=tls if has_tls else None)
 
 
@@ -318,7 +338,7 @@ def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] 
     log_level = pick(args.log_level, "log_level", "info")
     if log_level not in ("debug", "info", "warning", "error"):
         raise SettingsError(f"log_level: unknown level {log_level!r}")
-    return GatewaySettings(
+    settings = GatewaySettings(
         providers=tuple(providers),
         pool_size=_positive_int(pick(args.pool_size, "pool_size", DEFAULT_POOL_SIZE), "pool_size"),
         transport=transport,
@@ -336,3 +356,11 @@ def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] 
         http=http,
         log_level=log_level,
     )
+    for p in settings.providers:
+        if p.tls is None and not p.is_loopback:
+            raise SettingsError(
+                f"provider {p.name!r} at {p.address} is beyond loopback: plaintext gRPC is for 127.0.0.1/localhost "
+                "only; give it tls_ca_file (and tls_cert_file + tls_key_file for mutual TLS) in a [[providers]] "
+                "table of --config"
+            )
+    return settings

@@ -23,10 +23,10 @@ from tests.gateway.fake_provider import FAILURE_DETAILS, default_tools
 
 
 def test_settings_from_command_line_with_defaults() -> None:
-    s = load_settings(["--provider", "binance=127.0.0.1:50053", "--provider", "x=h:1"], {})
+    s = load_settings(["--provider", "binance=127.0.0.1:50053", "--provider", "x=localhost:1"], {})
     assert [(p.name, p.address, p.tls) for p in s.providers] == [
         ("binance", "127.0.0.1:50053", None),
-        ("x", "h:1", None),
+        ("x", "localhost:1", None),
     ]
     assert (s.pool_size, s.transport, s.default_timeout_ms) == (4, Transport.STDIO, 10_000)
 
@@ -68,7 +68,7 @@ def test_settings_rejects_unknown_toml_keys(tmp_path: Path) -> None:
 
 
 def test_http_beyond_loopback_accepts_token_from_environment() -> None:
-    argv = ["--provider", "a=h:1", "--transport", "http", "--listen", "0.0.0.0:8765"]
+    argv = ["--provider", "a=localhost:1", "--transport", "http", "--listen", "0.0.0.0:8765"]
     s = load_settings(argv, {"MCP_GATEWAY_TOKEN": "t0ken"})
     assert s.http.token == "t0ken" and not s.http.is_loopback
     assert "t0ken" not in repr(s)
