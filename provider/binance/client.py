@@ -19,6 +19,7 @@ path, status, weight and timing of a request are logged.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -68,6 +69,8 @@ from provider.errors import (
 
 __all__ = ["BinanceClient", "BinanceResult", "ClientConfig", "ResponseMeta"]
 
+#: set while a priority call (an order-book snapshot) runs; read where weight is reserved.
+_PRIORITY: contextvars.ContextVar[bool] = contextvars.ContextVar("binance_priority_call", default=False)
 _CALLER_MISTAKES = (InvalidArgument, NotFound, FailedPrecondition)
 _EXCHANGE_TIME_FIELDS = ("transactTime", "serverTime", "updateTime", "closeTime", "time")
 
@@ -132,6 +135,7 @@ class ClientConfig:
     clock_refresh_s: float = 300.0
     exchange_info_ttl_s: float = 900.0
     weight_headroom: float = 0.1
+    priority_share: float = 0.1
     max_weight_wait_s: float = 2.0
     transport: TransportConfig = field(default_factory=TransportConfig)
 
@@ -170,7 +174,8 @@ class BinanceClient:
             environment=env.name)
         self.clock = ClockOffset(refresh_interval_ms=int(self.config.clock_refresh_s * 1000))
         self.governor = WeightGovernor(headroom=self.config.weight_headroom,
-                                       max_wait_s=self.config.max_weight_wait_s)
+                                       max_wait_s=self.config.max_weight_wait_s,
+                                       priority_share=self.config.priority_share)
         self._gov = AsyncGovernor(self.governor, self._server_now_s)
         self._reads: SingleFlight[BinanceResult] = SingleFlight()
         self._rules: ExchangeRules | None = None
@@ -356,7 +361,7 @@ class BinanceClient:
             self._require_credentials(endpoint)
             await self._ensure_clock()
         weight = weight_of(endpoint, params)
-        sent_at = await self._gov.acquire(weight)
+        sent_at = await self._gov.acquire(weight, priority=_PRIORITY.get())
         request = self._build(endpoint, params)
         started = time.monotonic()
         try:
@@ -485,8 +490,16 @@ class BinanceClient:
         return await self._call("depth", {"symbol": _symbol(symbol), "limit": limit})
 
     async def depth_snapshot(self, symbol: str, limit: int = 1000) -> dict[str, Any]:
-        """The depth payload alone (for the order-book sync): ``{"lastUpdateId","bids","asks"}``."""
-        result = await self.depth(symbol, limit)
+        """The depth payload alone (for the order-book sync): ``{"lastUpdateId","bids","asks"}``.
+
+        A priority call: it may use the slice of the weight budget that tool calls cannot, so the
+        live books keep healing when tools have used up the rest.
+        """
+        token = _PRIORITY.set(True)
+        try:
+            result = await self.depth(symbol, limit)
+        finally:
+            _PRIORITY.reset(token)
         data: dict[str, Any] = result.data
         return data
 

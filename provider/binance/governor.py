@@ -9,7 +9,9 @@ Rules (spec §1.5), applied by the pure :class:`WeightGovernor`:
    ``header + weight still in flight`` (:meth:`WeightGovernor.observe`), so weight spent by other
    processes on the same IP is seen, and 0-weight successful orders are credited back.
 3. Over budget: wait if the window ends within ``max_wait_s``, else refuse with
-   :class:`~provider.errors.RateLimited` (never send and hope).
+   :class:`~provider.errors.RateLimited` (never send and hope). A slice of the budget
+   (``priority_share``) is kept for priority calls (the order books' snapshots), so tool calls that
+   use up the budget cannot stop the live books from healing.
 4. HTTP 429: stop until ``Retry-After`` (:meth:`WeightGovernor.on_rate_limited`); the limit named
    in the -1003 message ("current limit is N request weight per ...") replaces ours.
 5. HTTP 418: every call is refused fast with :class:`~provider.errors.IpBanned` until the ban ends
@@ -59,10 +61,13 @@ class WeightGovernor:
     """
 
     def __init__(self, limit: int = 6000, interval_s: int = 60, headroom: float = 0.1,
-                 max_wait_s: float = 2.0) -> None:
+                 max_wait_s: float = 2.0, priority_share: float = 0.0) -> None:
         if not 0 <= headroom < 1:
             raise ValueError("headroom must be in [0, 1)")
+        if not 0 <= priority_share < 1:
+            raise ValueError("priority_share must be in [0, 1)")
         self.headroom = headroom
+        self.priority_share = priority_share
         self.max_wait_s = max_wait_s
         self.limit = limit
         self.interval_s = interval_s
@@ -87,6 +92,12 @@ class WeightGovernor:
         """Weight we allow ourselves per window."""
         return max(1, math.floor(self.limit * (1 - self.headroom)))
 
+    def budget_for(self, priority: bool) -> int:
+        """The budget a call may fill: all of it for priority calls, less the priority slice otherwise."""
+        if priority:
+            return self.budget
+        return max(1, self.budget - math.floor(self.budget * self.priority_share))
+
     def window_of(self, now: float) -> int:
         """Index of the calendar-aligned window containing ``now``."""
         return int(now // self.interval_s)
@@ -99,8 +110,10 @@ class WeightGovernor:
             self._last_header = None
 
     # -- decisions -----------------------------------------------------------------------
-    def reserve(self, weight: int, now: float) -> float:
+    def reserve(self, weight: int, now: float, *, priority: bool = False) -> float:
         """Charge ``weight`` if it fits now and return 0.0; else return seconds to wait first.
+
+        ``priority`` calls may use the slice of the budget kept for them (``priority_share``).
 
         Raises:
             IpBanned: while a 418 ban lasts.
@@ -120,7 +133,7 @@ class WeightGovernor:
         if now < self._blocked_until:
             return self._wait_or_refuse(self._blocked_until - now, "rate limited (429)")
         self._roll(now)
-        if self._used + weight > self.budget:
+        if self._used + weight > self.budget_for(priority):
             window_end = (self._window + 1) * self.interval_s
             return self._wait_or_refuse(window_end - now, "request-weight budget used up")
         self._used += weight
@@ -201,11 +214,11 @@ class AsyncGovernor:
         self.core = core
         self.now = now
 
-    async def acquire(self, weight: int) -> float:
+    async def acquire(self, weight: int, *, priority: bool = False) -> float:
         """Wait until ``weight`` is reserved; return the server-clock time it was granted."""
         while True:
             now = self.now()
-            delay = self.core.reserve(weight, now)
+            delay = self.core.reserve(weight, now, priority=priority)
             if delay == 0.0:
                 return now
             await asyncio.sleep(delay)

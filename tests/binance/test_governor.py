@@ -117,3 +117,15 @@ def test_granted_weight_never_exceeds_the_budget_in_any_window(
             granted[gov.window_of(now)] = granted.get(gov.window_of(now), 0) + weight
             gov.observe(weight, None, now, now)
     assert all(total <= gov.budget for total in granted.values())
+
+
+def test_priority_calls_keep_a_slice_of_the_budget_that_other_calls_cannot_use() -> None:
+    gov = WeightGovernor(limit=1000, headroom=0.1, max_wait_s=0.5, priority_share=0.2)  # budget 900, 180 kept
+    now = 60.0
+    assert gov.reserve(720, now) == 0.0
+    with pytest.raises(RateLimited):
+        gov.reserve(50, now)  # a tool call cannot dip into the priority slice
+    assert gov.reserve(50, now, priority=True) == 0.0  # an order-book snapshot can
+    assert gov.reserve(130, now, priority=True) == 0.0
+    with pytest.raises(RateLimited):
+        gov.reserve(1, now, priority=True)  # and never beyond the budget
