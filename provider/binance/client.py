@@ -127,6 +127,7 @@ class ClientConfig:
         clock_refresh_s: re-measure the server-time offset this often (checked lazily).
         exchange_info_ttl_s: refresh cached exchangeInfo when older than this.
         weight_headroom: fraction of the weight limit the governor leaves unused.
+        priority_share: fraction of the weight budget only order-book snapshots may use.
         max_weight_wait_s: longest the governor waits before refusing a call.
         transport: HTTP timeouts and pool size.
     """
