@@ -58,11 +58,20 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
     return {**base, **extra}
 
 
-async def wait_serving(address: str, timeout_s: float = 20.0) -> None:
+async def wait_serving(
+    address: str, timeout_s: float = 20.0, credentials: grpc.ChannelCredentials | None = None
+) -> None:
+    """Poll health until SERVING; `credentials` for a provider that speaks TLS."""
     deadline = asyncio.get_running_loop().time() + timeout_s
     # A local subchannel pool: otherwise grpc shares the first "connection refused" with every later
     # channel to this address and backs off for about a second.
-    async with grpc.aio.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
+    options = [("grpc.use_local_subchannel_pool", 1)]
+    channel = (
+        grpc.aio.secure_channel(address, credentials, options=options)
+        if credentials is not None
+        else grpc.aio.insecure_channel(address, options=options)
+    )
+    async with channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while True:
             try:
@@ -82,14 +91,18 @@ class ProviderProcess:
     port: int = 0
     proc: asyncio.subprocess.Process | None = None
     log_path: Path = field(default_factory=lambda: Path(tempfile.mkstemp(prefix="provider-", suffix=".log")[1]))
+    credentials: grpc.ChannelCredentials | None = None
+    """Channel credentials the readiness check uses when the provider speaks TLS."""
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
     @classmethod
-    async def start(cls, env: dict[str, str], port: int | None = None) -> ProviderProcess:
-        p = cls(env=env, port=port or free_port())
+    async def start(
+        cls, env: dict[str, str], port: int | None = None, credentials: grpc.ChannelCredentials | None = None
+    ) -> ProviderProcess:
+        p = cls(env=env, port=port or free_port(), credentials=credentials)
         await p.launch()
         return p
 
@@ -114,7 +127,7 @@ class ProviderProcess:
         )
         log.close()
         try:
-            await wait_serving(self.address)
+            await wait_serving(self.address, credentials=self.credentials)
         except TimeoutError:
             await self.stop()
             raise TimeoutError(f"provider did not start; log:\n{self.logs()[-4000:]}") from None
