@@ -127,6 +127,7 @@ async def test_resource_and_prompt_arguments_complete(s: ClientSession) -> None:
     assert result.completion.values == ["high"]
 
 
+@pytest.mark.filterwarnings("ignore:resources/.*subscribe is removed")  # the handshake era Claude Code speaks
 async def test_subscribed_market_resource_sends_update_notifications(s: ClientSession, updates: Updates) -> None:
     uri = "binance://market/ETHUSDT"
     await s.subscribe_resource(uri)
