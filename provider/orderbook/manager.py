@@ -612,7 +612,12 @@ class OrderBookManager:
             self._switch = None
         if new.reader.done():  # the new one died first: keep the old one
             await self._close_conn(new)
-            return old.reader.done() is False
+            self._last_error = "renew: the new connection closed during the switch-over"
+            self._log.warning("orderbook.renew_failed", error=self._last_error)
+            # Old alive: a failure, so the caller backs off (the old connection is past its age and
+            # would otherwise be renewed again at once, a hot loop of connection attempts). Old
+            # dead too: let the caller reconnect without delay.
+            return old.reader.done()
         self._conn = new
         for name, held in switch.held.items():  # never bridged: the sync decides (gap -> resync)
             sym = self._symbols.get(name)

@@ -3,7 +3,8 @@
 It speaks the combined endpoint (``/stream?streams=a/b``, ``{"stream","data"}`` wrapping), answers
 SUBSCRIBE / UNSUBSCRIBE with ``{"result": null, "id": n}``, and keeps every book version so a test
 can check any book the manager served against the truth at that update id. Faults: a gap, a stall,
-dropping every connection, ``serverShutdown``.
+dropping every connection, ``serverShutdown``, refusing new connections (closed right after the
+handshake, as an overloaded server might).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class FakeExchange:
         self.skip_next: set[str] = set()
         self.stalled: set[str] = set()
         self.control_messages = 0
+        self.refusing = False
+        self.refused = 0
         self.snapshot_calls = 0
         self._server: Server | None = None
         self._ticker: asyncio.Task[None] | None = None
@@ -85,6 +88,10 @@ class FakeExchange:
 
     async def _handle(self, ws: ServerConnection) -> None:
         assert ws.request is not None
+        if self.refusing:
+            self.refused += 1
+            await ws.close()
+            return
         url = urlparse(ws.request.path)
         assert url.path == "/stream", url.path
         names = parse_qs(url.query).get("streams", [""])[0]

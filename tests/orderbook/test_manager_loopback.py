@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -160,6 +161,49 @@ async def test_server_shutdown_and_short_lifetimes_renew_without_a_gap(
             view = await settled(exchange, mgr, s)
             assert view.resync_count == 0, mgr.health()
         assert len(exchange.subs) == 1  # old connections were closed
+    finally:
+        stop.set()
+        await mgr.close()
+
+
+class CountingRandom(random.Random):
+    """The manager's jitter source, counting backoff draws (one per backoff sleep)."""
+
+    draws = 0
+
+    def uniform(self, a: float, b: float) -> float:
+        self.draws += 1
+        return super().uniform(a, b)
+
+
+async def test_a_refused_renewal_keeps_the_old_connection_and_backs_off(
+    exchange: FakeExchange,
+) -> None:
+    rng = CountingRandom(3)
+    mgr = make_manager(exchange, conn_max_lifetime_s=0.3, rng=rng)
+    stop = asyncio.Event()
+    try:
+        for s in SYMBOLS:
+            await settled(exchange, mgr, s)
+        watcher = asyncio.create_task(watch(exchange, mgr, stop))
+        exchange.refusing = True
+        await until(lambda: exchange.refused >= 1)  # any switch-over begun before has finished
+        renewals = mgr.health()["renewals"]
+        await until(lambda: exchange.refused >= 4)
+        # Every refused attempt but possibly the latest was followed by a backoff: no hot loop of
+        # connection attempts (Binance allows 300 per 5 minutes per IP).
+        assert rng.draws >= exchange.refused - 1 >= 3
+        health = mgr.health()
+        assert "renew" in (health["last_error"] or ""), health
+        assert health["renewals"] == renewals and health["reconnects"] == 0, health
+        exchange.refusing = False
+        await until(lambda: mgr.health()["renewals"] > renewals)
+        stop.set()
+        assert await watcher > 0
+        for s in SYMBOLS:
+            view = await settled(exchange, mgr, s)
+            assert view.resync_count == 0, mgr.health()
+        assert mgr.health()["reconnects"] == 0
     finally:
         stop.set()
         await mgr.close()
