@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import aiohttp
 import pytest_asyncio
 from mcp import ClientSession
 from mcp.client.stdio import stdio_client
@@ -27,6 +28,20 @@ async def mcp_session(
         async with ClientSession(read, write, message_handler=message_handler) as session:
             await session.initialize()
             yield session
+
+
+async def call(s: ClientSession, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Calls a tool that must succeed; returns its structured result."""
+    result = await s.call_tool(name, args)
+    assert not result.is_error, result.content[0].text
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+async def rest(sim: SimProcess, path: str) -> Any:
+    """The sandbox's own answer to a public REST path, for comparison."""
+    async with aiohttp.ClientSession() as http, http.get(sim.info.rest_url + path) as r:
+        return await r.json()
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")

@@ -12,29 +12,22 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-import aiohttp
 import pytest
 import pytest_asyncio
 from mcp import ClientSession
 
-from tests.e2e.conftest import HeldSession
+from tests.e2e.conftest import HeldSession, call, rest
 from tests.sim_fixture import SimProcess
 from tests.stack import ProviderProcess
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-async def call(s: ClientSession, name: str, args: dict[str, Any]) -> dict[str, Any]:
-    result = await s.call_tool(name, args)
-    assert not result.is_error, result.content[0].text
-    assert result.structured_content is not None
-    assert result.structured_content["freshness"]["environment"] == "sandbox"
-    return result.structured_content
-
-
-async def rest(sim: SimProcess, path: str) -> Any:
-    async with aiohttp.ClientSession() as http, http.get(sim.info.rest_url + path) as r:
-        return await r.json()
+async def market(s: ClientSession, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """A market-data call: it must succeed and name the environment that answered."""
+    data = await call(s, name, args)
+    assert data["freshness"]["environment"] == "sandbox"
+    return data
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
@@ -53,7 +46,7 @@ async def paused(stack_sim: SimProcess) -> AsyncIterator[SimProcess]:
 
 
 async def test_ticker_is_the_exchange_24h_statistics(s: ClientSession, paused: SimProcess) -> None:
-    got = await call(s, "binance.get_ticker", {"symbol": "ethbtc"})
+    got = await market(s, "binance.get_ticker", {"symbol": "ethbtc"})
     want = await rest(paused, "/api/v3/ticker/24hr?symbol=ETHBTC")
     assert got["symbol"] == "ETHBTC"
     for ours, theirs in [
@@ -83,7 +76,7 @@ async def test_ticker_is_the_exchange_24h_statistics(s: ClientSession, paused: S
 
 async def test_orderbook_is_the_rest_snapshot_at_any_limit(s: ClientSession, paused: SimProcess) -> None:
     for limit in (1, 7, 100, 1000):
-        got = await call(s, "binance.get_orderbook", {"symbol": "BTCUSDT", "limit": limit})
+        got = await market(s, "binance.get_orderbook", {"symbol": "BTCUSDT", "limit": limit})
         want = await rest(paused, f"/api/v3/depth?symbol=BTCUSDT&limit={limit}")
         assert got["last_update_id"] == want["lastUpdateId"]
         assert [[b["price"], b["quantity"]] for b in got["bids"]] == want["bids"]
@@ -91,7 +84,7 @@ async def test_orderbook_is_the_rest_snapshot_at_any_limit(s: ClientSession, pau
 
 
 async def test_recent_trades_are_the_latest_trades_oldest_first(s: ClientSession, paused: SimProcess) -> None:
-    got = await call(s, "binance.get_recent_trades", {"symbol": "BNBUSDT", "limit": 25})
+    got = await market(s, "binance.get_recent_trades", {"symbol": "BNBUSDT", "limit": 25})
     want = await rest(paused, "/api/v3/trades?symbol=BNBUSDT&limit=25")
     assert [t["id"] for t in got["trades"]] == [t["id"] for t in want]
     assert [(t["price"], t["qty"], t["is_buyer_maker"]) for t in got["trades"]] == [
@@ -102,7 +95,7 @@ async def test_recent_trades_are_the_latest_trades_oldest_first(s: ClientSession
 
 @pytest.mark.parametrize("interval", ["1s", "1m", "15m", "1h", "4h", "1d", "1w", "1M"])
 async def test_klines_of_every_interval_match_the_exchange(s: ClientSession, paused: SimProcess, interval: str) -> None:
-    got = await call(s, "binance.get_klines", {"symbol": "ETHUSDT", "interval": interval, "limit": 5})
+    got = await market(s, "binance.get_klines", {"symbol": "ETHUSDT", "interval": interval, "limit": 5})
     want = await rest(paused, f"/api/v3/klines?symbol=ETHUSDT&interval={interval}&limit=5")
     assert got["interval"] == interval
     assert [(k["open_time_ms"], k["open"], k["high"], k["low"], k["close"], k["volume"]) for k in got["klines"]] == [
@@ -126,7 +119,7 @@ async def test_klines_honour_start_and_end_time(s: ClientSession, paused: SimPro
 
 
 async def test_exchange_info_gives_readable_rules_and_rate_limits(s: ClientSession, stack_sim: SimProcess) -> None:
-    got = await call(s, "binance.get_exchange_info", {"symbols": ["shibusdt", "BTCUSDT"]})
+    got = await market(s, "binance.get_exchange_info", {"symbols": ["shibusdt", "BTCUSDT"]})
     want = await rest(stack_sim, '/api/v3/exchangeInfo?symbols=["SHIBUSDT","BTCUSDT"]')
     by_symbol = {x["symbol"]: x for x in got["symbols"]}
     assert set(by_symbol) == {"SHIBUSDT", "BTCUSDT"}
@@ -147,7 +140,7 @@ async def test_exchange_info_gives_readable_rules_and_rate_limits(s: ClientSessi
 
 
 async def test_avg_price_is_the_exchange_average_not_the_last_price(s: ClientSession, paused: SimProcess) -> None:
-    got = await call(s, "binance.get_avg_price", {"symbol": "BTCUSDT"})
+    got = await market(s, "binance.get_avg_price", {"symbol": "BTCUSDT"})
     want = await rest(paused, "/api/v3/avgPrice?symbol=BTCUSDT")
     assert got["mins"] == want["mins"] == 5
     assert Decimal(got["price"]) == pytest.approx(Decimal(want["price"]), rel=Decimal("0.0005"))
@@ -168,7 +161,7 @@ async def test_text_rendering_is_compact_and_not_json(s: ClientSession) -> None:
 async def test_provider_logs_carry_the_gateways_correlation_ids(
     s: ClientSession, stack_provider: ProviderProcess
 ) -> None:
-    await call(s, "binance.get_avg_price", {"symbol": "ETHUSDT"})
+    await market(s, "binance.get_avg_price", {"symbol": "ETHUSDT"})
     lines = [json.loads(line) for line in stack_provider.logs().splitlines() if line.startswith("{")]
     rpcs = [line for line in lines if line.get("event") == "rpc" and line.get("tool") == "binance.get_avg_price"]
     assert rpcs and all(len(line.get("correlation_id", "")) >= 16 for line in rpcs)

@@ -11,18 +11,11 @@ import pytest
 import pytest_asyncio
 from mcp import ClientSession
 
-from tests.e2e.conftest import HeldSession
+from tests.e2e.conftest import HeldSession, call
 from tests.sim_fixture import SimProcess
 from tests.stack import ProviderProcess
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-async def call(s: ClientSession, name: str, args: dict[str, Any]) -> dict[str, Any]:
-    result = await s.call_tool(name, args)
-    assert not result.is_error, result.content[0].text
-    assert result.structured_content is not None
-    return result.structured_content
 
 
 def levels(raw: list[Any], n: int) -> list[tuple[Decimal, Decimal]]:

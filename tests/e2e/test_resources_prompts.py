@@ -7,14 +7,13 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-import aiohttp
 import mcp_types as types
 import pytest
 import pytest_asyncio
 from mcp import ClientSession
 from mcp.shared.exceptions import MCPError
 
-from tests.e2e.conftest import HeldSession
+from tests.e2e.conftest import HeldSession, rest
 from tests.sim_fixture import SimProcess
 from tests.stack import ProviderProcess
 
@@ -27,11 +26,6 @@ async def read(s: ClientSession, uri: str) -> str:
     text: str = getattr(contents[0], "text", "")
     assert "environment: sandbox" in text
     return text
-
-
-async def rest(sim: SimProcess, path: str) -> Any:
-    async with aiohttp.ClientSession() as http, http.get(sim.info.rest_url + path) as r:
-        return await r.json()
 
 
 class Updates:
