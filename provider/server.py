@@ -21,6 +21,7 @@ from provider import settings as settings_module
 from provider.app import App
 from provider.metrics import MetricsInterceptor, MetricsServer
 from provider.services.dispatch import add_typed_services
+from provider.services.errors import IN_FLIGHT
 from provider.services.provider_api import ProviderServicer
 from provider.tls import ServerTls
 
@@ -73,7 +74,12 @@ async def serve(settings: settings_module.Settings) -> None:
     log.info("provider_stopping", grace_s=settings.grace_s)
     systemd.notify("STOPPING=1")
     await health_servicer.enter_graceful_shutdown()
-    await server.stop(settings.grace_s)
+    # Unary calls get the grace period to finish; long-lived streams (health watches, resource
+    # updates) are then cancelled rather than waited for, so a connected gateway does not hold
+    # the shutdown for the whole grace period.
+    drained = await IN_FLIGHT.wait_idle(settings.grace_s)
+    log.info("provider_drained", complete=drained, still_in_flight=IN_FLIGHT.count)
+    await server.stop(0.2 if drained else 0)
     if metrics_server is not None:
         await metrics_server.stop()
     await app.close()

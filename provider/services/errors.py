@@ -6,6 +6,7 @@ the trailing metadata `error-details-json` for the gateway.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -22,6 +23,36 @@ log = structlog.get_logger("provider.rpc")
 DETAILS_KEY = "error-details-json"
 
 
+class InFlight:
+    """Counts unary calls being served, so shutdown can wait for them and not for open streams."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def enter(self) -> None:
+        self.count += 1
+        self._idle.clear()
+
+    def exit(self) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self._idle.set()
+
+    async def wait_idle(self, timeout_s: float) -> bool:
+        """True when every call finished within the timeout."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+
+#: the process's unary calls in flight (one provider server per process).
+IN_FLIGHT = InFlight()
+
+
 def describe(err: ProviderError) -> str:
     text = err.message
     if err.binance_code is not None:
@@ -35,6 +66,7 @@ def describe(err: ProviderError) -> str:
 async def guarded(context: grpc.aio.ServicerContext, method: str, call: Callable[[], Awaitable[T]]) -> T:
     """Runs one RPC; logs it (with the caller's correlation id bound by the caller) and maps failures."""
     started = time.perf_counter()
+    IN_FLIGHT.enter()
     try:
         result = await call()
         log.info("rpc", method=method, ms=round((time.perf_counter() - started) * 1000, 3))
@@ -50,3 +82,5 @@ async def guarded(context: grpc.aio.ServicerContext, method: str, call: Callable
         log.exception("rpc_crashed", method=method)
         await context.abort(grpc.StatusCode.INTERNAL, "internal provider error; see the provider's log")
         raise
+    finally:
+        IN_FLIGHT.exit()
