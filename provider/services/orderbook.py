@@ -127,6 +127,8 @@ async def get_l1(app: App, req: orderbook_pb2.GetL1Request) -> orderbook_pb2.Get
 
 def compute_l1(view: BookView, req: orderbook_pb2.GetL1Request) -> orderbook_pb2.GetL1Response:
     bids, asks = view.levels(METRIC_LEVELS)
+    # Only the levels the book knows exactly (past the snapshot's depth, diffs may leave holes).
+    bids, asks = bids[: max(1, view.bid_levels_known)], asks[: max(1, view.ask_levels_known)]
     size: dict[str, Any] = {}
     for name in ("vwap_base_qty", "vwap_quote_amount"):
         if req.HasField(name):
