@@ -197,6 +197,7 @@ class Series:
         self.start_ms = start_ms
         self.start_price = start_price
         self.tape = TradeBuckets()
+        self._buckets: dict[tuple[int, int], tuple[Decimal, Decimal, int]] = {}
 
     def _round(self, price: float) -> Decimal:
         ticks = max(1, round(price / float(self.spec.tick)))
@@ -224,11 +225,10 @@ class Series:
         taker = Decimal(0)
         count = 0
         for key, span_ms in buckets:
-            noise = self.path.volume_noise(key)
-            part = self.spec.qty_per_second * Decimal(span_ms) / 1000 * Decimal(0.5 + noise)
+            part, part_taker, part_count = self._bucket(key, span_ms)
             vol += part
-            taker += part * Decimal(0.4 + 0.2 * self.path.volume_noise(key + 1))
-            count += int(span_ms / 2000 * (0.5 + noise))
+            taker += part_taker
+            count += part_count
         vol = vol.quantize(self.spec.step)
         avg = (pts[0] + pts[-1]) / 2
         out.open, out.close = pts[0], pts[-1]
@@ -238,6 +238,19 @@ class Series:
         out.count = max(1, count) if vol > 0 else 0
         out.taker_buy_volume = min(taker.quantize(self.spec.step), vol)
         out.taker_buy_quote = out.taker_buy_volume * avg
+        return out
+
+    def _bucket(self, key: int, span_ms: int) -> tuple[Decimal, Decimal, int]:
+        """Volume, taker-buy volume and trade count of `span_ms` of the window keyed `key`."""
+        cached = self._buckets.get((key, span_ms))
+        if cached is not None:
+            return cached
+        noise = self.path.volume_noise(key)
+        part = self.spec.qty_per_second * Decimal(span_ms) / 1000 * Decimal(0.5 + noise)
+        taker = part * Decimal(0.4 + 0.2 * self.path.volume_noise(key + 1))
+        out = (part, taker, int(span_ms / 2000 * (0.5 + noise)))
+        if span_ms == MINUTE:  # whole minutes recur in every sliding window: keep them
+            self._buckets[(key, span_ms)] = out
         return out
 
     def span(self, a: int, b: int) -> Stats:
