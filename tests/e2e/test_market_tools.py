@@ -95,9 +95,15 @@ async def test_recent_trades_are_the_latest_trades_oldest_first(s: ClientSession
 
 @pytest.mark.parametrize("interval", ["1s", "1m", "15m", "1h", "4h", "1d", "1w", "1M"])
 async def test_klines_of_every_interval_match_the_exchange(s: ClientSession, paused: SimProcess, interval: str) -> None:
-    got = await market(s, "binance.get_klines", {"symbol": "ETHUSDT", "interval": interval, "limit": 5})
-    want = await rest(paused, f"/api/v3/klines?symbol=ETHUSDT&interval={interval}&limit=5")
-    assert got["interval"] == interval
+    # Closed candles only (ending before the newest one), so a candle boundary between the two
+    # answers cannot shift the lists.
+    latest = await rest(paused, f"/api/v3/klines?symbol=ETHUSDT&interval={interval}&limit=6")
+    end = latest[-2][0]
+    want = await rest(paused, f"/api/v3/klines?symbol=ETHUSDT&interval={interval}&endTime={end}&limit=5")
+    got = await market(
+        s, "binance.get_klines", {"symbol": "ETHUSDT", "interval": interval, "end_time_ms": end, "limit": 5}
+    )
+    assert got["interval"] == interval and len(got["klines"]) == 5
     assert [(k["open_time_ms"], k["open"], k["high"], k["low"], k["close"], k["volume"]) for k in got["klines"]] == [
         (k[0], k[1], k[2], k[3], k[4], k[5]) for k in want
     ]
