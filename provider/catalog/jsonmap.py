@@ -49,7 +49,7 @@ def to_json(msg: Message) -> dict[str, Any]:
     for field in msg.DESCRIPTOR.fields:
         value = getattr(msg, field.name)
         if is_map(field):
-            out[field.name] = {k: _scalar_out(field.message_type.fields_by_name["value"], v) for k, v in value.items()}
+            out[field.name] = {k: _value_out(field.message_type.fields_by_name["value"], v) for k, v in value.items()}
         elif is_repeated(field):
             out[field.name] = [_value_out(field, v) for v in value]
         elif field.type == FieldDescriptor.TYPE_MESSAGE:
@@ -65,9 +65,12 @@ def to_json(msg: Message) -> dict[str, Any]:
 
 
 def _value_out(field: FieldDescriptor, value: Any) -> Any:
+    """One item of a repeated field: never None (an empty string stays "", an unset enum its name)."""
     if field.type == FieldDescriptor.TYPE_MESSAGE:
         return to_json(value)
-    return _scalar_out(field, value)
+    if field.type == FieldDescriptor.TYPE_ENUM:
+        return enum_wire(field.enum_type).by_number.get(value) or field.enum_type.values_by_number[value].name
+    return value
 
 
 def _scalar_out(field: FieldDescriptor, value: Any) -> Any:
