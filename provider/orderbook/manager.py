@@ -471,7 +471,9 @@ class OrderBookManager:
             self._drain_held(switch, sym)
         elif conn is switch.new:
             self._on_new_conn_event(switch, sym, event)
-        if switch.bridged >= set(self._symbols):
+        # Symbols tracked after the new connection opened are not on it yet (they are subscribed on it
+        # once the switch is done), so only the ones it carries need to bridge.
+        if switch.bridged >= {n for n in self._symbols if _stream_name(n) in switch.new.streams}:
             switch.done.set()
 
     def _on_new_conn_event(self, switch: _Switchover, sym: _Symbol, event: DepthEvent) -> None:
