@@ -122,7 +122,7 @@ class InvalidArgument(CallerError):
     """A parameter is missing, malformed or out of range (Binance -11xx)."""
 
     grpc_status = grpc.StatusCode.INVALID_ARGUMENT
-    hint = "Check the parameter named in the message; Binance rejected it before matching."
+    hint = "Fix the parameter named in the message; nothing was executed."
 
 
 class UnknownSymbol(InvalidArgument):
