@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -72,9 +72,3 @@ class App:
         if self.books is not None:
             await self.books.close()
         await self.client.close()
-
-    def health(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"environment": self.environment, "exchange": self.client.health()}
-        if self.books is not None:
-            out["orderbook"] = self.books.health()
-        return out

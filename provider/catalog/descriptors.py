@@ -13,7 +13,6 @@ from pathlib import Path
 
 from google.protobuf import descriptor_pb2
 from google.protobuf.descriptor import (
-    Descriptor,
     EnumDescriptor,
     EnumValueDescriptor,
     FieldDescriptor,
@@ -126,7 +125,3 @@ def enum_wire(enum: EnumDescriptor) -> EnumWire:
         if v.number != 0:
             by_name.setdefault(v.name, v.number)
     return EnumWire(by_number, by_name)
-
-
-def message_comment(desc: Descriptor) -> str:
-    return comment(desc.full_name)
