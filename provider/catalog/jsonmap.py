@@ -21,7 +21,7 @@ from google.protobuf.message import Message
 from provider.catalog.descriptors import enum_wire, field_rules
 from provider.errors import InvalidArgument
 
-_INT_TYPES = {
+INT_TYPES = {
     FieldDescriptor.TYPE_INT32,
     FieldDescriptor.TYPE_INT64,
     FieldDescriptor.TYPE_UINT32,
@@ -29,7 +29,7 @@ _INT_TYPES = {
     FieldDescriptor.TYPE_SINT32,
     FieldDescriptor.TYPE_SINT64,
 }
-_FLOAT_TYPES = {FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT}
+FLOAT_TYPES = {FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT}
 
 
 def is_map(field: FieldDescriptor) -> bool:
@@ -139,7 +139,7 @@ def _scalar_in(field: FieldDescriptor, value: Any, path: str) -> Any:
         if isinstance(value, bool):
             return value
         raise InvalidArgument(f"'{path}' must be true or false; got {value!r}")
-    if t in _INT_TYPES:
+    if t in INT_TYPES:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise InvalidArgument(f"'{path}' must be an integer; got {value!r}")
         try:
@@ -151,7 +151,7 @@ def _scalar_in(field: FieldDescriptor, value: Any, path: str) -> Any:
         if number < 0 and t in (FieldDescriptor.TYPE_UINT32, FieldDescriptor.TYPE_UINT64):
             raise InvalidArgument(f"'{path}' must not be negative; got {value!r}")
         return number
-    if t in _FLOAT_TYPES:
+    if t in FLOAT_TYPES:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise InvalidArgument(f"'{path}' must be a number; got {value!r}")
         return float(value)

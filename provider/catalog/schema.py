@@ -13,16 +13,8 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from provider.catalog.descriptors import comment, enum_wire, field_rules
-from provider.catalog.jsonmap import is_map, is_repeated
+from provider.catalog.jsonmap import FLOAT_TYPES, INT_TYPES, is_map, is_repeated
 
-_INTS = {
-    FieldDescriptor.TYPE_INT32,
-    FieldDescriptor.TYPE_INT64,
-    FieldDescriptor.TYPE_UINT32,
-    FieldDescriptor.TYPE_UINT64,
-    FieldDescriptor.TYPE_SINT32,
-    FieldDescriptor.TYPE_SINT64,
-}
 _UNSIGNED = {FieldDescriptor.TYPE_UINT32, FieldDescriptor.TYPE_UINT64}
 
 
@@ -84,11 +76,11 @@ def _scalar(field: FieldDescriptor, rules: Any, for_input: bool) -> dict[str, An
         schema = {"type": "string", "enum": enum_wire(field.enum_type).names}
     elif t == FieldDescriptor.TYPE_BOOL:
         schema = {"type": "boolean"}
-    elif t in _INTS:
+    elif t in INT_TYPES:
         schema = {"type": "integer"}
         if t in _UNSIGNED:
             schema["minimum"] = 0
-    elif t in (FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT):
+    elif t in FLOAT_TYPES:
         schema = {"type": "number"}
     else:
         schema = {"type": "string"}
