@@ -13,6 +13,7 @@ and sent `notifications/*/list_changed`; 2026 listen streams get events from a s
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -249,7 +250,11 @@ class Gateway:
         content: list[types.ContentBlock] = [types.TextContent(type="text", text=resp.text)]
         if resp.is_error:
             return types.CallToolResult(content=content, is_error=True)
-        structured = _normalize(struct_to_dict(resp.structured)) if resp.HasField("structured") else None
+        structured: dict[str, Any] | None = None
+        if resp.structured_json:
+            structured = json.loads(resp.structured_json)
+        elif resp.HasField("structured"):
+            structured = _normalize(struct_to_dict(resp.structured))
         return types.CallToolResult(content=content, structured_content=structured)
 
     # -- resources -------------------------------------------------------------------------

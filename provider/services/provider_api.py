@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
@@ -74,9 +75,9 @@ class ProviderServicer(provider_pb2_grpc.ProviderServicer):
             message = from_json(args, spec.request_cls)
             result = await invoke(self.app, spec, message)
             data = to_json(result)
-            response = provider_pb2.InvokeToolResponse(text=render(spec.name, data))
-            response.structured.update(data)
-            return response
+            return provider_pb2.InvokeToolResponse(
+                text=render(spec.name, data), structured_json=json.dumps(data, separators=(",", ":"))
+            )
 
         with structlog.contextvars.bound_contextvars(correlation_id=correlation_id(context), tool=request.name):
             return await guarded(context, "InvokeTool", call)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
 import grpc
 import pytest
@@ -62,7 +64,7 @@ async def test_metrics_endpoint_counts_rpcs_exchange_requests_weight_and_books(s
                 await market.GetTicker(market_pb2.GetTickerRequest(symbol="NOSUCHUSDT"), timeout=10)
             assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
             l1 = await invoke(channel, "binance.orderbook_l1", symbol="ETHUSDT")
-            assert l1.structured["symbol"] == "ETHUSDT"
+            assert json.loads(l1.structured_json)["symbol"] == "ETHUSDT"
         after = await scrape(port)
     finally:
         assert await provider.stop() == 0

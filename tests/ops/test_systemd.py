@@ -4,6 +4,7 @@ provider runs under MemoryDenyWriteExecute (checked with the kernel's PR_SET_MDW
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import shutil
 import socket
@@ -174,6 +175,6 @@ async def test_provider_serves_under_memory_deny_write_execute(sim: SimProcess, 
                 arguments.update(args)
                 reply = await stub.InvokeTool(provider_pb2.InvokeToolRequest(name=tool, arguments=arguments),
                                               timeout=15)
-                assert reply.structured, tool
+                assert json.loads(reply.structured_json), tool
     finally:
         assert await provider.stop() == 0

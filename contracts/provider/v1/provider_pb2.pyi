@@ -113,14 +113,16 @@ class InvokeToolRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ..., arguments: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class InvokeToolResponse(_message.Message):
-    __slots__ = ("structured", "text", "is_error")
+    __slots__ = ("structured", "text", "is_error", "structured_json")
     STRUCTURED_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     IS_ERROR_FIELD_NUMBER: _ClassVar[int]
+    STRUCTURED_JSON_FIELD_NUMBER: _ClassVar[int]
     structured: _struct_pb2.Struct
     text: str
     is_error: bool
-    def __init__(self, structured: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., text: _Optional[str] = ..., is_error: _Optional[bool] = ...) -> None: ...
+    structured_json: str
+    def __init__(self, structured: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., text: _Optional[str] = ..., is_error: _Optional[bool] = ..., structured_json: _Optional[str] = ...) -> None: ...
 
 class ReadResourceRequest(_message.Message):
     __slots__ = ("uri",)
