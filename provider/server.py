@@ -19,6 +19,7 @@ from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
 from provider import logs, systemd
 from provider import settings as settings_module
 from provider.app import App
+from provider.health import report as health_report
 from provider.metrics import MetricsInterceptor, MetricsServer
 from provider.services.dispatch import add_typed_services
 from provider.services.errors import IN_FLIGHT
@@ -60,6 +61,9 @@ async def serve(settings: settings_module.Settings) -> None:
     app = await App.create(settings)
     server, port, health_servicer = await create_server(app, settings.listen, settings.tls)
     await server.start()
+    reporter = asyncio.create_task(
+        health_report(health_servicer, app.client, books_enabled=app.books is not None), name="health-report"
+    )
     metrics_server = None
     if app.metrics is not None and settings.metrics_listen:
         metrics_server = MetricsServer(app.metrics)
@@ -73,6 +77,7 @@ async def serve(settings: settings_module.Settings) -> None:
     await stop.wait()
     log.info("provider_stopping", grace_s=settings.grace_s)
     systemd.notify("STOPPING=1")
+    reporter.cancel()
     await health_servicer.enter_graceful_shutdown()
     # Unary calls get the grace period to finish; long-lived streams (health watches, resource
     # updates) are then cancelled rather than waited for, so a connected gateway does not hold

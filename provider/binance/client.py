@@ -182,6 +182,7 @@ class BinanceClient:
         self._rules: ExchangeRules | None = None
         self._rules_at: float | None = None  # monotonic
         self._last_error: dict[str, Any] | None = None
+        self._last_ok_ms: int | None = None
         self._sent = 0
         self._coalesced = 0
 
@@ -390,6 +391,7 @@ class BinanceClient:
                         weight=weight, used_weight=used, latency_ms=round(latency_ms, 1))
         if response.status != 200:
             raise self._error(endpoint, response, now_s)
+        self._last_ok_ms = self._wall_ms()
         try:
             data = response.json()
         except UnexpectedResponse as exc:
@@ -654,6 +656,7 @@ class BinanceClient:
             "requests_sent": self._sent,
             "requests_coalesced": self._coalesced,
             "last_error": dict(self._last_error) if self._last_error else None,
+            "last_ok_at_ms": self._last_ok_ms,
         }
         out.update(self.governor.snapshot(self._server_now_s()))
         return out

@@ -1,0 +1,46 @@
+"""What `grpc.health.v1` says about each typed service, decided from the exchange client's health.
+
+The overall service ("") says whether the provider process serves at all (a gateway watches it).
+The services that need the exchange's REST API (market data, account, trading) are NOT_SERVING
+while the IP is banned (every REST call is refused) or while the latest exchange call failed for a
+reason on the exchange's side (unreachable, 5xx, timeout) and none has succeeded since; they become
+SERVING again with the next success. The order-book service serves whenever books are enabled (it
+falls back to REST snapshots and marks what it serves).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from grpc_health.v1 import health, health_pb2
+
+REST_SERVICES = ("binance.v1.MarketData", "binance.v1.Account", "binance.v1.Trading")
+ORDERBOOK_SERVICE = "binance.v1.OrderBook"
+#: exchange-side failures (error kinds from provider/errors.py) that make REST unusable.
+OUTAGE_KINDS = frozenset({"ExchangeUnreachable", "ExchangeUnavailable", "ExchangeTimeout"})
+
+
+def exchange_usable(client_health: Mapping[str, Any]) -> bool:
+    """False while banned, or while the latest exchange-side failure is newer than the latest success."""
+    if client_health.get("banned_until"):
+        return False
+    error = client_health.get("last_error")
+    if not error or error.get("kind") not in OUTAGE_KINDS:
+        return True
+    last_ok = client_health.get("last_ok_at_ms")
+    return last_ok is not None and last_ok > error.get("at_ms", 0)
+
+
+async def report(
+    servicer: health.aio.HealthServicer, client: Any, *, books_enabled: bool, period_s: float = 1.0
+) -> None:
+    """Keeps the per-service statuses current until cancelled."""
+    serving, not_serving = health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING
+    await servicer.set(ORDERBOOK_SERVICE, serving if books_enabled else not_serving)
+    while True:
+        status = serving if exchange_usable(client.health()) else not_serving
+        for name in REST_SERVICES:
+            await servicer.set(name, status)
+        await asyncio.sleep(period_s)
