@@ -29,7 +29,9 @@ def test_caller_mistakes_never_count_and_a_ban_always_does() -> None:
 
 async def status(address: str, service: str) -> int:
     async with grpc.aio.insecure_channel(address) as channel:
-        reply = await health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+        reply = await health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service=service), timeout=5
+        )
         return int(reply.status)
 
 
