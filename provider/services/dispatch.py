@@ -47,17 +47,9 @@ async def invoke(app: App, spec: ToolSpec, request: Message) -> Message:
     return await handler(app, request)
 
 
-def correlation_id(context: grpc.aio.ServicerContext) -> str:
-    for key, value in context.invocation_metadata() or ():
-        if key == "x-correlation-id":
-            return str(value)
-    return ""
-
-
 def _method(app: App, spec: ToolSpec) -> Any:
     async def rpc(self: Any, request: Message, context: grpc.aio.ServicerContext) -> Message:
-        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id(context), tool=spec.name):
-            return await guarded(context, spec.grpc_method, lambda: invoke(app, spec, request))
+        return await guarded(context, spec.grpc_method, lambda: invoke(app, spec, request), tool=spec.name)
 
     rpc.__name__ = spec.method
     return rpc

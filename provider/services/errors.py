@@ -63,10 +63,28 @@ def describe(err: ProviderError) -> str:
     return text
 
 
-async def guarded(context: grpc.aio.ServicerContext, method: str, call: Callable[[], Awaitable[T]]) -> T:
-    """Runs one RPC; logs it (with the caller's correlation id bound by the caller) and maps failures."""
+def correlation_id(context: grpc.aio.ServicerContext) -> str:
+    """The id the gateway sent with the call (metadata `x-correlation-id`), or ""."""
+    for key, value in context.invocation_metadata() or ():
+        if key == "x-correlation-id":
+            return str(value)
+    return ""
+
+
+async def guarded(
+    context: grpc.aio.ServicerContext, method: str, call: Callable[[], Awaitable[T]], **log_fields: str
+) -> T:
+    """Runs one RPC: binds its correlation id and `log_fields` to every log line, logs it, maps failures."""
+    with structlog.contextvars.bound_contextvars(correlation_id=correlation_id(context), **log_fields):
+        IN_FLIGHT.enter()
+        try:
+            return await _mapped(context, method, call)
+        finally:
+            IN_FLIGHT.exit()
+
+
+async def _mapped(context: grpc.aio.ServicerContext, method: str, call: Callable[[], Awaitable[T]]) -> T:
     started = time.perf_counter()
-    IN_FLIGHT.enter()
     try:
         result = await call()
         log.info("rpc", method=method, ms=round((time.perf_counter() - started) * 1000, 3))
@@ -82,5 +100,3 @@ async def guarded(context: grpc.aio.ServicerContext, method: str, call: Callable
         log.exception("rpc_crashed", method=method)
         await context.abort(grpc.StatusCode.INTERNAL, "internal provider error; see the provider's log")
         raise
-    finally:
-        IN_FLIGHT.exit()

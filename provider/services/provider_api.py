@@ -25,7 +25,7 @@ from provider.catalog.jsonmap import from_json, to_json
 from provider.catalog.render import render
 from provider.catalog.tools import tool_specs
 from provider.errors import InvalidArgument, NotFound
-from provider.services.dispatch import correlation_id, invoke
+from provider.services.dispatch import invoke
 from provider.services.errors import guarded
 
 if TYPE_CHECKING:
@@ -79,8 +79,7 @@ class ProviderServicer(provider_pb2_grpc.ProviderServicer):
                 text=render(spec.name, data), structured_json=json.dumps(data, separators=(",", ":"))
             )
 
-        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id(context), tool=request.name):
-            return await guarded(context, "InvokeTool", call)
+        return await guarded(context, "InvokeTool", call, tool=request.name)
 
     async def ReadResource(
         self, request: provider_pb2.ReadResourceRequest, context: grpc.aio.ServicerContext
@@ -91,8 +90,7 @@ class ProviderServicer(provider_pb2_grpc.ProviderServicer):
                 contents=[provider_pb2.ResourceContents(uri=request.uri, mime_type=mime, text=text)]
             )
 
-        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id(context), uri=request.uri):
-            return await guarded(context, "ReadResource", call)
+        return await guarded(context, "ReadResource", call, uri=request.uri)
 
     async def GetPrompt(
         self, request: provider_pb2.GetPromptRequest, context: grpc.aio.ServicerContext
@@ -104,8 +102,7 @@ class ProviderServicer(provider_pb2_grpc.ProviderServicer):
                 messages=[provider_pb2.PromptMessage(role=role, text=text) for role, text in messages],
             )
 
-        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id(context), prompt=request.name):
-            return await guarded(context, "GetPrompt", call)
+        return await guarded(context, "GetPrompt", call, prompt=request.name)
 
     async def Complete(
         self, request: provider_pb2.CompleteRequest, context: grpc.aio.ServicerContext
