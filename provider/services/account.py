@@ -7,15 +7,11 @@ from typing import TYPE_CHECKING
 
 from contracts.binance.v1 import account_pb2, common_pb2
 from provider.binance.rules import fmt_decimal
-from provider.services.common import check_window, freshness, rules_for
+from provider.services.common import check_window, freshness, optional, rules_for
 from provider.services.registry import tool
 
 if TYPE_CHECKING:
     from provider.app import App
-
-
-def opt(req: object, name: str) -> int | None:
-    return getattr(req, name) if req.HasField(name) else None  # type: ignore[attr-defined]
 
 
 @tool("binance.get_account")
@@ -51,14 +47,14 @@ async def get_account(app: App, req: account_pb2.GetAccountRequest) -> account_p
 @tool("binance.get_my_trades")
 async def get_my_trades(app: App, req: account_pb2.GetMyTradesRequest) -> account_pb2.GetMyTradesResponse:
     rules = await rules_for(app, req.symbol)
-    check_window(opt(req, "start_time_ms"), opt(req, "end_time_ms"))
+    check_window(optional(req, "start_time_ms"), optional(req, "end_time_ms"))
     raw = (
         await app.client.my_trades(
             rules.symbol,
-            order_id=opt(req, "order_id"),
-            start_time=opt(req, "start_time_ms"),
-            end_time=opt(req, "end_time_ms"),
-            from_id=opt(req, "from_id"),
+            order_id=optional(req, "order_id"),
+            start_time=optional(req, "start_time_ms"),
+            end_time=optional(req, "end_time_ms"),
+            from_id=optional(req, "from_id"),
             limit=req.limit,
         )
     ).data

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from google.protobuf.message import Message
 
 from contracts.binance.v1 import common_pb2
 from provider.binance.rules import SymbolRules
@@ -27,6 +29,11 @@ def freshness(app: App, exchange_time_ms: int | None, source: str = "rest") -> c
     now = server_now_ms(app)
     t = exchange_time_ms if exchange_time_ms else now
     return common_pb2.Freshness(environment=app.environment, exchange_time_ms=t, age_ms=max(0, now - t), source=source)
+
+
+def optional(req: Message, name: str) -> Any:
+    """An optional field's value, or None when the caller did not set it."""
+    return getattr(req, name) if req.HasField(name) else None
 
 
 def local_ms() -> int:

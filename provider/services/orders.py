@@ -9,9 +9,9 @@ from contracts.binance.v1 import common_pb2, trading_pb2
 from provider.binance.rules import fmt_decimal
 from provider.catalog.descriptors import enum_wire
 
-_SIDES = enum_wire(common_pb2.Side.DESCRIPTOR)
-_TYPES = enum_wire(common_pb2.OrderType.DESCRIPTOR)
-_TIFS = enum_wire(common_pb2.TimeInForce.DESCRIPTOR)
+SIDES = enum_wire(common_pb2.Side.DESCRIPTOR)
+TYPES = enum_wire(common_pb2.OrderType.DESCRIPTOR)
+TIFS = enum_wire(common_pb2.TimeInForce.DESCRIPTOR)
 
 
 def order_from_json(o: dict[str, Any]) -> trading_pb2.Order:
@@ -21,9 +21,9 @@ def order_from_json(o: dict[str, Any]) -> trading_pb2.Order:
         symbol=o["symbol"],
         order_id=o["orderId"],
         client_order_id=o.get("clientOrderId", ""),
-        side=_SIDES.by_name.get(o.get("side", ""), 0),  # type: ignore[arg-type]
-        type=_TYPES.by_name.get(o.get("type", ""), 0),  # type: ignore[arg-type]
-        time_in_force=_TIFS.by_name.get(o.get("timeInForce", ""), 0),  # type: ignore[arg-type]
+        side=SIDES.by_name.get(o.get("side", ""), 0),  # type: ignore[arg-type]
+        type=TYPES.by_name.get(o.get("type", ""), 0),  # type: ignore[arg-type]
+        time_in_force=TIFS.by_name.get(o.get("timeInForce", ""), 0),  # type: ignore[arg-type]
         status=o.get("status", ""),
         price=o.get("price", ""),
         stop_price=o.get("stopPrice", "") if Decimal(o.get("stopPrice", "0") or "0") else "",

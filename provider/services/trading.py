@@ -34,16 +34,13 @@ from provider.errors import (
     ProviderError,
     TradingDisabled,
 )
-from provider.services.common import check_window, freshness, rules_for
-from provider.services.orders import order_from_json
+from provider.services.common import check_window, freshness, optional, rules_for
+from provider.services.orders import SIDES, TIFS, TYPES, order_from_json
 from provider.services.registry import tool
 
 if TYPE_CHECKING:
     from provider.app import App
 
-_SIDES = enum_wire(common_pb2.Side.DESCRIPTOR)
-_TYPES = enum_wire(common_pb2.OrderType.DESCRIPTOR)
-_TIFS = enum_wire(common_pb2.TimeInForce.DESCRIPTOR)
 _RESP = enum_wire(common_pb2.OrderResponseType.DESCRIPTOR)
 
 #: parameters each type needs, and which it may carry (spec §3.1).
@@ -141,7 +138,7 @@ def build_params(
 ) -> dict[str, str]:
     params = {"symbol": rules.symbol, "side": side, "type": order_type}
     if "time_in_force" in ALLOWED[order_type]:
-        params["timeInForce"] = _TIFS.by_number[req.time_in_force] if req.HasField("time_in_force") else "GTC"
+        params["timeInForce"] = TIFS.by_number[req.time_in_force] if req.HasField("time_in_force") else "GTC"
     for name, wire in (
         ("quantity", "quantity"),
         ("quote_order_qty", "quoteOrderQty"),
@@ -242,7 +239,7 @@ async def reconcile(app: App, symbol: str, client_order_id: str, cause: Provider
 @tool("binance.place_order")
 async def place_order(app: App, req: trading_pb2.PlaceOrderRequest) -> trading_pb2.PlaceOrderResponse:
     require_trading(app, dry_run=req.validate_only)
-    side, order_type = _SIDES.by_number[req.side], _TYPES.by_number[req.type]
+    side, order_type = SIDES.by_number[req.side], TYPES.by_number[req.type]
     rules = await rules_for(app, req.symbol)
     check_shape(order_type, req)
     check_limits(app, rules, order_type, None)
@@ -375,13 +372,12 @@ async def get_open_orders(app: App, req: trading_pb2.GetOpenOrdersRequest) -> tr
 @tool("binance.get_all_orders")
 async def get_all_orders(app: App, req: trading_pb2.GetAllOrdersRequest) -> trading_pb2.GetAllOrdersResponse:
     rules = await rules_for(app, req.symbol)
-    start = req.start_time_ms if req.HasField("start_time_ms") else None
-    end = req.end_time_ms if req.HasField("end_time_ms") else None
+    start, end = optional(req, "start_time_ms"), optional(req, "end_time_ms")
     check_window(start, end)
     raw = (
         await app.client.all_orders(
             rules.symbol,
-            order_id=req.order_id if req.HasField("order_id") else None,
+            order_id=optional(req, "order_id"),
             start_time=start,
             end_time=end,
             limit=req.limit,
