@@ -7,6 +7,7 @@ its next call without reading the schema again.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -69,6 +70,23 @@ def describe_schema(schema: Mapping[str, Any]) -> str:
     return head + "\n" + "\n".join(lines)
 
 
+def _non_finite(value: Any, path: str) -> str | None:
+    """The path of the first NaN or infinite number inside `value`, if any."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path
+    if isinstance(value, Mapping):
+        items: Any = ((f"{path}.{k}", v) for k, v in value.items())
+    elif isinstance(value, list):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for where, item in items:
+        found = _non_finite(item, where)
+        if found is not None:
+            return found
+    return None
+
+
 class ArgumentValidator:
     """One compiled Draft 2020-12 validator for one tool's input schema."""
 
@@ -87,6 +105,10 @@ class ArgumentValidator:
 
     def problems(self, arguments: Mapping[str, Any]) -> str | None:
         """None when `arguments` conform; otherwise a message for the model."""
+        not_json = _non_finite(arguments, "arguments")
+        if not_json is not None:
+            # JSON has no NaN or Infinity; Python's parser lets them through and schemas accept them.
+            return f"Invalid arguments:\n- {not_json}: NaN and Infinity are not JSON numbers; send a finite number"
         errors = sorted(
             self._validator.iter_errors(dict(arguments)),
             key=lambda e: [str(p) for p in e.absolute_path],

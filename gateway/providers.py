@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -199,9 +200,8 @@ class ProviderLink:
         `retry_safe`: the tool is read-only or idempotent, so a call lost to a reconnect may be
         repeated once.
         """
-        args = struct_pb2.Struct()
-        args.update(dict(arguments))
-        req = provider_pb2.InvokeToolRequest(name=tool, arguments=args)
+        # JSON text, not a Struct: a Struct would turn every number into a double (ids above 2^53 change).
+        req = provider_pb2.InvokeToolRequest(name=tool, arguments_json=json.dumps(arguments, allow_nan=False))
         resp: provider_pb2.InvokeToolResponse = await self._call(
             "InvokeTool", req, timeout_s, correlation_id, retry_safe=retry_safe
         )

@@ -12,7 +12,9 @@ broken patterns and bounds are refused with a message that says what is allowed.
 from __future__ import annotations
 
 import json
+import math
 import re
+from decimal import Decimal
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -30,6 +32,17 @@ INT_TYPES = {
     FieldDescriptor.TYPE_SINT64,
 }
 FLOAT_TYPES = {FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT}
+_INT_RANGES = {
+    FieldDescriptor.TYPE_INT32: (-(2**31), 2**31 - 1),
+    FieldDescriptor.TYPE_SINT32: (-(2**31), 2**31 - 1),
+    FieldDescriptor.TYPE_INT64: (-(2**63), 2**63 - 1),
+    FieldDescriptor.TYPE_SINT64: (-(2**63), 2**63 - 1),
+    FieldDescriptor.TYPE_UINT32: (0, 2**32 - 1),
+    FieldDescriptor.TYPE_UINT64: (0, 2**64 - 1),
+}
+_INT_TEXT = re.compile(r"-?[0-9]{1,20}")
+_EXACT_DOUBLE_INT = 2**53
+_DOUBLE_EXACT_DIGITS = 15
 
 
 def is_map(field: FieldDescriptor) -> bool:
@@ -101,7 +114,7 @@ def _fill(msg: Message, args: Any, where: str) -> None:
     for key, value in args.items():
         field = desc.fields_by_name.get(key)
         if field is None:
-            raise InvalidArgument(f"unknown argument '{where}{key}'; allowed: {', '.join(allowed)}")
+            raise InvalidArgument(f"unknown argument {quote(where + str(key))}; allowed: {', '.join(allowed)}")
         path = f"{where}{key}"
         if value is None:
             continue
@@ -134,34 +147,94 @@ def _scalar_in(field: FieldDescriptor, value: Any, path: str) -> Any:
             folded = [n for n in wire.names if n.lower() == value.lower()]
             if len(folded) == 1:
                 return wire.by_name[folded[0]]
-        raise InvalidArgument(f"'{path}' must be one of {', '.join(wire.names)}; got {value!r}")
+        raise InvalidArgument(f"'{path}' must be one of {', '.join(wire.names)}; got {quote(value)}")
     if t == FieldDescriptor.TYPE_BOOL:
         if isinstance(value, bool):
             return value
-        raise InvalidArgument(f"'{path}' must be true or false; got {value!r}")
+        raise InvalidArgument(f"'{path}' must be true or false; got {quote(value)}")
     if t in INT_TYPES:
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise InvalidArgument(f"'{path}' must be an integer; got {value!r}")
-        try:
-            number = int(value) if not isinstance(value, float) or value.is_integer() else None
-        except ValueError:
-            number = None
-        if number is None:
-            raise InvalidArgument(f"'{path}' must be an integer; got {value!r}")
-        if number < 0 and t in (FieldDescriptor.TYPE_UINT32, FieldDescriptor.TYPE_UINT64):
-            raise InvalidArgument(f"'{path}' must not be negative; got {value!r}")
-        return number
+        return _int_in(t, value, path)
     if t in FLOAT_TYPES:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InvalidArgument(f"'{path}' must be a number; got {value!r}")
-        return float(value)
+        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+            raise InvalidArgument(f"'{path}' must be a number; got {quote(value)}")
+        number = float(value)
+        if not math.isfinite(number):
+            raise InvalidArgument(f"'{path}' must be a finite number; got {quote(value)}")
+        return number
     if t == FieldDescriptor.TYPE_STRING:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            value = format(value, "f") if isinstance(value, float) else str(value)
+        if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            return exact_decimal_text(value, path)
         if not isinstance(value, str):
-            raise InvalidArgument(f"'{path}' must be a string; got {value!r}")
+            raise InvalidArgument(f"'{path}' must be a string; got {quote(value)}")
         return value
     raise InvalidArgument(f"'{path}' has an unsupported type")
+
+
+def _int_in(t: int, value: Any, path: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise InvalidArgument(f"'{path}' must be an integer; got {quote(value)}")
+    number: int | None = None
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str):
+        number = int(value) if _INT_TEXT.fullmatch(value.strip()) else None
+    elif isinstance(value, float):
+        # A double holds every integer exactly only up to 2^53: beyond it the id may already differ.
+        number = int(value) if value.is_integer() and abs(value) <= _EXACT_DOUBLE_INT else None
+        if number is None and math.isfinite(value) and value.is_integer():
+            raise InvalidArgument(
+                f"'{path}' = {quote(value)} is above 2^53 and arrived as a floating-point number, so it may "
+                "not be the integer that was sent; send it as JSON text (arguments_json) or as a string"
+            )
+    elif value.is_finite() and value == value.to_integral_value():
+        number = int(value)
+    if number is None:
+        raise InvalidArgument(f"'{path}' must be an integer; got {quote(value)}")
+    low, high = _INT_RANGES[t]
+    if not low <= number <= high:
+        raise InvalidArgument(f"'{path}' must be between {low} and {high}; got {quote(number)}")
+    return number
+
+
+def exact_decimal_text(value: int | float | Decimal, path: str) -> str:
+    """A JSON number given for a decimal-string field, as plain decimal text with its exact value.
+
+    Text parsed with `Decimal` (arguments_json) is exact. A float (a Struct's double) is accepted only
+    when its shortest text has at most 15 significant digits: every such decimal survives a double
+    unchanged, anything longer may already have been rounded, so it is refused rather than guessed.
+    """
+    if isinstance(value, int):
+        return str(value)
+    number = value if isinstance(value, Decimal) else Decimal(repr(value)) if math.isfinite(value) else None
+    if number is None or not number.is_finite():
+        raise InvalidArgument(f"'{path}' must be a finite decimal; got {quote(value)}")
+    if isinstance(value, float) and len(number.as_tuple().digits) > _DOUBLE_EXACT_DIGITS:
+        raise InvalidArgument(
+            f"'{path}' = {quote(value)} has more significant digits than a floating-point number holds "
+            'exactly; send it as a decimal string, e.g. "0.00100040"'
+        )
+    return format(number, "f")
+
+
+def quote(value: Any, limit: int = 80) -> str:
+    """`repr(value)` cut to `limit` characters, so an error never echoes a huge input back."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def parse_arguments_json(text: str) -> dict[str, Any]:
+    """Tool arguments from JSON text, numbers kept exact (`Decimal`, `int`); NaN and Infinity refused."""
+
+    def no_constants(name: str) -> Any:
+        raise InvalidArgument(f"arguments must be finite numbers; got {name}")
+
+    try:
+        args = json.loads(text, parse_float=Decimal, parse_constant=no_constants)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidArgument(f"arguments_json is not valid JSON: {quote(str(exc))}") from exc
+    if not isinstance(args, dict):
+        raise InvalidArgument("arguments_json must be a JSON object")
+    return args
 
 
 def apply_defaults(msg: Message) -> None:
@@ -200,14 +273,21 @@ def validate(msg: Message, where: str = "") -> None:
 
 def _check_scalar(field: FieldDescriptor, rules: Any, value: Any, path: str) -> None:
     if rules.pattern and isinstance(value, str) and not re.fullmatch(rules.pattern, value):
-        raise InvalidArgument(f"'{path}' must match {rules.pattern}; got {value!r}")
+        raise InvalidArgument(f"'{path}' must match {rules.pattern}; got {quote(value)}")
     if rules.has_bounds and isinstance(value, int | float) and not isinstance(value, bool):
         if not rules.minimum <= value <= rules.maximum:
             raise InvalidArgument(
-                f"'{path}' must be between {_num(rules.minimum)} and {_num(rules.maximum)}; got {value}"
+                f"'{path}' must be between {_num(rules.minimum)} and {_num(rules.maximum)}; got {quote(value)}"
             )
-    if field.type == FieldDescriptor.TYPE_ENUM and value == 0 and rules.required:
-        raise InvalidArgument(f"'{path}' is required; one of {', '.join(enum_wire(field.enum_type).names)}")
+    if field.type == FieldDescriptor.TYPE_ENUM:
+        names = ", ".join(enum_wire(field.enum_type).names)
+        if value == 0 and rules.required:
+            raise InvalidArgument(f"'{path}' is required; one of {names}")
+        if value not in enum_wire(field.enum_type).by_number and (
+            value != 0 or field.has_presence or is_repeated(field)
+        ):
+            # a typed-service caller can send any number (proto3 enums are open) or UNSPECIFIED explicitly
+            raise InvalidArgument(f"'{path}' must be one of {names}; got {quote(value)}")
 
 
 def _num(x: float) -> str:

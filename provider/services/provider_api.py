@@ -21,7 +21,7 @@ from google.protobuf import json_format
 
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
 from provider.catalog import prompts, resources
-from provider.catalog.jsonmap import from_json, to_json
+from provider.catalog.jsonmap import from_json, parse_arguments_json, to_json
 from provider.catalog.render import render
 from provider.catalog.tools import tool_specs
 from provider.errors import InvalidArgument, NotFound
@@ -71,7 +71,11 @@ class ProviderServicer(provider_pb2_grpc.ProviderServicer):
         async def call() -> provider_pb2.InvokeToolResponse:
             if spec is None:
                 raise NotFound(f"unknown tool {request.name!r}; known: {', '.join(tool_specs())}")
-            args = json_format.MessageToDict(request.arguments)
+            args = (
+                parse_arguments_json(request.arguments_json)
+                if request.arguments_json
+                else json_format.MessageToDict(request.arguments)
+            )
             message = from_json(args, spec.request_cls)
             result = await invoke(self.app, spec, message)
             data = to_json(result)

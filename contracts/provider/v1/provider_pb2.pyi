@@ -105,12 +105,14 @@ class Capabilities(_message.Message):
     def __init__(self, provider: _Optional[str] = ..., version: _Optional[str] = ..., revision: _Optional[str] = ..., tools: _Optional[_Iterable[_Union[ToolDescriptor, _Mapping]]] = ..., resource_templates: _Optional[_Iterable[_Union[ResourceTemplateDescriptor, _Mapping]]] = ..., prompts: _Optional[_Iterable[_Union[PromptDescriptor, _Mapping]]] = ..., environment: _Optional[str] = ...) -> None: ...
 
 class InvokeToolRequest(_message.Message):
-    __slots__ = ("name", "arguments")
+    __slots__ = ("name", "arguments", "arguments_json")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ARGUMENTS_FIELD_NUMBER: _ClassVar[int]
+    ARGUMENTS_JSON_FIELD_NUMBER: _ClassVar[int]
     name: str
     arguments: _struct_pb2.Struct
-    def __init__(self, name: _Optional[str] = ..., arguments: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    arguments_json: str
+    def __init__(self, name: _Optional[str] = ..., arguments: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., arguments_json: _Optional[str] = ...) -> None: ...
 
 class InvokeToolResponse(_message.Message):
     __slots__ = ("structured", "text", "is_error", "structured_json")
