@@ -243,7 +243,12 @@ class FakeProvider(provider_pb2_grpc.ProviderServicer):
     async def InvokeTool(
         self, request: provider_pb2.InvokeToolRequest, context: grpc.aio.ServicerContext
     ) -> provider_pb2.InvokeToolResponse:
-        args = json_format.MessageToDict(request.arguments)
+        # Gateways send JSON text (arguments_json); older ones a Struct.
+        args = (
+            json.loads(request.arguments_json)
+            if request.arguments_json
+            else json_format.MessageToDict(request.arguments)
+        )
         md = dict(context.invocation_metadata() or ())
         self.calls.append((request.name, args, md.get("x-correlation-id")))
         if request.name == f"{self.name}.echo":
