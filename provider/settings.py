@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -29,7 +30,8 @@ VARIABLES: dict[str, str] = {
     "BINANCE_RECV_WINDOW_MS": "recvWindow of signed requests, 1..60000. Default 5000.",
     "BINANCE_TRADING_ENABLED": "true to allow place/cancel order tools. Default false.",
     "BINANCE_MAINNET_TRADING": "Must also be true to trade on mainnet (real money). Default false.",
-    "BINANCE_MAX_ORDER_NOTIONAL": "Largest order value in quote asset, e.g. 100 (empty = no limit).",
+    "BINANCE_MAX_ORDER_NOTIONAL": "Largest worst-case order value, in BINANCE_CAP_ASSET, e.g. 100 (empty = no limit).",
+    "BINANCE_CAP_ASSET": "Asset the order cap is counted in; other quote assets are converted at live prices. Default USDT.",
     "BINANCE_ALLOWED_SYMBOLS": "Comma-separated symbols that may be traded (empty = all).",
     "BINANCE_ALLOWED_ORDER_TYPES": "Comma-separated order types that may be placed (empty = all).",
     "PROVIDER_LISTEN": "gRPC listen address host:port. Default 127.0.0.1:50053. Beyond loopback it needs TLS.",
@@ -67,6 +69,7 @@ class TradingLimits:
     enabled: bool = False
     mainnet_confirmed: bool = False
     max_order_notional: Decimal | None = None
+    cap_asset: str = "USDT"
     allowed_symbols: frozenset[str] = frozenset()
     allowed_order_types: frozenset[str] = frozenset()
 
@@ -161,6 +164,7 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         enabled=_bool(env, "BINANCE_TRADING_ENABLED", False),
         mainnet_confirmed=_bool(env, "BINANCE_MAINNET_TRADING", False),
         max_order_notional=_decimal(get("BINANCE_MAX_ORDER_NOTIONAL"), "BINANCE_MAX_ORDER_NOTIONAL"),
+        cap_asset=_asset(get("BINANCE_CAP_ASSET") or "USDT", "BINANCE_CAP_ASSET"),
         allowed_symbols=frozenset(
             s.strip().upper() for s in (get("BINANCE_ALLOWED_SYMBOLS") or "").split(",") if s.strip()
         ),
@@ -248,6 +252,13 @@ def _int(value: str | None, name: str, default: int, low: int, high: int) -> int
     if not low <= number <= high:
         raise SettingsError(f"{name}: an integer from {low} to {high}; got {number}")
     return number
+
+
+def _asset(value: str, name: str) -> str:
+    asset = value.strip().upper()
+    if not re.fullmatch(r"[A-Z0-9]{1,20}", asset):
+        raise SettingsError(f"{name} must be an asset code such as USDT (letters and digits); got {value[:40]!r}")
+    return asset
 
 
 def _decimal(value: str | None, name: str) -> Decimal | None:
