@@ -10,7 +10,7 @@ import structlog
 from aiohttp import web
 
 from simulator.config import SimConfig
-from simulator.rest import SIM_KEY, dispatch
+from simulator.rest import SIM_KEY, cancel_background, dispatch
 from simulator.state import Sim
 
 log = structlog.get_logger("simulator")
@@ -61,6 +61,7 @@ def create_app(config: SimConfig) -> web.Application:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await cancel_background()
 
     async def close_streams(app: web.Application) -> None:
         """Tell stream clients the server is going away (spec §6 `serverShutdown`), then close."""

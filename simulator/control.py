@@ -1,7 +1,8 @@
 """Fault-injection and ground-truth endpoints under `/sim/*` (only with `--faults`, loopback only).
 
 POST /sim/fault {"kind": ...}; GET /sim/book?symbol=X; POST /sim/market {"running": bool};
-POST /sim/balances {"asset","free"}; GET /sim/orders?symbol=X. See the common brief.
+POST /sim/balances {"asset","free"}; GET /sim/orders?symbol=X; GET /sim/held. See
+simulator/README.md.
 """
 
 from __future__ import annotations
@@ -97,6 +98,10 @@ def setup(app: web.Application, sim: Sim) -> None:
                 if name is None or o.symbol == name.upper()]
         return _ok({"orders": [render_query(o) for o in rows]})
 
+    async def held(request: web.Request) -> web.StreamResponse:
+        return _ok({"held": sim.faults.held})
+
+    app.router.add_get("/sim/held", _loopback_only(held))
     app.router.add_post("/sim/balances", _loopback_only(balances))
     app.router.add_get("/sim/orders", _loopback_only(orders))
     app.router.add_post("/sim/fault", _loopback_only(fault))
@@ -116,9 +121,17 @@ async def _rest_fail(sim: Sim, app: web.Application, body: dict[str, Any]) -> di
         after_execute=bool(body.get("after_execute", False)),
         times=int(body.get("times", 1)),
         delay_ms=int(body.get("delay_ms", 0)),
+        hold_ms=int(body.get("hold_ms", 0)),
+        execute_after_ms=_int_or_none(body.get("execute_after_ms")),
     )
+    if f.execute_after_ms is not None and f.execute_after_ms < 0:
+        raise ValueError("execute_after_ms must be >= 0")
     sim.faults.rest_fail.append(f)
     return {}
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 async def _weight_limit(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:

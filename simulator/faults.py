@@ -7,7 +7,13 @@ from dataclasses import dataclass, field
 
 @dataclass
 class RestFail:
-    """Fail matching REST requests: `status`/`code`, optionally after running the handler."""
+    """Fail, delay or hold matching REST requests (fault `rest_fail`).
+
+    `status`/`code` make the answer a failure; `after_execute` runs the request first;
+    `execute_after_ms` answers the failure at once and runs the request that much later in the
+    background (only if it is then still inside its recvWindow); `delay_ms` delays the answer;
+    `hold_ms` delays the request itself before it is executed (a slow exchange).
+    """
 
     path: str
     method: str | None = None
@@ -16,11 +22,18 @@ class RestFail:
     after_execute: bool = False
     times: int = 1
     delay_ms: int = 0
+    hold_ms: int = 0
+    execute_after_ms: int | None = None
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method.upper() == method.upper()) and (
             path == self.path or path.rstrip("/") == self.path.rstrip("/")
         )
+
+    @property
+    def failing(self) -> bool:
+        """The answer is a failure (a code, or a status other than 200)."""
+        return self.code is not None or self.status not in (None, 200)
 
 
 @dataclass
@@ -31,6 +44,8 @@ class Faults:
     gaps: dict[str, int] = field(default_factory=dict)
     stall_until_ms: dict[str, int] = field(default_factory=dict)
     """Per symbol ("*" for all) wall-clock ms until which streams send nothing."""
+    held: int = 0
+    """Requests currently held by a `hold_ms` fault (ground truth for tests: `GET /sim/held`)."""
 
     def take_rest_fail(self, method: str, path: str) -> RestFail | None:
         for f in self.rest_fail:

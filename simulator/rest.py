@@ -1,7 +1,8 @@
 """REST shell: one aiohttp handler that runs every `/api/v3/*` request through the same pipeline.
 
 Pipeline (spec §1.4-§1.8): injected fault -> request weight (429/418) -> API key + signature +
-timestamp for signed endpoints -> endpoint handler -> weight and order-count headers. Every
+timestamp for signed endpoints -> (held by a `hold_ms` fault) -> third recvWindow check before
+the matching engine -> endpoint handler -> weight and order-count headers. Every
 `ApiError` is rendered once, here, as `{"code","msg"}` with its HTTP status.
 """
 
@@ -9,16 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 from aiohttp import web
+from multidict import CIMultiDict
 
 from simulator import rest_public, rest_trade
-from simulator.auth import authenticate
+from simulator.auth import authenticate, check_timestamp
 from simulator.errors import ApiError
+from simulator.faults import RestFail
 from simulator.params import Params
 from simulator.state import Sim
 
@@ -111,62 +114,166 @@ def json_response(sim: Sim, status: int, body: Any, extra: dict[str, str] | None
     )
 
 
-def error_response(sim: Sim, err: ApiError) -> web.Response:
-    extra = {"Retry-After": str(err.retry_after)} if err.retry_after is not None else None
-    return json_response(sim, err.status, err.body(), extra)
+@dataclass(frozen=True)
+class Incoming:
+    """What a request carried, kept whole so it can also run later (fault `execute_after_ms`)."""
+
+    method: str
+    path: str
+    raw_query: str
+    body: str
+    headers: CIMultiDict[str]
+    arrived_ms: int
+
+
+@dataclass
+class Outcome:
+    """The answer an endpoint produced (rendered by `render`, or only logged when run late)."""
+
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+    now_ms: int | None = None
 
 
 async def dispatch(request: web.Request) -> web.StreamResponse:
     """Entry point for every `/api/v3/*` route."""
     sim = request.app[SIM_KEY]
-    path = request.path
-    endpoint = ENDPOINTS.get((request.method, path))
+    endpoint = ENDPOINTS.get((request.method, request.path))
     if endpoint is None:
         return web.Response(status=404, text="<html><body><h2>404 Not found</h2></body></html>",
                             content_type="text/html")
-    raw_query = request.raw_path.partition("?")[2]
-    body = await request.text() if request.can_read_body else ""
-    fault = sim.faults.take_rest_fail(request.method, path) if sim.config.faults else None
-    # Only a delay (no code, no status or 200): a slow but normal answer.
-    failing = fault is not None and (fault.code is not None or fault.status not in (None, 200))
-    if fault is not None and not fault.after_execute:
-        if fault.delay_ms:
-            await asyncio.sleep(fault.delay_ms / 1000)
-        if failing:
+    inc = Incoming(
+        method=request.method,
+        path=request.path,
+        raw_query=request.raw_path.partition("?")[2],
+        body=await request.text() if request.can_read_body else "",
+        headers=CIMultiDict(request.headers),
+        arrived_ms=sim.clock.now_ms(),
+    )
+    fault = sim.faults.take_rest_fail(inc.method, inc.path) if sim.config.faults else None
+    if fault is None:
+        return render(sim, await execute(sim, endpoint, inc))
+    return await faulted(sim, endpoint, inc, fault)
+
+
+async def faulted(sim: Sim, endpoint: Endpoint, inc: Incoming, fault: RestFail) -> web.Response:
+    """Apply an armed `rest_fail` (see the table in simulator/README.md)."""
+    if fault.execute_after_ms is not None:
+        # The answer is lost at once; the request itself reaches the engine later (or never).
+        _spawn(execute_late(sim, endpoint, inc, fault.execute_after_ms))
+        await _pause(fault.delay_ms)
+        return fault_response(sim, fault.status if fault.failing else None, fault.code)
+    if not fault.after_execute:
+        await _pause(fault.delay_ms)
+        if fault.failing:
             return fault_response(sim, fault.status, fault.code)
+        return render(sim, await execute(sim, endpoint, inc, hold_ms=fault.hold_ms))
+    outcome = await execute(sim, endpoint, inc, hold_ms=fault.hold_ms)
+    log.info("fault.rest_fail_after_execute", path=inc.path, method=inc.method)
+    await _pause(fault.delay_ms)  # executed; the answer is late
+    if fault.failing:
+        return fault_response(sim, fault.status, fault.code)
+    return render(sim, outcome)
+
+
+async def execute(sim: Sim, endpoint: Endpoint, inc: Incoming, *, hold_ms: int = 0,
+                  charge: bool = True) -> Outcome:
+    """The pipeline of one request: weight, auth, (hold), third recvWindow check, handler.
+
+    Checks 1-2 of the timestamp run at arrival; the third runs just before the matching engine
+    (spec §1.7), so a request held or executed late can still expire. `charge=False` (a late
+    execution) skips the request weight, already accounted for when the request arrived.
+    """
     try:
-        params = Params.parse(raw_query, body)
-        now = sim.clock.now_ms()
-        weight = endpoint.weight(params)
-        sim.limiter.reserve(0 if endpoint.order else weight, now)
+        params = Params.parse(inc.raw_query, inc.body)
+        if charge:
+            sim.limiter.reserve(0 if endpoint.order else endpoint.weight(params), inc.arrived_ms)
         if endpoint.signed:
-            authenticate(sim, request.headers, raw_query, body, params, now)
+            authenticate(sim, inc.headers, inc.raw_query, inc.body, params, inc.arrived_ms)
+        if hold_ms:
+            await _hold(sim, hold_ms)
+        now = sim.clock.now_ms()
+        before_matching_engine(sim, endpoint, params, now)
         if endpoint.new_order:
             sim.orders.check(now)
         result = endpoint.handler(sim, params)
         if asyncio.iscoroutine(result):
             result = await result
     except ApiError as err:
-        if endpoint.order and err.status < 500 and err.code not in (-1003,):
+        if charge and endpoint.order and err.status < 500 and err.code not in (-1003,):
             sim.limiter.add(1, sim.clock.now_ms())
-        if fault is not None and fault.after_execute:
-            if fault.delay_ms:
-                await asyncio.sleep(fault.delay_ms / 1000)
-            if failing:
-                return fault_response(sim, fault.status, fault.code)
-        return error_response(sim, err)
+        retry = {"Retry-After": str(err.retry_after)} if err.retry_after is not None else {}
+        return Outcome(err.status, err.body(), retry)
     now = sim.clock.now_ms()
     extra: dict[str, str] = {}
     if endpoint.new_order:
         sim.orders.add(now)
         extra = sim.orders.headers(now)
-    if fault is not None and fault.after_execute:
-        log.info("fault.rest_fail_after_execute", path=path, method=request.method)
-        if fault.delay_ms:
-            await asyncio.sleep(fault.delay_ms / 1000)  # executed; the answer is late
-        if failing:
-            return fault_response(sim, fault.status, fault.code)
-    return json_response(sim, 200, result, extra, now)
+    return Outcome(200, result, extra, now)
+
+
+def before_matching_engine(sim: Sim, endpoint: Endpoint, params: Params, now_ms: int) -> None:
+    """Binance's third recvWindow check, just before a request reaches the matching engine.
+
+    A new order refused here still counts against the unfilled order count [chg 2025-05-22].
+    """
+    if not (endpoint.signed and endpoint.order):
+        return
+    try:
+        check_timestamp(params, now_ms)
+    except ApiError:
+        if endpoint.new_order:
+            sim.orders.add(now_ms)
+        raise
+
+
+async def execute_late(sim: Sim, endpoint: Endpoint, inc: Incoming, after_ms: int) -> None:
+    """Run a request whose answer was already lost, `after_ms` after it arrived."""
+    await asyncio.sleep(after_ms / 1000)
+    try:
+        outcome = await execute(sim, endpoint, inc, charge=False)
+    except Exception:  # a background task has nobody to report to but the log
+        log.exception("fault.late_execution_crashed", path=inc.path, method=inc.method)
+        return
+    body = outcome.body if isinstance(outcome.body, dict) else {}
+    log.info("fault.late_execution", path=inc.path, method=inc.method,
+             executed=outcome.status == 200, status=outcome.status, code=body.get("code"),
+             order_id=body.get("orderId"), client_order_id=body.get("clientOrderId"))
+
+
+async def _hold(sim: Sim, ms: int) -> None:
+    sim.faults.held += 1
+    try:
+        await asyncio.sleep(ms / 1000)
+    finally:
+        sim.faults.held -= 1
+
+
+async def _pause(ms: int) -> None:
+    if ms:
+        await asyncio.sleep(ms / 1000)
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+def _spawn(coro: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(coro)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+async def cancel_background() -> None:
+    """Drop late executions still pending (server shutdown)."""
+    tasks = list(_background)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def render(sim: Sim, outcome: Outcome) -> web.Response:
+    return json_response(sim, outcome.status, outcome.body, outcome.headers, outcome.now_ms)
 
 
 def fault_response(sim: Sim, status: int | None, code: int | None) -> web.Response:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
+import json
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -69,3 +72,27 @@ class Api:
 
     async def order(self, **params: Any) -> tuple[int, Any, Any]:
         return await self.signed("POST", "/api/v3/order", **params)
+
+
+async def wait_log(sim: SimProcess, event: str, within_s: float = 10.0,
+                   **fields: Any) -> dict[str, Any]:
+    """The first JSON stderr log line with `event` (and the given field values); bounded wait."""
+    async with asyncio.timeout(within_s):
+        while True:
+            for line in list(sim.stderr_lines):
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue
+                if rec.get("event") == event and all(rec.get(k) == v for k, v in fields.items()):
+                    return dict(rec)
+            await asyncio.sleep(0.02)  # polling an external process's log, bounded above
+
+
+async def wait_until(check: Callable[[], Awaitable[bool]], within_s: float = 10.0) -> None:
+    """Poll `check` until it holds; bounded wait."""
+    async with asyncio.timeout(within_s):
+        while True:
+            if await check():
+                return
+            await asyncio.sleep(0.02)  # polling an external process, bounded above

@@ -1,0 +1,122 @@
+"""Order-safety behaviours of the sandbox: lost answers executed late, a slow exchange holding
+requests, client order id reuse, order-count limits and reference prices."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+
+from tests.sim_fixture import SimProcess
+from tests.simulator.helpers import Api, wait_log, wait_until
+
+D = Decimal
+ORDER = "/api/v3/order"
+
+
+async def bid_price(api: Api, symbol: str = "BTCUSDT") -> Decimal:
+    _, bt, _ = await api.public("/api/v3/ticker/bookTicker", symbol=symbol)
+    return D(bt["bidPrice"])
+
+
+def limit_buy(price: Decimal, cid: str, **extra: Any) -> dict[str, Any]:
+    return {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+            "quantity": "0.001", "price": str(price), "newClientOrderId": cid, **extra}
+
+
+async def ids_everywhere(sim: SimProcess, api: Api) -> dict[str, list[str]]:
+    """Client order ids as GET openOrders, GET allOrders and /sim/orders show them."""
+    _, opens, _ = await api.signed("GET", "/api/v3/openOrders", symbol="BTCUSDT")
+    _, every, _ = await api.signed("GET", "/api/v3/allOrders", symbol="BTCUSDT")
+    ground = await sim.control("GET", "/sim/orders?symbol=BTCUSDT")
+    return {
+        "open": [o["clientOrderId"] for o in opens],
+        "all": [o["clientOrderId"] for o in every],
+        "sim": [o["clientOrderId"] for o in ground["orders"]],
+    }
+
+
+async def test_lost_answer_is_executed_later_within_the_recv_window(sim: SimProcess) -> None:
+    await sim.control("POST", "/sim/market", {"running": False})
+    async with aiohttp.ClientSession() as s:
+        api = Api(sim, s)
+        price = await bid_price(api) - 100
+        await sim.fault("rest_fail", path=ORDER, method="POST", code=-1007,
+                        execute_after_ms=1500)
+        status, body, _ = await api.order(**limit_buy(price, "late-1"))
+        assert status == 500 and body["code"] == -1007
+        # not executed yet: a lookup right now finds nothing
+        status, err, _ = await api.signed("GET", ORDER, symbol="BTCUSDT",
+                                          origClientOrderId="late-1")
+        assert (status, err["code"]) == (400, -2013)
+        assert await ids_everywhere(sim, api) == {"open": [], "all": [], "sim": []}
+
+        rec = await wait_log(sim, "fault.late_execution", client_order_id="late-1")
+        assert rec["executed"] is True
+        status, q, _ = await api.signed("GET", ORDER, symbol="BTCUSDT",
+                                        origClientOrderId="late-1")
+        assert status == 200 and q["status"] == "NEW" and q["orderId"] == rec["order_id"]
+        assert D(q["price"]) == price
+        assert await ids_everywhere(sim, api) == {
+            "open": ["late-1"], "all": ["late-1"], "sim": ["late-1"]}
+
+
+async def test_lost_answer_past_the_recv_window_is_never_executed(sim: SimProcess) -> None:
+    async with aiohttp.ClientSession() as s:
+        api = Api(sim, s)
+        price = await bid_price(api) - 100
+        await sim.fault("rest_fail", path=ORDER, method="POST", status=503,
+                        execute_after_ms=1200)
+        status, body, _ = await api.order(**limit_buy(price, "late-2", recvWindow="1000"))
+        assert status == 503 and body["code"] == -1008
+        rec = await wait_log(sim, "fault.late_execution", path=ORDER)
+        assert rec["executed"] is False and rec["code"] == -1021
+        status, err, _ = await api.signed("GET", ORDER, symbol="BTCUSDT",
+                                          origClientOrderId="late-2")
+        assert err["code"] == -2013
+        assert await ids_everywhere(sim, api) == {"open": [], "all": [], "sim": []}
+
+
+async def test_delayed_failure_answer_arrives_after_the_late_execution(sim: SimProcess) -> None:
+    async with aiohttp.ClientSession() as s:
+        api = Api(sim, s)
+        price = await bid_price(api) - 100
+        await sim.fault("rest_fail", path=ORDER, method="POST", status=504,
+                        execute_after_ms=50, delay_ms=400)
+        status, _, _ = await api.order(**limit_buy(price, "late-3"))
+        assert status == 504
+        # both timers run on the sandbox's loop: the execution (50 ms) precedes the answer
+        assert (await ids_everywhere(sim, api))["sim"] == ["late-3"]
+
+
+async def test_held_requests_are_in_flight_together(sim: SimProcess) -> None:
+    async with aiohttp.ClientSession() as s:
+        api = Api(sim, s)
+        price = await bid_price(api) - 100
+        await sim.fault("rest_fail", path=ORDER, method="POST", hold_ms=3000, times=2)
+        first = asyncio.create_task(api.order(**limit_buy(price, "same-id")))
+        second = asyncio.create_task(api.order(**limit_buy(price - 1, "same-id")))
+
+        async def both_held() -> bool:
+            return bool((await sim.control("GET", "/sim/held"))["held"] == 2)
+
+        await wait_until(both_held)
+        assert await ids_everywhere(sim, api) == {"open": [], "all": [], "sim": []}
+        answers = sorted([(await first)[:2], (await second)[:2]], key=lambda a: a[0])
+        assert answers[0][0] == 200 and answers[0][1]["status"] == "NEW"
+        assert answers[1] == (400, {"code": -2010, "msg": "Duplicate order sent."})
+        assert (await sim.control("GET", "/sim/held"))["held"] == 0
+        # a request held past its recvWindow fails the check before the matching engine
+        await sim.fault("rest_fail", path=ORDER, method="POST", hold_ms=700)
+        status, err, _ = await api.order(**limit_buy(price, "held-late", recvWindow="500"))
+        assert (status, err) == (400, {"code": -1021, "msg": "Timestamp for this request is "
+                                                            "outside of the recvWindow."})
+        assert "held-late" not in (await ids_everywhere(sim, api))["sim"]
+        # held GETs answer normally, just later
+        await sim.fault("rest_fail", path="/api/v3/time", hold_ms=200)
+        t0 = time.monotonic()
+        status, body, _ = await api.public("/api/v3/time")
+        assert status == 200 and "serverTime" in body and time.monotonic() - t0 >= 0.2
