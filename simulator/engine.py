@@ -189,11 +189,12 @@ class Engine:
         if order_id is not None:
             o = self.orders.get(order_id)
             return o if o is not None and o.symbol == symbol else None
-        matches = [o for o in self.by_symbol.get(symbol, []) if o.client_order_id == client_id]
-        if not matches:
-            return None
-        open_ = [o for o in matches if o.is_open]
-        return open_[-1] if open_ else matches[-1]
+        # Ids are unique among open orders only (spec §3.2): the most recent one with the id wins.
+        # An open one is always the most recent, since no order can reuse its id while it is open.
+        for o in reversed(self.by_symbol.get(symbol, [])):
+            if o.client_order_id == client_id:
+                return o
+        return None
 
     def avg_price(self, symbol: str, now_ms: int) -> Decimal:
         """Volume-weighted average over the last 5 minutes (`GET /api/v3/avgPrice`)."""
@@ -218,6 +219,7 @@ class Engine:
             sum(1 for o in opens if o.type in STOP_TYPES),
         )
         if any(o.client_order_id == req.client_order_id for o in opens):
+            # Unique among the symbol's open orders only; a closed order's id may be reused.
             raise errors.order_rejected(errors.DUPLICATE_ORDER)
         if req.type in STOP_TYPES:
             assert req.stop_price is not None

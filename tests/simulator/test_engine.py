@@ -236,3 +236,14 @@ def test_self_trade_allowed_with_stp_none(engine: Engine) -> None:
     assert maker.status == taker.status == "FILLED"
     ids = {t.id for t in engine.my_trades["BTCUSDT"]}
     assert len(ids) == 1 and len(engine.my_trades["BTCUSDT"]) == 2
+
+
+def test_closed_orders_client_id_can_be_reused_and_lookup_finds_the_newest(engine: Engine) -> None:
+    bid, _ = best(engine, "BTCUSDT", Side.BID)
+    first = engine.place(req(price=str(bid - 100), cid="again"), T0)
+    engine.cancel(first, T0 + 1)
+    second = engine.place(req(price=str(bid - 101), cid="again"), T0 + 2)
+    assert engine.find("BTCUSDT", None, "again") is second
+    assert engine.find("BTCUSDT", first.order_id, None) is first
+    engine.cancel(second, T0 + 3)
+    assert engine.find("BTCUSDT", None, "again") is second  # newest, though closed as well

@@ -120,3 +120,44 @@ async def test_held_requests_are_in_flight_together(sim: SimProcess) -> None:
         t0 = time.monotonic()
         status, body, _ = await api.public("/api/v3/time")
         assert status == 200 and "serverTime" in body and time.monotonic() - t0 >= 0.2
+
+
+async def test_client_order_id_is_unique_only_among_open_orders(sim: SimProcess) -> None:
+    await sim.control("POST", "/sim/market", {"running": False})
+    async with aiohttp.ClientSession() as s:
+        api = Api(sim, s)
+        price = await bid_price(api) - 100
+        status, first, _ = await api.order(**limit_buy(price, "reuse"))
+        assert status == 200 and first["status"] == "NEW"
+        status, dup, _ = await api.order(**limit_buy(price - 1, "reuse"))
+        assert (status, dup) == (400, {"code": -2010, "msg": "Duplicate order sent."})
+        status, _, _ = await api.signed("DELETE", ORDER, symbol="BTCUSDT",
+                                        origClientOrderId="reuse")
+        assert status == 200
+        # the id of a CANCELED order is free again
+        status, second, _ = await api.order(**limit_buy(price - 2, "reuse"))
+        assert status == 200 and second["orderId"] != first["orderId"]
+        _, q, _ = await api.signed("GET", ORDER, symbol="BTCUSDT", origClientOrderId="reuse")
+        assert (q["orderId"], q["status"]) == (second["orderId"], "NEW")
+        _, old, _ = await api.signed("GET", ORDER, symbol="BTCUSDT", orderId=first["orderId"],
+                                     origClientOrderId="reuse")
+        assert old["status"] == "CANCELED"
+        _, every, _ = await api.signed("GET", "/api/v3/allOrders", symbol="BTCUSDT")
+        assert [(o["clientOrderId"], o["status"]) for o in every] == [
+            ("reuse", "CANCELED"), ("reuse", "NEW")]
+        status, cancelled, _ = await api.signed("DELETE", ORDER, symbol="BTCUSDT",
+                                                origClientOrderId="reuse")
+        assert cancelled["orderId"] == second["orderId"]
+
+        # FILLED and EXPIRED ids too
+        for _ in range(2):
+            status, m, _ = await api.order(symbol="BTCUSDT", side="BUY", type="MARKET",
+                                           quantity="0.001", newClientOrderId="mkt")
+            assert status == 200 and m["status"] == "FILLED"
+        _, q, _ = await api.signed("GET", ORDER, symbol="BTCUSDT", origClientOrderId="mkt")
+        assert q["orderId"] == m["orderId"]
+        for _ in range(2):
+            status, ioc, _ = await api.order(**limit_buy(price, "ioc", timeInForce="IOC"))
+            assert status == 200 and ioc["status"] == "EXPIRED"
+        _, q, _ = await api.signed("GET", ORDER, symbol="BTCUSDT", origClientOrderId="ioc")
+        assert q["orderId"] == ioc["orderId"]
