@@ -141,6 +141,16 @@ async def _weight_limit(sim: Sim, app: web.Application, body: dict[str, Any]) ->
     return {"limit": sim.limiter.limit}
 
 
+async def _order_limit(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
+    orders = sim.orders
+    limit_10s = int(body.get("limit_10s", orders.limit_10s))
+    limit_1d = int(body.get("limit_1d", orders.limit_1d))
+    if limit_10s < 0 or limit_1d < 0:
+        raise ValueError("limits must be >= 0")
+    orders.set_limits(limit_10s, limit_1d)
+    return {"limit_10s": orders.limit_10s, "limit_1d": orders.limit_1d}
+
+
 async def _clock_skew(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
     sim.clock.skew_ms = int(body["ms"])
     return {"ms": sim.clock.skew_ms}
@@ -151,6 +161,7 @@ async def _clear(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[s
     sim.clock.skew_ms = 0
     sim.limiter.reset(sim.config.weight_limit)
     sim.limiter.ban_seconds = sim.config.ban_seconds
+    sim.orders.set_limits(sim.config.orders_10s, sim.config.orders_1d)
     hub = app[HUB_KEY]
     hub.conn_lifetime = sim.config.conn_lifetime
     for acc in hub.diffs.values():
@@ -216,6 +227,7 @@ _background: set[asyncio.Task[None]] = set()
 FAULTS: dict[str, FaultFn] = {
     "rest_fail": _rest_fail,
     "weight_limit": _weight_limit,
+    "order_limit": _order_limit,
     "clock_skew": _clock_skew,
     "clear": _clear,
     "drop_streams": _drop_streams,

@@ -176,6 +176,8 @@ class Engine:
         self.stops: dict[str, list[Order]] = defaultdict(list)
         self.my_trades: dict[str, list[MyTrade]] = defaultdict(list)
         self.next_order_id = 1
+        self.on_first_fill: Callable[[int], None] | None = None
+        """Called with `now_ms` when an account order trades for the first time."""
         for name, state in market.symbols.items():
             state.book.synth_shrunk = self._make_shrink_hook(name)
 
@@ -500,6 +502,8 @@ class Engine:
             acct.free[spec.quote] += quote - commission
             asset = spec.quote
         acct.update_time = now_ms
+        if order.executed_qty == 0 and self.on_first_fill is not None:
+            self.on_first_fill(now_ms)
         order.executed_qty += qty
         order.cum_quote += quote
         order.update_time = now_ms

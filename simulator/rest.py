@@ -195,9 +195,7 @@ async def execute(sim: Sim, endpoint: Endpoint, inc: Incoming, *, hold_ms: int =
             await _hold(sim, hold_ms)
         now = sim.clock.now_ms()
         before_matching_engine(sim, endpoint, params, now)
-        if endpoint.new_order:
-            sim.orders.check(now)
-        result = endpoint.handler(sim, params)
+        result = run_handler(sim, endpoint, params, now)
         if asyncio.iscoroutine(result):
             result = await result
     except ApiError as err:
@@ -206,11 +204,21 @@ async def execute(sim: Sim, endpoint: Endpoint, inc: Incoming, *, hold_ms: int =
         retry = {"Retry-After": str(err.retry_after)} if err.retry_after is not None else {}
         return Outcome(err.status, err.body(), retry)
     now = sim.clock.now_ms()
-    extra: dict[str, str] = {}
-    if endpoint.new_order:
-        sim.orders.add(now)
-        extra = sim.orders.headers(now)
+    extra = sim.orders.headers(now) if endpoint.new_order else {}
     return Outcome(200, result, extra, now)
+
+
+def run_handler(sim: Sim, endpoint: Endpoint, params: Params, now_ms: int) -> Any:
+    """Call the handler; a new order is counted first, so a fill while it is placed can
+    decrement the count it added, and the count is given back if the order is rejected."""
+    if not endpoint.new_order:
+        return endpoint.handler(sim, params)
+    reservation = sim.orders.reserve(now_ms)
+    try:
+        return endpoint.handler(sim, params)
+    except ApiError:
+        sim.orders.release(reservation)
+        raise
 
 
 def before_matching_engine(sim: Sim, endpoint: Endpoint, params: Params, now_ms: int) -> None:

@@ -45,6 +45,7 @@ class Sim:
             limiter=WeightLimiter(config.weight_limit, config.ban_seconds),
             orders=OrderCounter(config.orders_10s, config.orders_1d),
         )
+        sim.engine.on_first_fill = sim.orders.filled  # "filled orders decrement the count"
         sim.warm_up(now)
         return sim
 

@@ -7,7 +7,8 @@ Rules:
    `Retry-After` (seconds to the next minute). Its weight is not added.
 3. A client that keeps sending while refused collects strikes; past `STRIKES_BEFORE_BAN` the IP is
    banned: 418/-1003 with `Retry-After` until the ban ends.
-4. Order counts use 10-second and 1-day calendar windows (`X-MBX-ORDER-COUNT-10S`/`-1D`).
+4. Order counts use 10-second and 1-day calendar windows (`X-MBX-ORDER-COUNT-10S`/`-1D`); see
+   `OrderCounter` for their rules.
 """
 
 from __future__ import annotations
@@ -94,9 +95,28 @@ class WeightLimiter:
         self.banned_until_ms = 0
 
 
+@dataclass(frozen=True)
+class Reservation:
+    """What one accepted order added to the counts (so a rejected order can give it back)."""
+
+    win_10s: int
+    win_1d: int
+    counted_10s: bool
+
+
 @dataclass
 class OrderCounter:
-    """Orders placed in the current 10-second and 1-day windows (spec §1.5)."""
+    """Unfilled orders of the account in the current 10-second and 1-day windows (spec §1.5).
+
+    Rules:
+    1. Windows are calendar-aligned (10 s at :00, :10, ...; 1 day at 00:00 UTC).
+    2. Every accepted new order adds one to each window; once the DAY count is exhausted the
+       SECOND count stops incrementing [chg 2025-04-07].
+    3. An order's first fill takes one off each current window, never below zero ("filled orders
+       decrement the count", faqs/order_count_decrement.md).
+    4. A new order that would exceed a window is refused: 429/-1015 with `Retry-After` = seconds to
+       the end of that window. It is a count, not a weight: it never leads to an IP ban.
+    """
 
     limit_10s: int
     limit_1d: int
@@ -121,12 +141,36 @@ class OrderCounter:
         if self.count_10s >= self.limit_10s:
             raise _too_many(self.limit_10s, "10 SECOND", now_ms, TEN_S_MS)
 
-    def add(self, now_ms: int) -> None:
+    def add(self, now_ms: int) -> Reservation:
         self._roll(now_ms)
         self.count_1d += 1
-        # Once the DAY count is exhausted the SECOND count stops incrementing [chg 2025-04-07].
-        if self.count_1d <= self.limit_1d:
+        counted = self.count_1d <= self.limit_1d  # rule 2
+        if counted:
             self.count_10s += 1
+        return Reservation(self.win_10s, self.win_1d, counted)
+
+    def reserve(self, now_ms: int) -> Reservation:
+        """Count one new order, or raise 429/-1015 (rule 4) without counting it."""
+        self.check(now_ms)
+        return self.add(now_ms)
+
+    def release(self, res: Reservation) -> None:
+        """Give back a reservation (the order was rejected after all)."""
+        if res.win_1d == self.win_1d:
+            self.count_1d = max(0, self.count_1d - 1)
+        if res.counted_10s and res.win_10s == self.win_10s:
+            self.count_10s = max(0, self.count_10s - 1)
+
+    def filled(self, now_ms: int) -> None:
+        """An order traded for the first time (rule 3)."""
+        self._roll(now_ms)
+        self.count_10s = max(0, self.count_10s - 1)
+        self.count_1d = max(0, self.count_1d - 1)
+
+    def set_limits(self, limit_10s: int, limit_1d: int) -> None:
+        """New limits, counts reset (fault `order_limit`, `clear`)."""
+        self.limit_10s, self.limit_1d = limit_10s, limit_1d
+        self.count_10s = self.count_1d = 0
 
     def headers(self, now_ms: int) -> dict[str, str]:
         self._roll(now_ms)

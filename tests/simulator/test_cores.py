@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from simulator.auth import signature_payload, verify_hmac
 from simulator.book import Side, SimBook
 from simulator.depthdiff import DiffAccumulator
+from simulator.engine import Engine, NewOrder
 from simulator.errors import ApiError
+from simulator.exchange import Market
 from simulator.filters import OrderShape, check_filters
 from simulator.klines import next_open, open_time, parse_timezone
 from simulator.symbols import DEFAULT_SYMBOLS
@@ -186,3 +188,49 @@ def test_order_counter_windows() -> None:
     assert exc.value.code == -1015 and exc.value.status == 429
     c.check(10_000)
     assert c.headers(10_000) == {"X-MBX-ORDER-COUNT-10S": "0", "X-MBX-ORDER-COUNT-1D": "2"}
+
+
+def test_order_counter_reserve_release_and_fill_decrement() -> None:
+    day = 20_000 * 86_400_000
+    c = OrderCounter(limit_10s=3, limit_1d=5)
+    res = c.reserve(day + 1)
+    c.release(res)  # rejected after all
+    assert (c.count_10s, c.count_1d) == (0, 0)
+    c.reserve(day + 2)
+    c.filled(day + 3)
+    c.filled(day + 4)  # never below zero
+    assert (c.count_10s, c.count_1d) == (0, 0)
+    for i in range(3):
+        c.reserve(day + 10 + i)
+    with pytest.raises(ApiError) as exc:
+        c.reserve(day + 9_000)
+    assert exc.value.msg == "Too many new orders; current limit is 3 orders per 10 SECOND."
+    assert exc.value.retry_after == 1
+    c.reserve(day + 10_000)  # the next 10 s window
+    c.reserve(day + 10_001)
+    with pytest.raises(ApiError) as exc:
+        c.reserve(day + 10_002)
+    assert exc.value.msg == "Too many new orders; current limit is 5 orders per 1 DAY."
+    assert exc.value.retry_after == 86_390
+    c.set_limits(50, 160_000)
+    assert c.headers(day + 10_003) == {"X-MBX-ORDER-COUNT-10S": "0", "X-MBX-ORDER-COUNT-1D": "0"}
+
+
+def test_engine_reports_each_orders_first_fill_only() -> None:
+    engine = Engine(Market(dict(DEFAULT_SYMBOLS), seed=3, start_ms=1_800_000_000_000))
+    fills: list[int] = []
+    engine.on_first_fill = fills.append
+    st = engine.market.symbols["BTCUSDT"]
+    ask = st.book.asks.best()
+    assert ask is not None
+    lots = st.book.asks.total(ask) + 10  # two pieces for the taker: first fill counted once
+    o = engine.place(NewOrder("BTCUSDT", "BUY", "LIMIT", "IOC", st.qty(lots), None,
+                              st.price(ask + 5), None, "x", "EXPIRE_MAKER"), 1_800_000_000_000)
+    assert o.executed_qty == st.qty(lots) and fills == [1_800_000_000_000]
+    bid = st.book.bids.best()
+    assert bid is not None
+    maker = engine.place(NewOrder("BTCUSDT", "BUY", "LIMIT", "GTC", st.qty(10), None,
+                                  st.price(bid), None, "y", "EXPIRE_MAKER"), 1_800_000_000_001)
+    assert maker.status == "NEW" and len(fills) == 1
+    engine.synthetic_take("BTCUSDT", Side.ASK, st.book.bids.total(bid), 1_800_000_000_002)
+    assert maker.status == "FILLED" and fills == [1_800_000_000_000, 1_800_000_000_002]

@@ -161,3 +161,90 @@ async def test_client_order_id_is_unique_only_among_open_orders(sim: SimProcess)
             assert status == 200 and ioc["status"] == "EXPIRED"
         _, q, _ = await api.signed("GET", ORDER, symbol="BTCUSDT", origClientOrderId="ioc")
         assert q["orderId"] == ioc["orderId"]
+
+
+def order_limits(info: dict[str, Any]) -> list[tuple[str, int, int]]:
+    return [(r["interval"], r["intervalNum"], r["limit"]) for r in info["rateLimits"]
+            if r["rateLimitType"] == "ORDERS"]
+
+
+async def test_unfilled_order_count_limit_and_fills_decrementing_it(sim: SimProcess) -> None:
+    await sim.control("POST", "/sim/market", {"running": False})
+    async with aiohttp.ClientSession() as s:
+        api = Api(sim, s)
+        _, info, _ = await api.public("/api/v3/exchangeInfo")
+        assert order_limits(info) == [("SECOND", 10, 50), ("DAY", 1, 160000)]
+        await sim.fault("order_limit", limit_1d=3)
+        _, info, _ = await api.public("/api/v3/exchangeInfo")
+        assert order_limits(info) == [("SECOND", 10, 50), ("DAY", 1, 3)]
+        price = await bid_price(api) - 100
+
+        def count_1d(h: Any) -> int:
+            return int(h["X-MBX-ORDER-COUNT-1D"])
+
+        status, m, h = await api.order(symbol="BTCUSDT", side="BUY", type="MARKET",
+                                       quantity="0.001")
+        assert m["status"] == "FILLED" and count_1d(h) == 0  # filled at once: no unfilled order
+        _, bt, _ = await api.public("/api/v3/ticker/bookTicker", symbol="BTCUSDT")
+        status, maker, h = await api.order(symbol="BTCUSDT", side="SELL", type="LIMIT",
+                                           timeInForce="GTC", quantity="0.001",
+                                           price=bt["askPrice"])
+        assert maker["status"] == "NEW" and count_1d(h) == 1
+        status, _, h = await api.order(**limit_buy(price, "rest-1"))
+        assert count_1d(h) == 2
+        # take the whole best ask level, our resting SELL included (self-trade allowed)
+        _, book, _ = await api.public("/api/v3/depth", symbol="BTCUSDT", limit=1)
+        level_price, level_qty = book["asks"][0]
+        assert D(level_price) == D(bt["askPrice"])
+        status, taker, h = await api.order(symbol="BTCUSDT", side="BUY", type="LIMIT",
+                                           timeInForce="GTC", quantity=str(D(level_qty)),
+                                           price=level_price, selfTradePreventionMode="NONE")
+        assert taker["status"] == "FILLED"
+        _, q, _ = await api.signed("GET", ORDER, symbol="BTCUSDT", orderId=maker["orderId"])
+        assert q["status"] == "FILLED"
+        assert count_1d(h) == 1  # +1 for the taker, -1 for its fill, -1 for the maker's fill
+
+        for cid in ("rest-2", "rest-3"):
+            status, _, h = await api.order(**limit_buy(price, cid))
+            assert status == 200
+        assert count_1d(h) == 3
+        for _ in range(8):  # a count, not a weight: refusals never become an IP ban
+            status, err, h = await api.order(**limit_buy(price, "refused"))
+            assert (status, err) == (429, {
+                "code": -1015, "msg": "Too many new orders; current limit is 3 orders per 1 DAY."})
+            assert 1 <= int(h["Retry-After"]) <= 86_400
+        assert "refused" not in (await ids_everywhere(sim, api))["sim"]
+        # requests that place no order are never refused by the order count
+        assert (await api.signed("GET", ORDER, symbol="BTCUSDT", origClientOrderId="rest-2"))[0] \
+            == 200
+        assert (await api.signed("DELETE", ORDER, symbol="BTCUSDT",
+                                 origClientOrderId="rest-2"))[0] == 200
+        assert (await api.public("/api/v3/depth", symbol="BTCUSDT"))[0] == 200
+        assert (await api.public("/api/v3/ping"))[0] == 200
+        # a cancel does not give the count back
+        assert (await api.order(**limit_buy(price, "refused")))[0] == 429
+
+        await sim.fault("clear")
+        _, info, _ = await api.public("/api/v3/exchangeInfo")
+        assert order_limits(info) == [("SECOND", 10, 50), ("DAY", 1, 160000)]
+        status, _, h = await api.order(**limit_buy(price, "after-clear"))
+        assert status == 200 and count_1d(h) == 1
+
+
+async def test_ten_second_order_limit_names_its_window(sim: SimProcess) -> None:
+    async with aiohttp.ClientSession() as s:
+        api = Api(sim, s)
+        price = await bid_price(api) - 100
+        await sim.fault("order_limit", limit_10s=1)
+        refused = []
+        for i in range(3):  # a 10 s boundary can fall between two of them, but not twice
+            status, body, h = await api.order(**limit_buy(price, f"ten-{i}"))
+            if status == 429:
+                refused.append((body, int(h["Retry-After"])))
+            else:
+                assert int(h["X-MBX-ORDER-COUNT-10S"]) == 1
+        assert refused
+        body, retry = refused[0]
+        assert body == {"code": -1015,
+                        "msg": "Too many new orders; current limit is 1 orders per 10 SECOND."}
+        assert 1 <= retry <= 10
