@@ -53,13 +53,15 @@ from benchmarks.procs import (  # noqa: E402
 from benchmarks.results_file import write_section  # noqa: E402
 from contracts.binance.v1 import market_pb2, market_pb2_grpc, orderbook_pb2, orderbook_pb2_grpc  # noqa: E402
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc  # noqa: E402
+from gateway.names import portable_name  # noqa: E402
 from tests.sim_fixture import SimProcess  # noqa: E402
 from tests.stack import ProviderProcess, sandbox_env  # noqa: E402
 
 SYMBOL = "BTCUSDT"
 NEW_SYMBOLS = ("ETHUSDT", "BNBUSDT", "ETHBTC", "SHIBUSDT", "DOGEBTC")
 
-#: the calls measured on every path: (label, MCP tool, arguments)
+#: the calls measured on every path: (label, canonical tool name, arguments); MCP calls use its
+#: portable form (binance_orderbook_l1), the name the gateway lists by default
 CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("orderbook_l1 (cached)", "binance.orderbook_l1", {"symbol": SYMBOL}),
     ("orderbook_l2 20", "binance.orderbook_l2", {"symbol": SYMBOL, "levels": 20}),
@@ -205,7 +207,7 @@ async def bench_mcp_session(report: Report, path: str, session: ClientSession, c
     if floor:
         calls = [("echo tool", "echo", {"text": "x"})]
     else:
-        calls = CALLS
+        calls = [(label, portable_name(tool), arguments) for label, tool, arguments in CALLS]
     for label, tool, arguments in calls:
         n = counts.rest // 2 if "REST" in label else counts.mcp
         for concurrency in (1, 64):
@@ -299,7 +301,7 @@ async def bench_sizes(report: Report, session: ClientSession) -> None:
         return len(text.encode()), len(blob.encode())
 
     async def run(tool: str, arguments: dict[str, Any], note: str = "") -> dict[str, Any]:
-        result = await session.call_tool(tool, arguments)
+        result = await session.call_tool(portable_name(tool), arguments)
         if result.is_error:
             raise RuntimeError(f"{tool}: {first_text(result)}")
         t, j = size(result)

@@ -182,28 +182,28 @@ class Soak:
                 step = n % 12
                 other = BOOK_SYMBOLS[(n // 12) % 2]
                 if step == 0:
-                    await self.call(session, "binance.get_ticker", {"symbol": SYMBOL})
+                    await self.call(session, "binance_get_ticker", {"symbol": SYMBOL})
                 elif step in (1, 6, 10):
-                    await self.call(session, "binance.orderbook_l1", {"symbol": other})
+                    await self.call(session, "binance_orderbook_l1", {"symbol": other})
                 elif step in (2, 8):
                     levels_n = 20 if step == 2 else 100
-                    await self.call(session, "binance.orderbook_l2", {"symbol": other, "levels": levels_n})
+                    await self.call(session, "binance_orderbook_l2", {"symbol": other, "levels": levels_n})
                 elif step == 3:
-                    await self.call(session, "binance.get_klines", {"symbol": SYMBOL, "interval": "1m", "limit": 5})
+                    await self.call(session, "binance_get_klines", {"symbol": SYMBOL, "interval": "1m", "limit": 5})
                 elif step == 4:
-                    await self.call(session, "binance.orderbook_health", {})
+                    await self.call(session, "binance_orderbook_health", {})
                 elif step == 5:
-                    book = await self.call(session, "binance.get_orderbook", {"symbol": SYMBOL, "limit": 5})
+                    book = await self.call(session, "binance_get_orderbook", {"symbol": SYMBOL, "limit": 5})
                     if book and book.get("bids"):
                         price = Decimal(book["bids"][0]["price"])
                 elif step == 7:
-                    await self.call(session, "binance.get_avg_price", {"symbol": SYMBOL})
+                    await self.call(session, "binance_get_avg_price", {"symbol": SYMBOL})
                 elif step == 9 and price is not None:
                     await self.order_round(session, f"soak-{self.run_id}-{index}-{n}", price)
                 elif step == 11 and n % 36 == 11:
-                    await self.call(session, "binance.get_recent_trades", {"symbol": SYMBOL, "limit": 5})
+                    await self.call(session, "binance_get_recent_trades", {"symbol": SYMBOL, "limit": 5})
                 else:
-                    await self.call(session, "binance.orderbook_health", {})
+                    await self.call(session, "binance_orderbook_health", {})
 
     async def order_round(self, session: ClientSession, cid: str, bid: Decimal) -> None:
         """Place a small resting order (retry once on an error answer), query it, cancel it."""
@@ -213,7 +213,7 @@ class Soak:
         self.counts.orders_sent += 1
         exists: bool | None = None
         for _ in range(2):
-            placed = await self.call(session, "binance.place_order", args)
+            placed = await self.call(session, "binance_place_order", args)
             exists = None if placed is None else bool(placed.get("order_exists"))
             outcome = "error answer" if placed is None else str(placed.get("outcome"))
             self.counts.order_outcomes[outcome] = self.counts.order_outcomes.get(outcome, 0) + 1
@@ -221,8 +221,8 @@ class Soak:
             if exists is not None:
                 break
         if exists:
-            await self.call(session, "binance.get_order", {"symbol": SYMBOL, "client_order_id": cid})
-            await self.call(session, "binance.cancel_order", {"symbol": SYMBOL, "client_order_id": cid})
+            await self.call(session, "binance_get_order", {"symbol": SYMBOL, "client_order_id": cid})
+            await self.call(session, "binance_cancel_order", {"symbol": SYMBOL, "client_order_id": cid})
 
     # -- faults and the restart --------------------------------------------------------------
 
@@ -286,7 +286,7 @@ class Soak:
         served: dict[str, Any] | None = None
         while time.monotonic() < deadline:
             truth = await self.sim.ground_truth(symbol)
-            served = await self.call(session, "binance.orderbook_l2", {"symbol": symbol, "levels": BOOK_LEVELS})
+            served = await self.call(session, "binance_orderbook_l2", {"symbol": symbol, "levels": BOOK_LEVELS})
             if served and served["book"]["state"] == "SYNCED" \
                     and int(served["book"]["last_update_id"]) == int(truth["lastUpdateId"]):
                 self.counts.books_checked += 1

@@ -10,9 +10,13 @@ Naming rules:
    type them), and is prefixed with `<provider>.` only when another provider took it first.
 4. A name that is still taken is prefixed again (`<provider>.<name>`) until unique, and the
    collision is reported in `Catalog.notes` for the caller to log.
-5. Resource templates keep their URI template; the first provider (configuration order) to
+5. The names of rules 1-4 are the canonical (dotted) tool names. Each also has a portable form
+   (`gateway/names.py`); the catalog lists one form (`ToolNames`) and routes calls under either.
+   A tool whose portable form is already another tool's is refused, in both modes, and reported
+   in `Catalog.errors`: a call must never reach the wrong tool.
+6. Resource templates keep their URI template; the first provider (configuration order) to
    publish a template owns it, a duplicate is dropped and noted.
-6. A tool whose input schema is not valid JSON Schema is dropped and noted: it could not be
+7. A tool whose input schema is not valid JSON Schema is dropped and noted: it could not be
    validated, so it is never forwarded.
 """
 
@@ -28,6 +32,7 @@ from mcp.shared.uri_template import InvalidUriTemplate, UriTemplate
 
 from contracts.provider.v1 import provider_pb2
 from gateway.arguments import ArgumentValidator, InvalidSchema
+from gateway.names import ToolNames, portable_name
 
 __all__ = [
     "Catalog",
@@ -52,10 +57,15 @@ class ToolRoute:
     """A tool as clients see it, and where calls to it go."""
 
     tool: types.Tool
+    """The tool as listed; its name is `canonical` or `portable`, per `ToolNames`."""
     provider: str
     remote_name: str
     timeout_ms: int
     validator: ArgumentValidator
+    canonical: str
+    """Dotted name, e.g. `binance.get_ticker`."""
+    portable: str
+    """Name matching `^[a-zA-Z0-9_-]{1,64}$`, e.g. `binance_get_ticker`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +92,22 @@ class Catalog:
     """Everything the gateway exposes, keyed by the client-visible name or template."""
 
     tools: Mapping[str, ToolRoute] = field(default_factory=dict)
+    """Keyed by the listed name."""
     templates: Sequence[TemplateRoute] = ()
     prompts: Mapping[str, PromptRoute] = field(default_factory=dict)
     notes: Sequence[str] = ()
     """Collisions and dropped entries, for the caller to log."""
+    errors: Sequence[str] = ()
+    """Refused tools (portable-name collisions), for the caller to log as errors."""
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    """The unlisted form of each tool name -> its listed name (calls are accepted under both)."""
+
+    def tool(self, name: str) -> ToolRoute | None:
+        """The route of a tool called by its listed name or by its other form."""
+        route = self.tools.get(name)
+        if route is None and name in self.aliases:
+            route = self.tools.get(self.aliases[name])
+        return route
 
     def template_for(self, uri: str) -> TemplateRoute | None:
         """The template whose URI template matches `uri` (first in order), if any."""
@@ -161,11 +183,22 @@ def _validator(schema: dict[str, Any], raw: str, cache: MutableMapping[str, Argu
     return validator
 
 
+@dataclass
+class _ToolNaming:
+    """Names taken so far while building one catalog."""
+
+    canonical: dict[str, ToolRoute] = field(default_factory=dict)
+    portable: dict[str, str] = field(default_factory=dict)
+    """Portable name -> the canonical name that owns it."""
+
+
 def _add_tools(
     snap: ProviderSnapshot,
-    tools: dict[str, ToolRoute],
+    naming: _ToolNaming,
     cache: MutableMapping[str, ArgumentValidator],
     notes: list[str],
+    errors: list[str],
+    mode: ToolNames,
 ) -> None:
     for desc in snap.capabilities.tools:
         schema = _json_object(desc.input_schema_json) or {"type": "object"}
@@ -181,16 +214,27 @@ def _add_tools(
         if output is not None and output.get("type") != "object":
             notes.append(f"tool {snap.name}:{desc.name}: output schema ignored (not an object)")
             output = None
-        name = _unique_name(snap.name, desc.name, tools, notes)
+        canonical = _unique_name(snap.name, desc.name, naming.canonical, notes)
+        portable = portable_name(canonical)
+        owner = naming.portable.get(portable)
+        if owner is not None:
+            errors.append(
+                f"refused tool {snap.name}:{desc.name}: its portable name {portable!r} already belongs to "
+                f"{owner!r}; rename one of them in its provider"
+            )
+            continue
         tool = types.Tool(
-            name=name,
+            name=portable if mode is ToolNames.PORTABLE else canonical,
             title=desc.title or None,
             description=desc.description or None,
             input_schema=schema,
             output_schema=output,
             annotations=_annotations(desc),
         )
-        tools[name] = ToolRoute(tool, snap.name, desc.name, desc.timeout_ms, validator)
+        naming.portable[portable] = canonical
+        naming.canonical[canonical] = ToolRoute(
+            tool, snap.name, desc.name, desc.timeout_ms, validator, canonical, portable
+        )
 
 
 def _add_templates(snap: ProviderSnapshot, templates: list[TemplateRoute], notes: list[str]) -> None:
@@ -234,22 +278,38 @@ def _add_prompts(snap: ProviderSnapshot, prompts: dict[str, PromptRoute], notes:
 def build_catalog(
     snapshots: Sequence[ProviderSnapshot],
     validator_cache: MutableMapping[str, ArgumentValidator] | None = None,
+    *,
+    tool_names: ToolNames = ToolNames.PORTABLE,
 ) -> Catalog:
     """Merge the providers' capabilities (in configuration order) into one routed catalog.
 
     `validator_cache` maps an input-schema JSON text to its compiled validator, so re-discovery
-    does not recompile unchanged schemas.
+    does not recompile unchanged schemas. `tool_names` chooses the listed form of tool names.
     """
     cache: MutableMapping[str, ArgumentValidator] = validator_cache if validator_cache is not None else {}
-    tools: dict[str, ToolRoute] = {}
+    naming = _ToolNaming()
     templates: list[TemplateRoute] = []
     prompts: dict[str, PromptRoute] = {}
     notes: list[str] = []
+    errors: list[str] = []
     for snap in snapshots:
         reported = snap.capabilities.provider
         if reported and reported != snap.name:
             notes.append(f"provider configured as {snap.name!r} calls itself {reported!r}")
-        _add_tools(snap, tools, cache, notes)
+        _add_tools(snap, naming, cache, notes, errors, tool_names)
         _add_templates(snap, templates, notes)
         _add_prompts(snap, prompts, notes)
-    return Catalog(tools=tools, templates=tuple(templates), prompts=prompts, notes=tuple(notes))
+    tools = {r.tool.name: r for r in naming.canonical.values()}
+    aliases = {
+        (r.canonical if r.tool.name == r.portable else r.portable): r.tool.name
+        for r in naming.canonical.values()
+        if r.canonical != r.portable
+    }
+    return Catalog(
+        tools=tools,
+        templates=tuple(templates),
+        prompts=prompts,
+        notes=tuple(notes),
+        errors=tuple(errors),
+        aliases=aliases,
+    )

@@ -305,10 +305,14 @@ class ProviderRegistry:
         """Merge the latest snapshots; notify listeners if a client-visible list changed."""
         async with self._rebuild_lock:
             snaps = [link.snapshot for link in self.links.values() if link.snapshot is not None]
-            old, new = self.catalog, build_catalog(snaps, self._validators)
+            old = self.catalog
+            new = build_catalog(snaps, self._validators, tool_names=self.settings.tool_names)
             for note in new.notes:
                 if note not in old.notes:
                     log.warning("catalog_note", note=note)
+            for error in new.errors:
+                if error not in old.errors:
+                    log.error("catalog_error", error=error)
             change = CatalogChange(
                 tools=old.tools_key() != new.tools_key(),
                 resources=old.templates_key() != new.templates_key(),

@@ -39,7 +39,9 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from contracts.provider.v1 import provider_pb2
 from gateway import __version__
+from gateway.catalog import ToolRoute
 from gateway.errors import protocol_error, tool_error_result
+from gateway.names import ToolNames
 from gateway.providers import CatalogChange, ProviderRegistry, struct_to_dict
 from gateway.subscriptions import ResourceSubscriptions, connection_key
 
@@ -155,9 +157,10 @@ class Gateway:
 
     def _instructions(self) -> str:
         names = ", ".join(sorted(self.registry.links))
+        form = "<provider>.<tool>" if self.registry.settings.tool_names is ToolNames.DOTTED else "<provider>_<tool>"
         return (
             f"Gateway to capability providers ({names}). Tool names are namespaced by provider "
-            "('<provider>.<tool>'); resource URIs use each provider's own scheme."
+            f"('{form}'); resource URIs use each provider's own scheme."
         )
 
     # -- middleware: correlation id, request log, session capture --------------------------
@@ -213,7 +216,8 @@ class Gateway:
         return types.ListToolsResult(tools=[r.tool for r in self.registry.catalog.tools.values()])
 
     async def _call_tool(self, ctx: Ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
-        route = self.registry.catalog.tools.get(params.name)
+        # Listed name or its other form (binance_get_ticker / binance.get_ticker): see gateway/names.py.
+        route = self.registry.catalog.tool(params.name)
         if route is None:
             raise MCPError(
                 INVALID_PARAMS,
@@ -221,14 +225,14 @@ class Gateway:
                 {"name": params.name, "available": sorted(self.registry.catalog.tools)},
             )
         try:
-            return await self._forward_tool(params.name, params.arguments or {})
+            return await self._forward_tool(route, params.arguments or {})
         except Exception:
             cid = current_correlation_id()
             log.exception("tool_call_failed", tool=params.name)
             return _error_text(f"{params.name} failed inside the gateway (correlation id {cid}).")
 
-    async def _forward_tool(self, name: str, arguments: dict[str, Any]) -> types.CallToolResult:
-        route = self.registry.catalog.tools[name]
+    async def _forward_tool(self, route: ToolRoute, arguments: dict[str, Any]) -> types.CallToolResult:
+        name = route.tool.name
         problems = route.validator.problems(arguments)
         if problems is not None:
             log.info("tool_arguments_invalid", tool=name)

@@ -19,6 +19,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from gateway.names import ToolNames
+
 __all__ = [
     "DEFAULT_DEFAULT_TIMEOUT_MS",
     "DEFAULT_POOL_SIZE",
@@ -27,6 +29,7 @@ __all__ = [
     "ProviderTarget",
     "SettingsError",
     "TlsFiles",
+    "ToolNames",
     "Transport",
     "is_loopback_host",
     "load_settings",
@@ -54,6 +57,7 @@ _TOP_KEYS = {
     "max_concurrency_per_client",
     "allowed_origins",
     "log_level",
+    "tool_names",
 }
 
 
@@ -147,6 +151,8 @@ class GatewaySettings:
     """Period of the catalog re-listing that catches changes a health watch misses."""
     http: HttpSettings = field(default_factory=HttpSettings)
     log_level: str = "info"
+    tool_names: ToolNames = ToolNames.PORTABLE
+    """Which form of tool names is listed: portable (`binance_get_ticker`, every client) or dotted."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -186,6 +192,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-request-bytes", type=int, help="largest HTTP request body accepted")
     p.add_argument("--max-concurrency-per-client", type=int, help="HTTP requests in flight per client")
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    p.add_argument(
+        "--tool-names",
+        choices=[t.value for t in ToolNames],
+        help="listed tool names: portable (binance_get_ticker, the default, accepted by every client) or "
+        "dotted (binance.get_ticker); calls are accepted under both",
+    )
     return p
 
 
@@ -338,6 +350,11 @@ def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] 
     log_level = pick(args.log_level, "log_level", "info")
     if log_level not in ("debug", "info", "warning", "error"):
         raise SettingsError(f"log_level: unknown level {log_level!r}")
+    tool_names_raw = pick(args.tool_names, "tool_names", ToolNames.PORTABLE.value)
+    try:
+        tool_names = ToolNames(tool_names_raw)
+    except ValueError as exc:
+        raise SettingsError(f"tool_names: expected portable or dotted, got {tool_names_raw!r}") from exc
     settings = GatewaySettings(
         providers=tuple(providers),
         pool_size=_positive_int(pick(args.pool_size, "pool_size", DEFAULT_POOL_SIZE), "pool_size"),
@@ -355,6 +372,7 @@ def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] 
         ),
         http=http,
         log_level=log_level,
+        tool_names=tool_names,
     )
     for p in settings.providers:
         if p.tls is None and not p.is_loopback:

@@ -57,31 +57,31 @@ async def demo(session: ClientSession) -> None:
     print(f"{len(prompts)} prompts: " + ", ".join(p.name for p in prompts))
 
     banner("2. Market data (REST, through the sandbox)")
-    await call(session, "binance.get_ticker", {"symbol": "btcusdt"}, 4)
-    await call(session, "binance.get_avg_price", {"symbol": "BTCUSDT"}, 3)
-    await call(session, "binance.get_orderbook", {"symbol": "SHIBUSDT", "limit": 3}, 10)
-    await call(session, "binance.get_klines", {"symbol": "ETHUSDT", "interval": "1h", "limit": 3}, 6)
-    await call(session, "binance.get_recent_trades", {"symbol": "ETHBTC", "limit": 3}, 6)
-    await call(session, "binance.get_exchange_info", {"symbols": ["BTCUSDT"]}, 4)
-    await call(session, "binance.get_ticker", {"symbol": "BTCUSD"}, 3)
+    await call(session, "binance_get_ticker", {"symbol": "btcusdt"}, 4)
+    await call(session, "binance_get_avg_price", {"symbol": "BTCUSDT"}, 3)
+    await call(session, "binance_get_orderbook", {"symbol": "SHIBUSDT", "limit": 3}, 10)
+    await call(session, "binance_get_klines", {"symbol": "ETHUSDT", "interval": "1h", "limit": 3}, 6)
+    await call(session, "binance_get_recent_trades", {"symbol": "ETHBTC", "limit": 3}, 6)
+    await call(session, "binance_get_exchange_info", {"symbols": ["BTCUSDT"]}, 4)
+    await call(session, "binance_get_ticker", {"symbol": "BTCUSD"}, 3)
 
     banner("3. Live order book over WebSocket")
-    await call(session, "binance.orderbook_l1", {"symbol": "BTCUSDT", "vwap_base_qty": "2"}, 16)
+    await call(session, "binance_orderbook_l1", {"symbol": "BTCUSDT", "vwap_base_qty": "2"}, 16)
     await asyncio.sleep(1.0)
-    await call(session, "binance.orderbook_l2", {"symbol": "BTCUSDT", "levels": 5}, 14)
-    await call(session, "binance.orderbook_health", {}, 6)
+    await call(session, "binance_orderbook_l2", {"symbol": "BTCUSDT", "levels": 5}, 14)
+    await call(session, "binance_orderbook_health", {}, 6)
 
     banner("4. Account and orders, with the safety rails")
-    await call(session, "binance.get_account", {}, 10)
+    await call(session, "binance_get_account", {}, 10)
     await call(
         session,
-        "binance.place_order",
+        "binance_place_order",
         {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001", "price": "50000.005"},
         6,
     )
     await call(
         session,
-        "binance.place_order",
+        "binance_place_order",
         {
             "symbol": "BTCUSDT",
             "side": "BUY",
@@ -94,20 +94,20 @@ async def demo(session: ClientSession) -> None:
     )
     placed = await call(
         session,
-        "binance.place_order",
+        "binance_place_order",
         {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001", "price": "50000"},
         8,
     )
-    await call(session, "binance.get_open_orders", {"symbol": "BTCUSDT"}, 5)
+    await call(session, "binance_get_open_orders", {"symbol": "BTCUSDT"}, 5)
     cid = placed.get("client_order_id", "")
-    await call(session, "binance.cancel_order", {"symbol": "BTCUSDT", "client_order_id": cid}, 5)
+    await call(session, "binance_cancel_order", {"symbol": "BTCUSDT", "client_order_id": cid}, 5)
     await call(
         session,
-        "binance.place_order",
+        "binance_place_order",
         {"symbol": "ETHUSDT", "side": "BUY", "type": "MARKET", "quote_order_qty": "100"},
         10,
     )
-    await call(session, "binance.get_my_trades", {"symbol": "ETHUSDT", "limit": 5}, 6)
+    await call(session, "binance_get_my_trades", {"symbol": "ETHUSDT", "limit": 5}, 6)
 
     banner("5. Resources (markdown, live)")
     for uri in ("binance://market/BTCUSDT", "binance://account/balances", "binance://orders/canceled"):

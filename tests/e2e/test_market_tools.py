@@ -46,7 +46,7 @@ async def paused(stack_sim: SimProcess) -> AsyncIterator[SimProcess]:
 
 
 async def test_ticker_is_the_exchange_24h_statistics(s: ClientSession, paused: SimProcess) -> None:
-    got = await market(s, "binance.get_ticker", {"symbol": "ethbtc"})
+    got = await market(s, "binance_get_ticker", {"symbol": "ethbtc"})
     want = await rest(paused, "/api/v3/ticker/24hr?symbol=ETHBTC")
     assert got["symbol"] == "ETHBTC"
     for ours, theirs in [
@@ -76,7 +76,7 @@ async def test_ticker_is_the_exchange_24h_statistics(s: ClientSession, paused: S
 
 async def test_orderbook_is_the_rest_snapshot_at_any_limit(s: ClientSession, paused: SimProcess) -> None:
     for limit in (1, 7, 100, 1000):
-        got = await market(s, "binance.get_orderbook", {"symbol": "BTCUSDT", "limit": limit})
+        got = await market(s, "binance_get_orderbook", {"symbol": "BTCUSDT", "limit": limit})
         want = await rest(paused, f"/api/v3/depth?symbol=BTCUSDT&limit={limit}")
         assert got["last_update_id"] == want["lastUpdateId"]
         assert [[b["price"], b["quantity"]] for b in got["bids"]] == want["bids"]
@@ -84,7 +84,7 @@ async def test_orderbook_is_the_rest_snapshot_at_any_limit(s: ClientSession, pau
 
 
 async def test_recent_trades_are_the_latest_trades_oldest_first(s: ClientSession, paused: SimProcess) -> None:
-    got = await market(s, "binance.get_recent_trades", {"symbol": "BNBUSDT", "limit": 25})
+    got = await market(s, "binance_get_recent_trades", {"symbol": "BNBUSDT", "limit": 25})
     want = await rest(paused, "/api/v3/trades?symbol=BNBUSDT&limit=25")
     assert [t["id"] for t in got["trades"]] == [t["id"] for t in want]
     assert [(t["price"], t["qty"], t["is_buyer_maker"]) for t in got["trades"]] == [
@@ -101,7 +101,7 @@ async def test_klines_of_every_interval_match_the_exchange(s: ClientSession, pau
     end = latest[-2][0]
     want = await rest(paused, f"/api/v3/klines?symbol=ETHUSDT&interval={interval}&endTime={end}&limit=5")
     got = await market(
-        s, "binance.get_klines", {"symbol": "ETHUSDT", "interval": interval, "end_time_ms": end, "limit": 5}
+        s, "binance_get_klines", {"symbol": "ETHUSDT", "interval": interval, "end_time_ms": end, "limit": 5}
     )
     assert got["interval"] == interval and len(got["klines"]) == 5
     assert [(k["open_time_ms"], k["open"], k["high"], k["low"], k["close"], k["volume"]) for k in got["klines"]] == [
@@ -114,18 +114,18 @@ async def test_klines_honour_start_and_end_time(s: ClientSession, paused: SimPro
     start, end = recent[2][0], recent[6][0]
     got = await call(
         s,
-        "binance.get_klines",
+        "binance_get_klines",
         {"symbol": "BTCUSDT", "interval": "1m", "start_time_ms": start, "end_time_ms": end, "limit": 1000},
     )
     assert [k["open_time_ms"] for k in got["klines"]] == [k[0] for k in recent[2:7]]
     first = await call(
-        s, "binance.get_klines", {"symbol": "BTCUSDT", "interval": "1m", "start_time_ms": start, "limit": 2}
+        s, "binance_get_klines", {"symbol": "BTCUSDT", "interval": "1m", "start_time_ms": start, "limit": 2}
     )
     assert [k["open_time_ms"] for k in first["klines"]] == [recent[2][0], recent[3][0]]
 
 
 async def test_exchange_info_gives_readable_rules_and_rate_limits(s: ClientSession, stack_sim: SimProcess) -> None:
-    got = await market(s, "binance.get_exchange_info", {"symbols": ["shibusdt", "BTCUSDT"]})
+    got = await market(s, "binance_get_exchange_info", {"symbols": ["shibusdt", "BTCUSDT"]})
     want = await rest(stack_sim, '/api/v3/exchangeInfo?symbols=["SHIBUSDT","BTCUSDT"]')
     by_symbol = {x["symbol"]: x for x in got["symbols"]}
     assert set(by_symbol) == {"SHIBUSDT", "BTCUSDT"}
@@ -146,7 +146,7 @@ async def test_exchange_info_gives_readable_rules_and_rate_limits(s: ClientSessi
 
 
 async def test_avg_price_is_the_exchange_average_not_the_last_price(s: ClientSession, paused: SimProcess) -> None:
-    got = await market(s, "binance.get_avg_price", {"symbol": "BTCUSDT"})
+    got = await market(s, "binance_get_avg_price", {"symbol": "BTCUSDT"})
     want = await rest(paused, "/api/v3/avgPrice?symbol=BTCUSDT")
     assert got["mins"] == want["mins"] == 5
     assert Decimal(got["price"]) == pytest.approx(Decimal(want["price"]), rel=Decimal("0.0005"))
@@ -156,7 +156,7 @@ async def test_avg_price_is_the_exchange_average_not_the_last_price(s: ClientSes
 
 
 async def test_text_rendering_is_compact_and_not_json(s: ClientSession) -> None:
-    result = await s.call_tool("binance.get_orderbook", {"symbol": "BTCUSDT", "limit": 20})
+    result = await s.call_tool("binance_get_orderbook", {"symbol": "BTCUSDT", "limit": 20})
     text = result.content[0].text
     assert not text.lstrip().startswith("{")
     structured = json.dumps(result.structured_content, indent=2)
@@ -167,7 +167,7 @@ async def test_text_rendering_is_compact_and_not_json(s: ClientSession) -> None:
 async def test_provider_logs_carry_the_gateways_correlation_ids(
     s: ClientSession, stack_provider: ProviderProcess
 ) -> None:
-    await market(s, "binance.get_avg_price", {"symbol": "ETHUSDT"})
+    await market(s, "binance_get_avg_price", {"symbol": "ETHUSDT"})
     lines = [json.loads(line) for line in stack_provider.logs().splitlines() if line.startswith("{")]
     rpcs = [line for line in lines if line.get("event") == "rpc" and line.get("tool") == "binance.get_avg_price"]
     assert rpcs and all(len(line.get("correlation_id", "")) >= 16 for line in rpcs)

@@ -38,10 +38,10 @@ async def synced_at_truth(
     s: ClientSession, sim: SimProcess, symbol: str, n: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """With the market paused, waits until the served book is SYNCED at the truth's update id."""
-    await call(s, "binance.orderbook_l2", {"symbol": symbol, "levels": n})
+    await call(s, "binance_orderbook_l2", {"symbol": symbol, "levels": n})
     truth = await sim.ground_truth(symbol)
     for _ in range(300):
-        served = await call(s, "binance.orderbook_l2", {"symbol": symbol, "levels": n})
+        served = await call(s, "binance_orderbook_l2", {"symbol": symbol, "levels": n})
         if served["book"]["state"] == "SYNCED" and served["book"]["last_update_id"] == truth["lastUpdateId"]:
             return served, truth
         await asyncio.sleep(0.05)
@@ -78,7 +78,7 @@ async def test_l1_metrics_match_the_definitions_on_the_truth(s: ClientSession, p
     await synced_at_truth(s, paused, "ETHUSDT", 20)
     truth = await paused.ground_truth("ETHUSDT")
     l1 = await call(
-        s, "binance.orderbook_l1", {"symbol": "ETHUSDT", "imbalance_levels": 5, "vwap_base_qty": "3", "bands_bps": [25]}
+        s, "binance_orderbook_l1", {"symbol": "ETHUSDT", "imbalance_levels": 5, "vwap_base_qty": "3", "bands_bps": [25]}
     )
     assert l1["book"]["last_update_id"] == truth["lastUpdateId"]
     bids, asks = levels(truth["bids"], 1000), levels(truth["asks"], 1000)
@@ -110,20 +110,20 @@ async def test_l1_metrics_match_the_definitions_on_the_truth(s: ClientSession, p
 
 async def test_health_reports_tracked_books_synced(s: ClientSession, paused: SimProcess) -> None:
     await synced_at_truth(s, paused, "BTCUSDT", 5)
-    health = await call(s, "binance.orderbook_health", {})
+    health = await call(s, "binance_orderbook_health", {})
     assert health["environment"] == "sandbox" and health["connection"] == "connected"
     by_symbol = {h["symbol"]: h for h in health["symbols"]}
     assert by_symbol["BTCUSDT"]["state"] == "SYNCED"
-    one = await call(s, "binance.orderbook_health", {"symbol": "btcusdt"})
+    one = await call(s, "binance_orderbook_health", {"symbol": "btcusdt"})
     assert [h["symbol"] for h in one["symbols"]] == ["BTCUSDT"]
 
 
 async def test_a_gap_is_healed_and_the_healed_book_matches_the_truth(s: ClientSession, stack_sim: SimProcess) -> None:
-    await call(s, "binance.orderbook_l2", {"symbol": "BNBUSDT", "levels": 5})
+    await call(s, "binance_orderbook_l2", {"symbol": "BNBUSDT", "levels": 5})
     await stack_sim.control("POST", "/sim/market", {"running": True})
     await stack_sim.fault("gap", symbol="BNBUSDT")
     for _ in range(200):
-        health = await call(s, "binance.orderbook_health", {"symbol": "BNBUSDT"})
+        health = await call(s, "binance_orderbook_health", {"symbol": "BNBUSDT"})
         if health["symbols"][0]["resync_count"] >= 1 and health["symbols"][0]["state"] == "SYNCED":
             break
         await asyncio.sleep(0.05)
@@ -138,5 +138,5 @@ async def test_a_gap_is_healed_and_the_healed_book_matches_the_truth(s: ClientSe
 
 
 async def test_unknown_symbol_is_refused_with_a_suggestion(s: ClientSession) -> None:
-    result = await s.call_tool("binance.orderbook_l1", {"symbol": "ETHUSD"})
+    result = await s.call_tool("binance_orderbook_l1", {"symbol": "ETHUSD"})
     assert result.is_error and "ETHUSDT" in result.content[0].text

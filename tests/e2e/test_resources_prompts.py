@@ -71,7 +71,7 @@ async def test_market_resource_shows_the_sandbox_ticker_book_and_trades(
 
 async def test_balances_resource_lists_non_zero_balances_valued_in_usdt(s: ClientSession) -> None:
     text = await read(s, "binance://account/balances")
-    account = await s.call_tool("binance.get_account", {})
+    account = await s.call_tool("binance_get_account", {})
     assert account.structured_content is not None
     for b in account.structured_content["balances"]:
         assert f"| {b['asset']} |" in text
@@ -80,7 +80,7 @@ async def test_balances_resource_lists_non_zero_balances_valued_in_usdt(s: Clien
 
 async def test_trades_and_orders_resources_reflect_a_fill_and_a_cancel(s: ClientSession) -> None:
     placed = await s.call_tool(
-        "binance.place_order", {"symbol": "BNBUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.1"}
+        "binance_place_order", {"symbol": "BNBUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.1"}
     )
     assert not placed.is_error, placed.content[0].text
     order = placed.structured_content["order"]  # type: ignore[index]
@@ -88,15 +88,15 @@ async def test_trades_and_orders_resources_reflect_a_fill_and_a_cancel(s: Client
     assert str(order["order_id"]) in trades
     filled = await read(s, "binance://orders/filled")
     assert order["client_order_id"] in filled
-    book = await s.call_tool("binance.get_orderbook", {"symbol": "BNBUSDT", "limit": 1})
+    book = await s.call_tool("binance_get_orderbook", {"symbol": "BNBUSDT", "limit": 1})
     low = (Decimal(book.structured_content["bids"][0]["price"]) * Decimal("0.9")).quantize(Decimal("0.01"))  # type: ignore[index]
     resting = await s.call_tool(
-        "binance.place_order",
+        "binance_place_order",
         {"symbol": "BNBUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.1", "price": str(low)},
     )
     cid = resting.structured_content["client_order_id"]  # type: ignore[index]
     assert cid in await read(s, "binance://orders/open")
-    await s.call_tool("binance.cancel_order", {"symbol": "BNBUSDT", "client_order_id": cid})
+    await s.call_tool("binance_cancel_order", {"symbol": "BNBUSDT", "client_order_id": cid})
     canceled = await read(s, "binance://orders/canceled")
     assert cid in canceled
     assert cid not in await read(s, "binance://orders/open")

@@ -25,22 +25,22 @@ from tests.stack import ProviderProcess, free_port, sandbox_env
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 TOOLS = {
-    "binance.get_ticker",
-    "binance.get_orderbook",
-    "binance.get_recent_trades",
-    "binance.get_klines",
-    "binance.get_exchange_info",
-    "binance.get_avg_price",
-    "binance.get_account",
-    "binance.get_my_trades",
-    "binance.place_order",
-    "binance.cancel_order",
-    "binance.get_order",
-    "binance.get_open_orders",
-    "binance.get_all_orders",
-    "binance.orderbook_l1",
-    "binance.orderbook_l2",
-    "binance.orderbook_health",
+    "binance_get_ticker",
+    "binance_get_orderbook",
+    "binance_get_recent_trades",
+    "binance_get_klines",
+    "binance_get_exchange_info",
+    "binance_get_avg_price",
+    "binance_get_account",
+    "binance_get_my_trades",
+    "binance_place_order",
+    "binance_cancel_order",
+    "binance_get_order",
+    "binance_get_open_orders",
+    "binance_get_all_orders",
+    "binance_orderbook_l1",
+    "binance_orderbook_l2",
+    "binance_orderbook_health",
 }
 
 
@@ -53,13 +53,13 @@ async def test_gateway_lists_all_sixteen_tools_with_schemas_and_hints(session: C
         jsonschema.Draft202012Validator.check_schema(tool.output_schema)
         assert tool.description
         assert tool.annotations is not None
-    place = tools["binance.place_order"]
+    place = tools["binance_place_order"]
     assert place.annotations.destructive_hint is True
     assert place.annotations.read_only_hint is False
-    assert tools["binance.get_ticker"].annotations.read_only_hint is True
+    assert tools["binance_get_ticker"].annotations.read_only_hint is True
     assert set(place.input_schema["required"]) == {"symbol", "side", "type"}
     assert place.input_schema["properties"]["side"]["enum"] == ["BUY", "SELL"]
-    klines = tools["binance.get_klines"].input_schema["properties"]
+    klines = tools["binance_get_klines"].input_schema["properties"]
     assert "1h" in klines["interval"]["enum"] and "1M" in klines["interval"]["enum"]
     assert klines["limit"]["maximum"] == 1000
 
@@ -80,11 +80,11 @@ async def test_gateway_lists_resource_templates_and_prompts(session: ClientSessi
 
 async def test_tool_call_returns_structured_content_matching_its_output_schema(session: ClientSession) -> None:
     tools = {t.name: t for t in (await session.list_tools()).tools}
-    result = await session.call_tool("binance.get_orderbook", {"symbol": "ethusdt", "limit": 5})
+    result = await session.call_tool("binance_get_orderbook", {"symbol": "ethusdt", "limit": 5})
     assert not result.is_error
     data = result.structured_content
     assert data is not None
-    jsonschema.validate(data, tools["binance.get_orderbook"].output_schema)
+    jsonschema.validate(data, tools["binance_get_orderbook"].output_schema)
     assert data["symbol"] == "ETHUSDT"
     assert len(data["bids"]) == 5 and len(data["asks"]) == 5
     assert data["freshness"]["environment"] == "sandbox"
@@ -92,23 +92,23 @@ async def test_tool_call_returns_structured_content_matching_its_output_schema(s
 
 
 async def test_schema_violation_is_an_error_result_that_says_what_is_allowed(session: ClientSession) -> None:
-    result = await session.call_tool("binance.get_orderbook", {"symbol": "BTCUSDT", "limit": 9000})
+    result = await session.call_tool("binance_get_orderbook", {"symbol": "BTCUSDT", "limit": 9000})
     assert result.is_error
     text = result.content[0].text
     assert "limit" in text and "5000" in text
-    result = await session.call_tool("binance.get_ticker", {"symbol": "BTCUSDT", "colour": "red"})
+    result = await session.call_tool("binance_get_ticker", {"symbol": "BTCUSDT", "colour": "red"})
     assert result.is_error and "colour" in result.content[0].text
 
 
 async def test_unknown_symbol_error_suggests_near_misses(session: ClientSession) -> None:
-    result = await session.call_tool("binance.get_ticker", {"symbol": "BTCUSD"})
+    result = await session.call_tool("binance_get_ticker", {"symbol": "BTCUSD"})
     assert result.is_error
     assert "BTCUSDT" in result.content[0].text
 
 
 async def test_unknown_tool_is_a_protocol_error(session: ClientSession) -> None:
     with pytest.raises(MCPError):
-        await session.call_tool("binance.withdraw_everything", {})
+        await session.call_tool("binance_withdraw_everything", {})
 
 
 async def test_unknown_resource_uri_is_a_protocol_error(session: ClientSession) -> None:
@@ -187,7 +187,7 @@ async def test_provider_down_at_start_is_picked_up_when_it_comes() -> None:
                     break
                 await asyncio.sleep(0.1)
             assert {t.name for t in tools} == TOOLS
-            result = await s.call_tool("binance.get_avg_price", {"symbol": "BTCUSDT"})
+            result = await s.call_tool("binance_get_avg_price", {"symbol": "BTCUSDT"})
             assert not result.is_error, result.content[0].text
     finally:
         if provider:
@@ -200,11 +200,11 @@ async def test_provider_restart_mid_session_is_transparent() -> None:
     provider = await ProviderProcess.start(sandbox_env(sim.info))
     try:
         async with HeldSession(provider.address) as s:
-            assert not (await s.call_tool("binance.get_ticker", {"symbol": "BTCUSDT"})).is_error
+            assert not (await s.call_tool("binance_get_ticker", {"symbol": "BTCUSDT"})).is_error
             await provider.restart()
             result = None
             for _ in range(50):
-                result = await s.call_tool("binance.get_ticker", {"symbol": "BTCUSDT"})
+                result = await s.call_tool("binance_get_ticker", {"symbol": "BTCUSDT"})
                 if not result.is_error:
                     break
                 await asyncio.sleep(0.2)

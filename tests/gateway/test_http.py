@@ -96,7 +96,7 @@ async def test_several_concurrent_clients_in_both_eras(fake: FakeProvider) -> No
 
     async def modern(i: int) -> list[Any]:
         async with _client(headers) as http, Client(streamable_http_client(url, http_client=http)) as client:
-            calls = [client.call_tool("fake.echo", {"text": f"m{i}-{k}"}) for k in range(5)]
+            calls = [client.call_tool("fake_echo", {"text": f"m{i}-{k}"}) for k in range(5)]
             return [r.structured_content for r in await asyncio.gather(*calls)]
 
     async def legacy(i: int) -> list[Any]:
@@ -107,8 +107,8 @@ async def test_several_concurrent_clients_in_both_eras(fake: FakeProvider) -> No
         ):
             await session.initialize()
             tools = await session.list_tools()
-            assert "fake.echo" in {t.name for t in tools.tools}
-            calls = [session.call_tool("fake.echo", {"text": f"l{i}-{k}"}) for k in range(5)]
+            assert "fake_echo" in {t.name for t in tools.tools}
+            calls = [session.call_tool("fake_echo", {"text": f"l{i}-{k}"}) for k in range(5)]
             return [r.structured_content for r in await asyncio.gather(*calls)]
 
     async with http_gateway(fake, "--token", TOKEN) as url:
@@ -132,7 +132,7 @@ async def test_list_changed_reaches_http_handshake_session(fake: FakeProvider) -
         await session.list_tools()
         fake.bump_catalog(fake.tools[0].__class__(name="new_one", input_schema_json="{}"))
         await notes.wait_for(types.ToolListChangedNotification)
-        assert "fake.new_one" in {t.name for t in (await session.list_tools()).tools}
+        assert "fake_new_one" in {t.name for t in (await session.list_tools()).tools}
 
 
 async def test_per_client_concurrency_limit_answers_429(fake: FakeProvider) -> None:
@@ -155,7 +155,7 @@ async def test_per_client_concurrency_limit_answers_429(fake: FakeProvider) -> N
                     "jsonrpc": "2.0",
                     "id": 2,
                     "method": "tools/call",
-                    "params": {"name": "fake.echo", "arguments": {"text": "__hold__"}},
+                    "params": {"name": "fake_echo", "arguments": {"text": "__hold__"}},
                 },
             )
         )

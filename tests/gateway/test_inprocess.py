@@ -37,13 +37,13 @@ async def gateway(fake: FakeProvider) -> AsyncIterator[Gateway]:
 async def test_both_eras_list_and_call_tools(gateway: Gateway, mode: Literal["auto", "legacy"]) -> None:
     async with Client(gateway.server, mode=mode) as client:
         tools = {t.name for t in (await client.list_tools()).tools}
-        result = await client.call_tool("fake.echo", {"text": "yo", "repeat": 2})
-        bad = await client.call_tool("fake.add", {"a": "one", "b": 2})
+        result = await client.call_tool("fake_echo", {"text": "yo", "repeat": 2})
+        bad = await client.call_tool("fake_add", {"a": "one", "b": 2})
         with pytest.raises(MCPError) as err:
             await client.call_tool("nobody.tool", {})
         with pytest.raises(MCPError) as uri_err:
             await client.read_resource("unknown://x")
-    assert {"fake.echo", "fake.add", "fake.place_thing", "fake.slow"} == tools
+    assert {"fake_echo", "fake_add", "fake_place_thing", "fake_slow"} == tools
     assert result.structured_content == {"text": "yo yo", "count": 2}
     assert bad.is_error is True
     assert err.value.code == INVALID_PARAMS
@@ -63,7 +63,7 @@ async def test_modern_listen_gets_tools_list_changed(fake: FakeProvider, gateway
         async with asyncio.timeout(10):
             event = await anext(aiter(sub))
         assert isinstance(event, ToolsListChanged)
-        assert "fake.more" in {t.name for t in (await client.list_tools()).tools}
+        assert "fake_more" in {t.name for t in (await client.list_tools()).tools}
 
 
 async def test_modern_listen_gets_resource_updates(fake: FakeProvider, gateway: Gateway) -> None:

@@ -11,6 +11,7 @@ import mcp_types as types
 import pytest
 from mcp import MCPError
 
+from gateway.names import PORTABLE_NAME
 from tests.gateway.conftest import ROOT, Notifications, free_port, gateway_session
 from tests.gateway.fake_provider import FAILURE_DETAILS, TEMPLATE, FakeProvider
 
@@ -36,8 +37,8 @@ async def test_lists_tools_with_namespaced_names_schemas_and_annotations(
 ) -> None:
     async with gateway_session(_args(fake)) as s:
         tools = {t.name: t for t in (await s.list_tools()).tools}
-    assert set(tools) == {"fake.echo", "fake.add", "fake.place_thing", "fake.slow"}
-    echo = tools["fake.echo"]
+    assert set(tools) == {"fake_echo", "fake_add", "fake_place_thing", "fake_slow"}
+    echo = tools["fake_echo"]
     assert echo.title == "Echo"
     assert echo.input_schema["required"] == ["text"]
     assert echo.input_schema["properties"]["repeat"]["maximum"] == 5
@@ -49,11 +50,32 @@ async def test_lists_tools_with_namespaced_names_schemas_and_annotations(
         idempotent_hint=True,
         open_world_hint=False,
     )
-    place = tools["fake.place_thing"]
+    place = tools["fake_place_thing"]
     assert place.annotations is not None
     assert place.annotations.destructive_hint is True
     assert place.annotations.open_world_hint is True
     assert place.output_schema is None
+
+
+async def test_tools_are_listed_under_portable_names_and_called_under_either_form(fake: FakeProvider) -> None:
+    async with gateway_session(_args(fake)) as s:
+        names = [t.name for t in (await s.list_tools()).tools]
+        portable = await s.call_tool("fake_echo", {"text": "p"})
+        dotted = await s.call_tool("fake.echo", {"text": "d"})
+    assert names and all(PORTABLE_NAME.match(n) for n in names)
+    assert (portable.structured_content, dotted.structured_content) == (
+        {"text": "p", "count": 1},
+        {"text": "d", "count": 1},
+    )
+    assert [c[0] for c in fake.calls] == ["fake.echo", "fake.echo"]
+
+
+async def test_tool_names_dotted_lists_canonical_names_and_still_accepts_portable_ones(fake: FakeProvider) -> None:
+    async with gateway_session(_args(fake, "--tool-names", "dotted")) as s:
+        names = {t.name for t in (await s.list_tools()).tools}
+        result = await s.call_tool("fake_add", {"a": 1, "b": 2})
+    assert names == {"fake.echo", "fake.add", "fake.place_thing", "fake.slow"}
+    assert result.structured_content == {"sum": 3}
 
 
 async def test_lists_templates_and_prompts_and_reads_renders_completes(fake: FakeProvider) -> None:
@@ -90,8 +112,8 @@ async def test_lists_templates_and_prompts_and_reads_renders_completes(fake: Fak
 
 async def test_calls_tools_with_structured_content_and_correlation_ids(fake: FakeProvider) -> None:
     async with gateway_session(_args(fake)) as s:
-        echo = await s.call_tool("fake.echo", {"text": "hi", "repeat": 3})
-        add = await s.call_tool("fake.add", {"a": 1.5, "b": 2})
+        echo = await s.call_tool("fake_echo", {"text": "hi", "repeat": 3})
+        add = await s.call_tool("fake_add", {"a": 1.5, "b": 2})
     assert echo.is_error is False
     assert echo.structured_content == {"text": "hi hi hi", "count": 3}
     assert _text(echo) == "hi hi hi (x3)"
@@ -107,8 +129,8 @@ async def test_schema_violation_is_a_tool_error_that_says_what_is_allowed(
     fake: FakeProvider,
 ) -> None:
     async with gateway_session(_args(fake)) as s:
-        bad = await s.call_tool("fake.echo", {"text": 5, "repeat": 9, "colour": "red"})
-        missing = await s.call_tool("fake.add", {"a": 1})
+        bad = await s.call_tool("fake_echo", {"text": 5, "repeat": 9, "colour": "red"})
+        missing = await s.call_tool("fake_add", {"a": 1})
     assert bad.is_error is True
     text = _text(bad)
     assert "arguments.text" in text and "not of type 'string'" in text
@@ -141,8 +163,8 @@ async def test_provider_failure_is_a_tool_error_with_code_hint_and_retry_safety(
     fake: FakeProvider,
 ) -> None:
     async with gateway_session(_args(fake)) as s:
-        result = await s.call_tool("fake.place_thing", {"symbol": "BTCUSDT", "side": "BUY", "quantity": "0.0001"})
-        slow = await s.call_tool("fake.slow", {})
+        result = await s.call_tool("fake_place_thing", {"symbol": "BTCUSDT", "side": "BUY", "quantity": "0.0001"})
+        slow = await s.call_tool("fake_slow", {})
     assert result.is_error is True
     text = _text(result)
     assert "FAILED_PRECONDITION" in text
@@ -155,7 +177,7 @@ async def test_provider_failure_is_a_tool_error_with_code_hint_and_retry_safety(
 async def test_provider_down_is_an_unreachable_tool_error(fake: FakeProvider) -> None:
     async with gateway_session(_args(fake)) as s:
         await fake.stop()
-        result = await s.call_tool("fake.echo", {"text": "x"})
+        result = await s.call_tool("fake_echo", {"text": "x"})
     assert result.is_error is True
     assert "unreachable" in _text(result)
 
@@ -171,8 +193,8 @@ async def test_provider_down_at_start_is_picked_up_with_list_changed() -> None:
             await late.start(port)
             await notes.wait_for(types.ToolListChangedNotification)
             names = {t.name for t in (await s.list_tools()).tools}
-            assert "fake.echo" in names
-            result = await s.call_tool("fake.echo", {"text": "late"})
+            assert "fake_echo" in names
+            result = await s.call_tool("fake_echo", {"text": "late"})
             assert result.structured_content == {"text": "late", "count": 1}
     finally:
         await late.stop()
@@ -181,9 +203,9 @@ async def test_provider_down_at_start_is_picked_up_with_list_changed() -> None:
 async def test_provider_restart_mid_session_next_call_works(fake: FakeProvider) -> None:
     async with gateway_session(_args(fake, "--pool-size", "2")) as s:
         for _ in range(3):  # touch every pooled channel
-            assert (await s.call_tool("fake.echo", {"text": "a"})).is_error is False
+            assert (await s.call_tool("fake_echo", {"text": "a"})).is_error is False
         await fake.restart()
-        result = await s.call_tool("fake.echo", {"text": "again"})
+        result = await s.call_tool("fake_echo", {"text": "again"})
         assert result.is_error is False, _text(result)
         assert result.structured_content == {"text": "again", "count": 1}
 
@@ -196,7 +218,7 @@ async def test_catalog_change_is_rediscovered_and_notified(fake: FakeProvider) -
         )
         await notes.wait_for(types.ToolListChangedNotification)
         names = {t.name for t in (await s.list_tools()).tools}
-    assert "fake.extra" in names
+    assert "fake_extra" in names
 
 
 @_LEGACY_SUBSCRIBE
@@ -260,7 +282,7 @@ async def test_stdout_carries_only_json_rpc(fake: FakeProvider) -> None:
             "jsonrpc": "2.0",
             "id": 2,
             "method": "tools/call",
-            "params": {"name": "fake.echo", "arguments": {"text": "x"}},
+            "params": {"name": "fake_echo", "arguments": {"text": "x"}},
         },
     ]
     proc.stdin.write("".join(json.dumps(m) + "\n" for m in messages).encode())

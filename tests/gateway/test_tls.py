@@ -46,7 +46,7 @@ async def test_tls_provider_from_config_file(tmp_path: Path) -> None:
     )
     try:
         async with gateway_session(["--config", str(config), "--startup-wait", "10"]) as s:
-            result = await s.call_tool("fake.echo", {"text": "secure"})
+            result = await s.call_tool("fake_echo", {"text": "secure"})
         assert result.structured_content == {"text": "secure", "count": 1}
     finally:
         await provider.stop()

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from contracts.provider.v1 import provider_pb2
 from gateway.arguments import ArgumentValidator, InvalidSchema
-from gateway.catalog import ProviderSnapshot, build_catalog
+from gateway.catalog import Catalog, ProviderSnapshot, build_catalog
 from gateway.errors import details_from_metadata, protocol_error, tool_error_result
+from gateway.names import PORTABLE_NAME, ToolNames, portable_name
 from gateway.pool import PoolBook
 from gateway.settings import SettingsError, Transport, load_settings
 from tests.gateway.fake_provider import FAILURE_DETAILS, default_tools
@@ -58,6 +59,18 @@ def test_settings_from_toml_with_tls_and_flag_overrides(tmp_path: Path) -> None:
 def test_settings_rejects_bad_values(argv: list[str], needle: str) -> None:
     with pytest.raises(SettingsError, match=needle):
         load_settings(argv, {})
+
+
+def test_tool_names_are_portable_by_default_and_dotted_from_flag_or_file(tmp_path: Path) -> None:
+    cfg = tmp_path / "g.toml"
+    cfg.write_text('tool_names = "dotted"\n[[providers]]\nname = "a"\naddress = "localhost:1"\n')
+    assert load_settings(["--provider", "a=localhost:1"], {}).tool_names is ToolNames.PORTABLE
+    assert load_settings(["--provider", "a=localhost:1", "--tool-names", "dotted"], {}).tool_names is ToolNames.DOTTED
+    assert load_settings(["--config", str(cfg)], {}).tool_names is ToolNames.DOTTED
+    assert load_settings(["--config", str(cfg), "--tool-names", "portable"], {}).tool_names is ToolNames.PORTABLE
+    cfg.write_text('tool_names = "dots"\n[[providers]]\nname = "a"\naddress = "localhost:1"\n')
+    with pytest.raises(SettingsError, match="tool_names"):
+        load_settings(["--config", str(cfg)], {})
 
 
 def test_settings_rejects_unknown_toml_keys(tmp_path: Path) -> None:
@@ -112,22 +125,95 @@ def _caps(name: str, tools: list[provider_pb2.ToolDescriptor]) -> provider_pb2.C
     return provider_pb2.Capabilities(provider=name, tools=tools)
 
 
+def _tools(*names: str) -> list[provider_pb2.ToolDescriptor]:
+    return [provider_pb2.ToolDescriptor(name=n, input_schema_json='{"type":"object"}') for n in names]
+
+
+def _routed(cat: Catalog, name: str) -> str:
+    route = cat.tool(name)
+    assert route is not None, name
+    return route.remote_name
+
+
 def test_catalog_keeps_namespaced_names_and_prefixes_others() -> None:
     cat = build_catalog([ProviderSnapshot("fake", _caps("fake", default_tools()))])
+    assert set(cat.tools) == {"fake_echo", "fake_add", "fake_place_thing", "fake_slow"}
+    assert cat.tools["fake_add"].remote_name == "add"
+    assert cat.tools["fake_add"].canonical == "fake.add"
+    assert cat.tools["fake_echo"].remote_name == "fake.echo"
+
+
+def test_catalog_lists_portable_names_by_default_and_routes_both_forms() -> None:
+    cat = build_catalog([ProviderSnapshot("fake", _caps("fake", default_tools()))])
+    assert all(PORTABLE_NAME.match(name) for name in cat.tools)
+    assert _routed(cat, "fake_echo") == _routed(cat, "fake.echo") == "fake.echo"
+    assert _routed(cat, "fake_add") == _routed(cat, "fake.add") == "add"
+    assert cat.tool("fake.nothing") is None and cat.tool("echo") is None
+
+
+def test_catalog_lists_dotted_names_when_asked_and_still_routes_portable_ones() -> None:
+    snaps = [ProviderSnapshot("fake", _caps("fake", default_tools()))]
+    cat = build_catalog(snaps, tool_names=ToolNames.DOTTED)
     assert set(cat.tools) == {"fake.echo", "fake.add", "fake.place_thing", "fake.slow"}
-    assert cat.tools["fake.add"].remote_name == "add"
-    assert cat.tools["fake.echo"].remote_name == "fake.echo"
+    assert _routed(cat, "fake_place_thing") == "place_thing"
+    assert cat.tools_key() != build_catalog(snaps).tools_key()
 
 
 def test_catalog_resolves_collisions_by_prefixing_and_notes_them() -> None:
-    tools = [
-        provider_pb2.ToolDescriptor(name="a.x", input_schema_json='{"type":"object"}'),
-        provider_pb2.ToolDescriptor(name="x", input_schema_json='{"type":"object"}'),
-    ]
-    cat = build_catalog([ProviderSnapshot("a", _caps("a", tools))])
-    assert cat.tools["a.x"].remote_name == "a.x"
-    assert cat.tools["a.a.x"].remote_name == "x"
+    cat = build_catalog([ProviderSnapshot("a", _caps("a", _tools("a.x", "x")))])
+    assert _routed(cat, "a.x") == _routed(cat, "a_x") == "a.x"
+    assert _routed(cat, "a.a.x") == _routed(cat, "a_a_x") == "x"
     assert any("collision" in n for n in cat.notes)
+
+
+def test_portable_name_collision_refuses_the_second_tool_and_never_misroutes() -> None:
+    cat = build_catalog([ProviderSnapshot("a", _caps("a", _tools("a.b_c", "a.b.c")))])
+    assert list(cat.tools) == ["a_b_c"]
+    assert _routed(cat, "a_b_c") == _routed(cat, "a.b_c") == "a.b_c"
+    assert cat.tool("a.b.c") is None
+    [error] = cat.errors
+    assert "a.b.c" in error and "'a_b_c'" in error
+
+
+def test_portable_name_collision_across_providers_keeps_the_first_in_configuration_order() -> None:
+    snaps = [
+        ProviderSnapshot("x", _caps("x", _tools("x.y_z"))),
+        ProviderSnapshot("x_y", _caps("x_y", _tools("z", "w"))),
+    ]
+    cat = build_catalog(snaps)
+    assert set(cat.tools) == {"x_y_z", "x_y_w"}
+    assert cat.tools["x_y_z"].provider == "x"
+    assert cat.tool("x_y.z") is None
+    assert len(cat.errors) == 1
+
+
+def test_long_names_are_shortened_deterministically_and_stay_distinct() -> None:
+    stem = "very_long_tool_name_" * 5
+    cat = build_catalog([ProviderSnapshot("p", _caps("p", _tools(stem + "one", stem + "two")))])
+    names = sorted(cat.tools)
+    assert len(names) == 2 and all(PORTABLE_NAME.match(n) and len(n) == 64 for n in names)
+    assert names == sorted(build_catalog([ProviderSnapshot("p", _caps("p", _tools(stem + "one", stem + "two")))]).tools)
+    route = cat.tool(f"p.{stem}one")
+    assert route is not None and route.remote_name == stem + "one"
+    assert route.portable == portable_name(f"p.{stem}one") and cat.tool(route.portable) is route
+
+
+@given(st.text(min_size=1, max_size=200))
+def test_every_canonical_name_has_a_portable_form(canonical: str) -> None:
+    name = portable_name(canonical)
+    assert PORTABLE_NAME.match(name)
+    assert name == portable_name(canonical)
+
+
+@given(st.lists(st.text(st.sampled_from("ab._-/é"), min_size=1, max_size=70), max_size=12))
+def test_every_listed_tool_is_reached_under_both_names_and_no_name_reaches_another(names: list[str]) -> None:
+    cat = build_catalog([ProviderSnapshot("p", _caps("p", _tools(*names)))])
+    routes = list(cat.tools.values())
+    assert len({r.portable for r in routes}) == len(routes)
+    for route in routes:
+        assert PORTABLE_NAME.match(route.tool.name)
+        assert cat.tool(route.canonical) is route and cat.tool(route.portable) is route
+    assert len(routes) + len(cat.errors) + sum("dropped" in n for n in cat.notes) == len(names)
 
 
 def test_second_provider_plugs_in_without_clashing() -> None:
@@ -137,7 +223,7 @@ def test_second_provider_plugs_in_without_clashing() -> None:
     ]
     cat = build_catalog(snaps)
     assert len(cat.tools) == 8
-    assert cat.tools["two.add"].provider == "two"
+    assert cat.tools["two_add"].provider == "two"
     assert not [n for n in cat.notes if "collision" in n]
 
 

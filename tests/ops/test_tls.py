@@ -205,8 +205,8 @@ async def test_gateway_lists_and_calls_tools_over_mutual_tls(
     )
     async with HeldSession(extra_args=("--config", str(config), "--startup-wait", "15")) as session:
         tools = {t.name for t in (await session.list_tools()).tools}
-        assert "binance.get_ticker" in tools
-        result = await session.call_tool("binance.get_ticker", {"symbol": "BTCUSDT"})
+        assert "binance_get_ticker" in tools
+        result = await session.call_tool("binance_get_ticker", {"symbol": "BTCUSDT"})
     assert not result.is_error, result.content
     assert result.structured_content is not None
     assert result.structured_content["symbol"] == "BTCUSDT"
