@@ -1,7 +1,8 @@
 """Fault-injection and ground-truth endpoints under `/sim/*` (only with `--faults`, loopback only).
 
 POST /sim/fault {"kind": ...}; GET /sim/book?symbol=X; POST /sim/market {"running": bool};
-POST /sim/balances {"asset","free"}; GET /sim/orders?symbol=X; GET /sim/held. See
+POST /sim/balances {"asset","free"}; GET /sim/orders?symbol=X; GET /sim/held;
+POST /sim/reference_price {"symbol","price"|null}. See
 simulator/README.md.
 """
 
@@ -40,7 +41,7 @@ def _loopback_only(handler: ControlHandler) -> ControlHandler:
             return web.json_response({"error": "loopback only"}, status=403)
         try:
             return await handler(request)
-        except (KeyError, ValueError, TypeError) as exc:
+        except (KeyError, ValueError, TypeError, ArithmeticError) as exc:
             return web.json_response({"error": f"bad request: {exc}"}, status=400)
 
     return wrapped
@@ -98,10 +99,23 @@ def setup(app: web.Application, sim: Sim) -> None:
                 if name is None or o.symbol == name.upper()]
         return _ok({"orders": [render_query(o) for o in rows]})
 
+    async def reference_price(request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        name = _symbol(sim, body, True)
+        assert name is not None
+        price = body.get("price")
+        ref = None if price is None else Decimal(str(price))
+        if ref is not None and (not ref.is_finite() or ref <= 0):
+            raise ValueError("price must be a positive decimal or null")
+        sim.market.symbols[name].reference_price = ref
+        log.info("reference_price.set", symbol=name, price=None if ref is None else str(ref))
+        return _ok({"symbol": name, "referencePrice": None if ref is None else fmt8(ref)})
+
     async def held(request: web.Request) -> web.StreamResponse:
         return _ok({"held": sim.faults.held})
 
     app.router.add_get("/sim/held", _loopback_only(held))
+    app.router.add_post("/sim/reference_price", _loopback_only(reference_price))
     app.router.add_post("/sim/balances", _loopback_only(balances))
     app.router.add_get("/sim/orders", _loopback_only(orders))
     app.router.add_post("/sim/fault", _loopback_only(fault))
@@ -162,6 +176,8 @@ async def _clear(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[s
     sim.limiter.reset(sim.config.weight_limit)
     sim.limiter.ban_seconds = sim.config.ban_seconds
     sim.orders.set_limits(sim.config.orders_10s, sim.config.orders_1d)
+    for state in sim.market.symbols.values():
+        state.reference_price = None
     hub = app[HUB_KEY]
     hub.conn_lifetime = sim.config.conn_lifetime
     for acc in hub.diffs.values():

@@ -200,11 +200,26 @@ class Engine:
 
     def avg_price(self, symbol: str, now_ms: int) -> Decimal:
         """Volume-weighted average over the last 5 minutes (`GET /api/v3/avgPrice`)."""
+        return self.vwap(symbol, 5, now_ms)
+
+    def vwap(self, symbol: str, mins: int, now_ms: int) -> Decimal:
+        """Volume-weighted average trade price over the last `mins` minutes (last price if none)."""
         state = self.market.symbols[symbol]
-        s = state.series.span(now_ms - 5 * 60_000, now_ms + 1)
+        s = state.series.span(now_ms - mins * 60_000, now_ms + 1)
         if s.volume == 0:
             return state.last_price
         return (s.quote_volume / s.volume).quantize(EIGHT, rounding=ROUND_DOWN)
+
+    def filter_price(self, symbol: str, mins: int, now_ms: int) -> Decimal:
+        """`refPrice` of a filter with `avgPriceMins = mins` (spec §4, since 2026-05-08): the
+        symbol's reference price when set, else the VWAP over `mins` minutes, else (0) the last
+        trade price."""
+        state = self.market.symbols[symbol]
+        if state.reference_price is not None:
+            return state.reference_price
+        if mins == 0:
+            return state.last_price
+        return self.vwap(symbol, mins, now_ms)
 
     # ----------------------------------------------------------------- placing
 
@@ -216,7 +231,7 @@ class Engine:
             state.spec,
             OrderShape(req.side, req.type, req.quantity, req.quote_order_qty, req.price,
                        req.stop_price),
-            self.avg_price(req.symbol, now_ms),
+            lambda mins: self.filter_price(req.symbol, mins, now_ms),
             len(opens),
             sum(1 for o in opens if o.type in STOP_TYPES),
         )

@@ -56,6 +56,8 @@ class SymbolState:
     last_price: Decimal = Decimal(0)
     last_qty: Decimal = Decimal(0)
     last_trade_time: int = 0
+    reference_price: Decimal | None = None
+    """Binance's per-symbol reference price (`GET /api/v3/referencePrice`); None = none."""
 
     def price(self, tick: int) -> Decimal:
         return self.spec.tick_size * tick

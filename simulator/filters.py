@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -40,10 +41,15 @@ def _lot_ok(qty: Decimal, min_qty: Decimal, max_qty: Decimal, step: Decimal) -> 
     return not (step and qty % step != 0)
 
 
+RefPrice = Callable[[int], Decimal]
+"""`refPrice` for a filter's `avgPriceMins` (spec §4): the symbol's reference price when it has
+one, else the VWAP over that many minutes, else (0 minutes) the last price."""
+
+
 def check_filters(
     spec: SymbolSpec,
     order: OrderShape,
-    ref_price: Decimal,
+    ref_price: RefPrice,
     open_orders: int,
     open_algo_orders: int,
 ) -> None:
@@ -58,11 +64,10 @@ def check_filters(
             order.quantity, Decimal(0), spec.market_max_qty, Decimal(0)
         ):
             raise errors.filter_failure("MARKET_LOT_SIZE")
-    if order.price is not None and ref_price > 0:
-        lo, hi = (Decimal("0.2"), Decimal(5))
-        if not (ref_price * lo <= order.price <= ref_price * hi):
-            raise errors.filter_failure("PERCENT_PRICE_BY_SIDE")
-    notional = _notional(order, ref_price)
+    if order.price is not None and not _percent_price_ok(spec, order.side, order.price,
+                                                         ref_price(spec.percent_price_mins)):
+        raise errors.filter_failure("PERCENT_PRICE_BY_SIDE")
+    notional = _notional(order, ref_price(spec.notional_mins))
     if notional is not None:
         market = order.type in MARKET_LIKE
         if notional < spec.min_notional:
@@ -73,6 +78,15 @@ def check_filters(
         raise errors.filter_failure("MAX_NUM_ORDERS")
     if order.type in STOP_TYPES and open_algo_orders >= spec.max_num_algo_orders:
         raise errors.filter_failure("MAX_NUM_ALGO_ORDERS")
+
+
+def _percent_price_ok(spec: SymbolSpec, side: str, price: Decimal, ref: Decimal) -> bool:
+    """PERCENT_PRICE_BY_SIDE: BUY within ref*[bidDown, bidUp], SELL within ref*[askDown, askUp]."""
+    if ref <= 0:
+        return True
+    if side == "BUY":
+        return ref * spec.bid_multiplier_down <= price <= ref * spec.bid_multiplier_up
+    return ref * spec.ask_multiplier_down <= price <= ref * spec.ask_multiplier_up
 
 
 def _notional(order: OrderShape, ref_price: Decimal) -> Decimal | None:

@@ -57,6 +57,7 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/v3/klines"): Endpoint(rest_public.klines, const(2)),
     ("GET", "/api/v3/uiKlines"): Endpoint(rest_public.klines, const(2)),
     ("GET", "/api/v3/avgPrice"): Endpoint(rest_public.avg_price, const(2)),
+    ("GET", "/api/v3/referencePrice"): Endpoint(rest_public.reference_price, const(2)),
     ("GET", "/api/v3/ticker/24hr"): Endpoint(
         rest_public.ticker_24hr, rest_public.ticker_weight(2, 2, 40, 80)),
     ("GET", "/api/v3/ticker/price"): Endpoint(

@@ -185,6 +185,17 @@ def avg_price(sim: Sim, params: Params) -> Any:
     }
 
 
+def reference_price(sim: Sim, params: Params) -> Any:
+    """`GET /api/v3/referencePrice`: the symbol's reference price, or null when it has none."""
+    name = symbol_state(sim, params)
+    ref = sim.market.symbols[name].reference_price
+    return {
+        "symbol": name,
+        "referencePrice": None if ref is None else fmt8(ref),
+        "timestamp": sim.clock.now_ms(),
+    }
+
+
 def ticker_weight(single: int, few: int, many: int, most: int) -> Any:
     def weight(params: Params) -> int:
         if params.has("symbol"):

@@ -37,7 +37,7 @@ MAX_STREAMS = 1024
 MAX_INCOMING_PER_S = 5
 QUEUE_LIMIT = 20_000
 STREAM_RE = re.compile(
-    r"^(?P<sym>[a-z0-9]+)@(?P<kind>trade|aggTrade|bookTicker|ticker|miniTicker|avgPrice|"
+    r"^(?P<sym>[a-z0-9]+)@(?P<kind>trade|aggTrade|bookTicker|ticker|miniTicker|avgPrice|referencePrice|"
     r"depth(?P<levels>5|10|20)?(?P<fast>@100ms|@1000ms)?|kline_(?P<interval>[0-9]+[smhdwM]))$"
 )
 
@@ -261,6 +261,11 @@ class StreamHub:
             self.publish(f"{low}@avgPrice", {
                 "e": "avgPrice", "E": now, "s": name, "i": "5m",
                 "w": fmt8(self.sim.engine.avg_price(name, now)), "T": state.last_trade_time,
+            })
+        if self.wanted(name, "referencePrice"):
+            ref = state.reference_price
+            self.publish(f"{low}@referencePrice", {
+                "e": "referencePrice", "s": name, "r": None if ref is None else fmt8(ref), "t": now,
             })
 
     def _emit_klines(self, name: str, state: SymbolState, now: int, due: bool) -> None:

@@ -1,7 +1,9 @@
 """Seeded market definitions and their exchangeInfo rendering.
 
 Filters follow spec §4 (PRICE_FILTER, LOT_SIZE, MARKET_LOT_SIZE, NOTIONAL, PERCENT_PRICE_BY_SIDE,
-MAX_NUM_ORDERS, MAX_NUM_ALGO_ORDERS); the JSON shape follows `rest_exchangeInfo.json`.
+MAX_NUM_ORDERS, MAX_NUM_ALGO_ORDERS); the JSON shape follows `rest_exchangeInfo.json`. Each
+price-based filter carries its own `avgPriceMins` (PERCENT_PRICE_BY_SIDE 1 and NOTIONAL 5, like
+BTCUSDT on Binance; DOGEBTC's PERCENT_PRICE_BY_SIDE uses 0, the last price).
 """
 
 from __future__ import annotations
@@ -47,6 +49,14 @@ class SymbolSpec:
     max_num_orders: int = 200
     max_num_algo_orders: int = 5
     status: str = "TRADING"
+    bid_multiplier_up: Decimal = Decimal(5)
+    bid_multiplier_down: Decimal = Decimal("0.2")
+    ask_multiplier_up: Decimal = Decimal(5)
+    ask_multiplier_down: Decimal = Decimal("0.2")
+    percent_price_mins: int = 1
+    """PERCENT_PRICE_BY_SIDE `avgPriceMins` (0 = the last trade price)."""
+    notional_mins: int = 5
+    """NOTIONAL `avgPriceMins` (0 = the last trade price)."""
 
     def filters(self) -> list[dict[str, Any]]:
         """Symbol filters in exchangeInfo form (spec §4)."""
@@ -79,11 +89,11 @@ class SymbolSpec:
             },
             {
                 "filterType": "PERCENT_PRICE_BY_SIDE",
-                "bidMultiplierUp": "5",
-                "bidMultiplierDown": "0.2",
-                "askMultiplierUp": "5",
-                "askMultiplierDown": "0.2",
-                "avgPriceMins": 5,
+                "bidMultiplierUp": str(self.bid_multiplier_up),
+                "bidMultiplierDown": str(self.bid_multiplier_down),
+                "askMultiplierUp": str(self.ask_multiplier_up),
+                "askMultiplierDown": str(self.ask_multiplier_down),
+                "avgPriceMins": self.percent_price_mins,
             },
             {
                 "filterType": "NOTIONAL",
@@ -91,7 +101,7 @@ class SymbolSpec:
                 "applyMinToMarket": True,
                 "maxNotional": fmt8(self.max_notional),
                 "applyMaxToMarket": False,
-                "avgPriceMins": 5,
+                "avgPriceMins": self.notional_mins,
             },
             {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": self.max_num_orders},
             {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": self.max_num_algo_orders},
@@ -141,6 +151,8 @@ def _spec(
     levels: int,
     lots: int,
     max_qty: str = "9000.00000000",
+    percent_price_mins: int = 1,
+    notional_mins: int = 5,
 ) -> SymbolSpec:
     d = Decimal
     return SymbolSpec(
@@ -158,6 +170,8 @@ def _spec(
         start_price=d(price),
         depth_levels=levels,
         typical_lots=lots,
+        percent_price_mins=percent_price_mins,
+        notional_mins=notional_mins,
     )
 
 
@@ -175,7 +189,8 @@ DEFAULT_SYMBOLS: dict[str, SymbolSpec] = {
         _spec("SHIBUSDT", "SHIB", "USDT", "0.00000001", "1", "0.00002400",
               min_notional="5", levels=1500, lots=5_000_000, max_qty="90000000000"),
         _spec("DOGEBTC", "DOGE", "BTC", "0.00000001", "1", "0.00000250",
-              min_notional="0.0001", levels=200, lots=20000, max_qty="90000000"),
+              min_notional="0.0001", levels=200, lots=20000, max_qty="90000000",
+              percent_price_mins=0),
     )
 }
 

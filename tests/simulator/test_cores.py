@@ -129,6 +129,10 @@ def test_timezone_parameter_range() -> None:
     assert parse_timezone("abc") is None
 
 
+def at_64000(_mins: int) -> Decimal:
+    return Decimal(64000)
+
+
 def _shape(**kw: object) -> OrderShape:
     base: dict[str, object] = dict(side="BUY", type="LIMIT", quantity=Decimal("0.001"),
                                    quote_order_qty=None, price=Decimal("64000"), stop_price=None)
@@ -148,16 +152,16 @@ def _shape(**kw: object) -> OrderShape:
 )
 def test_each_filter_rejects_with_its_name(change: dict[str, object], failure: str) -> None:
     spec = DEFAULT_SYMBOLS["BTCUSDT"]
-    check_filters(spec, _shape(), Decimal(64000), 0, 0)
+    check_filters(spec, _shape(), at_64000, 0, 0)
     with pytest.raises(ApiError) as exc:
-        check_filters(spec, _shape(**change), Decimal(64000), 0, 0)
+        check_filters(spec, _shape(**change), at_64000, 0, 0)
     assert exc.value.code == -1013 and exc.value.msg == f"Filter failure: {failure}"
 
 
 def test_max_num_orders_filter() -> None:
     spec = DEFAULT_SYMBOLS["BTCUSDT"]
     with pytest.raises(ApiError) as exc:
-        check_filters(spec, _shape(), Decimal(64000), spec.max_num_orders, 0)
+        check_filters(spec, _shape(), at_64000, spec.max_num_orders, 0)
     assert exc.value.msg == "Filter failure: MAX_NUM_ORDERS"
 
 
@@ -234,3 +238,39 @@ def test_engine_reports_each_orders_first_fill_only() -> None:
     assert maker.status == "NEW" and len(fills) == 1
     engine.synthetic_take("BTCUSDT", Side.ASK, st.book.bids.total(bid), 1_800_000_000_002)
     assert maker.status == "FILLED" and fills == [1_800_000_000_000, 1_800_000_000_002]
+
+
+def test_each_price_filter_uses_its_own_avg_price_mins() -> None:
+    spec = DEFAULT_SYMBOLS["BTCUSDT"]
+    assert (spec.percent_price_mins, spec.notional_mins) == (1, 5)
+    asked: list[int] = []
+
+    def ref(mins: int) -> Decimal:
+        asked.append(mins)
+        return {1: Decimal(64000), 5: Decimal(1)}[mins]
+
+    market = _shape(type="MARKET", price=None, quantity=Decimal("0.001"))
+    with pytest.raises(ApiError) as exc:  # 0.001 x 1 (the 5-minute price) < 5 minNotional
+        check_filters(spec, market, ref, 0, 0)
+    assert exc.value.msg == "Filter failure: NOTIONAL" and asked[-1] == 5
+    check_filters(spec, _shape(price=Decimal(300000)), ref, 0, 0)  # BUY <= 5 x 64000
+    with pytest.raises(ApiError) as exc:
+        check_filters(spec, _shape(price=Decimal("320000.01")), ref, 0, 0)
+    assert exc.value.msg == "Filter failure: PERCENT_PRICE_BY_SIDE" and 1 in asked
+    with pytest.raises(ApiError) as exc:  # SELL below 0.2 x 64000
+        check_filters(spec, _shape(side="SELL", price=Decimal("12799.99")), ref, 0, 0)
+    assert exc.value.msg == "Filter failure: PERCENT_PRICE_BY_SIDE"
+
+
+def test_filter_price_prefers_reference_then_vwap_then_last_price() -> None:
+    t0 = 1_800_000_000_000
+    engine = Engine(Market(dict(DEFAULT_SYMBOLS), seed=3, start_ms=t0 - 60_000))
+    st = engine.market.symbols["BTCUSDT"]
+    for i in range(50):
+        st.maker.step(engine, t0 - 60_000 + i * 1000)
+    st.last_price = Decimal("1.23")  # unlike any VWAP, to tell them apart
+    assert engine.filter_price("BTCUSDT", 0, t0) == Decimal("1.23")
+    assert engine.filter_price("BTCUSDT", 5, t0) == engine.vwap("BTCUSDT", 5, t0)
+    assert engine.filter_price("BTCUSDT", 5, t0) == engine.avg_price("BTCUSDT", t0) != 0
+    st.reference_price = Decimal("63000")
+    assert [engine.filter_price("BTCUSDT", m, t0) for m in (0, 1, 5)] == [Decimal(63000)] * 3

@@ -248,3 +248,68 @@ async def test_ten_second_order_limit_names_its_window(sim: SimProcess) -> None:
         assert body == {"code": -1015,
                         "msg": "Too many new orders; current limit is 1 orders per 10 SECOND."}
         assert 1 <= retry <= 10
+
+
+def filter_of(info: dict[str, Any], symbol: str, kind: str) -> dict[str, Any]:
+    sym = next(x for x in info["symbols"] if x["symbol"] == symbol)
+    return dict(next(f for f in sym["filters"] if f["filterType"] == kind))
+
+
+async def test_reference_price_drives_the_price_filters(sim: SimProcess) -> None:
+    async with aiohttp.ClientSession() as s:
+        api = Api(sim, s)
+        _, info, _ = await api.public("/api/v3/exchangeInfo")
+        assert filter_of(info, "BTCUSDT", "PERCENT_PRICE_BY_SIDE")["avgPriceMins"] == 1
+        assert filter_of(info, "BTCUSDT", "NOTIONAL")["avgPriceMins"] == 5
+        assert filter_of(info, "DOGEBTC", "PERCENT_PRICE_BY_SIDE")["avgPriceMins"] == 0
+        _, avg, _ = await api.public("/api/v3/avgPrice", symbol="BTCUSDT")
+        assert avg["mins"] == 5
+
+        _, _, before = await api.public("/api/v3/ping")
+        status, ref, after = await api.public("/api/v3/referencePrice", symbol="BTCUSDT")
+        assert status == 200 and ref["symbol"] == "BTCUSDT" and ref["referencePrice"] is None
+        assert isinstance(ref["timestamp"], int)
+        used0, used1 = int(before["X-MBX-USED-WEIGHT-1M"]), int(after["X-MBX-USED-WEIGHT-1M"])
+        assert used1 in (used0 + 2, 2)  # weight 2 (or a new minute began in between)
+        status, err, _ = await api.public("/api/v3/referencePrice")
+        assert (status, err["code"]) == (400, -1102)
+        status, err, _ = await api.public("/api/v3/referencePrice", symbol="NOPEUSDT")
+        assert (status, err["code"]) == (400, -1121)
+
+        # inside the VWAP band (5 x ~64000) but above 5 x the reference price
+        sell = {"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "timeInForce": "GTC",
+                "quantity": "0.001", "price": "150000.00"}
+        await sim.control("POST", "/sim/reference_price", {"symbol": "BTCUSDT", "price": "20000"})
+        _, ref, _ = await api.public("/api/v3/referencePrice", symbol="BTCUSDT")
+        assert D(ref["referencePrice"]) == D(20000)
+        status, err, _ = await api.order(**sell)
+        assert (status, err) == (400, {"code": -1013,
+                                       "msg": "Filter failure: PERCENT_PRICE_BY_SIDE"})
+        # NOTIONAL of a MARKET order is valued at the reference price too: 0.0001 x 40000 < 5
+        await sim.control("POST", "/sim/reference_price", {"symbol": "BTCUSDT", "price": "40000"})
+        status, err, _ = await api.order(symbol="BTCUSDT", side="BUY", type="MARKET",
+                                         quantity="0.0001")
+        assert err == {"code": -1013, "msg": "Filter failure: NOTIONAL"}
+
+        await sim.control("POST", "/sim/reference_price", {"symbol": "BTCUSDT", "price": None})
+        _, ref, _ = await api.public("/api/v3/referencePrice", symbol="BTCUSDT")
+        assert ref["referencePrice"] is None
+        status, placed, _ = await api.order(**sell)
+        assert status == 200 and placed["status"] == "NEW"
+        status, bought, _ = await api.order(symbol="BTCUSDT", side="BUY", type="MARKET",
+                                            quantity="0.0001")
+        assert status == 200 and bought["status"] == "FILLED"
+
+        async with s.ws_connect(sim.info.ws_url + "/ws/btcusdt@referencePrice") as ws:
+            await sim.control("POST", "/sim/reference_price",
+                              {"symbol": "BTCUSDT", "price": "63650.12"})
+            async with asyncio.timeout(10):
+                while True:
+                    event = await ws.receive_json()
+                    if event["r"] is not None:
+                        break
+            assert set(event) == {"e", "s", "r", "t"} and event["e"] == "referencePrice"
+            assert (event["s"], D(event["r"])) == ("BTCUSDT", D("63650.12"))
+        await sim.fault("clear")
+        _, ref, _ = await api.public("/api/v3/referencePrice", symbol="BTCUSDT")
+        assert ref["referencePrice"] is None
