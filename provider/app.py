@@ -17,6 +17,7 @@ from provider.binance.client import BinanceClient, ClientConfig
 from provider.binance.transport import AiohttpTransport
 from provider.metrics import MeteredTransport, Metrics
 from provider.settings import Settings
+from provider.trading.ledger import PlacementLedger
 
 if TYPE_CHECKING:
     from provider.orderbook.manager import OrderBookManager
@@ -31,6 +32,7 @@ class App:
     audit: AuditLog
     books: OrderBookManager | None = None
     metrics: Metrics | None = None
+    ledger: PlacementLedger = field(default_factory=PlacementLedger)
     started_at: float = field(default_factory=time.time)
 
     @property
@@ -69,6 +71,7 @@ class App:
         return app
 
     async def close(self) -> None:
+        await self.ledger.drain(timeout_s=10.0)  # a placement in flight finishes and is reported
         if self.books is not None:
             await self.books.close()
         await self.client.close()

@@ -21,7 +21,8 @@ Caller faults (the request can never succeed as sent) are kept apart from exchan
     │   ├── Unauthenticated               UNAUTHENTICATED    -2014 -1022, no key configured
     │   └── PermissionDenied              PERMISSION_DENIED  -2015 -1002, HTTP 403 (WAF)
     └── ExchangeError                     the exchange (or the path to it) failed
-        ├── RateLimited                   RESOURCE_EXHAUSTED 429 -1003 -1015 (retry_after)
+        ├── RateLimited                   RESOURCE_EXHAUSTED 429 -1003 (retry_after)
+        │   ├── OrderRateLimited          RESOURCE_EXHAUSTED -1015: new orders only, reads go on
         │   └── IpBanned                  RESOURCE_EXHAUSTED 418 (banned_until, no REST until then)
         ├── ExchangeUnavailable           UNAVAILABLE        5xx on a read, connection errors
         │   └── ExchangeUnreachable       UNAVAILABLE        the request never left (connect failed)
@@ -53,6 +54,7 @@ __all__ = [
     "InvalidArgument",
     "IpBanned",
     "NotFound",
+    "OrderRateLimited",
     "OrderRejected",
     "PermissionDenied",
     "ProviderError",
@@ -220,6 +222,15 @@ class RateLimited(ExchangeError):
         return details
 
 
+class OrderRateLimited(RateLimited):
+    """-1015: the account's unfilled-order count is at its limit; new orders wait, nothing else does."""
+
+    hint = (
+        "Too many new orders on this account in the current window; wait retry_after seconds before "
+        "placing another. Reads and cancels are not affected."
+    )
+
+
 class IpBanned(RateLimited):
     """The IP is banned (HTTP 418); no REST call is sent until ``banned_until_s`` (epoch s)."""
 
@@ -275,6 +286,8 @@ class ExecutionUnknown(ExchangeError):
         super().__init__(message, **kw)
         self.symbol = symbol
         self.client_order_id = client_order_id
+        #: the signed request's ``timestamp`` (server clock); it may execute until this + recvWindow.
+        self.request_timestamp_ms: int | None = None
 
     def to_details(self) -> dict[str, Any]:
         details = super().to_details()
@@ -355,7 +368,10 @@ def from_binance(
             banned_until_s=until,
             **kw,
         )
-    if http_status == 429 or code in (-1003, -1015):
+    if code == -1015:
+        kw["hint"] = OrderRateLimited.hint
+        return OrderRateLimited(f"too many new orders: {text}", retry_after_s=retry_after_s, **kw)
+    if http_status == 429 or code == -1003:
         return RateLimited(f"rate limited: {text}", retry_after_s=retry_after_s, **kw)
     if http_status >= 500 or code in _EXECUTION_UNKNOWN_CODES or code == -1008:
         if mutating:  # even -1008 "busy": a 5xx says nothing certain about execution (§1.4)

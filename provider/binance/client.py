@@ -41,6 +41,7 @@ from provider.binance.clock import ClockOffset
 from provider.binance.constants import ENDPOINTS, KLINE_INTERVALS, Endpoint, weight_of
 from provider.binance.environment import Environment
 from provider.binance.governor import AsyncGovernor, WeightGovernor
+from provider.binance.order_limits import OrderRateLimiter, order_limits_from
 from provider.binance.retry import Reconcile, Retry, classify
 from provider.binance.rules import ExchangeRules, SymbolRules
 from provider.binance.singleflight import SingleFlight
@@ -67,7 +68,7 @@ from provider.errors import (
     from_binance,
 )
 
-__all__ = ["BinanceClient", "BinanceResult", "ClientConfig", "ResponseMeta"]
+__all__ = ["BinanceClient", "BinanceResult", "ClientConfig", "ResponseMeta", "new_client_order_id"]
 
 #: set while a priority call (an order-book snapshot) runs; read where weight is reserved.
 _PRIORITY: contextvars.ContextVar[bool] = contextvars.ContextVar("binance_priority_call", default=False)
@@ -141,7 +142,8 @@ class ClientConfig:
     transport: TransportConfig = field(default_factory=TransportConfig)
 
 
-def _new_client_order_id() -> str:
+def new_client_order_id() -> str:
+    """A fresh client order id: ``mcp-`` and 20 random hex digits (Binance allows 36 of ``[a-zA-Z0-9-_]``)."""
     return "mcp-" + secrets.token_hex(10)
 
 
@@ -162,7 +164,7 @@ class BinanceClient:
         config: ClientConfig | None = None,
         logger: Any = None,
         wall_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
-        client_order_id: Callable[[], str] = _new_client_order_id,
+        client_order_id: Callable[[], str] = new_client_order_id,
     ) -> None:
         self.env = env
         self.config = config or ClientConfig()
@@ -178,6 +180,7 @@ class BinanceClient:
                                        max_wait_s=self.config.max_weight_wait_s,
                                        priority_share=self.config.priority_share)
         self._gov = AsyncGovernor(self.governor, self._server_now_s)
+        self.order_limits = OrderRateLimiter()
         self._reads: SingleFlight[BinanceResult] = SingleFlight()
         self._rules: ExchangeRules | None = None
         self._rules_at: float | None = None  # monotonic
@@ -254,6 +257,15 @@ class BinanceClient:
 
     def _server_now_s(self) -> float:
         return self._server_now_ms() / 1000.0
+
+    def server_now_ms(self) -> int:
+        """The exchange's clock as we estimate it (local clock + measured offset)."""
+        return self._server_now_ms()
+
+    def clock_error_ms(self) -> int:
+        """How far :meth:`server_now_ms` may be off: the last measurement's round trip (1 s if none)."""
+        sample = self.clock.sample
+        return int(sample.rtt_ms) if sample is not None else 1000
 
     async def sync_clock(self) -> int:
         """Measure the server-time offset now (``GET /api/v3/time``, midpoint of the RTT).
@@ -350,13 +362,15 @@ class BinanceClient:
                 f"{self.env.name}")
         return self._signer, self._api_key
 
-    def _build(self, endpoint: Endpoint, params: Mapping[str, ParamValue]) -> RestRequest:
+    def _build(self, endpoint: Endpoint, params: Mapping[str, ParamValue]) -> tuple[RestRequest, int | None]:
+        """The request, and the ``timestamp`` it was signed with (None for unsigned calls)."""
         if not endpoint.signed:
-            return RestRequest(endpoint.method, endpoint.path, encode_params(params))
+            return RestRequest(endpoint.method, endpoint.path, encode_params(params)), None
         signer, api_key = self._require_credentials(endpoint)
-        signed = sign(params, signer, self._server_now_ms(), self.config.recv_window_ms)
-        return RestRequest(endpoint.method, endpoint.path, signed.query,
-                           headers={"X-MBX-APIKEY": api_key})
+        timestamp = self._server_now_ms()
+        signed = sign(params, signer, timestamp, self.config.recv_window_ms)
+        request = RestRequest(endpoint.method, endpoint.path, signed.query, headers={"X-MBX-APIKEY": api_key})
+        return request, timestamp
 
     async def _once(self, endpoint: Endpoint, params: Mapping[str, ParamValue]) -> BinanceResult:
         if endpoint.signed:
@@ -364,21 +378,25 @@ class BinanceClient:
             await self._ensure_clock()
         weight = weight_of(endpoint, params)
         sent_at = await self._gov.acquire(weight, priority=_PRIORITY.get())
-        request = self._build(endpoint, params)
+        request, timestamp = self._build(endpoint, params)
         started = time.monotonic()
         try:
-            self._sent += 1
-            response = await self._transport.send(request)
-        except ProviderError as exc:
-            self.governor.release(weight)
-            if endpoint.mutating and isinstance(exc, (ExchangeTimeout, ExchangeUnavailable)) \
-                    and not isinstance(exc, ExchangeUnreachable):
-                raise ExecutionUnknown(
-                    f"{endpoint.name}: {exc.message}; the order may have been executed"
-                ) from exc
+            try:
+                self._sent += 1
+                response = await self._transport.send(request)
+            except ProviderError as exc:
+                self.governor.release(weight)
+                if endpoint.mutating and isinstance(exc, (ExchangeTimeout, ExchangeUnavailable)) \
+                        and not isinstance(exc, ExchangeUnreachable):
+                    raise ExecutionUnknown(
+                        f"{endpoint.name}: {exc.message}; the order may have been executed"
+                    ) from exc
+                raise
+            latency_ms = (time.monotonic() - started) * 1000
+            return self._receive(endpoint, weight, sent_at, response, latency_ms)
+        except ExecutionUnknown as exc:
+            exc.request_timestamp_ms = timestamp
             raise
-        latency_ms = (time.monotonic() - started) * 1000
-        return self._receive(endpoint, weight, sent_at, response, latency_ms)
 
     def _receive(self, endpoint: Endpoint, weight: int, sent_at: float, response: RestResponse,
                  latency_ms: float) -> BinanceResult:
@@ -392,6 +410,8 @@ class BinanceClient:
         if response.status != 200:
             raise self._error(endpoint, response, now_s)
         self._last_ok_ms = self._wall_ms()
+        if endpoint.name == "new_order":
+            self.order_limits.observe(_order_counts(response), now_s)
         try:
             data = response.json()
         except UnexpectedResponse as exc:
@@ -417,6 +437,8 @@ class BinanceClient:
         retry_after = _float_header(response, "retry-after")
         if response.status == 418:
             self.governor.on_banned(retry_after, now_s)
+        elif code == -1015:  # the account's order count, not the IP's weight: hold back new orders only
+            self.order_limits.on_rejected(retry_after, msg, now_s)
         elif response.status == 429:
             self.governor.on_rate_limited(retry_after, now_s, msg)
         err = from_binance(response.status, code, msg, mutating=endpoint.mutating,
@@ -443,6 +465,7 @@ class BinanceClient:
         limit = rules.request_weight_limit()
         if limit is not None:
             self.governor.set_limit(*limit)
+        self.order_limits.set_limits(order_limits_from(rules.rate_limits))
 
     async def exchange_rules(self) -> ExchangeRules:
         """The cached exchangeInfo rules, refreshed if older than ``exchange_info_ttl_s``."""
@@ -528,6 +551,10 @@ class BinanceClient:
         """``GET /api/v3/avgPrice``: ``{"mins", "price", "closeTime"}``."""
         return await self._call("avg_price", {"symbol": _symbol(symbol)})
 
+    async def reference_price(self, symbol: str) -> BinanceResult:
+        """``GET /api/v3/referencePrice``: ``{"symbol", "referencePrice" (null when none), "timestamp"}``."""
+        return await self._call("reference_price", {"symbol": _symbol(symbol)})
+
     async def ticker_24hr(self, symbol: str | None = None, symbols: Sequence[str] | None = None,
                           type: str | None = None) -> BinanceResult:
         """``GET /api/v3/ticker/24hr``: one object for ``symbol``, else a list."""
@@ -611,6 +638,7 @@ class BinanceClient:
                 exist. ``client_order_id`` on the error is the id to reconcile with.
         """
         full = self._order_params(params)
+        self.order_limits.check(self._server_now_s())
         return await self._call("new_order", full,
                                 client_order_id=str(full["newClientOrderId"]))
 
@@ -659,6 +687,7 @@ class BinanceClient:
             "last_ok_at_ms": self._last_ok_ms,
         }
         out.update(self.governor.snapshot(self._server_now_s()))
+        out.update(self.order_limits.snapshot(self._server_now_s()))
         return out
 
 

@@ -76,6 +76,7 @@ ENDPOINTS: Mapping[str, Endpoint] = dict(
         _ep("trades", "GET", "/api/v3/trades", Security.NONE, 25),
         _ep("klines", "GET", "/api/v3/klines", Security.NONE, 2),
         _ep("avg_price", "GET", "/api/v3/avgPrice", Security.NONE, 2),
+        _ep("reference_price", "GET", "/api/v3/referencePrice", Security.NONE, 2),
         _ep("ticker_24hr", "GET", "/api/v3/ticker/24hr", Security.NONE, 2),
         _ep("ticker_price", "GET", "/api/v3/ticker/price", Security.NONE, 2),
         _ep("book_ticker", "GET", "/api/v3/ticker/bookTicker", Security.NONE, 2),

@@ -173,7 +173,7 @@ class PercentPriceBySide:
     avg_price_mins: int
 
     def bounds(self, side: str, ref_price: Decimal) -> tuple[Decimal, Decimal]:
-        """Allowed ``[low, high]`` price for ``side`` given the reference (average) price."""
+        """Allowed ``[low, high]`` price for ``side`` given the filter's reference price."""
         with localcontext() as ctx:
             ctx.prec = _PREC
             if side == "BUY":
@@ -229,6 +229,7 @@ class SymbolRules:
     max_num_orders: MaxNumOrders | None = None
     max_num_algo_orders: MaxNumOrders | None = None
     iceberg_parts: int | None = None
+    max_position: Decimal | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -291,15 +292,21 @@ class SymbolRules:
         quote_order_qty: Decimal | None = None,
         iceberg_qty: Decimal | None = None,
         ref_price: Decimal | None = None,
+        ref_prices: Mapping[str, Decimal] | None = None,
         open_orders: int | None = None,
         open_algo_orders: int | None = None,
+        position: Decimal | None = None,
     ) -> list[Violation]:
         """Check a prospective order against the symbol's status, order types and filters.
 
         Args:
-            ref_price: the average price (``GET /api/v3/avgPrice``) used by PERCENT_PRICE* and
-                by notional checks on MARKET orders; those checks are skipped without it.
+            ref_price: the reference price used by PERCENT_PRICE* and by notional checks on MARKET
+                orders; those checks are skipped without it.
+            ref_prices: a reference price per filter type (``"NOTIONAL"``, ``"PERCENT_PRICE_BY_SIDE"``,
+                ...), taking precedence over ``ref_price``: since 2026-05 each filter uses the symbol's
+                reference price, else the VWAP over its own ``avgPriceMins`` (last price when 0).
             open_orders / open_algo_orders: current open orders on the symbol, for MAX_NUM_*.
+            position: free + locked base asset plus the quantity of open BUY orders, for MAX_POSITION.
 
         Returns:
             Every violation found (empty list = passes these checks).
@@ -309,10 +316,26 @@ class SymbolRules:
             out = self._check_shape(side, order_type, quantity, price, stop_price,
                                     quote_order_qty, trailing_ok=False)
             out += self._check_price_qty(order_type, quantity, price, stop_price, iceberg_qty)
-            out += self._check_notional(order_type, quantity, price, quote_order_qty, ref_price)
-            out += self._check_percent_price(side, order_type, price, ref_price)
+            by_filter = ref_prices or {}
+            notional_ref = by_filter.get(self.notional.filter_type, ref_price) if self.notional else None
+            percent_ref = by_filter.get(self.percent_price.filter_type, ref_price) if self.percent_price else None
+            out += self._check_notional(order_type, quantity, price, quote_order_qty, notional_ref)
+            out += self._check_percent_price(side, order_type, price, percent_ref)
             out += self._check_counts(order_type, open_orders, open_algo_orders)
+            out += self._check_position(side, quantity, position)
             return out
+
+    def _check_position(self, side: str, quantity: Decimal | None, position: Decimal | None) -> list[Violation]:
+        if self.max_position is None or side != "BUY" or quantity is None or position is None:
+            return []
+        if position + quantity <= self.max_position:
+            return []
+        room = max(self.max_position - position, Decimal(0))
+        fix = floor_to_step(room, self._qty_step(False)) if self._qty_step(False) > 0 else room
+        return [Violation("MAX_POSITION", "quantity",
+                          f"holding {fmt_decimal(position)} (balance and open BUY orders) plus "
+                          f"{fmt_decimal(quantity)} exceeds maxPosition {fmt_decimal(self.max_position)}; "
+                          f"largest valid quantity: {fmt_decimal(fix)}", (fix,) if fix > 0 else ())]
 
     # -- the checks, one group each ------------------------------------------------------
     def _check_shape(self, side: str, order_type: str, quantity: Decimal | None,
@@ -428,13 +451,13 @@ class SymbolRules:
             fix = ceil_to_step(low, tick) if tick > 0 else low
             return [Violation(f.filter_type, "price",
                               f"{side} price {fmt_decimal(price)} is below {fmt_decimal(low)} "
-                              f"(average price {fmt_decimal(ref_price)} x down multiplier); "
+                              f"(reference price {fmt_decimal(ref_price)} x down multiplier); "
                               f"nearest valid: {fmt_decimal(fix)}", (fix,))]
         if price > high:
             fix = floor_to_step(high, tick) if tick > 0 else high
             return [Violation(f.filter_type, "price",
                               f"{side} price {fmt_decimal(price)} is above {fmt_decimal(high)} "
-                              f"(average price {fmt_decimal(ref_price)} x up multiplier); "
+                              f"(reference price {fmt_decimal(ref_price)} x up multiplier); "
                               f"nearest valid: {fmt_decimal(fix)}", (fix,))]
         return []
 
@@ -483,6 +506,8 @@ def _parse_filters(raw_filters: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             out["max_num_orders"] = MaxNumOrders(kind, int(f["maxNumOrders"]))
         elif kind == "MAX_NUM_ALGO_ORDERS":
             out["max_num_algo_orders"] = MaxNumOrders(kind, int(f["maxNumAlgoOrders"]))
+        elif kind == "MAX_POSITION":
+            out["max_position"] = _dec(f, "maxPosition")
         elif kind == "ICEBERG_PARTS":
             out["iceberg_parts"] = int(f["limit"])
     return out

@@ -32,7 +32,7 @@ from provider import errors as e
      e.TimestampRejected, grpc.StatusCode.UNAVAILABLE),
     (429, -1003, "Too much request weight used", False, e.RateLimited,
      grpc.StatusCode.RESOURCE_EXHAUSTED),
-    (429, -1015, "Too many new orders", True, e.RateLimited, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (429, -1015, "Too many new orders", True, e.OrderRateLimited, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (418, -1003, "Way too much request weight used; IP banned until 1.", False, e.IpBanned,
      grpc.StatusCode.RESOURCE_EXHAUSTED),
     (503, -1008, "Server is currently overloaded", False, e.ExchangeUnavailable,

@@ -16,11 +16,13 @@ class PlaceOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     PLACE_OUTCOME_VALIDATED: _ClassVar[PlaceOutcome]
     PLACE_OUTCOME_RECONCILED_EXISTS: _ClassVar[PlaceOutcome]
     PLACE_OUTCOME_RECONCILED_ABSENT: _ClassVar[PlaceOutcome]
+    PLACE_OUTCOME_UNKNOWN: _ClassVar[PlaceOutcome]
 PLACE_OUTCOME_UNSPECIFIED: PlaceOutcome
 PLACE_OUTCOME_PLACED: PlaceOutcome
 PLACE_OUTCOME_VALIDATED: PlaceOutcome
 PLACE_OUTCOME_RECONCILED_EXISTS: PlaceOutcome
 PLACE_OUTCOME_RECONCILED_ABSENT: PlaceOutcome
+PLACE_OUTCOME_UNKNOWN: PlaceOutcome
 
 class PlaceOrderRequest(_message.Message):
     __slots__ = ("symbol", "side", "type", "time_in_force", "quantity", "quote_order_qty", "price", "stop_price", "client_order_id", "response_type", "validate_only")
@@ -103,7 +105,7 @@ class Order(_message.Message):
     def __init__(self, symbol: _Optional[str] = ..., order_id: _Optional[int] = ..., client_order_id: _Optional[str] = ..., side: _Optional[_Union[_common_pb2.Side, str]] = ..., type: _Optional[_Union[_common_pb2.OrderType, str]] = ..., time_in_force: _Optional[_Union[_common_pb2.TimeInForce, str]] = ..., status: _Optional[str] = ..., price: _Optional[str] = ..., stop_price: _Optional[str] = ..., orig_qty: _Optional[str] = ..., executed_qty: _Optional[str] = ..., cumulative_quote_qty: _Optional[str] = ..., orig_quote_order_qty: _Optional[str] = ..., avg_fill_price: _Optional[str] = ..., time_ms: _Optional[int] = ..., update_time_ms: _Optional[int] = ..., expiry_reason: _Optional[str] = ..., fills: _Optional[_Iterable[_Union[Fill, _Mapping]]] = ...) -> None: ...
 
 class PlaceOrderResponse(_message.Message):
-    __slots__ = ("outcome", "order_exists", "client_order_id", "order", "sent", "note", "commission_maker", "commission_taker", "freshness")
+    __slots__ = ("outcome", "order_exists", "client_order_id", "order", "sent", "note", "commission_maker", "commission_taker", "freshness", "known_at_ms", "worst_case_notional", "worst_case_asset")
     class SentEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -120,6 +122,9 @@ class PlaceOrderResponse(_message.Message):
     COMMISSION_MAKER_FIELD_NUMBER: _ClassVar[int]
     COMMISSION_TAKER_FIELD_NUMBER: _ClassVar[int]
     FRESHNESS_FIELD_NUMBER: _ClassVar[int]
+    KNOWN_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    WORST_CASE_NOTIONAL_FIELD_NUMBER: _ClassVar[int]
+    WORST_CASE_ASSET_FIELD_NUMBER: _ClassVar[int]
     outcome: PlaceOutcome
     order_exists: bool
     client_order_id: str
@@ -129,7 +134,10 @@ class PlaceOrderResponse(_message.Message):
     commission_maker: str
     commission_taker: str
     freshness: _common_pb2.Freshness
-    def __init__(self, outcome: _Optional[_Union[PlaceOutcome, str]] = ..., order_exists: _Optional[bool] = ..., client_order_id: _Optional[str] = ..., order: _Optional[_Union[Order, _Mapping]] = ..., sent: _Optional[_Mapping[str, str]] = ..., note: _Optional[str] = ..., commission_maker: _Optional[str] = ..., commission_taker: _Optional[str] = ..., freshness: _Optional[_Union[_common_pb2.Freshness, _Mapping]] = ...) -> None: ...
+    known_at_ms: int
+    worst_case_notional: str
+    worst_case_asset: str
+    def __init__(self, outcome: _Optional[_Union[PlaceOutcome, str]] = ..., order_exists: _Optional[bool] = ..., client_order_id: _Optional[str] = ..., order: _Optional[_Union[Order, _Mapping]] = ..., sent: _Optional[_Mapping[str, str]] = ..., note: _Optional[str] = ..., commission_maker: _Optional[str] = ..., commission_taker: _Optional[str] = ..., freshness: _Optional[_Union[_common_pb2.Freshness, _Mapping]] = ..., known_at_ms: _Optional[int] = ..., worst_case_notional: _Optional[str] = ..., worst_case_asset: _Optional[str] = ...) -> None: ...
 
 class CancelOrderRequest(_message.Message):
     __slots__ = ("symbol", "order_id", "client_order_id")

@@ -67,14 +67,14 @@ class TradingServicer:
     """
 
     def PlaceOrder(self, request, context):
-        """Places a spot order after checking the symbol's filters exactly; validate_only=true checks it with the exchange's test endpoint and sends nothing that trades. Every order carries a client order id (generated when absent); when the outcome is unknown the order is looked up by that id and never placed twice. Refused unless trading is enabled in the provider's configuration.
+        """Places a spot order after checking the symbol's filters exactly and the operator's rails (allowed symbols and types, a cap on the order's worst-case value); validate_only=true checks it with the exchange's test endpoint and sends nothing that trades. Every order carries a client order id (generated when absent) that is in every answer. Calls with one client order id never run at once, and an id that already has an order is never placed again. When the exchange's answer is lost the order is looked up by that id: the outcome is PLACED, RECONCILED_EXISTS, RECONCILED_ABSENT (looked up after the exchange could no longer execute it) or UNKNOWN until known_at_ms. Refused unless trading is enabled in the provider's configuration.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CancelOrder(self, request, context):
-        """Cancels an open order by order id or client order id.
+        """Cancels an open order by order id or client order id; refused for symbols (and order types) the operator does not allow.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
