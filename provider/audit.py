@@ -15,6 +15,43 @@ from pathlib import Path
 from typing import Any
 
 _SECRET_KEYS = {"signature", "apikey", "api_key", "secret", "api_secret", "private_key"}
+_APPEND = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+
+
+def prepare(path: Path) -> None:
+    """Creates the log's directory and opens the file for append once, as the first record will.
+
+    Called at start, so a log that cannot be written stops the provider there instead of failing
+    every order later.
+
+    Raises:
+        OSError: the directory cannot be created or the file cannot be opened for append.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, _APPEND, 0o600))
+
+
+def problem(path: Path) -> str | None:
+    """Why this user could not append to `path` (creating it and its directories), or None.
+
+    Creates nothing: `doctor` may run as another user than the service, and a file it created would
+    belong to that user.
+    """
+    try:
+        if path.is_dir():
+            return f"{path} is a directory"
+        if path.exists():
+            return None if os.access(path, os.W_OK) else f"{path} is not writable by this user"
+        parent = path.absolute().parent
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            return f"cannot create {path}: {parent} is not a directory"
+        if not os.access(parent, os.W_OK | os.X_OK):
+            return f"cannot create {path}: {parent} is not writable by this user"
+    except (OSError, ValueError) as exc:
+        return f"cannot check {path}: {exc}"
+    return None
 
 
 def _scrub(value: Any) -> Any:
@@ -38,7 +75,7 @@ class AuditLog:
 
     def _append(self, line: str) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(self.path, _APPEND, 0o600)
         try:
             os.write(fd, line.encode())
             os.fsync(fd)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import enum
-import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -27,7 +26,7 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 
-from provider import logs
+from provider import audit, logs
 from provider import settings as settings_module
 from provider.binance.auth import Ed25519Signer, HmacSigner, Signer
 from provider.binance.client import BinanceClient, ClientConfig
@@ -116,17 +115,11 @@ def trading_check(settings: settings_module.Settings) -> Check:
 
 
 def audit_check(path: Path) -> Check:
-    """The audit log must be appendable, or its directory creatable, by this user."""
-    if path.exists():
-        ok = os.access(path, os.W_OK)
-        return Check("audit log", Status.OK if ok else Status.FAIL,
-                     f"{path} {'is writable' if ok else 'is not writable by this user'}")
-    parent = path.parent.resolve()
-    while not parent.exists():
-        parent = parent.parent
-    ok = os.access(parent, os.W_OK | os.X_OK)
-    return Check("audit log", Status.OK if ok else Status.FAIL,
-                 f"{path} will be created" if ok else f"{path}: cannot create it under {parent}")
+    """The audit log must be appendable, or its directory creatable, by this user (nothing is created)."""
+    problem = audit.problem(path)
+    if problem is not None:
+        return Check("audit log", Status.FAIL, f"PROVIDER_AUDIT_LOG: {problem}; the provider will refuse to start")
+    return Check("audit log", Status.OK, f"{path} {'is writable' if path.exists() else 'will be created'}")
 
 
 def render(checks: Sequence[Check]) -> str:
@@ -232,7 +225,7 @@ async def run(environ: Mapping[str, str] | None = None, *, symbol: str | None = 
               timeout_s: float = 5.0) -> list[Check]:
     """Every check, in order; a configuration failure stops there (nothing else can be trusted)."""
     try:
-        settings = settings_module.load(environ)
+        settings = settings_module.load(environ, prepare_audit_log=False)
     except settings_module.SettingsError as exc:
         return [Check("configuration", Status.FAIL, str(exc))]
     checks = [Check("configuration", Status.OK, _describe(settings)), trading_check(settings),

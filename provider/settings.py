@@ -16,6 +16,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from cryptography.exceptions import UnsupportedAlgorithm
+
+from provider import audit
+from provider.binance.auth import Ed25519Signer
 from provider.binance.environment import Environment
 from provider.tls import ServerTls, TlsError, is_loopback_host, load_server_tls
 
@@ -31,7 +35,9 @@ VARIABLES: dict[str, str] = {
     "BINANCE_TRADING_ENABLED": "true to allow place/cancel order tools. Default false.",
     "BINANCE_MAINNET_TRADING": "Must also be true to trade on mainnet (real money). Default false.",
     "BINANCE_MAX_ORDER_NOTIONAL": "Largest worst-case order value, in BINANCE_CAP_ASSET, e.g. 100 (empty = no limit).",
-    "BINANCE_CAP_ASSET": "Asset the order cap is counted in; other quote assets are converted at live prices. Default USDT.",
+    "BINANCE_CAP_ASSET": (
+        "Asset the order cap is counted in; other quote assets are converted at live prices. Default USDT."
+    ),
     "BINANCE_ALLOWED_SYMBOLS": "Comma-separated symbols that may be traded (empty = all).",
     "BINANCE_ALLOWED_ORDER_TYPES": "Comma-separated order types that may be placed (empty = all).",
     "PROVIDER_LISTEN": "gRPC listen address host:port. Default 127.0.0.1:50053. Beyond loopback it needs TLS.",
@@ -56,6 +62,18 @@ _ORDER_TYPES = {
     "TAKE_PROFIT",
     "TAKE_PROFIT_LIMIT",
 }
+
+
+#: Binance's symbol pattern (spec: exchangeInfo `symbol`).
+_SYMBOL = re.compile(r"[A-Z0-9\-_.]{1,20}")
+#: variables that name a file; a NUL or control character in a path is refused before any open.
+_PATH_VARIABLES = (
+    "BINANCE_PRIVATE_KEY_FILE",
+    "PROVIDER_TLS_CERT_FILE",
+    "PROVIDER_TLS_KEY_FILE",
+    "PROVIDER_TLS_CLIENT_CA_FILE",
+    "PROVIDER_AUDIT_LOG",
+)
 
 
 class SettingsError(ValueError):
@@ -109,10 +127,20 @@ class Settings:
         }
 
 
-def read_env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines; blank lines and # comments skipped; optional quotes stripped."""
+def read_env_file(path: Path, name: str = "PROVIDER_ENV_FILE") -> dict[str, str]:
+    """KEY=VALUE lines; blank lines and # comments skipped; optional quotes stripped.
+
+    Raises:
+        SettingsError: the file cannot be read, is not UTF-8 text, or has a line that is not KEY=VALUE.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SettingsError(f"{name}: cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"{name}: {path} is not UTF-8 text (byte {exc.start})") from None
     values: dict[str, str] = {}
-    for n, raw in enumerate(path.read_text().splitlines(), 1):
+    for n, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -128,15 +156,34 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def load(environ: Mapping[str, str] | None = None) -> Settings:
+def load(environ: Mapping[str, str] | None = None, *, prepare_audit_log: bool = True) -> Settings:
+    """The settings of this process: environment over the `.env` file, validated.
+
+    With `prepare_audit_log` (the server) the audit log's directory is created and the file opened
+    for append once, so a log that cannot be written stops the start instead of failing every order
+    later; `doctor` passes False and only checks, creating nothing.
+
+    Raises:
+        SettingsError: any invalid value or unusable file, naming the variable.
+    """
     env = dict(os.environ if environ is None else environ)
     env_file = env.get("PROVIDER_ENV_FILE")
+    if env_file and _bad_path(env_file):
+        raise SettingsError(f"PROVIDER_ENV_FILE: {_bad_path(env_file)}")
     path = Path(env_file) if env_file else Path(".env")
     if env_file and not path.is_file():
         raise SettingsError(f"PROVIDER_ENV_FILE: no such file {path}")
     if path.is_file():
-        env = {**read_env_file(path), **env}
-    return from_mapping(env)
+        env = {**read_env_file(path, "PROVIDER_ENV_FILE" if env_file else f"{path} (PROVIDER_ENV_FILE)"), **env}
+    settings = from_mapping(env)
+    if prepare_audit_log:
+        try:
+            audit.prepare(settings.audit_log)
+        except OSError as exc:
+            raise SettingsError(
+                f"PROVIDER_AUDIT_LOG: cannot append to {settings.audit_log}: {exc.strerror or exc}"
+            ) from None
+    return settings
 
 
 def from_mapping(env: Mapping[str, str]) -> Settings:
@@ -148,15 +195,15 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         value = env.get(name, "").strip()
         return value or None
 
+    for name in _PATH_VARIABLES:
+        problem = _bad_path(get(name) or "")
+        if problem:
+            raise SettingsError(f"{name}: {problem}")
     environment = _environment(get("BINANCE_ENV") or "testnet", get("BINANCE_REST_URL"), get("BINANCE_WS_URL"))
-    api_key, api_secret = get("BINANCE_API_KEY"), get("BINANCE_API_SECRET")
+    api_key = _credential(get("BINANCE_API_KEY"), "BINANCE_API_KEY")
+    api_secret = _credential(get("BINANCE_API_SECRET"), "BINANCE_API_SECRET")
     key_file = get("BINANCE_PRIVATE_KEY_FILE")
-    private_key_pem = None
-    if key_file:
-        try:
-            private_key_pem = Path(key_file).read_bytes()
-        except OSError as exc:
-            raise SettingsError(f"BINANCE_PRIVATE_KEY_FILE: cannot read {key_file}: {exc.strerror}") from None
+    private_key_pem = _private_key(key_file) if key_file else None
     if (api_secret or private_key_pem) and not api_key:
         raise SettingsError("BINANCE_API_KEY: required when a secret or private key is configured")
 
@@ -165,9 +212,7 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         mainnet_confirmed=_bool(env, "BINANCE_MAINNET_TRADING", False),
         max_order_notional=_decimal(get("BINANCE_MAX_ORDER_NOTIONAL"), "BINANCE_MAX_ORDER_NOTIONAL"),
         cap_asset=_asset(get("BINANCE_CAP_ASSET") or "USDT", "BINANCE_CAP_ASSET"),
-        allowed_symbols=frozenset(
-            s.strip().upper() for s in (get("BINANCE_ALLOWED_SYMBOLS") or "").split(",") if s.strip()
-        ),
+        allowed_symbols=_symbols(get("BINANCE_ALLOWED_SYMBOLS")),
         allowed_order_types=_order_types(get("BINANCE_ALLOWED_ORDER_TYPES")),
     )
     listen = get("PROVIDER_LISTEN") or "127.0.0.1:50053"
@@ -202,6 +247,59 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         log_level=log_level,
         tls=tls,
     )
+
+
+def _bad_path(value: str) -> str | None:
+    """Why `value` cannot be a file name (a NUL or control character), or None."""
+    bad = next((c for c in value if ord(c) < 0x20 or ord(c) == 0x7F), None)
+    return None if bad is None else f"the path contains the control character {bad!r}"
+
+
+def _credential(value: str | None, name: str) -> str | None:
+    """An API key or HMAC secret: one line of printable ASCII, as Binance issues them.
+
+    A CR/LF would split the X-MBX-APIKEY header, and a non-ASCII secret cannot key HMAC-SHA256 over
+    the ASCII payload; the value itself never goes into the message.
+    """
+    if value is None:
+        return None
+    for i, c in enumerate(value):
+        if not "!" <= c <= "~":
+            kind = "a control character" if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 else (
+                "a space" if c.isspace() else "a non-ASCII character")
+            raise SettingsError(
+                f"{name}: contains {kind} at position {i + 1} of {len(value)}; "
+                "it must be one line of printable ASCII (check for a pasted line break or quote)"
+            )
+    return value
+
+
+def _private_key(path: str) -> bytes:
+    """The PEM bytes of an Ed25519 private key file, checked to load (never echoed)."""
+    name = "BINANCE_PRIVATE_KEY_FILE"
+    try:
+        pem = Path(path).read_bytes()
+    except OSError as exc:
+        raise SettingsError(f"{name}: cannot read {path}: {exc.strerror or exc}") from None
+    if not pem.strip():
+        raise SettingsError(f"{name}: {path} is empty; it must hold a PEM Ed25519 private key")
+    try:
+        Ed25519Signer.from_pem(pem)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        # cryptography's messages describe the format problem, never the key material
+        raise SettingsError(
+            f"{name}: {path} is not an unencrypted PEM Ed25519 private key ({str(exc)[:200]})"
+        ) from None
+    return pem
+
+
+def _symbols(value: str | None) -> frozenset[str]:
+    symbols = frozenset(s.strip().upper() for s in (value or "").split(",") if s.strip())
+    bad = sorted(s for s in symbols if not _SYMBOL.fullmatch(s))
+    if bad:
+        shown = ", ".join(repr(s[:30]) for s in bad[:5])
+        raise SettingsError(f"BINANCE_ALLOWED_SYMBOLS: not symbols: {shown}; symbols match {_SYMBOL.pattern}")
+    return symbols
 
 
 def _tls(cert: str | None, key: str | None, client_ca: str | None) -> ServerTls | None:
@@ -285,5 +383,5 @@ def _order_types(value: str | None) -> frozenset[str]:
 
 def _check_address(value: str, name: str) -> None:
     host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+    if not sep or not host or not (port.isascii() and port.isdigit()) or not 0 <= int(port) <= 65535:
         raise SettingsError(f"{name}: host:port, e.g. 127.0.0.1:50053; got {value!r}")

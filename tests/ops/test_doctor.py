@@ -12,7 +12,7 @@ import pytest
 
 from provider import settings as settings_module
 from provider.binance.environment import Environment
-from provider.doctor import Check, Status, clock_check, key_checks, render, trading_check
+from provider.doctor import Check, Status, audit_check, clock_check, key_checks, render, trading_check
 from tests.sim_fixture import SimProcess
 from tests.stack import ROOT, child_env, sandbox_env
 
@@ -138,3 +138,13 @@ def test_report_has_one_line_per_check_and_a_summary() -> None:
         "OK    rest     fine", "WARN  clock    off", "FAIL  api key  rejected",
         "doctor: 1 failed, 1 warning(s), 1 ok",
     ]
+
+
+def test_audit_verdict_fails_a_directory_or_a_path_under_a_file_and_creates_nothing(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("x")
+    for bad in (tmp_path, tmp_path / "a-file" / "audit.log"):
+        check = audit_check(bad)
+        assert check.status is Status.FAIL and check.detail.startswith("PROVIDER_AUDIT_LOG: "), check
+    missing = tmp_path / "new" / "audit.log"
+    assert audit_check(missing).status is Status.OK and "will be created" in audit_check(missing).detail
+    assert not missing.parent.exists()
