@@ -1,7 +1,8 @@
 """The one place where a `ProviderError` becomes a gRPC status (and anything else an INTERNAL).
 
 The status message is readable on its own (grpcurl users see it); the same facts travel as JSON in
-the trailing metadata `error-details-json` for the gateway.
+the trailing metadata `error-details-json` for the gateway. Both are bounded whatever the input
+(`MAX_STATUS_BYTES`, `MAX_DETAILS_BYTES`): an error may quote what the caller sent, never all of it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 import structlog
@@ -21,6 +22,11 @@ T = TypeVar("T")
 log = structlog.get_logger("provider.rpc")
 
 DETAILS_KEY = "error-details-json"
+#: bounds of the status message and of the details trailer, in UTF-8 bytes (together under 2 KB)
+MAX_STATUS_BYTES = 900
+MAX_DETAILS_BYTES = 1000
+#: share of each text inside those bounds
+_MESSAGE_BYTES, _BINANCE_MSG_BYTES, _HINT_BYTES, _LOG_FIELD_BYTES = 480, 160, 200, 200
 
 
 class InFlight:
@@ -53,14 +59,51 @@ class InFlight:
 IN_FLIGHT = InFlight()
 
 
+def clip(text: str, limit_bytes: int) -> str:
+    """`text` cut to at most `limit_bytes` UTF-8 bytes, saying how long it was."""
+    data = text.encode("utf-8", errors="replace")
+    if len(data) <= limit_bytes:
+        return text
+    note = f"... ({len(text)} characters, cut)"
+    return data[: max(0, limit_bytes - len(note))].decode("utf-8", errors="ignore") + note
+
+
 def describe(err: ProviderError) -> str:
-    text = err.message
+    """The status message: message, Binance's code and text, hint, retry advice; at most MAX_STATUS_BYTES."""
+    text = clip(err.message, _MESSAGE_BYTES)
     if err.binance_code is not None:
-        text += f" (Binance {err.binance_code}: {err.binance_msg})"
+        text += f" (Binance {err.binance_code}: {clip(str(err.binance_msg), _BINANCE_MSG_BYTES)})"
     if err.hint:
-        text += f" Hint: {err.hint}"
+        text += f" Hint: {clip(err.hint, _HINT_BYTES)}"
     text += " Retrying is safe." if err.retry_safe else " Do not retry blindly."
-    return text
+    return clip(text, MAX_STATUS_BYTES)
+
+
+def _clipped(value: Any, limit_bytes: int) -> Any:
+    if isinstance(value, str):
+        return clip(value, limit_bytes)
+    if isinstance(value, dict):
+        return {clip(str(k), 80): _clipped(v, limit_bytes) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clipped(v, limit_bytes) for v in value]
+    return value
+
+
+def details_json(err: ProviderError) -> str:
+    """The `error-details-json` trailer: every fact of `to_details()`, at most MAX_DETAILS_BYTES.
+
+    Long texts are cut first; when the details are still too long (many filter violations), the
+    extras are dropped and `"truncated": true` says so, keeping what a caller acts on.
+    """
+    details = {**err.to_details(), "message": err.message}
+    for limit in (400, 160):
+        text = json.dumps(_clipped(details, limit), default=str)
+        if len(text.encode()) <= MAX_DETAILS_BYTES:
+            return text
+    kept = ("kind", "binance_code", "retry_safe", "retry_after_s")
+    core: dict[str, Any] = {k: details[k] for k in kept if k in details}
+    core |= {"hint": clip(str(err.hint), _HINT_BYTES), "message": clip(err.message, 300), "truncated": True}
+    return json.dumps(core, default=str)
 
 
 def correlation_id(context: grpc.aio.ServicerContext) -> str:
@@ -75,7 +118,8 @@ async def guarded(
     context: grpc.aio.ServicerContext, method: str, call: Callable[[], Awaitable[T]], **log_fields: str
 ) -> T:
     """Runs one RPC: binds its correlation id and `log_fields` to every log line, logs it, maps failures."""
-    with structlog.contextvars.bound_contextvars(correlation_id=correlation_id(context), **log_fields):
+    fields = {k: clip(v, _LOG_FIELD_BYTES) for k, v in log_fields.items()}
+    with structlog.contextvars.bound_contextvars(correlation_id=clip(correlation_id(context), 80), **fields):
         IN_FLIGHT.enter()
         try:
             return await _mapped(context, method, call)
@@ -90,9 +134,10 @@ async def _mapped(context: grpc.aio.ServicerContext, method: str, call: Callable
         log.info("rpc", method=method, ms=round((time.perf_counter() - started) * 1000, 3))
         return result
     except ProviderError as err:
-        log.info("rpc_failed", method=method, kind=err.kind, binance_code=err.binance_code, message=err.message)
-        details = json.dumps({**err.to_details(), "message": err.message}, default=str)
-        await context.abort(err.grpc_status, describe(err), trailing_metadata=((DETAILS_KEY, details),))
+        log.info(
+            "rpc_failed", method=method, kind=err.kind, binance_code=err.binance_code, message=clip(err.message, 2000)
+        )
+        await context.abort(err.grpc_status, describe(err), trailing_metadata=((DETAILS_KEY, details_json(err)),))
         raise  # unreachable: abort raises
     except grpc.aio.AbortError:
         raise
