@@ -32,7 +32,7 @@ INT_TYPES = {
     FieldDescriptor.TYPE_SINT64,
 }
 FLOAT_TYPES = {FieldDescriptor.TYPE_DOUBLE, FieldDescriptor.TYPE_FLOAT}
-_INT_RANGES = {
+INT_RANGES = {
     FieldDescriptor.TYPE_INT32: (-(2**31), 2**31 - 1),
     FieldDescriptor.TYPE_SINT32: (-(2**31), 2**31 - 1),
     FieldDescriptor.TYPE_INT64: (-(2**63), 2**63 - 1),
@@ -190,7 +190,7 @@ def _int_in(t: int, value: Any, path: str) -> int:
         number = int(value)
     if number is None:
         raise InvalidArgument(f"'{path}' must be an integer; got {quote(value)}")
-    low, high = _INT_RANGES[t]
+    low, high = INT_RANGES[t]
     if not low <= number <= high:
         raise InvalidArgument(f"'{path}' must be between {low} and {high}; got {quote(number)}")
     return number
@@ -271,14 +271,31 @@ def validate(msg: Message, where: str = "") -> None:
             _check_scalar(field, rules, value, path)
 
 
+def bounds(field: FieldDescriptor) -> tuple[int | float, int | float] | None:
+    """The inclusive range a numeric field accepts: its rules' bounds within its type's range.
+
+    Integer fields always have one (the type's range at least), as exact integers: the rules' bounds
+    are doubles, and 2^63 - 1 written in a .proto reads back as 2^63, one above int64's maximum.
+    """
+    rules = field_rules(field)
+    if field.type in INT_TYPES:
+        low, high = INT_RANGES[field.type]
+        if rules.has_bounds:
+            low, high = max(low, math.ceil(rules.minimum)), min(high, math.floor(rules.maximum))
+        return low, high
+    if field.type in FLOAT_TYPES and rules.has_bounds:
+        return rules.minimum, rules.maximum
+    return None
+
+
 def _check_scalar(field: FieldDescriptor, rules: Any, value: Any, path: str) -> None:
     if rules.pattern and isinstance(value, str) and not re.fullmatch(rules.pattern, value):
         raise InvalidArgument(f"'{path}' must match {rules.pattern}; got {quote(value)}")
-    if rules.has_bounds and isinstance(value, int | float) and not isinstance(value, bool):
-        if not rules.minimum <= value <= rules.maximum:
-            raise InvalidArgument(
-                f"'{path}' must be between {_num(rules.minimum)} and {_num(rules.maximum)}; got {quote(value)}"
-            )
+    limits = bounds(field)
+    if limits is not None and isinstance(value, int | float) and not isinstance(value, bool):
+        low, high = limits
+        if not low <= value <= high:
+            raise InvalidArgument(f"'{path}' must be between {_num(low)} and {_num(high)}; got {quote(value)}")
     if field.type == FieldDescriptor.TYPE_ENUM:
         names = ", ".join(enum_wire(field.enum_type).names)
         if value == 0 and rules.required:
@@ -291,4 +308,4 @@ def _check_scalar(field: FieldDescriptor, rules: Any, value: Any, path: str) -> 
 
 
 def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else str(x)
+    return str(x) if isinstance(x, int) else str(int(x)) if x.is_integer() else str(x)

@@ -13,9 +13,7 @@ from typing import Any
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from provider.catalog.descriptors import comment, enum_wire, field_rules
-from provider.catalog.jsonmap import FLOAT_TYPES, INT_TYPES, is_map, is_repeated
-
-_UNSIGNED = {FieldDescriptor.TYPE_UINT32, FieldDescriptor.TYPE_UINT64}
+from provider.catalog.jsonmap import FLOAT_TYPES, INT_TYPES, bounds, is_map, is_repeated
 
 
 def input_schema(desc: Descriptor) -> dict[str, Any]:
@@ -78,8 +76,6 @@ def _scalar(field: FieldDescriptor, rules: Any, for_input: bool) -> dict[str, An
         schema = {"type": "boolean"}
     elif t in INT_TYPES:
         schema = {"type": "integer"}
-        if t in _UNSIGNED:
-            schema["minimum"] = 0
     elif t in FLOAT_TYPES:
         schema = {"type": "number"}
     else:
@@ -87,13 +83,14 @@ def _scalar(field: FieldDescriptor, rules: Any, for_input: bool) -> dict[str, An
     if for_input:
         if rules.pattern and schema["type"] == "string" and "enum" not in schema:
             schema["pattern"] = rules.pattern
-        if rules.has_bounds and schema["type"] in ("integer", "number"):
-            schema["minimum"] = _num(rules.minimum)
-            schema["maximum"] = _num(rules.maximum)
+        limits = bounds(field)
+        if limits is not None:
+            # exact integers for integer fields, never beyond the type's range (int64: 2^63 - 1)
+            schema["minimum"], schema["maximum"] = (_num(x) for x in limits)
         if rules.default_json:
             schema["default"] = json.loads(rules.default_json)
     return schema
 
 
 def _num(x: float) -> int | float:
-    return int(x) if float(x).is_integer() else x
+    return x if isinstance(x, int) else int(x) if x.is_integer() else x

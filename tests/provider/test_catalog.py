@@ -11,7 +11,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from contracts.binance.v1 import common_pb2, market_pb2, orderbook_pb2, trading_pb2
-from provider.catalog.jsonmap import from_json, is_map, to_json
+from provider.catalog.jsonmap import INT_RANGES, from_json, is_map, to_json, validate
 from provider.catalog.render import render
 from provider.catalog.tools import tool_specs
 from provider.errors import InvalidArgument
@@ -121,3 +121,42 @@ def test_text_rendering_is_compact_tables_and_iso_times() -> None:
     assert text.splitlines()[0] == "binance.get_orderbook: symbol=SHIBUSDT last_update_id=7 asks=[]"
     assert "bids[1]: price quantity\n  0.00002382 9474698" in text
     assert "exchange_time_ms=2023-11-14T22:13:20.000Z" in text
+
+
+def _integer_properties(schema: dict[str, Any], where: str = "") -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for name, prop in schema.get("properties", {}).items():
+        item = prop.get("items", prop) if prop.get("type") == "array" else prop
+        if item.get("type") == "integer":
+            found.append((where + name, item))
+        elif item.get("type") == "object":
+            found.extend(_integer_properties(item, f"{where}{name}."))
+    return found
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+def test_every_integer_argument_publishes_exact_bounds_within_its_type(spec: Any) -> None:
+    fields = {f.name: f for f in spec.request_cls.DESCRIPTOR.fields}
+    for name, prop in _integer_properties(spec.input_schema):
+        low, high = INT_RANGES[fields[name].type]
+        assert isinstance(prop["minimum"], int) and isinstance(prop["maximum"], int), name
+        assert low <= prop["minimum"] <= prop["maximum"] <= high, (name, prop)
+
+
+def test_an_int64_id_bound_is_int64s_maximum_not_one_above() -> None:
+    prop = tool_specs()["binance.get_order"].input_schema["properties"]["order_id"]
+    assert prop["maximum"] == 2**63 - 1
+    ok = from_json({"symbol": "BTCUSDT", "order_id": 2**63 - 1}, trading_pb2.GetOrderRequest)
+    assert ok.order_id == 2**63 - 1  # type: ignore[attr-defined]
+    with pytest.raises(InvalidArgument, match="9223372036854775807"):
+        from_json({"symbol": "BTCUSDT", "order_id": 2**63}, trading_pb2.GetOrderRequest)
+
+
+def test_typed_requests_with_open_enum_numbers_or_unspecified_are_refused() -> None:
+    for side in (0, 99, -1):
+        req = trading_pb2.PlaceOrderRequest(symbol="BTCUSDT", side=side, type=common_pb2.ORDER_TYPE_MARKET)
+        with pytest.raises(InvalidArgument, match="'side'"):
+            validate(req)
+    interval = market_pb2.GetKlinesRequest(symbol="BTCUSDT", interval=1234)
+    with pytest.raises(InvalidArgument, match="'interval'"):
+        validate(interval)
