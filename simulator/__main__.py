@@ -48,6 +48,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--ws-ping-interval", type=float, default=20.0)
     p.add_argument("--ws-pong-timeout", type=float, default=60.0)
     p.add_argument("--conn-lifetime", type=float, default=24 * 3600.0)
+    p.add_argument("--lenient", action="store_true",
+                   help="accept lower-case symbols and unknown parameters (Binance refuses them)")
     p.add_argument("--log-level", default="info")
     return p.parse_args(argv)
 
@@ -82,6 +84,7 @@ def build_config(args: argparse.Namespace) -> SimConfig:
         ws_ping_interval=args.ws_ping_interval,
         ws_pong_timeout=args.ws_pong_timeout,
         conn_lifetime=args.conn_lifetime,
+        strict=not args.lenient,
     )
 
 

@@ -25,3 +25,5 @@ class SimConfig:
     ws_pong_timeout: float = 60.0
     conn_lifetime: float = 24 * 3600.0
     ban_seconds: float = 120.0
+    strict: bool = True
+    """Refuse lower-case symbols (-1100) and parameters an endpoint does not read (-1104)."""

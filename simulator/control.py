@@ -165,6 +165,14 @@ async def _order_limit(sim: Sim, app: web.Application, body: dict[str, Any]) -> 
     return {"limit_10s": orders.limit_10s, "limit_1d": orders.limit_1d}
 
 
+async def _strict(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
+    on = body.get("on", True)
+    if not isinstance(on, bool):
+        raise ValueError("on must be true or false")
+    sim.strict = on
+    return {"on": sim.strict}
+
+
 async def _clock_skew(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
     sim.clock.skew_ms = int(body["ms"])
     return {"ms": sim.clock.skew_ms}
@@ -176,6 +184,7 @@ async def _clear(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[s
     sim.limiter.reset(sim.config.weight_limit)
     sim.limiter.ban_seconds = sim.config.ban_seconds
     sim.orders.set_limits(sim.config.orders_10s, sim.config.orders_1d)
+    sim.strict = sim.config.strict
     for state in sim.market.symbols.values():
         state.reference_price = None
     hub = app[HUB_KEY]
@@ -244,6 +253,7 @@ FAULTS: dict[str, FaultFn] = {
     "rest_fail": _rest_fail,
     "weight_limit": _weight_limit,
     "order_limit": _order_limit,
+    "strict": _strict,
     "clock_skew": _clock_skew,
     "clear": _clear,
     "drop_streams": _drop_streams,

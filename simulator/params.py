@@ -21,17 +21,25 @@ LONG_RE = re.compile(r"^-?[0-9]{1,20}$")
 class Params:
     """Read-only typed view over the merged request parameters."""
 
-    def __init__(self, values: Mapping[str, str]) -> None:
+    def __init__(self, values: Mapping[str, str], counts: Mapping[str, int] | None = None) -> None:
         self.values = dict(values)
+        self.counts = dict(counts) if counts is not None else dict.fromkeys(self.values, 1)
+        """How many times each name was sent (query and body together)."""
 
     @classmethod
     def parse(cls, query: str, body: str) -> Params:
         merged: dict[str, str] = {}
-        for k, v in parse_qsl(body, keep_blank_values=True):
-            merged[k] = v
-        for k, v in parse_qsl(query, keep_blank_values=True):
-            merged[k] = v
-        return cls(merged)
+        counts: dict[str, int] = {}
+        for source in (body, query):  # the query wins (spec §1.2)
+            for k, v in parse_qsl(source, keep_blank_values=True):
+                merged[k] = v
+                counts[k] = counts.get(k, 0) + 1
+        return cls(merged, counts)
+
+    @property
+    def count(self) -> int:
+        """The number of parameters sent."""
+        return sum(self.counts.values())
 
     def has(self, name: str) -> bool:
         return name in self.values
@@ -87,8 +95,9 @@ class Params:
             raise errors.invalid_param(name)
         return low == "true"
 
-    def symbols_opt(self) -> list[str] | None:
-        """The JSON array parameter `symbols` (spec §1.2), upper-cased."""
+    def symbols_opt(self, strict: bool = False) -> list[str] | None:
+        """The JSON array parameter `symbols` (spec §1.2); upper-cased unless `strict`, where a
+        lower-case name is refused with -1100."""
         v = self.values.get("symbols")
         if v is None:
             return None
@@ -99,6 +108,8 @@ class Params:
         if not isinstance(parsed, list) or not parsed or not all(
             isinstance(s, str) for s in parsed
         ):
+            raise errors.illegal_chars("symbols", SYMBOLS_RANGE)
+        if strict and any(s != s.upper() for s in parsed):
             raise errors.illegal_chars("symbols", SYMBOLS_RANGE)
         if len(set(parsed)) != len(parsed):
             raise errors.ApiError(-1151, "Symbol is present multiple times in the list.")

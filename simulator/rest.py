@@ -31,17 +31,33 @@ Handler = Callable[[Sim, Params], Any]
 SIM_KEY = web.AppKey("sim", Sim)
 
 
+SIGNED_PARAMS = frozenset({"timestamp", "signature", "recvWindow"})
+SYMBOL_LISTS = ("symbol", "symbols", "symbolStatus")
+ORDER_PARAMS = (
+    "symbol", "side", "type", "timeInForce", "quantity", "quoteOrderQty", "price",
+    "newClientOrderId", "strategyId", "strategyType", "stopPrice", "trailingDelta", "icebergQty",
+    "newOrderRespType", "selfTradePreventionMode", "pegPriceType", "pegOffsetValue",
+    "pegOffsetType",
+)
+
+
 @dataclass(frozen=True)
 class Endpoint:
-    """One REST endpoint: security, weight rule and handler (limits and paths as data)."""
+    """One REST endpoint: security, weight rule, parameters and handler (limits and paths as data)."""
 
     handler: Handler
     weight: Callable[[Params], int]
+    params: tuple[str, ...] = ()
+    """The parameters Binance reads (besides timestamp/signature/recvWindow when signed); any
+    other one is refused with -1104 in strict mode."""
     signed: bool = False
     order: bool = False
     """Weight is charged only on failure (successful order requests cost 0 since 2026-04-02)."""
     new_order: bool = False
     """Counts toward ORDERS limits and carries X-MBX-ORDER-COUNT-* headers."""
+
+    def reads(self) -> frozenset[str]:
+        return frozenset(self.params) | (SIGNED_PARAMS if self.signed else frozenset())
 
 
 def const(n: int) -> Callable[[Params], int]:
@@ -51,34 +67,51 @@ def const(n: int) -> Callable[[Params], int]:
 ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("GET", "/api/v3/ping"): Endpoint(rest_public.ping, const(1)),
     ("GET", "/api/v3/time"): Endpoint(rest_public.server_time, const(1)),
-    ("GET", "/api/v3/exchangeInfo"): Endpoint(rest_public.exchange_info, const(20)),
-    ("GET", "/api/v3/depth"): Endpoint(rest_public.depth, rest_public.depth_weight),
-    ("GET", "/api/v3/trades"): Endpoint(rest_public.trades, const(25)),
-    ("GET", "/api/v3/klines"): Endpoint(rest_public.klines, const(2)),
-    ("GET", "/api/v3/uiKlines"): Endpoint(rest_public.klines, const(2)),
-    ("GET", "/api/v3/avgPrice"): Endpoint(rest_public.avg_price, const(2)),
-    ("GET", "/api/v3/referencePrice"): Endpoint(rest_public.reference_price, const(2)),
+    ("GET", "/api/v3/exchangeInfo"): Endpoint(
+        rest_public.exchange_info, const(20),
+        ("symbol", "symbols", "permissions", "showPermissionSets", "symbolStatus")),
+    ("GET", "/api/v3/depth"): Endpoint(
+        rest_public.depth, rest_public.depth_weight, ("symbol", "limit", "symbolStatus")),
+    ("GET", "/api/v3/trades"): Endpoint(rest_public.trades, const(25), ("symbol", "limit")),
+    ("GET", "/api/v3/klines"): Endpoint(
+        rest_public.klines, const(2),
+        ("symbol", "interval", "startTime", "endTime", "timeZone", "limit")),
+    ("GET", "/api/v3/uiKlines"): Endpoint(
+        rest_public.klines, const(2),
+        ("symbol", "interval", "startTime", "endTime", "timeZone", "limit")),
+    ("GET", "/api/v3/avgPrice"): Endpoint(rest_public.avg_price, const(2), ("symbol",)),
+    ("GET", "/api/v3/referencePrice"): Endpoint(
+        rest_public.reference_price, const(2), ("symbol",)),
     ("GET", "/api/v3/ticker/24hr"): Endpoint(
-        rest_public.ticker_24hr, rest_public.ticker_weight(2, 2, 40, 80)),
+        rest_public.ticker_24hr, rest_public.ticker_weight(2, 2, 40, 80), (*SYMBOL_LISTS, "type")),
     ("GET", "/api/v3/ticker/price"): Endpoint(
-        rest_public.ticker_price, rest_public.ticker_weight(2, 4, 4, 4)),
+        rest_public.ticker_price, rest_public.ticker_weight(2, 4, 4, 4), SYMBOL_LISTS),
     ("GET", "/api/v3/ticker/bookTicker"): Endpoint(
-        rest_public.book_ticker, rest_public.ticker_weight(2, 4, 4, 4)),
-    ("GET", "/api/v3/account"): Endpoint(rest_trade.account, const(20), signed=True),
+        rest_public.book_ticker, rest_public.ticker_weight(2, 4, 4, 4), SYMBOL_LISTS),
+    ("GET", "/api/v3/account"): Endpoint(
+        rest_trade.account, const(20), ("omitZeroBalances",), signed=True),
     ("GET", "/api/v3/myTrades"): Endpoint(
-        rest_trade.my_trades, rest_trade.my_trades_weight, signed=True),
+        rest_trade.my_trades, rest_trade.my_trades_weight,
+        ("symbol", "orderId", "startTime", "endTime", "fromId", "limit"), signed=True),
     ("POST", "/api/v3/order"): Endpoint(
-        rest_trade.new_order, const(1), signed=True, order=True, new_order=True),
+        rest_trade.new_order, const(1), ORDER_PARAMS, signed=True, order=True, new_order=True),
     ("POST", "/api/v3/order/test"): Endpoint(
-        rest_trade.test_order, rest_trade.test_order_weight, signed=True),
+        rest_trade.test_order, rest_trade.test_order_weight,
+        (*ORDER_PARAMS, "computeCommissionRates"), signed=True),
     ("DELETE", "/api/v3/order"): Endpoint(
-        rest_trade.cancel_order, const(1), signed=True, order=True),
-    ("GET", "/api/v3/order"): Endpoint(rest_trade.query_order, const(4), signed=True),
+        rest_trade.cancel_order, const(1),
+        ("symbol", "orderId", "origClientOrderId", "newClientOrderId", "cancelRestrictions"),
+        signed=True, order=True),
+    ("GET", "/api/v3/order"): Endpoint(
+        rest_trade.query_order, const(4), ("symbol", "orderId", "origClientOrderId"),
+        signed=True),
     ("GET", "/api/v3/openOrders"): Endpoint(
-        rest_trade.open_orders, rest_trade.open_orders_weight, signed=True),
-    ("GET", "/api/v3/allOrders"): Endpoint(rest_trade.all_orders, const(20), signed=True),
+        rest_trade.open_orders, rest_trade.open_orders_weight, ("symbol",), signed=True),
+    ("GET", "/api/v3/allOrders"): Endpoint(
+        rest_trade.all_orders, const(20),
+        ("symbol", "orderId", "startTime", "endTime", "limit"), signed=True),
     ("DELETE", "/api/v3/openOrders"): Endpoint(
-        rest_trade.cancel_open_orders, const(1), signed=True, order=True),
+        rest_trade.cancel_open_orders, const(1), ("symbol",), signed=True, order=True),
 }
 
 
@@ -192,6 +225,8 @@ async def execute(sim: Sim, endpoint: Endpoint, inc: Incoming, *, hold_ms: int =
             sim.limiter.reserve(0 if endpoint.order else endpoint.weight(params), inc.arrived_ms)
         if endpoint.signed:
             authenticate(sim, inc.headers, inc.raw_query, inc.body, params, inc.arrived_ms)
+        if sim.strict:
+            check_all_read(endpoint, params)
         if hold_ms:
             await _hold(sim, hold_ms)
         now = sim.clock.now_ms()
@@ -220,6 +255,15 @@ def run_handler(sim: Sim, endpoint: Endpoint, params: Params, now_ms: int) -> An
     except ApiError:
         sim.orders.release(reservation)
         raise
+
+
+def check_all_read(endpoint: Endpoint, params: Params) -> None:
+    """-1104 when a parameter the endpoint does not read was sent (strict mode)."""
+    sent = params.count
+    read = sum(n for name, n in params.counts.items() if name in endpoint.reads())
+    if read < sent:
+        raise ApiError(-1104, f"Not all sent parameters were read; read '{read}' parameter(s) "
+                              f"but was sent '{sent}'.")
 
 
 def before_matching_engine(sim: Sim, endpoint: Endpoint, params: Params, now_ms: int) -> None:

@@ -16,9 +16,18 @@ from simulator.symbols import rate_limits
 SYMBOL_STATUSES = ("TRADING", "HALT", "BREAK", "END_OF_DAY", "CANCEL_ONLY")
 
 
+SYMBOL_RANGE = "^[A-Z0-9-_.]{1,20}$"
+
+
 def symbol_state(sim: Sim, params: Params) -> str:
-    """The required `symbol` parameter, validated against the listed markets (-1121)."""
-    name = params.str_req("symbol").upper()
+    """The required `symbol` parameter, validated against the listed markets (-1121).
+
+    Binance does not upper-case symbols: a lower-case one is refused with -1100 (strict mode).
+    """
+    raw = params.str_req("symbol")
+    if sim.strict and raw != raw.upper():
+        raise errors.illegal_chars("symbol", SYMBOL_RANGE)
+    name = raw.upper()
     if name not in sim.market.symbols:
         raise errors.invalid_symbol()
     return name
@@ -30,7 +39,7 @@ def selected_symbols(sim: Sim, params: Params) -> tuple[list[str], bool]:
         raise errors.ApiError(-1128, "Combination of optional parameters invalid.")
     if params.has("symbol"):
         return [symbol_state(sim, params)], True
-    names = params.symbols_opt()
+    names = params.symbols_opt(strict=sim.strict)
     if names is None:
         return sorted(sim.market.symbols), False
     for n in names:

@@ -97,6 +97,8 @@ def parse_new_order(sim: Sim, params: Params) -> tuple[NewOrder, str]:
         raise errors.ApiError(-2010, "Trailing stop orders are not supported for this symbol.")
     if params.has("icebergQty"):
         raise errors.ApiError(-2010, "Iceberg orders are not supported for this symbol.")
+    if params.has("pegPriceType") or params.has("pegOffsetValue") or params.has("pegOffsetType"):
+        raise errors.ApiError(-2010, "Pegged orders are not supported for this symbol.")
     client_id = _client_id(params, "newClientOrderId", -1118, "New client order ID was empty.")
     resp = params.str_opt("newOrderRespType")
     default_resp = "FULL" if type_ in ("MARKET", "LIMIT") else "ACK"

@@ -27,6 +27,8 @@ class Sim:
     orders: OrderCounter
     faults: Faults = field(default_factory=lambda: Faults())
     market_running: bool = True
+    strict: bool = True
+    """Binance's strictness (lower-case symbols -1100, unread parameters -1104); `--lenient`."""
 
     def on_market_step(self, symbol: str, now_ms: int) -> None:
         """One synthetic market event on `symbol`."""
@@ -44,6 +46,7 @@ class Sim:
             engine=Engine(market),
             limiter=WeightLimiter(config.weight_limit, config.ban_seconds),
             orders=OrderCounter(config.orders_10s, config.orders_1d),
+            strict=config.strict,
         )
         sim.engine.on_first_fill = sim.orders.filled  # "filled orders decrement the count"
         sim.warm_up(now)
