@@ -68,3 +68,11 @@ def test_absent_is_concluded_only_from_a_miss_after_the_window_and_nothing_moves
             assert state is State.UNKNOWN
     if p.state is State.ABSENT:
         assert any(not f and at > recv_window + margin for f, at in events)
+
+
+def test_the_gateway_waits_longer_for_an_order_than_the_provider_takes_to_answer() -> None:
+    from provider.catalog.tools import tool_specs
+    from provider.services.trading import PLACE_BUDGET_S
+
+    spec = tool_specs()["binance.place_order"]
+    assert spec.descriptor().timeout_ms >= (PLACE_BUDGET_S + 2) * 1000
