@@ -14,17 +14,19 @@ async def test_calls_with_one_id_run_one_at_a_time_and_other_ids_do_not_wait() -
     ledger = PlacementLedger()
     inside: list[str] = []
     release = asyncio.Event()
+    two_inside = asyncio.Event()
 
     async def hold(cid: str, tag: str) -> None:
         async with ledger.hold(cid, 5):
             inside.append(tag)
+            if len(inside) == 2:
+                two_inside.set()
             await release.wait()
 
     first = asyncio.create_task(hold("a", "a1"))
     second = asyncio.create_task(hold("a", "a2"))
     other = asyncio.create_task(hold("b", "b1"))
-    while len(inside) < 2:
-        await asyncio.sleep(0)
+    await asyncio.wait_for(two_inside.wait(), 5)
     assert sorted(inside) == ["a1", "b1"]
     release.set()
     await asyncio.gather(first, second, other)
@@ -52,10 +54,15 @@ async def test_a_cancelled_caller_does_not_cancel_its_detached_placement() -> No
             return "placed"
 
     task = ledger.detach(place())
-    caller = asyncio.create_task(asyncio.shield(task))
+
+    async def caller_waits() -> str:
+        return await asyncio.shield(task)
+
+    caller = asyncio.create_task(caller_waits())
     await sent.wait()
     caller.cancel()
     assert await task == "placed" and finished.is_set()
+    assert caller.cancelled()
 
 
 def test_a_remembered_placement_is_recalled_until_it_expires() -> None:
