@@ -15,7 +15,9 @@ Naming rules:
    A tool whose portable form is already another tool's is refused, in both modes, and reported
    in `Catalog.errors`: a call must never reach the wrong tool.
 6. Resource templates keep their URI template; the first provider (configuration order) to
-   publish a template owns it, a duplicate is dropped and noted.
+   publish a template owns it, a duplicate is dropped and noted. Listed (concrete) resources
+   likewise: the first provider to list a URI owns it; a read of a listed URI goes to its owner
+   before any template is tried.
 7. A tool whose input schema is not valid JSON Schema is dropped and noted: it could not be
    validated, so it is never forwarded.
 """
@@ -38,6 +40,7 @@ __all__ = [
     "Catalog",
     "PromptRoute",
     "ProviderSnapshot",
+    "ResourceRoute",
     "TemplateRoute",
     "ToolRoute",
     "build_catalog",
@@ -46,10 +49,11 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class ProviderSnapshot:
-    """One provider's namespace and the capabilities it last reported."""
+    """One provider's namespace, the capabilities and the concrete resources it last reported."""
 
     name: str
     capabilities: provider_pb2.Capabilities
+    resources: Sequence[provider_pb2.ResourceDescriptor] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +83,14 @@ class TemplateRoute:
 
 
 @dataclass(frozen=True, slots=True)
+class ResourceRoute:
+    """A listed resource and the provider that reads it."""
+
+    resource: types.Resource
+    provider: str
+
+
+@dataclass(frozen=True, slots=True)
 class PromptRoute:
     """A prompt as clients see it, and where rendering goes."""
 
@@ -94,6 +106,8 @@ class Catalog:
     tools: Mapping[str, ToolRoute] = field(default_factory=dict)
     """Keyed by the listed name."""
     templates: Sequence[TemplateRoute] = ()
+    resources: Mapping[str, ResourceRoute] = field(default_factory=dict)
+    """Listed resources, keyed by URI, in listing order."""
     prompts: Mapping[str, PromptRoute] = field(default_factory=dict)
     notes: Sequence[str] = ()
     """Collisions and dropped entries, for the caller to log."""
@@ -131,12 +145,16 @@ class Catalog:
         """Changes exactly when the resource template list changes."""
         return _key([r.template for r in self.templates])
 
+    def resources_key(self) -> str:
+        """Changes exactly when the set of listed resources (or what they say) changes; order aside."""
+        return _key([self.resources[uri].resource for uri in sorted(self.resources)])
+
     def prompts_key(self) -> str:
         """Changes exactly when the prompt list changes."""
         return _key([r.prompt for r in self.prompts.values()])
 
 
-def _key(models: Sequence[types.Tool | types.ResourceTemplate | types.Prompt]) -> str:
+def _key(models: Sequence[types.Tool | types.ResourceTemplate | types.Resource | types.Prompt]) -> str:
     dumped = [m.model_dump(by_alias=True, mode="json", exclude_none=True) for m in models]
     return json.dumps(dumped, sort_keys=True)
 
@@ -259,6 +277,25 @@ def _add_templates(snap: ProviderSnapshot, templates: list[TemplateRoute], notes
         templates.append(TemplateRoute(template, snap.name, matcher, desc.subscribable))
 
 
+def _add_resources(snap: ProviderSnapshot, resources: dict[str, ResourceRoute], notes: list[str]) -> None:
+    for desc in snap.resources:
+        if not desc.uri:
+            notes.append(f"dropped a listed resource of {snap.name}: no URI")
+            continue
+        if desc.uri in resources:
+            if resources[desc.uri].provider != snap.name:
+                notes.append(f"dropped listed resource {desc.uri!r} of {snap.name}: already listed")
+            continue
+        resource = types.Resource(
+            uri=desc.uri,
+            name=desc.name or desc.uri,
+            title=desc.title or None,
+            description=desc.description or None,
+            mime_type=desc.mime_type or None,
+        )
+        resources[desc.uri] = ResourceRoute(resource, snap.name)
+
+
 def _add_prompts(snap: ProviderSnapshot, prompts: dict[str, PromptRoute], notes: list[str]) -> None:
     for desc in snap.capabilities.prompts:
         name = _unique_name(snap.name, desc.name, prompts, notes, prefix=False)
@@ -289,6 +326,7 @@ def build_catalog(
     cache: MutableMapping[str, ArgumentValidator] = validator_cache if validator_cache is not None else {}
     naming = _ToolNaming()
     templates: list[TemplateRoute] = []
+    resources: dict[str, ResourceRoute] = {}
     prompts: dict[str, PromptRoute] = {}
     notes: list[str] = []
     errors: list[str] = []
@@ -298,6 +336,7 @@ def build_catalog(
             notes.append(f"provider configured as {snap.name!r} calls itself {reported!r}")
         _add_tools(snap, naming, cache, notes, errors, tool_names)
         _add_templates(snap, templates, notes)
+        _add_resources(snap, resources, notes)
         _add_prompts(snap, prompts, notes)
     tools = {r.tool.name: r for r in naming.canonical.values()}
     aliases = {
@@ -308,6 +347,7 @@ def build_catalog(
     return Catalog(
         tools=tools,
         templates=tuple(templates),
+        resources=resources,
         prompts=prompts,
         notes=tuple(notes),
         errors=tuple(errors),

@@ -8,6 +8,11 @@ Rediscovery: each link watches `grpc.health.v1.Health/Watch` on its control chan
 to polling `Check` when Watch is unimplemented). A transition to SERVING re-lists capabilities; a
 periodic re-listing catches catalog changes that no health transition announces. A provider that
 is down keeps its last catalog: calls to it answer "unreachable" until it returns.
+
+Concrete resources (`ListResources`) change with the provider's state, so they are re-listed with
+the capabilities and, when a client asks for `resources/list`, whenever the last listing is older
+than `RESOURCE_LIST_TTL_S`. A failed listing keeps the previous list; a provider that does not
+implement ListResources lists none (asked again after its next discovery).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -32,7 +38,7 @@ from gateway.errors import details_from_metadata
 from gateway.pool import ChannelPool, channel_factory
 from gateway.settings import GatewaySettings, ProviderTarget
 
-__all__ = ["CatalogChange", "ProviderLink", "ProviderRegistry", "correlation_metadata"]
+__all__ = ["RESOURCE_LIST_TTL_S", "CatalogChange", "ProviderLink", "ProviderRegistry", "correlation_metadata"]
 
 log = structlog.get_logger("gateway.providers")
 
@@ -42,6 +48,9 @@ _ProviderStub = cast("Callable[[grpc.aio.Channel], Any]", provider_pb2_grpc.Prov
 CORRELATION_KEY = "x-correlation-id"
 _LIST_TIMEOUT_S = 5.0
 _QUICK_CHECK_S = 1.0
+_LIST_RESOURCES_TIMEOUT_S = 10.0
+#: a `resources/list` older than this is re-listed from the providers before it is answered.
+RESOURCE_LIST_TTL_S = 10.0
 _RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0)
 
 
@@ -76,6 +85,12 @@ class ProviderLink:
         self.snapshot: ProviderSnapshot | None = None
         self.serving = False
         self.discovered = asyncio.Event()
+        self.listed: tuple[provider_pb2.ResourceDescriptor, ...] = ()
+        """The concrete resources of the last successful ListResources."""
+        self.listing_tried_at: float | None = None
+        """Monotonic time of the last ListResources attempt (successful or not)."""
+        self.listing_lock = asyncio.Lock()
+        self._lists_resources = True
 
     # -- discovery -------------------------------------------------------------------------
 
@@ -94,6 +109,7 @@ class ProviderLink:
             )
             return False
         self.snapshot = ProviderSnapshot(self.name, caps)
+        self._lists_resources = True
         self.discovered.set()
         log.info(
             "provider_discovered",
@@ -106,6 +122,25 @@ class ProviderLink:
             prompts=len(caps.prompts),
         )
         return True
+
+    async def list_resources(self) -> None:
+        """Re-list the provider's concrete resources; keeps the previous list when that fails."""
+        if not self._lists_resources:
+            return
+        self.listing_tried_at = time.monotonic()
+        try:
+            resp = await self._control_stub.ListResources(
+                provider_pb2.ListResourcesRequest(), timeout=_LIST_RESOURCES_TIMEOUT_S
+            )
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() is grpc.StatusCode.UNIMPLEMENTED:
+                log.info("list_resources_unimplemented", provider=self.name)
+                self._lists_resources = False
+                self.listed = ()
+            else:
+                log.warning("list_resources_failed", provider=self.name, status=exc.code().name, detail=exc.details())
+            return
+        self.listed = tuple(resp.resources)
 
     async def quick_check(self) -> bool:
         """Ask health once, briefly; used when a call arrives while the link looks down."""
@@ -266,6 +301,8 @@ class ProviderRegistry:
         self._listeners: list[CatalogListener] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._rebuild_lock = asyncio.Lock()
+        self.resource_list_ttl_s = RESOURCE_LIST_TTL_S
+        """`resources/list` re-lists from providers when their last listing is older than this."""
 
     def add_listener(self, listener: CatalogListener) -> None:
         """Call `listener` after every rebuild that changed a client-visible list."""
@@ -291,6 +328,7 @@ class ProviderRegistry:
     async def _watch(self, link: ProviderLink) -> None:
         async def on_serving() -> None:
             if await link.discover():
+                await self._list_resources(link)
                 await self.rebuild()
 
         await link.watch_health(on_serving)
@@ -299,12 +337,33 @@ class ProviderRegistry:
         while True:
             await asyncio.sleep(self.settings.refresh_interval_s)
             if link.serving and await link.discover():
+                await self._list_resources(link)
                 await self.rebuild()
+
+    async def _list_resources(self, link: ProviderLink, max_age_s: float = 0.0) -> bool:
+        """List `link`'s resources unless a listing younger than `max_age_s` exists; True if it listed."""
+        async with link.listing_lock:  # concurrent askers share one listing
+            tried = link.listing_tried_at
+            if tried is not None and time.monotonic() - tried < max_age_s:
+                return False
+            await link.list_resources()
+            return True
+
+    async def fresh_resources(self) -> None:
+        """Make the listed resources at most `resource_list_ttl_s` old (bounded by the listing timeout)."""
+        links = [link for link in self.links.values() if link.snapshot is not None and link.serving]
+        listed = await asyncio.gather(*(self._list_resources(link, self.resource_list_ttl_s) for link in links))
+        if any(listed):
+            await self.rebuild()
 
     async def rebuild(self) -> CatalogChange:
         """Merge the latest snapshots; notify listeners if a client-visible list changed."""
         async with self._rebuild_lock:
-            snaps = [link.snapshot for link in self.links.values() if link.snapshot is not None]
+            snaps = [
+                ProviderSnapshot(link.name, link.snapshot.capabilities, link.listed)
+                for link in self.links.values()
+                if link.snapshot is not None
+            ]
             old = self.catalog
             new = build_catalog(snaps, self._validators, tool_names=self.settings.tool_names)
             for note in new.notes:
@@ -315,7 +374,7 @@ class ProviderRegistry:
                     log.error("catalog_error", error=error)
             change = CatalogChange(
                 tools=old.tools_key() != new.tools_key(),
-                resources=old.templates_key() != new.templates_key(),
+                resources=old.templates_key() != new.templates_key() or old.resources_key() != new.resources_key(),
                 prompts=old.prompts_key() != new.prompts_key(),
             )
             self.catalog = new
@@ -324,6 +383,7 @@ class ProviderRegistry:
                 "catalog_changed",
                 tools=len(new.tools),
                 templates=len(new.templates),
+                resources=len(new.resources),
                 prompts=len(new.prompts),
                 tools_changed=change.tools,
                 resources_changed=change.resources,

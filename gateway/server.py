@@ -39,7 +39,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from contracts.provider.v1 import provider_pb2
 from gateway import __version__
-from gateway.catalog import ToolRoute
+from gateway.catalog import TemplateRoute, ToolRoute
 from gateway.errors import protocol_error, tool_error_result
 from gateway.names import ToolNames
 from gateway.providers import CatalogChange, ProviderRegistry, struct_to_dict
@@ -264,8 +264,9 @@ class Gateway:
     # -- resources -------------------------------------------------------------------------
 
     async def _list_resources(self, ctx: Ctx, params: types.PaginatedRequestParams | None) -> types.ListResourcesResult:
-        # Providers publish templates only; concrete resources are reached through them.
-        return types.ListResourcesResult(resources=[])
+        # Listed resources age with the providers' state: re-list when older than a few seconds.
+        await self.registry.fresh_resources()
+        return types.ListResourcesResult(resources=[r.resource for r in self.registry.catalog.resources.values()])
 
     async def _list_templates(
         self, ctx: Ctx, params: types.PaginatedRequestParams | None
@@ -274,16 +275,24 @@ class Gateway:
             resource_templates=[r.template for r in self.registry.catalog.templates]
         )
 
-    def _route_uri(self, uri: str) -> Any:
+    def _route_uri(self, uri: str) -> TemplateRoute:
         route = self.registry.catalog.template_for(uri)
         if route is None:
             raise MCPError(INVALID_PARAMS, f"Resource not found: {uri}", {"uri": uri})
         return route
 
+    def _reader_of(self, uri: str) -> tuple[str, str | None]:
+        """The provider that reads `uri` (a listed resource first, else a template) and its MIME type."""
+        listed = self.registry.catalog.resources.get(uri)
+        if listed is not None:
+            return listed.provider, listed.resource.mime_type
+        route = self._route_uri(uri)
+        return route.provider, route.template.mime_type
+
     async def _read_resource(self, ctx: Ctx, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
         uri = str(params.uri)
-        route = self._route_uri(uri)
-        link = self.registry.links[route.provider]
+        provider, mime_type = self._reader_of(uri)
+        link = self.registry.links[provider]
         try:
             resp = await link.read_resource(uri, self.registry.timeout_s(0), current_correlation_id())
         except grpc.aio.AioRpcError as exc:
@@ -291,9 +300,7 @@ class Gateway:
             raise MCPError(err.code, err.message, {**(err.data or {}), "uri": uri}) from exc
         return types.ReadResourceResult(
             contents=[
-                types.TextResourceContents(
-                    uri=c.uri or uri, mime_type=c.mime_type or route.template.mime_type, text=c.text
-                )
+                types.TextResourceContents(uri=c.uri or uri, mime_type=c.mime_type or mime_type, text=c.text)
                 for c in resp.contents
             ]
         )

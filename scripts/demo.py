@@ -53,6 +53,10 @@ async def demo(session: ClientSession) -> None:
         print(f"  {t.name:<28} {kind:<9} {t.title or ''}")
     templates = (await session.list_resource_templates()).resource_templates
     print(f"{len(templates)} resource templates: " + ", ".join(t.uri_template for t in templates))
+    resources = (await session.list_resources()).resources
+    print(f"{len(resources)} listed resources (for clients that never expand templates):")
+    for r in resources:
+        print(f"  {r.uri:<38} {r.title or r.name}")
     prompts = (await session.list_prompts()).prompts
     print(f"{len(prompts)} prompts: " + ", ".join(p.name for p in prompts))
 

@@ -126,9 +126,11 @@ def setup(app: web.Application, sim: Sim) -> None:
 FaultFn = Callable[[Sim, web.Application, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
-async def _rest_fail(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
+async def _rest_fail(sim: Sim, app: web.Application, body: dict[str, Any],
+                     answer: str = "binance") -> dict[str, Any]:
+    path = body.get("path")
     f = RestFail(
-        path=str(body["path"]),
+        path=None if path is None else str(path),
         method=body.get("method"),
         status=body.get("status"),
         code=body.get("code"),
@@ -137,11 +139,26 @@ async def _rest_fail(sim: Sim, app: web.Application, body: dict[str, Any]) -> di
         delay_ms=int(body.get("delay_ms", 0)),
         hold_ms=int(body.get("hold_ms", 0)),
         execute_after_ms=_int_or_none(body.get("execute_after_ms")),
+        answer=answer,
     )
     if f.execute_after_ms is not None and f.execute_after_ms < 0:
         raise ValueError("execute_after_ms must be >= 0")
     sim.faults.rest_fail.append(f)
     return {}
+
+
+async def _http_error(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
+    if "status" not in body:
+        raise KeyError("status")
+    return await _rest_fail(sim, app, {**body, "code": None}, "http_error")
+
+
+async def _truncated_body(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
+    return await _rest_fail(sim, app, body, "truncated")
+
+
+async def _reset(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
+    return await _rest_fail(sim, app, body, "reset")
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -251,6 +268,9 @@ _background: set[asyncio.Task[None]] = set()
 
 FAULTS: dict[str, FaultFn] = {
     "rest_fail": _rest_fail,
+    "http_error": _http_error,
+    "truncated_body": _truncated_body,
+    "reset": _reset,
     "weight_limit": _weight_limit,
     "order_limit": _order_limit,
     "strict": _strict,

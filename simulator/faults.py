@@ -15,7 +15,8 @@ class RestFail:
     `hold_ms` delays the request itself before it is executed (a slow exchange).
     """
 
-    path: str
+    path: str | None = None
+    """None matches every REST path."""
     method: str | None = None
     status: int | None = None
     code: int | None = None
@@ -24,16 +25,19 @@ class RestFail:
     delay_ms: int = 0
     hold_ms: int = 0
     execute_after_ms: int | None = None
+    answer: str = "binance"
+    """How the failure looks: `binance` (JSON `{code,msg}`), `http_error` (the edge: WAF, geo
+    block, proxy), `truncated` (a 200 whose JSON is cut) or `reset` (no answer at all)."""
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method.upper() == method.upper()) and (
-            path == self.path or path.rstrip("/") == self.path.rstrip("/")
+            self.path is None or path.rstrip("/") == self.path.rstrip("/")
         )
 
     @property
     def failing(self) -> bool:
-        """The answer is a failure (a code, or a status other than 200)."""
-        return self.code is not None or self.status not in (None, 200)
+        """The answer is a failure (a code, a status other than 200, or not Binance's)."""
+        return self.answer != "binance" or self.code is not None or self.status not in (None, 200)
 
 
 @dataclass

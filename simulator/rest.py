@@ -20,6 +20,7 @@ from multidict import CIMultiDict
 
 from simulator import rest_public, rest_trade
 from simulator.auth import authenticate, check_timestamp
+from simulator.edge import edge_answer, truncate
 from simulator.errors import ApiError
 from simulator.faults import RestFail
 from simulator.params import Params
@@ -188,27 +189,58 @@ async def dispatch(request: web.Request) -> web.StreamResponse:
     fault = sim.faults.take_rest_fail(inc.method, inc.path) if sim.config.faults else None
     if fault is None:
         return render(sim, await execute(sim, endpoint, inc))
-    return await faulted(sim, endpoint, inc, fault)
+    return await faulted(sim, endpoint, inc, fault, request)
 
 
-async def faulted(sim: Sim, endpoint: Endpoint, inc: Incoming, fault: RestFail) -> web.Response:
-    """Apply an armed `rest_fail` (see the table in simulator/README.md)."""
+async def faulted(sim: Sim, endpoint: Endpoint, inc: Incoming, fault: RestFail,
+                  request: web.Request) -> web.StreamResponse:
+    """Apply an armed `rest_fail`, `http_error`, `truncated_body` or `reset` fault (README)."""
+    if fault.answer == "truncated":
+        outcome = await execute(sim, endpoint, inc, hold_ms=fault.hold_ms)
+        await _pause(fault.delay_ms)
+        log.info("fault.truncated_body", path=inc.path, method=inc.method)
+        return truncated(sim, outcome)
     if fault.execute_after_ms is not None:
         # The answer is lost at once; the request itself reaches the engine later (or never).
         _spawn(execute_late(sim, endpoint, inc, fault.execute_after_ms))
         await _pause(fault.delay_ms)
-        return fault_response(sim, fault.status if fault.failing else None, fault.code)
+        return failure(sim, fault, request)
     if not fault.after_execute:
         await _pause(fault.delay_ms)
         if fault.failing:
-            return fault_response(sim, fault.status, fault.code)
+            return failure(sim, fault, request)
         return render(sim, await execute(sim, endpoint, inc, hold_ms=fault.hold_ms))
     outcome = await execute(sim, endpoint, inc, hold_ms=fault.hold_ms)
     log.info("fault.rest_fail_after_execute", path=inc.path, method=inc.method)
     await _pause(fault.delay_ms)  # executed; the answer is late
     if fault.failing:
-        return fault_response(sim, fault.status, fault.code)
+        return failure(sim, fault, request)
     return render(sim, outcome)
+
+
+def failure(sim: Sim, fault: RestFail, request: web.Request) -> web.StreamResponse:
+    """The injected failure answer (or, for `reset`, none: the connection is closed)."""
+    if fault.answer == "reset":
+        if request.transport is not None:
+            request.transport.abort()  # aiohttp then fails to write this answer, quietly
+        log.info("fault.reset", path=request.path, method=request.method)
+        return web.Response(status=500)
+    if fault.answer == "http_error":
+        edge = edge_answer(fault.status or 502)
+        return web.Response(status=edge.status, text=edge.body, content_type=edge.content_type)
+    if fault.answer == "binance" and fault.execute_after_ms is not None and not fault.failing:
+        return fault_response(sim, None, None)
+    return fault_response(sim, fault.status, fault.code)
+
+
+def truncated(sim: Sim, outcome: Outcome) -> web.Response:
+    """The real answer, cut in half: a 200 (or the real status) whose JSON does not parse."""
+    text = truncate(json.dumps(outcome.body, separators=(",", ":")))
+    now = sim.clock.now_ms() if outcome.now_ms is None else outcome.now_ms
+    used = str(sim.limiter.current(now))
+    headers = {"X-MBX-USED-WEIGHT": used, "X-MBX-USED-WEIGHT-1M": used, **outcome.headers}
+    return web.Response(status=outcome.status, text=text, content_type="application/json",
+                        headers=headers)
 
 
 async def execute(sim: Sim, endpoint: Endpoint, inc: Incoming, *, hold_ms: int = 0,

@@ -1,8 +1,19 @@
-"""Resource templates and their markdown renderings, from live data.
+"""Resource templates, the concrete resources worth listing, and their markdown renderings.
 
 Each document starts with its title, the time and the environment that answered; tables are
 markdown. Unknown symbols, statuses or URIs raise a clear error (NOT_FOUND / INVALID_ARGUMENT),
 which the gateway turns into an MCP error.
+
+Listed resources (`listed`), for clients that never expand templates, each one a URI of a
+template above, so it reads like any other:
+1. With account access: the balances, and the orders of each status.
+2. Markets: symbols with a live book, the main pair of each held asset, the most traded pairs
+   (by 24h quote volume, passed in so the caller can cache that costly ranking); trading symbols
+   only, at most MAX_LISTED_MARKETS.
+3. My trades on each held asset's main pair, at most MAX_LISTED_TRADES.
+Titles and descriptions do not depend on why a symbol is listed, so the list changes only when
+the set of URIs does. Account access refused (bad key, no permission) lists no account resources;
+an exchange outage fails the listing, so a gateway keeps its previous list.
 """
 
 from __future__ import annotations
@@ -16,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from contracts.provider.v1 import provider_pb2
 from provider.binance.rules import fmt_decimal
-from provider.errors import InvalidArgument, NotFound
+from provider.errors import CallerError, InvalidArgument, NotFound
 from provider.services.common import rules_for, server_now_ms
 from provider.services.orders import order_from_json
 
@@ -28,6 +39,11 @@ ORDER_STATUSES = ("open", "filled", "canceled", "partially_filled", "new", "expi
 #: quote assets used to value holdings, in order of preference (the first is the valuation unit).
 VALUATION_QUOTE = "USDT"
 MAX_ORDER_SYMBOLS = 20
+MAX_LISTED_MARKETS = 20
+MAX_LISTED_TRADES = 10
+MOST_TRADED = 10
+#: quote assets of an asset's main pair, in order of preference.
+MAIN_QUOTES = (VALUATION_QUOTE, "BTC")
 
 Renderer = Callable[["App", dict[str, str]], Awaitable[str]]
 
@@ -335,6 +351,86 @@ TEMPLATES: tuple[Template, ...] = (
         render_orders,
     ),
 )
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One concrete resource for `resources/list`."""
+
+    uri: str
+    name: str
+    title: str
+    description: str
+
+    def descriptor(self) -> provider_pb2.ResourceDescriptor:
+        return provider_pb2.ResourceDescriptor(
+            uri=self.uri, name=self.name, title=self.title, description=self.description, mime_type=MIME
+        )
+
+
+async def most_traded(app: App, n: int = MOST_TRADED) -> list[str]:
+    """The `n` trading symbols with the largest 24h quote volume (one all-symbols ticker: weight 80)."""
+    rules = (await app.client.exchange_rules()).symbols
+    tickers = (await app.client.ticker_24hr()).data
+    trading = [t for t in tickers if t["symbol"] in rules and rules[t["symbol"]].is_trading]
+    trading.sort(key=lambda t: (-Decimal(t["quoteVolume"]), t["symbol"]))
+    return [t["symbol"] for t in trading[:n]]
+
+
+async def held_assets(app: App) -> list[str] | None:
+    """Assets with a non-zero balance, sorted; None without account access (no key, or refused)."""
+    if app.client.credentials_kind == "none":
+        return None
+    try:
+        account = (await app.client.account(omit_zero_balances=True)).data
+    except CallerError:
+        return None  # a bad key or missing permission: account resources could not be read either
+    return sorted(b["asset"] for b in account["balances"] if Decimal(b["free"]) + Decimal(b["locked"]) > 0)
+
+
+def main_pair(asset: str, trading: set[str]) -> str | None:
+    """The pair an asset is usually valued in: against USDT, else BTC, if it trades."""
+    return next((f"{asset}{q}" for q in MAIN_QUOTES if f"{asset}{q}" in trading), None)
+
+
+def _market(symbol: str) -> Listed:
+    return Listed(
+        f"binance://market/{symbol}",
+        f"market-{symbol}",
+        f"{symbol} market",
+        f"24h statistics, top of book, spread and recent trades of {symbol}.",
+    )
+
+
+def _account_resources() -> list[Listed]:
+    out = [Listed("binance://account/balances", "balances", "Account balances", TEMPLATES[1].description)]
+    for status in ORDER_STATUSES:
+        where = "all symbols" if status == "open" else "symbols of held assets"
+        description = f"Orders with status {status}, newest first ({where})."
+        out.append(Listed(f"binance://orders/{status}", f"orders-{status}", f"Orders: {status}", description))
+    return out
+
+
+async def listed(app: App, popular: list[str]) -> list[Listed]:
+    """The concrete resources worth reading now (rules in the module docstring)."""
+    rules = (await app.client.exchange_rules()).symbols
+    trading = {s for s, r in rules.items() if r.is_trading}
+    held = await held_assets(app)
+    pairs = [p for p in (main_pair(a, trading) for a in held or []) if p is not None]
+    live = sorted(app.books.health()["symbols"]) if app.books is not None else []
+    markets = [s for s in dict.fromkeys([*live, *pairs, *popular]) if s in trading][:MAX_LISTED_MARKETS]
+    out = _account_resources() if held is not None else []
+    out += [_market(s) for s in markets]
+    out += [
+        Listed(
+            f"binance://account/trades/{s}",
+            f"my-trades-{s}",
+            f"My trades on {s}",
+            f"The account's latest trades on {s}: time, side, price, quantity, fee.",
+        )
+        for s in list(dict.fromkeys(pairs))[:MAX_LISTED_TRADES]
+    ]
+    return out
 
 
 def match(uri: str) -> tuple[Template, dict[str, str]]:

@@ -37,6 +37,8 @@ PROVIDER_NAME = "binance"
 VERSION = "0.1.0"
 MIN_UPDATE_INTERVAL_MS = 250
 DEFAULT_UPDATE_INTERVAL_MS = 1000
+#: how long the most-traded ranking (an all-symbols 24h ticker, weight 80) is reused by ListResources.
+MOST_TRADED_TTL_S = 300.0
 
 
 def capabilities(environment: str) -> provider_pb2.Capabilities:
@@ -57,6 +59,7 @@ class ProviderServicer(provider_pb2_grpc.ProviderServicer):
     def __init__(self, app: App) -> None:
         self.app = app
         self._capabilities = capabilities(app.environment)
+        self._most_traded: tuple[float, list[str]] | None = None
 
     async def ListCapabilities(
         self, request: provider_pb2.ListCapabilitiesRequest, context: grpc.aio.ServicerContext
@@ -84,6 +87,20 @@ class ProviderServicer(provider_pb2_grpc.ProviderServicer):
             )
 
         return await guarded(context, "InvokeTool", call, tool=request.name)
+
+    async def ListResources(
+        self, request: provider_pb2.ListResourcesRequest, context: grpc.aio.ServicerContext
+    ) -> provider_pb2.ListResourcesResponse:
+        async def call() -> provider_pb2.ListResourcesResponse:
+            found = await resources.listed(self.app, await self._popular(time.monotonic()))
+            return provider_pb2.ListResourcesResponse(resources=[r.descriptor() for r in found])
+
+        return await guarded(context, "ListResources", call)
+
+    async def _popular(self, now: float) -> list[str]:
+        if self._most_traded is None or now - self._most_traded[0] > MOST_TRADED_TTL_S:
+            self._most_traded = (now, await resources.most_traded(self.app))
+        return self._most_traded[1]
 
     async def ReadResource(
         self, request: provider_pb2.ReadResourceRequest, context: grpc.aio.ServicerContext

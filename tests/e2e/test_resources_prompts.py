@@ -13,6 +13,7 @@ import pytest_asyncio
 from mcp import ClientSession
 from mcp.shared.exceptions import MCPError
 
+from provider.catalog.resources import ORDER_STATUSES
 from tests.e2e.conftest import HeldSession, rest
 from tests.sim_fixture import SimProcess
 from tests.stack import ProviderProcess
@@ -100,6 +101,18 @@ async def test_trades_and_orders_resources_reflect_a_fill_and_a_cancel(s: Client
     canceled = await read(s, "binance://orders/canceled")
     assert cid in canceled
     assert cid not in await read(s, "binance://orders/open")
+
+
+async def test_every_listed_resource_reads(s: ClientSession) -> None:
+    listed = {r.uri: r for r in (await s.list_resources()).resources}
+    assert "binance://account/balances" in listed
+    assert {f"binance://orders/{status}" for status in ORDER_STATUSES} <= set(listed)
+    # The sandbox account holds BTC, ETH and BNB: their main pairs are listed as markets and trades.
+    for symbol in ("BTCUSDT", "ETHUSDT", "BNBUSDT"):
+        assert f"binance://market/{symbol}" in listed and f"binance://account/trades/{symbol}" in listed
+    assert all(r.name and r.title and r.description and r.mime_type == "text/markdown" for r in listed.values())
+    for uri in listed:
+        assert (await read(s, uri)).startswith("# "), uri
 
 
 async def test_bad_resource_arguments_are_clear_errors(s: ClientSession) -> None:

@@ -6,7 +6,10 @@ It knows no exchange; its catalog exercises every path of the gateway:
 - `place_thing` (destructive) always fails with FAILED_PRECONDITION and `error-details-json`;
 - `slow` sleeps longer than its own `timeout_ms`, to exercise deadlines;
 - the template `fake://quote/{symbol}` (subscribable, `symbol` completable) and the prompt
-  `summarize` with a required `symbol` argument.
+  `summarize` with a required `symbol` argument;
+- listed resources `fp.listed` (URI, name) pairs: two quotes and `fake://note/readme`, which no
+  template matches; set `fp.listed = None` to answer ListResources with UNIMPLEMENTED (an older
+  provider). `fp.list_calls` counts ListResources calls.
 
 Use: `fp = await FakeProvider().start()`, `fp.address`, `await fp.restart()`, `await fp.stop()`.
 `await fp.push_update(uri)` sends an update to every open stream for `uri`;
@@ -32,6 +35,8 @@ from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
 
 SYMBOLS = ("BNBUSDT", "BTCUSDT", "ETHBTC", "ETHUSDT")
 TEMPLATE = "fake://quote/{symbol}"
+NOTE_URI = "fake://note/readme"
+LISTED = [("fake://quote/BTCUSDT", "quote-BTCUSDT"), ("fake://quote/ETHUSDT", "quote-ETHUSDT"), (NOTE_URI, "readme")]
 FAILURE_DETAILS = {
     "kind": "FilterViolation",
     "binance_code": -1013,
@@ -129,6 +134,8 @@ class FakeProvider(provider_pb2_grpc.ProviderServicer):
         self.tools = default_tools(name)
         self.revision = 1
         self.calls: list[tuple[str, dict[str, Any], str | None]] = []
+        self.listed: list[tuple[str, str]] | None = list(LISTED)
+        self.list_calls = 0
         self.port = 0
         self._server: grpc.aio.Server | None = None
         self._health: health.aio.HealthServicer | None = None
@@ -270,9 +277,28 @@ class FakeProvider(provider_pb2_grpc.ProviderServicer):
         await context.abort(grpc.StatusCode.NOT_FOUND, f"no tool {request.name}")
         raise AssertionError("unreachable")
 
+    async def ListResources(
+        self, request: provider_pb2.ListResourcesRequest, context: grpc.aio.ServicerContext
+    ) -> provider_pb2.ListResourcesResponse:
+        self.list_calls += 1
+        if self.listed is None:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Method not implemented!")
+        return provider_pb2.ListResourcesResponse(
+            resources=[
+                provider_pb2.ResourceDescriptor(
+                    uri=uri, name=name, title=name.title(), description=f"{name}.", mime_type="text/markdown"
+                )
+                for uri, name in self.listed or []
+            ]
+        )
+
     async def ReadResource(
         self, request: provider_pb2.ReadResourceRequest, context: grpc.aio.ServicerContext
     ) -> provider_pb2.ReadResourceResponse:
+        if request.uri == NOTE_URI:
+            return provider_pb2.ReadResourceResponse(
+                contents=[provider_pb2.ResourceContents(uri=NOTE_URI, mime_type="text/markdown", text="# Readme")]
+            )
         m = re.fullmatch(r"fake://quote/([A-Z0-9]+)", request.uri)
         if not m or m.group(1) not in SYMBOLS:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown symbol in {request.uri}")

@@ -15,7 +15,7 @@ from contracts.provider.v1 import provider_pb2
 from gateway.providers import ProviderRegistry
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings, ProviderTarget
-from tests.gateway.fake_provider import FakeProvider
+from tests.gateway.fake_provider import LISTED, FakeProvider
 
 INVALID_PARAMS = -32602
 
@@ -100,3 +100,48 @@ async def test_unexpected_failure_is_a_bare_internal_error(gateway: Gateway, mon
             await client.read_resource("fake://quote/BTCUSDT")
     assert err.value.code == -32603
     assert "secret" not in err.value.message
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_both_eras_list_resources(gateway: Gateway, mode: Literal["auto", "legacy"]) -> None:
+    async with Client(gateway.server, mode=mode) as client:
+        listed = (await client.list_resources()).resources
+        note = await client.read_resource("fake://note/readme")
+    assert [(r.uri, r.name) for r in listed] == LISTED
+    [contents] = note.contents
+    assert isinstance(contents, types.TextResourceContents) and contents.text == "# Readme"
+
+
+async def test_resources_list_is_served_from_a_brief_cache_then_relisted(fake: FakeProvider, gateway: Gateway) -> None:
+    assert fake.listed is not None
+    gateway.registry.resource_list_ttl_s = 3600.0
+    async with Client(gateway.server, mode="legacy") as client:
+        await client.list_resources()
+        calls = fake.list_calls
+        fake.listed.pop()
+        cached = (await client.list_resources()).resources
+        assert fake.list_calls == calls and len(cached) == len(LISTED)
+        gateway.registry.resource_list_ttl_s = 0.0
+        fresh = (await client.list_resources()).resources
+    assert fake.list_calls == calls + 1 and len(fresh) == len(LISTED) - 1
+
+
+async def test_a_provider_without_list_resources_lists_none_and_is_not_asked_again(fake: FakeProvider) -> None:
+    fake.listed = None
+    settings = GatewaySettings(providers=(ProviderTarget("fake", fake.address),), startup_wait_s=5.0)
+    registry = ProviderRegistry(settings)
+    await registry.start()
+    registry.resource_list_ttl_s = 0.0
+    gw = Gateway(registry)
+    try:
+        async with Client(gw.server, mode="legacy") as client:
+            first = (await client.list_resources()).resources
+            calls = fake.list_calls
+            second = (await client.list_resources()).resources
+            templates = (await client.list_resource_templates()).resource_templates
+    finally:
+        await gw.close()
+        await registry.close()
+    assert first == second == []
+    assert calls >= 1 and fake.list_calls == calls
+    assert [t.uri_template for t in templates] == ["fake://quote/{symbol}"]

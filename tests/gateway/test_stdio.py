@@ -13,7 +13,7 @@ from mcp import MCPError
 
 from gateway.names import PORTABLE_NAME
 from tests.gateway.conftest import ROOT, Notifications, free_port, gateway_session
-from tests.gateway.fake_provider import FAILURE_DETAILS, TEMPLATE, FakeProvider
+from tests.gateway.fake_provider import FAILURE_DETAILS, LISTED, TEMPLATE, FakeProvider
 
 INVALID_PARAMS = -32602
 
@@ -108,6 +108,29 @@ async def test_lists_templates_and_prompts_and_reads_renders_completes(fake: Fak
     assert isinstance(first, types.TextContent) and first.text == "Summarize ETHBTC."
     assert completion.completion.values == ["BTCUSDT"]
     assert prompt_completion.completion.values == ["ETHBTC", "ETHUSDT"]
+
+
+async def test_resources_list_shows_the_listed_resources_and_every_one_reads(fake: FakeProvider) -> None:
+    async with gateway_session(_args(fake)) as s:
+        listed = (await s.list_resources()).resources
+        reads = [await s.read_resource(r.uri) for r in listed]
+    assert [(r.uri, r.name) for r in listed] == LISTED
+    assert all(r.mime_type == "text/markdown" and r.title and r.description for r in listed)
+    for resource, read in zip(listed, reads, strict=True):
+        [contents] = read.contents
+        assert isinstance(contents, types.TextResourceContents)
+        assert contents.uri == resource.uri and contents.text.startswith("# ")
+
+
+async def test_a_changed_resource_list_is_notified_and_listed(fake: FakeProvider) -> None:
+    notes = Notifications()
+    async with gateway_session(_args(fake, "--refresh-interval", "0.2"), notes) as s:
+        assert len((await s.list_resources()).resources) == len(LISTED)
+        assert fake.listed is not None
+        fake.listed.append(("fake://quote/BNBUSDT", "quote-BNBUSDT"))
+        await notes.wait_for(types.ResourceListChangedNotification)
+        uris = [r.uri for r in (await s.list_resources()).resources]
+    assert uris[-1] == "fake://quote/BNBUSDT" and len(uris) == len(LISTED) + 1
 
 
 async def test_calls_tools_with_structured_content_and_correlation_ids(fake: FakeProvider) -> None:

@@ -250,6 +250,28 @@ def test_catalog_routes_uris_by_template() -> None:
     assert cat.template_for("m://nothing/x") is None
 
 
+def _listed(*uris: str) -> list[provider_pb2.ResourceDescriptor]:
+    return [provider_pb2.ResourceDescriptor(uri=u, name=u.rsplit("/", 1)[-1]) for u in uris]
+
+
+def test_listed_resources_belong_to_the_first_provider_to_list_them() -> None:
+    snaps = [
+        ProviderSnapshot("one", _caps("one", []), _listed("x://a", "x://b")),
+        ProviderSnapshot("two", _caps("two", []), _listed("x://b", "y://c", "")),
+    ]
+    cat = build_catalog(snaps)
+    owners = [(uri, r.provider) for uri, r in cat.resources.items()]
+    assert owners == [("x://a", "one"), ("x://b", "one"), ("y://c", "two")]
+    assert sum("x://b" in n for n in cat.notes) == 1 and sum("no URI" in n for n in cat.notes) == 1
+
+
+def test_resources_key_ignores_order_and_sees_any_change() -> None:
+    def key(*uris: str) -> str:
+        return build_catalog([ProviderSnapshot("p", _caps("p", []), _listed(*uris))]).resources_key()
+
+    assert key("x://a", "x://b") == key("x://b", "x://a") != key("x://a")
+
+
 def test_catalog_keys_change_only_with_the_visible_lists() -> None:
     tools = default_tools()
     a = build_catalog([ProviderSnapshot("fake", _caps("fake", tools))])

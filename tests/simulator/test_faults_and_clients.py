@@ -4,13 +4,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import warnings
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
+import yarl
 
 from tests.sim_fixture import SimProcess
 from tests.simulator.helpers import Api
@@ -157,3 +160,72 @@ async def test_python_binance_ed25519_key() -> None:
             await client.close_connection()
     finally:
         await sim.stop()
+
+
+async def test_answers_from_the_edge_not_the_api(sim: SimProcess) -> None:
+    async with aiohttp.ClientSession() as s:
+        api = Api(sim, s)
+        url = sim.info.rest_url
+        await sim.fault("http_error", status=403)  # no path: the next REST request, whatever it is
+        async with s.get(url + "/api/v3/ping") as r:
+            assert r.status == 403 and r.content_type == "text/html"
+            assert "403 ERROR" in await r.text() and "X-MBX-USED-WEIGHT-1M" not in r.headers
+        await sim.fault("http_error", path="/api/v3/account", status=451)
+        status, body, _ = await api.signed("GET", "/api/v3/account")
+        assert (status, body) == (451, {"code": 0, "msg": (
+            "Service unavailable from a restricted location according to 'b. Eligibility' in "
+            "https://www.binance.com/en/terms. Please contact customer service if you believe you "
+            "received this message in error.")})
+        for code in (502, 504):
+            await sim.fault("http_error", path="/api/v3/time", status=code)
+            async with s.get(url + "/api/v3/time") as r:
+                assert r.status == code and r.content_type == "text/html"
+                assert str(code) in await r.text()
+
+        _, bt, _ = await api.public("/api/v3/ticker/bookTicker", symbol="BTCUSDT")
+        price = str(Decimal(bt["bidPrice"]) - 100)
+
+        def order(cid: str) -> dict[str, Any]:
+            return {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+                    "quantity": "0.001", "price": price, "newClientOrderId": cid}
+
+        async def placed() -> list[str]:
+            ground = await sim.control("GET", "/sim/orders?symbol=BTCUSDT")
+            return [o["clientOrderId"] for o in ground["orders"]]
+
+        # a proxy's 502 after the order went through: the unknown-outcome case, in HTML
+        await sim.fault("http_error", path="/api/v3/order", method="POST", status=502,
+                        after_execute=True)
+        url, kw = signed_url(api, order("edge-502"))
+        async with s.post(url, **kw) as r:
+            assert r.status == 502 and "Bad Gateway" in await r.text()
+        assert await placed() == ["edge-502"]
+        # a 200 whose JSON is cut: executed, unreadable
+        await sim.fault("truncated_body", path="/api/v3/order", method="POST")
+        url, kw = signed_url(api, order("edge-cut"))
+        async with s.post(url, **kw) as r:
+            assert r.status == 200 and r.content_type == "application/json"
+            text = await r.text()
+        try:
+            json.loads(text)
+            raise AssertionError("expected a cut JSON body")
+        except ValueError:
+            pass
+        assert text.startswith('{"symbol":"BTCUSDT"') and "edge-cut" in await placed()
+        # the connection is closed without an answer: before or after execution
+        for cid, after in (("edge-reset-1", False), ("edge-reset-2", True)):
+            await sim.fault("reset", path="/api/v3/order", method="POST", after_execute=after)
+            try:
+                await api.order(**order(cid))
+                raise AssertionError("expected the connection to be closed")
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+                pass
+            assert (cid in await placed()) is after
+        assert (await api.public("/api/v3/ping"))[0] == 200
+
+
+def signed_url(api: Api, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    payload = urlencode({**params, "timestamp": int(time.time() * 1000)})
+    url = yarl.URL(f"{api.sim.info.rest_url}/api/v3/order?{payload}&signature={api.sign(payload)}",
+                   encoded=True)
+    return url, {"headers": {"X-MBX-APIKEY": api.key}}

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aprovider/v1/provider.proto\x12\x0bprovider.v1\x1a\x1cgoogle/protobuf/struct.proto\"\x19\n\x17ListCapabilitiesRequest\"[\n\tToolHints\x12\x11\n\tread_only\x18\x01 \x01(\x08\x12\x13\n\x0b\x64\x65structive\x18\x02 \x01(\x08\x12\x12\n\nidempotent\x18\x03 \x01(\x08\x12\x12\n\nopen_world\x18\x04 \x01(\x08\"\xc9\x01\n\x0eToolDescriptor\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x19\n\x11input_schema_json\x18\x04 \x01(\t\x12\x1a\n\x12output_schema_json\x18\x05 \x01(\t\x12%\n\x05hints\x18\x06 \x01(\x0b\x32\x16.provider.v1.ToolHints\x12\x12\n\ntimeout_ms\x18\x07 \x01(\r\x12\x13\n\x0bgrpc_method\x18\x08 \x01(\t\"^\n\x12\x41rgumentDescriptor\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x10\n\x08required\x18\x03 \x01(\x08\x12\x13\n\x0b\x63ompletable\x18\x04 \x01(\x08\"\xc1\x01\n\x1aResourceTemplateDescriptor\x12\x14\n\x0curi_template\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x11\n\tmime_type\x18\x05 \x01(\t\x12\x32\n\tvariables\x18\x06 \x03(\x0b\x32\x1f.provider.v1.ArgumentDescriptor\x12\x14\n\x0csubscribable\x18\x07 \x01(\x08\"x\n\x10PromptDescriptor\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x32\n\targuments\x18\x04 \x03(\x0b\x32\x1f.provider.v1.ArgumentDescriptor\"\xf9\x01\n\x0c\x43\x61pabilities\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x10\n\x08revision\x18\x03 \x01(\t\x12*\n\x05tools\x18\x04 \x03(\x0b\x32\x1b.provider.v1.ToolDescriptor\x12\x43\n\x12resource_templates\x18\x05 \x03(\x0b\x32\'.provider.v1.ResourceTemplateDescriptor\x12.\n\x07prompts\x18\x06 \x03(\x0b\x32\x1d.provider.v1.PromptDescriptor\x12\x13\n\x0b\x65nvironment\x18\x07 \x01(\t\"e\n\x11InvokeToolRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12*\n\targuments\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x16\n\x0e\x61rguments_json\x18\x03 \x01(\t\"z\n\x12InvokeToolResponse\x12+\n\nstructured\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x10\n\x08is_error\x18\x03 \x01(\x08\x12\x17\n\x0fstructured_json\x18\x04 \x01(\t\"\"\n\x13ReadResourceRequest\x12\x0b\n\x03uri\x18\x01 \x01(\t\"@\n\x10ResourceContents\x12\x0b\n\x03uri\x18\x01 \x01(\t\x12\x11\n\tmime_type\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\"G\n\x14ReadResourceResponse\x12/\n\x08\x63ontents\x18\x01 \x03(\x0b\x32\x1d.provider.v1.ResourceContents\"\x93\x01\n\x10GetPromptRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12?\n\targuments\x18\x02 \x03(\x0b\x32,.provider.v1.GetPromptRequest.ArgumentsEntry\x1a\x30\n\x0e\x41rgumentsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"+\n\rPromptMessage\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\"V\n\x11GetPromptResponse\x12\x13\n\x0b\x64\x65scription\x18\x01 \x01(\t\x12,\n\x08messages\x18\x02 \x03(\x0b\x32\x1a.provider.v1.PromptMessage\"\xb4\x02\n\x0f\x43ompleteRequest\x12\x36\n\x08ref_kind\x18\x01 \x01(\x0e\x32$.provider.v1.CompleteRequest.RefKind\x12\x0b\n\x03ref\x18\x02 \x01(\t\x12\x10\n\x08\x61rgument\x18\x03 \x01(\t\x12\r\n\x05value\x18\x04 \x01(\t\x12:\n\x07\x63ontext\x18\x05 \x03(\x0b\x32).provider.v1.CompleteRequest.ContextEntry\x1a.\n\x0c\x43ontextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"O\n\x07RefKind\x12\x18\n\x14REF_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11REF_KIND_RESOURCE\x10\x01\x12\x13\n\x0fREF_KIND_PROMPT\x10\x02\"C\n\x10\x43ompleteResponse\x12\x0e\n\x06values\x18\x01 \x03(\t\x12\r\n\x05total\x18\x02 \x01(\r\x12\x10\n\x08has_more\x18\x03 \x01(\x08\"H\n\x1fSubscribeResourceUpdatesRequest\x12\x0c\n\x04uris\x18\x01 \x03(\t\x12\x17\n\x0fmin_interval_ms\x18\x02 \x01(\r\".\n\x0eResourceUpdate\x12\x0b\n\x03uri\x18\x01 \x01(\t\x12\x0f\n\x07time_ms\x18\x02 \x01(\x03\x32\x81\x04\n\x08Provider\x12S\n\x10ListCapabilities\x12$.provider.v1.ListCapabilitiesRequest\x1a\x19.provider.v1.Capabilities\x12M\n\nInvokeTool\x12\x1e.provider.v1.InvokeToolRequest\x1a\x1f.provider.v1.InvokeToolResponse\x12S\n\x0cReadResource\x12 .provider.v1.ReadResourceRequest\x1a!.provider.v1.ReadResourceResponse\x12J\n\tGetPrompt\x12\x1d.provider.v1.GetPromptRequest\x1a\x1e.provider.v1.GetPromptResponse\x12G\n\x08\x43omplete\x12\x1c.provider.v1.CompleteRequest\x1a\x1d.provider.v1.CompleteResponse\x12g\n\x18SubscribeResourceUpdates\x12,.provider.v1.SubscribeResourceUpdatesRequest\x1a\x1b.provider.v1.ResourceUpdate0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aprovider/v1/provider.proto\x12\x0bprovider.v1\x1a\x1cgoogle/protobuf/struct.proto\"\x19\n\x17ListCapabilitiesRequest\"[\n\tToolHints\x12\x11\n\tread_only\x18\x01 \x01(\x08\x12\x13\n\x0b\x64\x65structive\x18\x02 \x01(\x08\x12\x12\n\nidempotent\x18\x03 \x01(\x08\x12\x12\n\nopen_world\x18\x04 \x01(\x08\"\xc9\x01\n\x0eToolDescriptor\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x19\n\x11input_schema_json\x18\x04 \x01(\t\x12\x1a\n\x12output_schema_json\x18\x05 \x01(\t\x12%\n\x05hints\x18\x06 \x01(\x0b\x32\x16.provider.v1.ToolHints\x12\x12\n\ntimeout_ms\x18\x07 \x01(\r\x12\x13\n\x0bgrpc_method\x18\x08 \x01(\t\"^\n\x12\x41rgumentDescriptor\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x10\n\x08required\x18\x03 \x01(\x08\x12\x13\n\x0b\x63ompletable\x18\x04 \x01(\x08\"\xc1\x01\n\x1aResourceTemplateDescriptor\x12\x14\n\x0curi_template\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x11\n\tmime_type\x18\x05 \x01(\t\x12\x32\n\tvariables\x18\x06 \x03(\x0b\x32\x1f.provider.v1.ArgumentDescriptor\x12\x14\n\x0csubscribable\x18\x07 \x01(\x08\"x\n\x10PromptDescriptor\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x32\n\targuments\x18\x04 \x03(\x0b\x32\x1f.provider.v1.ArgumentDescriptor\"\xf9\x01\n\x0c\x43\x61pabilities\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x10\n\x08revision\x18\x03 \x01(\t\x12*\n\x05tools\x18\x04 \x03(\x0b\x32\x1b.provider.v1.ToolDescriptor\x12\x43\n\x12resource_templates\x18\x05 \x03(\x0b\x32\'.provider.v1.ResourceTemplateDescriptor\x12.\n\x07prompts\x18\x06 \x03(\x0b\x32\x1d.provider.v1.PromptDescriptor\x12\x13\n\x0b\x65nvironment\x18\x07 \x01(\t\"e\n\x11InvokeToolRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12*\n\targuments\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x16\n\x0e\x61rguments_json\x18\x03 \x01(\t\"z\n\x12InvokeToolResponse\x12+\n\nstructured\x18\x01 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x10\n\x08is_error\x18\x03 \x01(\x08\x12\x17\n\x0fstructured_json\x18\x04 \x01(\t\"\x16\n\x14ListResourcesRequest\"f\n\x12ResourceDescriptor\x12\x0b\n\x03uri\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x11\n\tmime_type\x18\x05 \x01(\t\"K\n\x15ListResourcesResponse\x12\x32\n\tresources\x18\x01 \x03(\x0b\x32\x1f.provider.v1.ResourceDescriptor\"\"\n\x13ReadResourceRequest\x12\x0b\n\x03uri\x18\x01 \x01(\t\"@\n\x10ResourceContents\x12\x0b\n\x03uri\x18\x01 \x01(\t\x12\x11\n\tmime_type\x18\x02 \x01(\t\x12\x0c\n\x04text\x18\x03 \x01(\t\"G\n\x14ReadResourceResponse\x12/\n\x08\x63ontents\x18\x01 \x03(\x0b\x32\x1d.provider.v1.ResourceContents\"\x93\x01\n\x10GetPromptRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12?\n\targuments\x18\x02 \x03(\x0b\x32,.provider.v1.GetPromptRequest.ArgumentsEntry\x1a\x30\n\x0e\x41rgumentsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"+\n\rPromptMessage\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\"V\n\x11GetPromptResponse\x12\x13\n\x0b\x64\x65scription\x18\x01 \x01(\t\x12,\n\x08messages\x18\x02 \x03(\x0b\x32\x1a.provider.v1.PromptMessage\"\xb4\x02\n\x0f\x43ompleteRequest\x12\x36\n\x08ref_kind\x18\x01 \x01(\x0e\x32$.provider.v1.CompleteRequest.RefKind\x12\x0b\n\x03ref\x18\x02 \x01(\t\x12\x10\n\x08\x61rgument\x18\x03 \x01(\t\x12\r\n\x05value\x18\x04 \x01(\t\x12:\n\x07\x63ontext\x18\x05 \x03(\x0b\x32).provider.v1.CompleteRequest.ContextEntry\x1a.\n\x0c\x43ontextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"O\n\x07RefKind\x12\x18\n\x14REF_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11REF_KIND_RESOURCE\x10\x01\x12\x13\n\x0fREF_KIND_PROMPT\x10\x02\"C\n\x10\x43ompleteResponse\x12\x0e\n\x06values\x18\x01 \x03(\t\x12\r\n\x05total\x18\x02 \x01(\r\x12\x10\n\x08has_more\x18\x03 \x01(\x08\"H\n\x1fSubscribeResourceUpdatesRequest\x12\x0c\n\x04uris\x18\x01 \x03(\t\x12\x17\n\x0fmin_interval_ms\x18\x02 \x01(\r\".\n\x0eResourceUpdate\x12\x0b\n\x03uri\x18\x01 \x01(\t\x12\x0f\n\x07time_ms\x18\x02 \x01(\x03\x32\xd9\x04\n\x08Provider\x12S\n\x10ListCapabilities\x12$.provider.v1.ListCapabilitiesRequest\x1a\x19.provider.v1.Capabilities\x12M\n\nInvokeTool\x12\x1e.provider.v1.InvokeToolRequest\x1a\x1f.provider.v1.InvokeToolResponse\x12V\n\rListResources\x12!.provider.v1.ListResourcesRequest\x1a\".provider.v1.ListResourcesResponse\x12S\n\x0cReadResource\x12 .provider.v1.ReadResourceRequest\x1a!.provider.v1.ReadResourceResponse\x12J\n\tGetPrompt\x12\x1d.provider.v1.GetPromptRequest\x1a\x1e.provider.v1.GetPromptResponse\x12G\n\x08\x43omplete\x12\x1c.provider.v1.CompleteRequest\x1a\x1d.provider.v1.CompleteResponse\x12g\n\x18SubscribeResourceUpdates\x12,.provider.v1.SubscribeResourceUpdatesRequest\x1a\x1b.provider.v1.ResourceUpdate0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -54,32 +54,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INVOKETOOLREQUEST']._serialized_end=1164
   _globals['_INVOKETOOLRESPONSE']._serialized_start=1166
   _globals['_INVOKETOOLRESPONSE']._serialized_end=1288
-  _globals['_READRESOURCEREQUEST']._serialized_start=1290
-  _globals['_READRESOURCEREQUEST']._serialized_end=1324
-  _globals['_RESOURCECONTENTS']._serialized_start=1326
-  _globals['_RESOURCECONTENTS']._serialized_end=1390
-  _globals['_READRESOURCERESPONSE']._serialized_start=1392
-  _globals['_READRESOURCERESPONSE']._serialized_end=1463
-  _globals['_GETPROMPTREQUEST']._serialized_start=1466
-  _globals['_GETPROMPTREQUEST']._serialized_end=1613
-  _globals['_GETPROMPTREQUEST_ARGUMENTSENTRY']._serialized_start=1565
-  _globals['_GETPROMPTREQUEST_ARGUMENTSENTRY']._serialized_end=1613
-  _globals['_PROMPTMESSAGE']._serialized_start=1615
-  _globals['_PROMPTMESSAGE']._serialized_end=1658
-  _globals['_GETPROMPTRESPONSE']._serialized_start=1660
-  _globals['_GETPROMPTRESPONSE']._serialized_end=1746
-  _globals['_COMPLETEREQUEST']._serialized_start=1749
-  _globals['_COMPLETEREQUEST']._serialized_end=2057
-  _globals['_COMPLETEREQUEST_CONTEXTENTRY']._serialized_start=1930
-  _globals['_COMPLETEREQUEST_CONTEXTENTRY']._serialized_end=1976
-  _globals['_COMPLETEREQUEST_REFKIND']._serialized_start=1978
-  _globals['_COMPLETEREQUEST_REFKIND']._serialized_end=2057
-  _globals['_COMPLETERESPONSE']._serialized_start=2059
-  _globals['_COMPLETERESPONSE']._serialized_end=2126
-  _globals['_SUBSCRIBERESOURCEUPDATESREQUEST']._serialized_start=2128
-  _globals['_SUBSCRIBERESOURCEUPDATESREQUEST']._serialized_end=2200
-  _globals['_RESOURCEUPDATE']._serialized_start=2202
-  _globals['_RESOURCEUPDATE']._serialized_end=2248
-  _globals['_PROVIDER']._serialized_start=2251
-  _globals['_PROVIDER']._serialized_end=2764
+  _globals['_LISTRESOURCESREQUEST']._serialized_start=1290
+  _globals['_LISTRESOURCESREQUEST']._serialized_end=1312
+  _globals['_RESOURCEDESCRIPTOR']._serialized_start=1314
+  _globals['_RESOURCEDESCRIPTOR']._serialized_end=1416
+  _globals['_LISTRESOURCESRESPONSE']._serialized_start=1418
+  _globals['_LISTRESOURCESRESPONSE']._serialized_end=1493
+  _globals['_READRESOURCEREQUEST']._serialized_start=1495
+  _globals['_READRESOURCEREQUEST']._serialized_end=1529
+  _globals['_RESOURCECONTENTS']._serialized_start=1531
+  _globals['_RESOURCECONTENTS']._serialized_end=1595
+  _globals['_READRESOURCERESPONSE']._serialized_start=1597
+  _globals['_READRESOURCERESPONSE']._serialized_end=1668
+  _globals['_GETPROMPTREQUEST']._serialized_start=1671
+  _globals['_GETPROMPTREQUEST']._serialized_end=1818
+  _globals['_GETPROMPTREQUEST_ARGUMENTSENTRY']._serialized_start=1770
+  _globals['_GETPROMPTREQUEST_ARGUMENTSENTRY']._serialized_end=1818
+  _globals['_PROMPTMESSAGE']._serialized_start=1820
+  _globals['_PROMPTMESSAGE']._serialized_end=1863
+  _globals['_GETPROMPTRESPONSE']._serialized_start=1865
+  _globals['_GETPROMPTRESPONSE']._serialized_end=1951
+  _globals['_COMPLETEREQUEST']._serialized_start=1954
+  _globals['_COMPLETEREQUEST']._serialized_end=2262
+  _globals['_COMPLETEREQUEST_CONTEXTENTRY']._serialized_start=2135
+  _globals['_COMPLETEREQUEST_CONTEXTENTRY']._serialized_end=2181
+  _globals['_COMPLETEREQUEST_REFKIND']._serialized_start=2183
+  _globals['_COMPLETEREQUEST_REFKIND']._serialized_end=2262
+  _globals['_COMPLETERESPONSE']._serialized_start=2264
+  _globals['_COMPLETERESPONSE']._serialized_end=2331
+  _globals['_SUBSCRIBERESOURCEUPDATESREQUEST']._serialized_start=2333
+  _globals['_SUBSCRIBERESOURCEUPDATESREQUEST']._serialized_end=2405
+  _globals['_RESOURCEUPDATE']._serialized_start=2407
+  _globals['_RESOURCEUPDATE']._serialized_end=2453
+  _globals['_PROVIDER']._serialized_start=2456
+  _globals['_PROVIDER']._serialized_end=3057
 # @@protoc_insertion_point(module_scope)

@@ -126,6 +126,30 @@ class InvokeToolResponse(_message.Message):
     structured_json: str
     def __init__(self, structured: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., text: _Optional[str] = ..., is_error: _Optional[bool] = ..., structured_json: _Optional[str] = ...) -> None: ...
 
+class ListResourcesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ResourceDescriptor(_message.Message):
+    __slots__ = ("uri", "name", "title", "description", "mime_type")
+    URI_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    MIME_TYPE_FIELD_NUMBER: _ClassVar[int]
+    uri: str
+    name: str
+    title: str
+    description: str
+    mime_type: str
+    def __init__(self, uri: _Optional[str] = ..., name: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., mime_type: _Optional[str] = ...) -> None: ...
+
+class ListResourcesResponse(_message.Message):
+    __slots__ = ("resources",)
+    RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    resources: _containers.RepeatedCompositeFieldContainer[ResourceDescriptor]
+    def __init__(self, resources: _Optional[_Iterable[_Union[ResourceDescriptor, _Mapping]]] = ...) -> None: ...
+
 class ReadResourceRequest(_message.Message):
     __slots__ = ("uri",)
     URI_FIELD_NUMBER: _ClassVar[int]

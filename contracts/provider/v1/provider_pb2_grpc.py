@@ -45,6 +45,11 @@ class ProviderStub:
                 request_serializer=provider_dot_v1_dot_provider__pb2.InvokeToolRequest.SerializeToString,
                 response_deserializer=provider_dot_v1_dot_provider__pb2.InvokeToolResponse.FromString,
                 _registered_method=True)
+        self.ListResources = channel.unary_unary(
+                '/provider.v1.Provider/ListResources',
+                request_serializer=provider_dot_v1_dot_provider__pb2.ListResourcesRequest.SerializeToString,
+                response_deserializer=provider_dot_v1_dot_provider__pb2.ListResourcesResponse.FromString,
+                _registered_method=True)
         self.ReadResource = channel.unary_unary(
                 '/provider.v1.Provider/ReadResource',
                 request_serializer=provider_dot_v1_dot_provider__pb2.ReadResourceRequest.SerializeToString,
@@ -81,6 +86,16 @@ class ProviderServicer:
 
     def InvokeTool(self, request, context):
         """Invokes one tool with JSON arguments; answers structured JSON plus a compact text rendering.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListResources(self, request, context):
+        """Lists the concrete resources worth reading now (clients that never expand templates see only
+        these). The list may change with the provider's state; a gateway re-lists it periodically and
+        tells clients when the set changes. Every listed URI must be readable with ReadResource.
+        Optional: a provider that does not implement it (UNIMPLEMENTED) lists none.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -126,6 +141,11 @@ def add_ProviderServicer_to_server(servicer, server):
                     servicer.InvokeTool,
                     request_deserializer=provider_dot_v1_dot_provider__pb2.InvokeToolRequest.FromString,
                     response_serializer=provider_dot_v1_dot_provider__pb2.InvokeToolResponse.SerializeToString,
+            ),
+            'ListResources': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListResources,
+                    request_deserializer=provider_dot_v1_dot_provider__pb2.ListResourcesRequest.FromString,
+                    response_serializer=provider_dot_v1_dot_provider__pb2.ListResourcesResponse.SerializeToString,
             ),
             'ReadResource': grpc.unary_unary_rpc_method_handler(
                     servicer.ReadResource,
@@ -203,6 +223,33 @@ class Provider:
             '/provider.v1.Provider/InvokeTool',
             provider_dot_v1_dot_provider__pb2.InvokeToolRequest.SerializeToString,
             provider_dot_v1_dot_provider__pb2.InvokeToolResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListResources(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/provider.v1.Provider/ListResources',
+            provider_dot_v1_dot_provider__pb2.ListResourcesRequest.SerializeToString,
+            provider_dot_v1_dot_provider__pb2.ListResourcesResponse.FromString,
             options,
             channel_credentials,
             insecure,
