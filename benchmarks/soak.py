@@ -9,15 +9,23 @@ POST /api/v3/order, `weight_limit`, `clock_skew`) and restarts the provider once
 Twice (mid-run and at the end) the market is paused and every served SYNCED book is compared with
 `GET /sim/book` at the same update id.
 
-Counts printed (the first six must be zero; the process exits 1 otherwise, or when nothing was
-checked at all):
+A prober client adds the order-safety cases: the same client order id sent twice at once while
+the sandbox holds orders (a slow exchange), cap probes that only their worst case puts over the
+cap (a SELL priced far below the market, a stop at twice the price), and exact-number checks of
+every placed order; the schedule adds late executions inside the recvWindow and -1015 storms.
+
+Counts printed (the must-be-zero ones make the process exit 1, as does a run that checked nothing):
 - unclear failures: an exception, a timeout, an empty result, or an error without a cause;
 - SYNCED books that differ from the truth at the same update id;
 - duplicate orders (a client order id placed more than once, per `GET /sim/orders`);
 - unaccounted orders (an answer that said the order exists or not, contradicted by the sandbox;
   or a soak order id the soak never sent);
 - HTTP 418 bans (provider logs, tool results, and a probe of the sandbox at the end);
-- secrets (the sandbox API secret or private key) found in any log or tool result.
+- secrets (the sandbox API secret or private key) found in any log or tool result;
+- orders over the cap (a cap probe that was placed or is on the exchange);
+- reads refused because of an order limit (a -1015 must hold back new orders only);
+- silently changed arguments (a placed order whose sent or executed quantity/price is not what
+  was asked, digit for digit).
 Also printed: calls made, failed clearly (with their most common causes), provider RSS growth.
 """
 
@@ -53,6 +61,8 @@ from tests.stack import ProviderProcess, sandbox_env  # noqa: E402
 __all__ = ["SoakCounts", "run_soak"]
 
 SYMBOL = "BTCUSDT"
+CAP_USDT = "1000"
+_ORDER_LIMIT_WORDS = ("-1015", "too many new orders", "held back", "unfilled orders")
 BOOK_SYMBOLS = ("BTCUSDT", "ETHUSDT")
 CALL_TIMEOUT_S = 40.0
 CONVERGE_S = 10.0
@@ -80,6 +90,11 @@ class SoakCounts:
     books_not_converged: int = 0
     bans_418: int = 0
     secrets_found: int = 0
+    orders_over_cap: int = 0
+    cap_probes: int = 0
+    same_id_pairs: int = 0
+    reads_refused_by_order_limit: int = 0
+    arguments_changed: int = 0
     faults_armed: int = 0
     provider_restarts: int = 0
     order_outcomes: dict[str, int] = field(default_factory=dict)
@@ -91,7 +106,8 @@ class SoakCounts:
     log_dir: str = ""
 
     MUST_BE_ZERO = ("failed_unclearly", "books_synced_mismatched", "duplicate_orders", "unaccounted_orders",
-                    "bans_418", "secrets_found")
+                    "bans_418", "secrets_found", "orders_over_cap", "reads_refused_by_order_limit",
+                    "arguments_changed")
 
     def problems(self) -> list[str]:
         bad = [f"{name} = {getattr(self, name)}" for name in self.MUST_BE_ZERO if getattr(self, name)]
@@ -101,6 +117,8 @@ class SoakCounts:
             bad.append("no book was checked against the truth")
         if self.orders_sent == 0:
             bad.append("no order was sent")
+        if self.cap_probes == 0 or self.same_id_pairs == 0:
+            bad.append("the order-safety prober ran no case")
         return bad
 
 
@@ -146,6 +164,8 @@ class Soak:
             else:
                 self.counts.failed_clearly += 1
                 self._causes[cause_of(tool, text)] += 1
+                if tool != "binance_place_order" and any(w in text.lower() for w in _ORDER_LIMIT_WORDS):
+                    self.counts.reads_refused_by_order_limit += 1
                 if "banned" in text.lower() and "418" in text:
                     self.counts.bans_418 += 1
             return None
@@ -214,14 +234,83 @@ class Soak:
         exists: bool | None = None
         for _ in range(2):
             placed = await self.call(session, "binance_place_order", args)
-            exists = None if placed is None else bool(placed.get("order_exists"))
             outcome = "error answer" if placed is None else str(placed.get("outcome"))
+            # UNKNOWN says "not there yet, may still execute": neither yes nor no
+            exists = None if placed is None or outcome == "UNKNOWN" else bool(placed.get("order_exists"))
             self.counts.order_outcomes[outcome] = self.counts.order_outcomes.get(outcome, 0) + 1
             record.answers.append(exists)
+            if placed is not None:
+                self.check_exact(args, placed)
             if exists is not None:
                 break
         if exists:
             await self.call(session, "binance_get_order", {"symbol": SYMBOL, "client_order_id": cid})
+            await self.call(session, "binance_cancel_order", {"symbol": SYMBOL, "client_order_id": cid})
+
+    def check_exact(self, asked: dict[str, str], placed: dict[str, Any]) -> None:
+        """The parameters sent, and the order the exchange holds, carry the asked numbers exactly."""
+        sent = placed.get("sent") or {}
+        order = placed.get("order") or {}
+        for ours, wire, held in (("quantity", "quantity", "orig_qty"), ("price", "price", "price")):
+            if ours not in asked:
+                continue
+            changed = (wire in sent and sent[wire] != asked[ours]) or (
+                held in order and Decimal(order[held]) != Decimal(asked[ours]))
+            if changed:
+                self.counts.arguments_changed += 1
+                self.order_example(f"{asked.get('client_order_id')}: asked {ours}={asked[ours]}, sent "
+                                   f"{sent.get(wire)}, exchange holds {order.get(held)}")
+
+    # -- the order-safety prober -----------------------------------------------------------------
+
+    async def prober(self, errlog: TextIO) -> None:
+        """Cap probes and same-id pairs, alternating, about one case every two seconds."""
+        async with mcp_stdio_session(gateway_stdio_params(self.provider.address), errlog) as session:
+            n = 0
+            while not await self.wait_or_stop(2.0):
+                n += 1
+                book = await self.call(session, "binance_get_orderbook", {"symbol": SYMBOL, "limit": 1})
+                if not book or not book.get("bids") or not book.get("asks"):
+                    continue
+                bid, ask = Decimal(book["bids"][0]["price"]), Decimal(book["asks"][0]["price"])
+                if n % 2:
+                    await self.cap_probe(session, f"cap-{self.run_id}-{n}", bid, ask, n)
+                else:
+                    await self.same_id_pair(session, f"soak-{self.run_id}-pair-{n}", bid)
+
+    async def cap_probe(self, session: ClientSession, cid: str, bid: Decimal, ask: Decimal, n: int) -> None:
+        """An order whose limit price is under the cap but whose worst case is over it: must be refused."""
+        self.counts.cap_probes += 1
+        cap = Decimal(CAP_USDT)
+        if n % 4 == 1:  # a SELL far below the market fills at the bids
+            price = (bid / 4).quantize(Decimal("0.01"))
+            qty = (cap * Decimal("0.9") / price).quantize(Decimal("0.00001"))
+            args = {"symbol": SYMBOL, "side": "SELL", "type": "LIMIT", "quantity": str(qty), "price": str(price)}
+        else:  # a stop-market BUY is worth its stop price, not the average price
+            stop = (ask * 2).quantize(Decimal("0.01"))
+            qty = (cap * Decimal("0.9") / ask).quantize(Decimal("0.00001"))
+            args = {"symbol": SYMBOL, "side": "BUY", "type": "STOP_LOSS", "quantity": str(qty), "stop_price": str(stop)}
+        placed = await self.call(session, "binance_place_order", {**args, "client_order_id": cid})
+        if placed is not None and placed.get("order_exists"):
+            self.counts.orders_over_cap += 1
+            self.order_example(f"{cid}: over-cap probe answered {placed.get('outcome')}")
+
+    async def same_id_pair(self, session: ClientSession, cid: str, bid: Decimal) -> None:
+        """One client order id sent twice at once while the exchange holds orders: one execution."""
+        self.counts.same_id_pairs += 1
+        await self.sim.fault("rest_fail", path="/api/v3/order", method="POST", hold_ms=800, times=1)
+        args = {"symbol": SYMBOL, "side": "BUY", "type": "LIMIT", "quantity": "0.001",
+                "price": str((bid * Decimal("0.9")).quantize(Decimal("0.01"))), "client_order_id": cid}
+        record = self.orders.setdefault(cid, OrderRecord())
+        self.counts.orders_sent += 1
+        answers = await asyncio.gather(*(self.call(session, "binance_place_order", args) for _ in range(2)))
+        for placed in answers:
+            outcome = "error answer" if placed is None else str(placed.get("outcome"))
+            self.counts.order_outcomes[outcome] = self.counts.order_outcomes.get(outcome, 0) + 1
+            if placed is not None:
+                self.check_exact(args, placed)
+                record.answers.append(None if outcome == "UNKNOWN" else bool(placed.get("order_exists")))
+        if any(a is not None and a.get("order_exists") for a in answers):
             await self.call(session, "binance_cancel_order", {"symbol": SYMBOL, "client_order_id": cid})
 
     # -- faults and the restart --------------------------------------------------------------
@@ -235,9 +324,13 @@ class Soak:
             (0.18, "gap", {"symbol": SYMBOL}),
             (0.24, "rest_fail", {"path": "/api/v3/order", "method": "POST", "code": -1007,
                                  "after_execute": False, "times": 2}),
+            (0.27, "rest_fail", {"path": "/api/v3/order", "method": "POST", "code": -1007,
+                                 "execute_after_ms": 2500, "times": 2}),
             (0.30, "restart", None),
             (0.42, "book_check", None),
             (0.55, "stall", {"symbol": SYMBOL, "seconds": 3}),
+            (0.48, "order_limit", {"limit_10s": 2}),
+            (0.53, "order_limit", {"limit_10s": 50}),
             (0.62, "weight_limit", {"limit": 60}),
             (0.72, "clear", {}),
             (0.78, "clock_skew", {"ms": 1500}),
@@ -312,6 +405,10 @@ class Soak:
             if cid.startswith(prefix) and cid not in self.orders:
                 self.counts.unaccounted_orders += 1
                 self.order_example(f"{cid} is on the exchange but was never sent")
+        over = [cid for cid in on_exchange if cid.startswith(f"cap-{self.run_id}-")]
+        self.counts.orders_over_cap += len(over)
+        for cid in over:
+            self.order_example(f"{cid}: an over-cap probe is on the exchange")
         for cid, record in self.orders.items():
             count = on_exchange.get(cid, 0)
             if count > 1:
@@ -403,13 +500,14 @@ async def run_soak(duration_s: float = 60.0, clients: int = 4, rate: float = 50.
     provider_logs: list[Path] = []
     try:
         await sim.control("POST", "/sim/balances", {"asset": "USDT", "free": "10000000"})
-        provider = await ProviderProcess.start(sandbox_env(sim.info, trading=True))
+        provider = await ProviderProcess.start(sandbox_env(sim.info, trading=True, BINANCE_MAX_ORDER_NOTIONAL=CAP_USDT))
         provider_logs += [provider.log_path, provider.log_path.with_suffix(".audit")]
         soak = Soak(sim, provider, counts, secrets.token_hex(3), log_dir)
         try:
-            errlogs = [log_dir.joinpath(f"gateway-{i}.log").open("w") for i in range(clients)]
+            errlogs = [log_dir.joinpath(f"gateway-{i}.log").open("w") for i in range(clients + 1)]
             try:
                 tasks = [asyncio.create_task(soak.client(i, errlogs[i], call_rate)) for i in range(clients)]
+                tasks.append(asyncio.create_task(soak.prober(errlogs[clients])))
                 await asyncio.sleep(1.0)
                 soak.sample_rss("start")
                 scheduler = asyncio.create_task(soak.schedule(duration_s))
@@ -432,7 +530,7 @@ async def run_soak(duration_s: float = 60.0, clients: int = 4, rate: float = 50.
         soak.finish_causes()
         logs = provider.logs()
         counts.bans_418 += count_bans_in_provider_log(logs)
-        gateway_logs = [log_dir / f"gateway-{i}.log" for i in range(clients)] + [log_dir / "book-check-gateway.log"]
+        gateway_logs = [log_dir / f"gateway-{i}.log" for i in range(clients + 1)] + [log_dir / "book-check-gateway.log"]
         counts.secrets_found += count_in_logs(provider_logs + gateway_logs, soak.secrets)
         counts.provider_rss_kib = soak.rss
     finally:
@@ -461,6 +559,11 @@ def render(counts: SoakCounts, command: str) -> str:
         ("books that never reached the truth's update id in 10 s", counts.books_not_converged, ""),
         ("418 bans", counts.bans_418, "yes"),
         ("secrets found in logs or results", counts.secrets_found, "yes"),
+        ("cap probes (orders whose worst case only is over the cap)", counts.cap_probes, ""),
+        ("orders over the cap (a probe placed or on the exchange)", counts.orders_over_cap, "yes"),
+        ("same client order id sent twice at once", counts.same_id_pairs, ""),
+        ("reads refused because of an order limit", counts.reads_refused_by_order_limit, "yes"),
+        ("silently changed arguments", counts.arguments_changed, "yes"),
     ]
     out += [f"| {name} | {value} | {zero} |" for name, value, zero in rows]
     if counts.order_outcomes:

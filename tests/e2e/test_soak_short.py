@@ -24,3 +24,6 @@ async def test_short_soak_has_no_unclear_failure_mismatched_book_duplicate_order
     assert counts.failed_unclearly == 0 and counts.books_synced_mismatched == 0
     assert counts.duplicate_orders == 0 and counts.unaccounted_orders == 0
     assert counts.bans_418 == 0 and counts.secrets_found == 0
+    assert counts.cap_probes > 0 and counts.same_id_pairs > 0
+    assert counts.orders_over_cap == 0 and counts.reads_refused_by_order_limit == 0
+    assert counts.arguments_changed == 0
