@@ -7,6 +7,9 @@ Rules:
    `Retry-After` (seconds to the next minute). Its weight is not added.
 3. A client that keeps sending while refused collects strikes; past `STRIKES_BEFORE_BAN` the IP is
    banned: 418/-1003 with `Retry-After` until the ban ends.
+3a. Bans scale for repeat offenders, "from 2 minutes to 3 days" (spec §1.5): the first lasts
+   `ban_seconds`, each next one twice the previous, capped at `MAX_BAN_S`. A day after the last
+   ban ended without a new one, the next starts from `ban_seconds` again.
 4. Order counts use 10-second and 1-day calendar windows (`X-MBX-ORDER-COUNT-10S`/`-1D`); see
    `OrderCounter` for their rules.
 """
@@ -20,6 +23,7 @@ from datetime import UTC, datetime
 from simulator.errors import ApiError
 
 STRIKES_BEFORE_BAN = 3
+MAX_BAN_S = 3 * 86_400
 MINUTE_MS = 60_000
 DAY_MS = 86_400_000
 TEN_S_MS = 10_000
@@ -35,6 +39,8 @@ class WeightLimiter:
     window: int = -1
     strikes: int = 0
     banned_until_ms: int = 0
+    bans: int = 0
+    """Bans in the current escalation (rule 3a)."""
 
     def _roll(self, now_ms: int) -> None:
         w = now_ms // MINUTE_MS
@@ -54,7 +60,8 @@ class WeightLimiter:
         if self.used + max(weight, 1) > self.limit:
             self.strikes += 1
             if self.strikes > STRIKES_BEFORE_BAN:
-                self.banned_until_ms = now_ms + int(self.ban_seconds * 1000)
+                self.banned_until_ms = now_ms + int(self.next_ban_seconds(now_ms) * 1000)
+                self.bans += 1
                 self.strikes = 0
                 raise self._banned(now_ms)
             retry = math.ceil(((self.window + 1) * MINUTE_MS - now_ms) / 1000)
@@ -69,6 +76,12 @@ class WeightLimiter:
             raise err
         self.strikes = 0
         self.used += weight
+
+    def next_ban_seconds(self, now_ms: int) -> float:
+        """How long the next ban lasts (rule 3a)."""
+        if self.bans and now_ms - self.banned_until_ms > DAY_MS:
+            self.bans = 0  # a day without a ban: forgiven
+        return float(min(self.ban_seconds * 2**self.bans, max(MAX_BAN_S, self.ban_seconds)))
 
     def add(self, weight: int, now_ms: int) -> None:
         """Charge weight after the fact (failed order requests, spec §1.5)."""
@@ -93,6 +106,7 @@ class WeightLimiter:
         self.used = 0
         self.strikes = 0
         self.banned_until_ms = 0
+        self.bans = 0
 
 
 @dataclass(frozen=True)

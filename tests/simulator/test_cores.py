@@ -274,3 +274,30 @@ def test_filter_price_prefers_reference_then_vwap_then_last_price() -> None:
     assert engine.filter_price("BTCUSDT", 5, t0) == engine.avg_price("BTCUSDT", t0) != 0
     st.reference_price = Decimal("63000")
     assert [engine.filter_price("BTCUSDT", m, t0) for m in (0, 1, 5)] == [Decimal(63000)] * 3
+
+
+def _ban(lim: WeightLimiter, now: int) -> int:
+    """Use up the minute, then keep sending until banned; the ban's Retry-After in seconds."""
+    lim.reserve(lim.limit, now)
+    for _ in range(10):
+        with pytest.raises(ApiError) as exc:
+            lim.reserve(1, now)
+        if exc.value.status == 418:
+            assert exc.value.retry_after is not None
+            return exc.value.retry_after
+    raise AssertionError("never banned")
+
+
+def test_bans_escalate_from_two_minutes_to_three_days_and_are_forgiven_after_a_day() -> None:
+    lim = WeightLimiter(limit=10, ban_seconds=120)
+    now = 60_000 * 1000
+    seen = []
+    for _ in range(14):
+        seen.append(_ban(lim, now))
+        now = lim.banned_until_ms + 60_000 - lim.banned_until_ms % 60_000  # next minute after it
+    assert seen[:4] == [120, 240, 480, 960]
+    assert seen[-2:] == [3 * 86_400, 3 * 86_400] and max(seen) == 3 * 86_400
+    now += 86_400_000 + 60_000  # a quiet day later
+    assert _ban(lim, now) == 120
+    lim.reset(10)
+    assert lim.bans == 0

@@ -10,7 +10,7 @@ import aiohttp
 import yarl
 
 from tests.sim_fixture import SimProcess
-from tests.simulator.helpers import Api, hmac_sign
+from tests.simulator.helpers import Api, hmac_sign, wait_until
 from tests.simulator.test_public_rest import example, same_keys
 
 D = Decimal
@@ -267,3 +267,23 @@ async def test_failed_orders_cost_weight_and_successful_ones_do_not(sim: SimProc
         assert status == 400
         used0, used1 = int(before["X-MBX-USED-WEIGHT-1M"]), int(after["X-MBX-USED-WEIGHT-1M"])
         assert used1 in (used0 + 1, 1)
+
+
+async def test_a_repeat_offender_is_banned_longer(sim: SimProcess) -> None:
+    await sim.fault("weight_limit", limit=30, ban_seconds=1)
+    async with aiohttp.ClientSession() as s:
+        api = Api(sim, s)
+
+        async def ban() -> int:
+            for _ in range(12):
+                status, _, h = await api.public("/api/v3/exchangeInfo")  # weight 20
+                if status == 418:
+                    return int(h["Retry-After"])
+            raise AssertionError("never banned")
+
+        async def unbanned() -> bool:
+            return (await api.public("/api/v3/ping"))[0] != 418
+
+        assert await ban() == 1
+        await wait_until(unbanned)
+        assert await ban() == 2  # twice as long, up to 3 days
