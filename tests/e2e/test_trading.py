@@ -7,6 +7,7 @@ sandbox's own list of every order it ever received (`GET /sim/orders`) for dupli
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -26,6 +27,13 @@ async def fails(s: ClientSession, name: str, args: dict[str, Any]) -> str:
     result = await s.call_tool(name, args)
     assert result.is_error, f"expected {name} to fail: {result.content[0].text}"
     return result.content[0].text
+
+
+def nearest(text: str) -> list[Decimal]:
+    """The values after the first "nearest valid:" of an error text, as decimals (never compared as text)."""
+    match = re.search(r"nearest valid(?: quantity)?: ([0-9.]+)(?: or ([0-9.]+))?", text)
+    assert match, text
+    return [Decimal(v) for v in match.groups() if v is not None]
 
 
 async def balances(s: ClientSession) -> dict[str, Decimal]:
@@ -185,13 +193,13 @@ async def test_filter_failures_are_explained_with_the_nearest_valid_values(tradi
         "binance.place_order",
         {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001", "price": f"{price}5"},
     )
-    assert "tickSize" in text and f"{price}" in text and f"{price + Decimal('0.01')}" in text
+    assert "tickSize" in text and nearest(text) == [price, price + Decimal("0.01")]
     text = await fails(
         trading,
         "binance.place_order",
         {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.0012345", "price": str(price)},
     )
-    assert "stepSize" in text and "0.00123" in text
+    assert "stepSize" in text and nearest(text) == [Decimal("0.00123"), Decimal("0.00124")]
     text = await fails(
         trading,
         "binance.place_order",
