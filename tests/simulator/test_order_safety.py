@@ -45,7 +45,7 @@ async def test_lost_answer_is_executed_later_within_the_recv_window(sim: SimProc
         api = Api(sim, s)
         price = await bid_price(api) - 100
         await sim.fault("rest_fail", path=ORDER, method="POST", code=-1007,
-                        execute_after_ms=1500)
+                        execute_after_ms=3000)
         status, body, _ = await api.order(**limit_buy(price, "late-1"))
         assert status == 500 and body["code"] == -1007
         # not executed yet: a lookup right now finds nothing
