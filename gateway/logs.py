@@ -1,13 +1,44 @@
-"""Logging setup: structlog JSON lines on stderr, because stdout belongs to MCP over stdio."""
+"""Logging setup: structlog JSON lines on stderr, because stdout belongs to MCP over stdio.
+
+Every structlog event also passes the taps added with `add_tap` (the MCP log forwarder), after
+the level filter and before rendering; a failing tap never stops the log line.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable, Mapping, MutableMapping
+from typing import Any
 
 import structlog
 
-__all__ = ["configure_logging"]
+__all__ = ["Tap", "add_tap", "configure_logging", "remove_tap"]
+
+Tap = Callable[[str, Mapping[str, Any]], None]
+"""`tap(level, event)`: sees each log event (already filtered by level), must not block or raise."""
+
+_TAPS: list[Tap] = []
+
+
+def add_tap(tap: Tap) -> None:
+    """Let `tap` see every log event from now on."""
+    _TAPS.append(tap)
+
+
+def remove_tap(tap: Tap) -> None:
+    """Stop showing log events to `tap`."""
+    if tap in _TAPS:
+        _TAPS.remove(tap)
+
+
+def _run_taps(logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for tap in list(_TAPS):
+        try:
+            tap(str(event.get("level", method)), event)
+        except Exception:  # a tap must never break logging
+            pass
+    return event
 
 
 def configure_logging(level: str = "info") -> None:
@@ -21,6 +52,7 @@ def configure_logging(level: str = "info") -> None:
     structlog.configure(
         processors=[
             *shared,
+            _run_taps,
             structlog.processors.format_exc_info,
             structlog.processors.JSONRenderer(),
         ],

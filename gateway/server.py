@@ -9,6 +9,9 @@ the provider as gRPC metadata `x-correlation-id`.
 
 Change notifications reach both protocol eras: handshake sessions are captured by a middleware
 and sent `notifications/*/list_changed`; 2026 listen streams get events from a subscription bus.
+
+`logging/setLevel` (handshake era) is honoured: from then on the session gets the gateway's own
+log events at or above that level as `notifications/message` (see `gateway/logforward.py`).
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ from contracts.provider.v1 import provider_pb2
 from gateway import __version__
 from gateway.catalog import TemplateRoute, ToolRoute
 from gateway.errors import protocol_error, tool_error_result
+from gateway.logforward import LogForwarder
+from gateway.logs import add_tap, remove_tap
 from gateway.names import ToolNames
 from gateway.providers import CatalogChange, ProviderRegistry, struct_to_dict
 from gateway.subscriptions import ResourceSubscriptions, connection_key
@@ -117,6 +122,22 @@ class _GatewayServer(Server[Any]):
             extensions,
         )
 
+    def get_capabilities(
+        self,
+        notification_options: NotificationOptions | None = None,
+        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+        *,
+        protocol_version: str | None = None,
+    ) -> types.ServerCapabilities:
+        caps = super().get_capabilities(
+            notification_options, experimental_capabilities, extensions, protocol_version=protocol_version
+        )
+        if protocol_version in MODERN_PROTOCOL_VERSIONS:
+            # logging/setLevel is gone in 2026-07-28 (the SDK answers it -32601): do not claim it.
+            caps = caps.model_copy(update={"logging": None})
+        return caps
+
 
 class Gateway:
     """Routes MCP requests to providers through the registry's catalog."""
@@ -144,6 +165,11 @@ class Gateway:
             on_get_prompt=_guard("prompts/get")(self._get_prompt),
             on_completion=_guard("completion/complete")(self._complete),
         )
+        # Registered here, not as on_set_logging_level: that argument warns that logging is
+        # deprecated in 2026-07-28, but handshake-era clients (Claude Code, the Inspector) use it.
+        self.server.add_request_handler("logging/setLevel", types.SetLevelRequestParams, self._set_level)
+        self.logs = LogForwarder(connection_key)
+        add_tap(self.logs.offer)
         self.server.middleware.append(self._middleware)
 
     def initialization_options(self) -> InitializationOptions:
@@ -151,7 +177,9 @@ class Gateway:
         return self.server.create_initialization_options()
 
     async def close(self) -> None:
-        """Close listen streams and provider update streams."""
+        """Close listen streams, provider update streams and log forwarding."""
+        remove_tap(self.logs.offer)
+        await self.logs.close()
         self._listen.close()
         await self.subscriptions.close()
 
@@ -188,6 +216,11 @@ class Gateway:
                 _correlation.reset(token)
             log.info("mcp_request", ms=_ms(start))
             return result
+
+    async def _set_level(self, ctx: Ctx, params: types.SetLevelRequestParams) -> types.EmptyResult:
+        self.logs.set_level(ctx.session, params.level)
+        log.info("logging_level_set", level=params.level)
+        return types.EmptyResult()
 
     # -- change notifications --------------------------------------------------------------
 

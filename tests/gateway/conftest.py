@@ -55,16 +55,46 @@ def gateway_params(*args: str) -> StdioServerParameters:
     return StdioServerParameters(command=sys.executable, args=["-m", "gateway", *args], cwd=str(ROOT))
 
 
+@dataclass
+class LogMessages:
+    """`notifications/message` seen by a client, with a bounded wait for one that matches."""
+
+    seen: list[types.LoggingMessageNotificationParams] = field(default_factory=list)
+    _event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def handler(self, params: types.LoggingMessageNotificationParams) -> None:
+        self.seen.append(params)
+        self._event.set()
+
+    async def wait_for(self, limit_s: float = 15.0, **data: Any) -> types.LoggingMessageNotificationParams:
+        """The first message whose `data` has all of `data`'s items."""
+
+        def match(m: types.LoggingMessageNotificationParams) -> bool:
+            return isinstance(m.data, dict) and all(m.data.get(k) == v for k, v in data.items())
+
+        async def scan() -> types.LoggingMessageNotificationParams:
+            while True:
+                found = next((m for m in self.seen if match(m)), None)
+                if found is not None:
+                    return found
+                self._event.clear()
+                await self._event.wait()
+
+        return await asyncio.wait_for(scan(), limit_s)
+
+
 @contextlib.asynccontextmanager
 async def gateway_session(
-    args: Sequence[str], notes: Notifications | None = None, errlog: Any = None
+    args: Sequence[str], notes: Notifications | None = None, errlog: Any = None, logs: LogMessages | None = None
 ) -> AsyncIterator[ClientSession]:
     """An initialized ClientSession to a gateway subprocess started with `args`."""
     notes = notes or Notifications()
     kwargs = {"errlog": errlog} if errlog is not None else {}
     async with (
         stdio_client(gateway_params(*args), **kwargs) as (read, write),
-        ClientSession(read, write, message_handler=notes.handler) as session,
+        ClientSession(
+            read, write, message_handler=notes.handler, logging_callback=logs.handler if logs else None
+        ) as session,
     ):
         result = await session.initialize()
         assert isinstance(result, types.InitializeResult)

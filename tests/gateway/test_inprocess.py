@@ -87,6 +87,13 @@ async def test_capabilities_advertise_list_changed_and_subscribe(gateway: Gatewa
     assert caps.resources == types.ResourcesCapability(subscribe=True, list_changed=True)
     assert caps.prompts == types.PromptsCapability(list_changed=True)
     assert caps.completions is not None
+    assert caps.logging is not None
+
+
+async def test_modern_clients_are_not_offered_logging(gateway: Gateway) -> None:
+    async with Client(gateway.server) as client:
+        caps = client.server_capabilities
+    assert caps.logging is None and caps.tools is not None
 
 
 async def test_unexpected_failure_is_a_bare_internal_error(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> None:

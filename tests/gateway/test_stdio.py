@@ -12,13 +12,14 @@ import pytest
 from mcp import MCPError
 
 from gateway.names import PORTABLE_NAME
-from tests.gateway.conftest import ROOT, Notifications, free_port, gateway_session
+from tests.gateway.conftest import ROOT, LogMessages, Notifications, free_port, gateway_session
 from tests.gateway.fake_provider import FAILURE_DETAILS, LISTED, TEMPLATE, FakeProvider
 
 INVALID_PARAMS = -32602
 
-# resources/subscribe is deprecated in 2026-07-28 but is what handshake-era clients use.
-_LEGACY_SUBSCRIBE = pytest.mark.filterwarnings("ignore::mcp.MCPDeprecationWarning")
+# resources/subscribe and logging/setLevel are deprecated in 2026-07-28 but are what
+# handshake-era clients use.
+_LEGACY_SUBSCRIBE = _LEGACY_LOGGING = pytest.mark.filterwarnings("ignore::mcp.MCPDeprecationWarning")
 
 
 def _args(fake: FakeProvider, *extra: str) -> list[str]:
@@ -325,3 +326,32 @@ async def test_stdout_carries_only_json_rpc(fake: FakeProvider) -> None:
     log_lines = [json.loads(x) for x in stderr.decode().splitlines() if x.strip()]
     assert any(entry.get("event") == "gateway_ready" for entry in log_lines)
     assert proc.returncode == 0
+
+
+@_LEGACY_LOGGING
+async def test_set_level_info_forwards_the_gateways_log_lines_from_then_on(fake: FakeProvider) -> None:
+    logs = LogMessages()
+    async with gateway_session(_args(fake), logs=logs) as s:
+        caps = s.server_capabilities
+        await s.call_tool("fake_echo", {"text": "before"})
+        await s.set_logging_level("info")
+        await s.call_tool("fake_echo", {"text": "after"})
+        request = await logs.wait_for(event="mcp_request", method="tools/call")
+    assert caps is not None and caps.logging is not None
+    # Nothing before setLevel: the first message is the level change itself.
+    assert isinstance(logs.seen[0].data, dict) and logs.seen[0].data["event"] == "logging_level_set"
+    assert request.level == "info" and request.logger == "gateway"
+    assert isinstance(request.data, dict) and len(request.data["correlation_id"]) == 32
+
+
+@_LEGACY_LOGGING
+async def test_set_level_warning_forwards_warnings_and_nothing_below(fake: FakeProvider) -> None:
+    logs = LogMessages()
+    async with gateway_session(_args(fake), logs=logs) as s:
+        await s.set_logging_level("warning")
+        await s.call_tool("fake_echo", {"text": "x"})  # info lines only
+        await fake.stop()  # the health watch logs provider_not_serving at warning
+        warning = await logs.wait_for(event="provider_not_serving")
+    # One sender, in order: an info line logged before the warning would have arrived first.
+    assert warning.level == "warning"
+    assert all(m.level in ("warning", "error", "critical") for m in logs.seen)

@@ -15,6 +15,7 @@ from contracts.provider.v1 import provider_pb2
 from gateway.arguments import ArgumentValidator, InvalidSchema
 from gateway.catalog import Catalog, ProviderSnapshot, build_catalog
 from gateway.errors import details_from_metadata, protocol_error, tool_error_result
+from gateway.logforward import MCP_LEVELS, mcp_level, wants
 from gateway.names import PORTABLE_NAME, ToolNames, portable_name
 from gateway.pool import PoolBook
 from gateway.settings import SettingsError, Transport, load_settings
@@ -340,3 +341,20 @@ def test_protocol_error_codes() -> None:
     internal = protocol_error("Reading x", _rpc_error(grpc.StatusCode.INTERNAL, "boom"))
     assert (nf.code, internal.code) == (-32602, -32603)
     assert nf.data == {"grpc_status": "NOT_FOUND"}
+
+
+# -- logging -------------------------------------------------------------------------------
+
+
+def test_log_levels_follow_rfc5424_order_and_python_names_map_onto_them() -> None:
+    assert wants("warning", "warning") and wants("error", "notice") and wants("emergency", "debug")
+    assert not wants("info", "notice") and not wants("warning", "error")
+    assert [mcp_level(n) for n in ("debug", "info", "warning", "exception", "critical", "odd")] == [
+        "debug",
+        "info",
+        "warning",
+        "error",
+        "critical",
+        "info",
+    ]
+    assert all(wants(level, "debug") for level in MCP_LEVELS)
