@@ -229,3 +229,20 @@ def signed_url(api: Api, params: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     url = yarl.URL(f"{api.sim.info.rest_url}/api/v3/order?{payload}&signature={api.sign(payload)}",
                    encoded=True)
     return url, {"headers": {"X-MBX-APIKEY": api.key}}
+
+
+async def test_a_cancel_reset_after_execution_is_resent_by_aiohttp_as_unknown_order(
+    sim: SimProcess,
+) -> None:
+    """Pins a client hazard the `reset` fault exposes: aiohttp re-sends DELETE after a reset."""
+    async with aiohttp.ClientSession() as s:
+        api = Api(sim, s)
+        _, bt, _ = await api.public("/api/v3/ticker/bookTicker", symbol="BTCUSDT")
+        _, o, _ = await api.order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                                  quantity="0.001", price=str(Decimal(bt["bidPrice"]) - 100))
+        await sim.fault("reset", path="/api/v3/order", method="DELETE", after_execute=True)
+        status, err, _ = await api.signed("DELETE", "/api/v3/order", symbol="BTCUSDT",
+                                          orderId=o["orderId"])
+        assert (status, err["code"]) == (400, -2011)  # the re-sent copy's answer
+        ground = await sim.control("GET", "/sim/orders?symbol=BTCUSDT")
+        assert [x["status"] for x in ground["orders"]] == ["CANCELED"]  # the first one's effect
