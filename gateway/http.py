@@ -3,7 +3,11 @@
 `HttpGuard` checks every request before the SDK sees it, in this order:
 1. Host (only when bound to loopback): must name loopback, else 421. Defeats DNS rebinding.
 2. Origin (when present): must be a loopback origin or one configured, else 403.
-3. Bearer token (whenever one is configured; required to start beyond loopback): else 401.
+3. `/.well-known/...` (OAuth and OpenID discovery): 404 whatever the token, so a client that got a
+   401 does not start an OAuth flow; the gateway takes a static bearer token, nothing else.
+4. Bearer token (whenever one is configured; required to start beyond loopback): else 401. The
+   scheme is case-insensitive (RFC 7235 §2.1: `bearer x` works); the token is compared in
+   constant time.
 4. Per-client concurrency: a client (its MCP session id, else its connection) may have at most
    `max_concurrency_per_client` POSTs in flight, else 429. Long-lived GET streams are not counted.
 The SDK enforces the request body limit (413).
@@ -56,13 +60,21 @@ def _origin_allowed(origin: str, extra: tuple[str, ...]) -> bool:
     return False
 
 
+def _bearer_matches(authorization: str, token: bytes) -> bool:
+    """True when an Authorization header carries `token` under the Bearer scheme (any case)."""
+    scheme, _, credentials = authorization.strip().partition(" ")
+    given = credentials.strip().encode()
+    # compare_digest runs even for a wrong scheme, so timing says nothing about the token.
+    return hmac.compare_digest(given, token) and scheme.lower() == "bearer"
+
+
 class HttpGuard:
     """ASGI middleware: host, origin, bearer token and per-client concurrency checks."""
 
     def __init__(self, app: ASGIApp, settings: HttpSettings) -> None:
         self.app = app
         self.settings = settings
-        self._expected = f"Bearer {settings.token}".encode() if settings.token else None
+        self._token = settings.token.encode() if settings.token else None
         self._in_flight: Counter[str] = Counter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -121,10 +133,10 @@ class HttpGuard:
         origin = headers.get("origin")
         if origin and not _origin_allowed(origin, self.settings.allowed_origins):
             return 403, "Invalid Origin header", {}
-        if self._expected is not None:
-            given = headers.get("authorization", "").encode()
-            if not hmac.compare_digest(given, self._expected):
-                return 401, "Missing or invalid bearer token", {"WWW-Authenticate": "Bearer"}
+        if str(scope.get("path", "")).startswith("/.well-known/"):
+            return 404, "Not found: this server takes a static bearer token, not OAuth", {}
+        if self._token is not None and not _bearer_matches(headers.get("authorization", ""), self._token):
+            return 401, "Missing or invalid bearer token", {"WWW-Authenticate": "Bearer"}
         return None
 
     @staticmethod

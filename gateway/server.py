@@ -1,8 +1,10 @@
 """The MCP face of the gateway: a low-level SDK `Server` whose handlers route to providers.
 
 Every handler catches everything. Tool failures become `isError` results that state the cause;
-protocol errors (unknown tool, unknown resource, unknown prompt) are `MCPError` -32602; anything
-unexpected is logged with its correlation id and answered with a bare -32603 that leaks nothing.
+protocol errors (unknown tool, unknown prompt) are `MCPError` -32602; an unknown resource is
+-32002 for handshake-era sessions (the spec up to 2025-11-25) and -32602 from 2026-07-28 on
+(SEP-2164), with the URI in `data`; anything unexpected is logged with its correlation id and
+answered with a bare -32603 that leaks nothing.
 
 Each MCP request gets a fresh correlation id, bound to every log line of the request and sent to
 the provider as gRPC metadata `x-correlation-id`.
@@ -56,6 +58,8 @@ log = structlog.get_logger("gateway.server")
 
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
+#: resource not found up to 2025-11-25; 2026-07-28 retired it for -32602 (SEP-2164).
+RESOURCE_NOT_FOUND = -32002
 _MAX_COMPLETIONS = 100
 
 _correlation: ContextVar[str | None] = ContextVar("gateway_correlation_id", default=None)
@@ -308,29 +312,32 @@ class Gateway:
             resource_templates=[r.template for r in self.registry.catalog.templates]
         )
 
-    def _route_uri(self, uri: str) -> TemplateRoute:
+    def _route_uri(self, ctx: Ctx, uri: str) -> TemplateRoute:
         route = self.registry.catalog.template_for(uri)
         if route is None:
-            raise MCPError(INVALID_PARAMS, f"Resource not found: {uri}", {"uri": uri})
+            raise _resource_not_found(ctx, f"Resource not found: {uri}", {"uri": uri})
         return route
 
-    def _reader_of(self, uri: str) -> tuple[str, str | None]:
+    def _reader_of(self, ctx: Ctx, uri: str) -> tuple[str, str | None]:
         """The provider that reads `uri` (a listed resource first, else a template) and its MIME type."""
         listed = self.registry.catalog.resources.get(uri)
         if listed is not None:
             return listed.provider, listed.resource.mime_type
-        route = self._route_uri(uri)
+        route = self._route_uri(ctx, uri)
         return route.provider, route.template.mime_type
 
     async def _read_resource(self, ctx: Ctx, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
         uri = str(params.uri)
-        provider, mime_type = self._reader_of(uri)
+        provider, mime_type = self._reader_of(ctx, uri)
         link = self.registry.links[provider]
         try:
             resp = await link.read_resource(uri, self.registry.timeout_s(0), current_correlation_id())
         except grpc.aio.AioRpcError as exc:
             err = protocol_error(f"Reading {uri}", exc)
-            raise MCPError(err.code, err.message, {**(err.data or {}), "uri": uri}) from exc
+            data = {**(err.data or {}), "uri": uri}
+            if exc.code() is grpc.StatusCode.NOT_FOUND:
+                raise _resource_not_found(ctx, err.message, data) from exc
+            raise MCPError(err.code, err.message, data) from exc
         return types.ReadResourceResult(
             contents=[
                 types.TextResourceContents(uri=c.uri or uri, mime_type=c.mime_type or mime_type, text=c.text)
@@ -340,7 +347,7 @@ class Gateway:
 
     async def _subscribe(self, ctx: Ctx, params: types.SubscribeRequestParams) -> types.EmptyResult:
         uri = str(params.uri)
-        route = self._route_uri(uri)
+        route = self._route_uri(ctx, uri)
         if not route.subscribable:
             raise MCPError(INVALID_PARAMS, f"Resource does not support subscriptions: {uri}", {"uri": uri})
         self.subscriptions.subscribe(uri, ctx.session)
@@ -429,6 +436,11 @@ class Gateway:
         total = resp.total or None
         has_more = resp.has_more or len(resp.values) > len(values)
         return types.CompleteResult(completion=types.Completion(values=values, total=total, has_more=has_more))
+
+
+def _resource_not_found(ctx: Ctx, message: str, data: dict[str, Any]) -> MCPError:
+    modern = ctx.protocol_version in MODERN_PROTOCOL_VERSIONS
+    return MCPError(INVALID_PARAMS if modern else RESOURCE_NOT_FOUND, message, data)
 
 
 def _error_text(text: str) -> types.CallToolResult:

@@ -91,6 +91,36 @@ async def test_http_refuses_missing_token_bad_origin_bad_host_and_big_bodies(
     assert ok.status_code == 200
 
 
+async def test_bearer_scheme_is_case_insensitive_and_oauth_discovery_answers_404(fake: FakeProvider) -> None:
+    def auth(value: str) -> dict[str, str]:
+        return {**_MCP_HEADERS, "authorization": value}
+
+    async with http_gateway(fake, "--token", TOKEN) as url, httpx2.AsyncClient() as http:
+        accepted = [
+            (await http.post(url, json=_INIT, headers=auth(value))).status_code
+            for value in (f"bearer {TOKEN}", f"BEARER  {TOKEN}", f"Bearer {TOKEN}")
+        ]
+        refused = [
+            (await http.post(url, json=_INIT, headers=auth(value))).status_code
+            for value in (f"Basic {TOKEN}", f"Bearer{TOKEN}", TOKEN, f"bearer {TOKEN}x")
+        ]
+        base = url.removesuffix("/mcp")
+        discovery = [
+            (await http.get(base + path)).status_code
+            for path in (
+                "/.well-known/oauth-protected-resource",
+                "/.well-known/oauth-protected-resource/mcp",
+                "/.well-known/oauth-authorization-server",
+                "/.well-known/openid-configuration",
+            )
+        ]
+        other = await http.get(base + "/elsewhere")
+    assert accepted == [200, 200, 200]
+    assert refused == [401, 401, 401, 401]
+    assert discovery == [404, 404, 404, 404]
+    assert other.status_code == 401  # only discovery is answered without a token
+
+
 async def test_several_concurrent_clients_in_both_eras(fake: FakeProvider) -> None:
     headers = {"authorization": f"Bearer {TOKEN}"}
 

@@ -47,7 +47,9 @@ async def test_both_eras_list_and_call_tools(gateway: Gateway, mode: Literal["au
     assert result.structured_content == {"text": "yo yo", "count": 2}
     assert bad.is_error is True
     assert err.value.code == INVALID_PARAMS
-    assert uri_err.value.code == INVALID_PARAMS and uri_err.value.data == {"uri": "unknown://x"}
+    # Resource not found: -32002 up to 2025-11-25 (legacy), -32602 from 2026-07-28 (SEP-2164).
+    assert uri_err.value.code == (-32002 if mode == "legacy" else INVALID_PARAMS)
+    assert uri_err.value.data == {"uri": "unknown://x"}
 
 
 async def test_modern_listen_gets_tools_list_changed(fake: FakeProvider, gateway: Gateway) -> None:

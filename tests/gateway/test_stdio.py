@@ -16,6 +16,7 @@ from tests.gateway.conftest import ROOT, LogMessages, Notifications, free_port, 
 from tests.gateway.fake_provider import FAILURE_DETAILS, LISTED, TEMPLATE, FakeProvider
 
 INVALID_PARAMS = -32602
+RESOURCE_NOT_FOUND = -32002  # what a 2025-11-25 session (this stdio client) is answered
 
 # resources/subscribe and logging/setLevel are deprecated in 2026-07-28 but are what
 # handshake-era clients use.
@@ -165,7 +166,9 @@ async def test_schema_violation_is_a_tool_error_that_says_what_is_allowed(
     assert fake.calls == []  # nothing invalid was forwarded
 
 
-async def test_unknown_tool_and_unknown_resource_are_protocol_errors(fake: FakeProvider) -> None:
+async def test_unknown_tool_and_unknown_resource_are_protocol_errors_resource_not_found_is_32002(
+    fake: FakeProvider,
+) -> None:
     async with gateway_session(_args(fake)) as s:
         with pytest.raises(MCPError) as tool_err:
             await s.call_tool("nope", {})
@@ -176,9 +179,9 @@ async def test_unknown_tool_and_unknown_resource_are_protocol_errors(fake: FakeP
         with pytest.raises(MCPError) as prompt_err:
             await s.get_prompt("nope", {})
     assert tool_err.value.code == INVALID_PARAMS
-    assert uri_err.value.code == INVALID_PARAMS
+    assert uri_err.value.code == RESOURCE_NOT_FOUND
     assert uri_err.value.data == {"uri": "other://thing/1"}
-    assert provider_not_found.value.code == INVALID_PARAMS
+    assert provider_not_found.value.code == RESOURCE_NOT_FOUND
     assert provider_not_found.value.data["uri"] == "fake://quote/NOPE"
     assert prompt_err.value.code == INVALID_PARAMS
 
@@ -261,7 +264,7 @@ async def test_resource_subscription_delivers_updates_and_unsubscribe_closes(
         await fake.wait_unsubscribed(uri)
         with pytest.raises(MCPError) as err:
             await s.subscribe_resource("nothing://here")
-    assert err.value.code == INVALID_PARAMS
+    assert err.value.code == RESOURCE_NOT_FOUND
 
 
 @_LEGACY_SUBSCRIBE
