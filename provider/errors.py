@@ -23,7 +23,9 @@ Caller faults (the request can never succeed as sent) are kept apart from exchan
     └── ExchangeError                     the exchange (or the path to it) failed
         ├── RateLimited                   RESOURCE_EXHAUSTED 429 -1003 (retry_after)
         │   ├── OrderRateLimited          RESOURCE_EXHAUSTED -1015: new orders only, reads go on
+        │   ├── WafBlocked                RESOURCE_EXHAUSTED 403 from the exchange's firewall (not executed)
         │   └── IpBanned                  RESOURCE_EXHAUSTED 418 (banned_until, no REST until then)
+        ├── RestrictedLocation            FAILED_PRECONDITION 451: no API for this host's location
         ├── ExchangeUnavailable           UNAVAILABLE        5xx on a read, connection errors
         │   └── ExchangeUnreachable       UNAVAILABLE        the request never left (connect failed)
         ├── ExchangeTimeout               DEADLINE_EXCEEDED  a read timed out
@@ -59,11 +61,13 @@ __all__ = [
     "PermissionDenied",
     "ProviderError",
     "RateLimited",
+    "RestrictedLocation",
     "TimestampRejected",
     "TradingDisabled",
     "Unauthenticated",
     "UnexpectedResponse",
     "UnknownSymbol",
+    "WafBlocked",
     "from_binance",
 ]
 
@@ -231,6 +235,30 @@ class OrderRateLimited(RateLimited):
     )
 
 
+class WafBlocked(RateLimited):
+    """HTTP 403 without a Binance error body: the exchange's web application firewall refused the call.
+
+    The request never reached the exchange's API, so nothing executed; every call backs off.
+    """
+
+    hint = (
+        "The exchange's firewall (WAF) blocked this host's requests, for their rate or a security rule; "
+        "nothing was executed. Calls back off until retry_after; if it persists, check what else on this "
+        "IP calls Binance."
+    )
+
+
+class RestrictedLocation(ExchangeError):
+    """HTTP 451: Binance serves no API to this host's location; retrying cannot help, nothing executed."""
+
+    grpc_status = grpc.StatusCode.FAILED_PRECONDITION
+    retry_safe = False
+    hint = (
+        "Binance refuses API requests from this host's location (its terms, 'b. Eligibility'); cloud "
+        "regions are often affected. Run the provider from an eligible location. Nothing was executed."
+    )
+
+
 class IpBanned(RateLimited):
     """The IP is banned (HTTP 418); no REST call is sent until ``banned_until_s`` (epoch s)."""
 
@@ -371,6 +399,14 @@ def from_binance(
     if code == -1015:
         kw["hint"] = OrderRateLimited.hint
         return OrderRateLimited(f"too many new orders: {text}", retry_after_s=retry_after_s, **kw)
+    if http_status == 451:
+        return RestrictedLocation(f"restricted location (HTTP 451): {text}", **{**kw, "hint": RestrictedLocation.hint})
+    if http_status == 403 and code is None:
+        return WafBlocked(
+            f"blocked by the exchange's firewall (HTTP 403): {text}",
+            retry_after_s=retry_after_s if retry_after_s is not None else 60.0,
+            **{**kw, "hint": WafBlocked.hint},
+        )
     if http_status == 429 or code == -1003:
         return RateLimited(f"rate limited: {text}", retry_after_s=retry_after_s, **kw)
     if http_status >= 500 or code in _EXECUTION_UNKNOWN_CODES or code == -1008:

@@ -3,7 +3,8 @@
 The overall service ("") says whether the provider process serves at all (a gateway watches it).
 The services that need the exchange's REST API (market data, account, trading) are NOT_SERVING
 while the IP is banned (every REST call is refused) or while the latest exchange call failed for a
-reason on the exchange's side (unreachable, 5xx, timeout) and none has succeeded since; they become
+reason on the exchange's side (unreachable, 5xx, an HTML or cut answer, timeout, a firewall block, a
+restricted location) and none has succeeded since; they become
 SERVING again with the next success. The order-book service serves whenever books are enabled (it
 falls back to REST snapshots and marks what it serves).
 """
@@ -19,7 +20,9 @@ from grpc_health.v1 import health, health_pb2
 REST_SERVICES = ("binance.v1.MarketData", "binance.v1.Account", "binance.v1.Trading")
 ORDERBOOK_SERVICE = "binance.v1.OrderBook"
 #: exchange-side failures (error kinds from provider/errors.py) that make REST unusable.
-OUTAGE_KINDS = frozenset({"ExchangeUnreachable", "ExchangeUnavailable", "ExchangeTimeout"})
+OUTAGE_KINDS = frozenset(
+    {"ExchangeUnreachable", "ExchangeUnavailable", "ExchangeTimeout", "RestrictedLocation", "WafBlocked"}
+)
 
 
 def exchange_usable(client_health: Mapping[str, Any]) -> bool:

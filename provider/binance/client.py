@@ -59,8 +59,11 @@ from provider.errors import (
     ExecutionUnknown,
     FailedPrecondition,
     InvalidArgument,
+    IpBanned,
     NotFound,
+    OrderRateLimited,
     ProviderError,
+    RateLimited,
     TimestampRejected,
     Unauthenticated,
     UnexpectedResponse,
@@ -369,7 +372,9 @@ class BinanceClient:
         signer, api_key = self._require_credentials(endpoint)
         timestamp = self._server_now_ms()
         signed = sign(params, signer, timestamp, self.config.recv_window_ms)
-        request = RestRequest(endpoint.method, endpoint.path, signed.query, headers={"X-MBX-APIKEY": api_key})
+        request = RestRequest(
+            endpoint.method, endpoint.path, signed.query, headers={"X-MBX-APIKEY": api_key}, mutating=endpoint.mutating
+        )
         return request, timestamp
 
     async def _once(self, endpoint: Endpoint, params: Mapping[str, ParamValue]) -> BinanceResult:
@@ -417,7 +422,7 @@ class BinanceClient:
         except UnexpectedResponse as exc:
             if endpoint.mutating:
                 raise ExecutionUnknown(f"{endpoint.name}: {exc.message}") from exc
-            raise
+            raise ExchangeUnavailable(f"{endpoint.name}: {exc.message}") from exc
         meta = ResponseMeta(
             environment=self.env.name, endpoint=endpoint.name, used_weight_1m=used,
             order_count=_order_counts(response), exchange_time_ms=_exchange_time(data),
@@ -431,18 +436,18 @@ class BinanceClient:
             body = response.json()
             if isinstance(body, dict):
                 code = int(body["code"]) if "code" in body else None
-                msg = str(body["msg"]) if "msg" in body else None
+                msg = str(body["msg"])[:500] if "msg" in body else None
         except (UnexpectedResponse, ValueError, TypeError):
-            pass
+            msg = f"HTTP {response.status} with {response.body_kind()}"
         retry_after = _float_header(response, "retry-after")
-        if response.status == 418:
-            self.governor.on_banned(retry_after, now_s)
-        elif code == -1015:  # the account's order count, not the IP's weight: hold back new orders only
-            self.order_limits.on_rejected(retry_after, msg, now_s)
-        elif response.status == 429:
-            self.governor.on_rate_limited(retry_after, now_s, msg)
         err = from_binance(response.status, code, msg, mutating=endpoint.mutating,
                            retry_after_s=retry_after, now_s=now_s)
+        if isinstance(err, IpBanned):
+            self.governor.on_banned(retry_after, now_s)
+        elif isinstance(err, OrderRateLimited):  # the account's order count, not the IP's weight
+            self.order_limits.on_rejected(retry_after, msg, now_s)
+        elif isinstance(err, RateLimited):  # 429, and a WAF block: every call waits
+            self.governor.on_rate_limited(err.retry_after_s, now_s, msg)
         err.message = f"{endpoint.name}: {err.message}"
         err.args = (err.message,)
         return err

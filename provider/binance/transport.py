@@ -42,6 +42,7 @@ class RestRequest:
         body: ``application/x-www-form-urlencoded`` body, usually empty.
         headers: extra headers (e.g. ``X-MBX-APIKEY``); never logged.
         timeout_s: total timeout override for this call.
+        mutating: the call changes exchange state; the transport never resends it by itself.
     """
 
     method: str
@@ -50,6 +51,7 @@ class RestRequest:
     body: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
     timeout_s: float | None = None
+    mutating: bool = False
 
     def __repr__(self) -> str:  # headers hold the API key: keep them out of reprs and logs
         return f"RestRequest({self.method} {self.path})"
@@ -71,14 +73,23 @@ class RestResponse:
         """Decode the JSON body.
 
         Raises:
-            UnexpectedResponse: if the body is not JSON (e.g. an HTML error page).
+            UnexpectedResponse: if the body is not JSON (e.g. an HTML error page, a cut answer).
         """
         try:
             return json.loads(self.body)
         except ValueError as exc:
-            raise UnexpectedResponse(
-                f"HTTP {self.status} with a non-JSON body ({len(self.body)} bytes)"
-            ) from exc
+            raise UnexpectedResponse(f"HTTP {self.status} with {self.body_kind()}") from exc
+
+    def body_kind(self) -> str:
+        """What the body is when it is not the JSON Binance sends, in words for an operator."""
+        text = self.body.lstrip()[:200].lower()
+        if not text:
+            return "an empty body"
+        if text.startswith((b"<!doctype html", b"<html")) or b"<html" in text or b"<body" in text:
+            return f"an HTML page ({len(self.body)} bytes), not the exchange's JSON: a proxy, CDN or firewall answered"
+        if text.startswith((b"{", b"[")):
+            return f"JSON cut short or malformed ({len(self.body)} bytes): the answer was truncated"
+        return f"a non-JSON body ({len(self.body)} bytes)"
 
 
 class RestTransport(Protocol):
@@ -119,21 +130,29 @@ class AiohttpTransport:
         self.config = config or TransportConfig()
         self._user_agent = user_agent
         self._session: aiohttp.ClientSession | None = None
+        self._mutating_session: aiohttp.ClientSession | None = None
 
-    def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(
-                limit=self.config.max_connections, keepalive_timeout=self.config.keepalive_s
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                timeout=aiohttp.ClientTimeout(
-                    total=self.config.total_timeout_s, connect=self.config.connect_timeout_s
-                ),
-                headers={"User-Agent": self._user_agent},
-                auto_decompress=True,
-            )
-        return self._session
+    def _new_session(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(limit=self.config.max_connections, keepalive_timeout=self.config.keepalive_s)
+        return aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=self.config.total_timeout_s, connect=self.config.connect_timeout_s),
+            headers={"User-Agent": self._user_agent},
+            auto_decompress=True,
+        )
+
+    def _get_session(self, mutating: bool = False) -> aiohttp.ClientSession:
+        if not mutating:
+            if self._session is None or self._session.closed:
+                self._session = self._new_session()
+            return self._session
+        if self._mutating_session is None or self._mutating_session.closed:
+            session = self._new_session()
+            # aiohttp resends a DELETE/PUT once when a reused connection is reset; a cancel that ran
+            # would then come back as "unknown order". A mutating call is sent once, or reconciled.
+            session._retry_connection = False
+            self._mutating_session = session
+        return self._mutating_session
 
     async def send(self, request: RestRequest) -> RestResponse:
         url = self.base_url + request.path + (f"?{request.query}" if request.query else "")
@@ -149,7 +168,7 @@ class AiohttpTransport:
             )
         where = f"{request.method} {request.path}"
         try:
-            async with self._get_session().request(
+            async with self._get_session(request.mutating).request(
                 request.method, URL(url, encoded=True), headers=headers, data=data,
                 allow_redirects=False, **extra,
             ) as resp:
@@ -171,6 +190,7 @@ class AiohttpTransport:
             ) from exc
 
     async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
+        for session in (self._session, self._mutating_session):
+            if session is not None and not session.closed:
+                await session.close()
+        self._session = self._mutating_session = None

@@ -22,7 +22,6 @@ from provider.errors import (
     IpBanned,
     ProviderError,
     RateLimited,
-    UnexpectedResponse,
 )
 
 Answer = RestResponse | ProviderError
@@ -135,11 +134,12 @@ async def test_floats_are_refused_for_order_parameters() -> None:
     assert exc.value.kind == "InvalidArgument" and fake.sent == []
 
 
-async def test_non_json_answer_is_unexpected_and_read_is_not_retried() -> None:
-    client, fake = make({"/api/v3/ping": [RestResponse(200, {}, b"<html>")]})
-    with pytest.raises(UnexpectedResponse):
+async def test_an_html_page_instead_of_json_is_named_and_the_read_retried_once() -> None:
+    page = RestResponse(200, {}, b"<html><body>maintenance</body></html>")
+    client, fake = make({"/api/v3/ping": [page, page]})
+    with pytest.raises(ExchangeUnavailable, match="HTML page"):
         await client.ping()
-    assert len(fake.sent) == 1
+    assert len(fake.sent) == 2
 
 
 async def test_weight_of_each_call_follows_the_documented_table() -> None:

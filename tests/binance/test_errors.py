@@ -45,7 +45,11 @@ from provider import errors as e
      grpc.StatusCode.UNKNOWN),
     (400, -1007, "Timeout waiting for response from backend server.", False,
      e.ExchangeUnavailable, grpc.StatusCode.UNAVAILABLE),
-    (403, None, None, False, e.PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
+    (403, None, None, False, e.WafBlocked, grpc.StatusCode.RESOURCE_EXHAUSTED),
+    (403, -2015, "Invalid API-key, IP, or permissions for action.", False, e.PermissionDenied,
+     grpc.StatusCode.PERMISSION_DENIED),
+    (451, 0, "Service unavailable from a restricted location", True, e.RestrictedLocation,
+     grpc.StatusCode.FAILED_PRECONDITION),
     (404, None, None, False, e.UnexpectedResponse, grpc.StatusCode.INTERNAL),
 ])
 def test_binance_answers_map_to_classes_and_statuses(
