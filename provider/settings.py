@@ -28,6 +28,7 @@ VARIABLES: dict[str, str] = {
     "BINANCE_ENV": "mainnet, testnet or sandbox (sandbox needs BINANCE_REST_URL and BINANCE_WS_URL). Default testnet.",
     "BINANCE_REST_URL": "Explicit REST base URL (overrides the environment's), e.g. the sandbox's http://127.0.0.1:PORT.",
     "BINANCE_WS_URL": "Explicit WebSocket stream base URL, e.g. ws://127.0.0.1:PORT.",
+    "BINANCE_WS_API_URL": "Explicit WebSocket API URL (user data stream). Default: derived (BINANCE_WS_URL + /ws-api/v3).",
     "BINANCE_API_KEY": "API key (sent as X-MBX-APIKEY).",
     "BINANCE_API_SECRET": "HMAC-SHA256 secret of the key (secret; never logged).",
     "BINANCE_PRIVATE_KEY_FILE": "PEM file of an Ed25519 private key (used instead of the HMAC secret).",
@@ -119,6 +120,7 @@ class Settings:
             "environment": self.environment.name,
             "rest_url": self.environment.rest_url,
             "ws_url": self.environment.ws_url,
+            "ws_api_url": self.environment.ws_api_url,
             "credentials": ("ed25519" if self.private_key_pem else "hmac") if self.has_credentials else "none",
             "trading_enabled": self.trading.enabled,
             "listen": self.listen,
@@ -199,7 +201,9 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         problem = _bad_path(get(name) or "")
         if problem:
             raise SettingsError(f"{name}: {problem}")
-    environment = _environment(get("BINANCE_ENV") or "testnet", get("BINANCE_REST_URL"), get("BINANCE_WS_URL"))
+    environment = _environment(
+        get("BINANCE_ENV") or "testnet", get("BINANCE_REST_URL"), get("BINANCE_WS_URL"), get("BINANCE_WS_API_URL")
+    )
     api_key = _credential(get("BINANCE_API_KEY"), "BINANCE_API_KEY")
     api_secret = _credential(get("BINANCE_API_SECRET"), "BINANCE_API_SECRET")
     key_file = get("BINANCE_PRIVATE_KEY_FILE")
@@ -309,23 +313,23 @@ def _tls(cert: str | None, key: str | None, client_ca: str | None) -> ServerTls 
         raise SettingsError(str(exc)) from None
 
 
-def _environment(name: str, rest: str | None, ws: str | None) -> Environment:
+def _environment(name: str, rest: str | None, ws: str | None, ws_api: str | None) -> Environment:
     name = name.lower()
     try:
-        if name == "mainnet" and not (rest or ws):
+        if name == "mainnet" and not (rest or ws or ws_api):
             return Environment.mainnet()
-        if name == "testnet" and not (rest or ws):
+        if name == "testnet" and not (rest or ws or ws_api):
             return Environment.testnet()
         if name in ("mainnet", "testnet", "sandbox"):
             if not (rest and ws):
                 raise SettingsError(
                     f"BINANCE_REST_URL and BINANCE_WS_URL: both are needed with BINANCE_ENV={name} and explicit URLs"
                 )
-            return Environment.custom(rest, ws, name=name)
+            return Environment.custom(rest, ws, name=name, ws_api_url=ws_api or "")
     except ValueError as exc:
         if isinstance(exc, SettingsError):
             raise
-        raise SettingsError(f"BINANCE_REST_URL/BINANCE_WS_URL: {exc}") from None
+        raise SettingsError(f"BINANCE_REST_URL/BINANCE_WS_URL/BINANCE_WS_API_URL: {exc}") from None
     raise SettingsError(f"BINANCE_ENV: one of mainnet, testnet, sandbox; got {name!r}")
 
 

@@ -27,6 +27,12 @@ _KNOWN: dict[EnvironmentKind, tuple[str, str]] = {
     EnvironmentKind.MAINNET: ("https://api.binance.com", "wss://stream.binance.com:9443"),
     EnvironmentKind.TESTNET: ("https://testnet.binance.vision", "wss://stream.testnet.binance.vision"),
 }
+#: the WebSocket API (requests and the user data stream), spec §1.1.
+_KNOWN_WS_API: dict[EnvironmentKind, str] = {
+    EnvironmentKind.MAINNET: "wss://ws-api.binance.com:443/ws-api/v3",
+    EnvironmentKind.TESTNET: "wss://ws-api.testnet.binance.vision/ws-api/v3",
+}
+WS_API_PATH = "/ws-api/v3"
 
 
 def _checked(url: str, schemes: tuple[str, ...], what: str) -> str:
@@ -47,16 +53,21 @@ class Environment:
         name: shown in every result and in the startup log ("mainnet", "testnet", "sandbox"...).
         rest_url: REST base without trailing slash, e.g. ``https://api.binance.com``.
         ws_url: stream base without trailing slash; streams are ``ws_url + "/ws/<stream>"``.
+        ws_api_url: the WebSocket API endpoint (user data stream); derived when not given: the known
+            one for mainnet and testnet, ``ws_url + "/ws-api/v3"`` for explicit URLs (the sandbox).
     """
 
     kind: EnvironmentKind
     name: str
     rest_url: str
     ws_url: str
+    ws_api_url: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rest_url", _checked(self.rest_url, ("http", "https"), "rest_url"))
         object.__setattr__(self, "ws_url", _checked(self.ws_url, ("ws", "wss"), "ws_url"))
+        api = self.ws_api_url or _KNOWN_WS_API.get(self.kind) or self.ws_url + WS_API_PATH
+        object.__setattr__(self, "ws_api_url", _checked(api, ("ws", "wss"), "ws_api_url"))
         if not self.name:
             raise ValueError("environment name must not be empty")
 
@@ -73,9 +84,9 @@ class Environment:
         return cls(EnvironmentKind.TESTNET, "testnet", rest, ws)
 
     @classmethod
-    def custom(cls, rest_url: str, ws_url: str, name: str = "sandbox") -> Environment:
+    def custom(cls, rest_url: str, ws_url: str, name: str = "sandbox", ws_api_url: str = "") -> Environment:
         """Explicit URLs, e.g. the sandbox exchange on loopback."""
-        return cls(EnvironmentKind.CUSTOM, name, rest_url, ws_url)
+        return cls(EnvironmentKind.CUSTOM, name, rest_url, ws_url, ws_api_url)
 
     @classmethod
     def from_kind(cls, kind: str | EnvironmentKind, rest_url: str | None = None,
