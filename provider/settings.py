@@ -28,7 +28,7 @@ VARIABLES: dict[str, str] = {
     "BINANCE_ENV": "mainnet, testnet or sandbox (sandbox needs BINANCE_REST_URL and BINANCE_WS_URL). Default testnet.",
     "BINANCE_REST_URL": "Explicit REST base URL (overrides the environment's), e.g. the sandbox's http://127.0.0.1:PORT.",
     "BINANCE_WS_URL": "Explicit WebSocket stream base URL, e.g. ws://127.0.0.1:PORT.",
-    "BINANCE_WS_API_URL": "Explicit WebSocket API URL (user data stream). Default: derived (BINANCE_WS_URL + /ws-api/v3).",
+    "BINANCE_WS_API_URL": "WebSocket API URL (user data stream). Default: derived, e.g. BINANCE_WS_URL + /ws-api/v3.",
     "BINANCE_API_KEY": "API key (sent as X-MBX-APIKEY).",
     "BINANCE_API_SECRET": "HMAC-SHA256 secret of the key (secret; never logged).",
     "BINANCE_PRIVATE_KEY_FILE": "PEM file of an Ed25519 private key (used instead of the HMAC secret).",
