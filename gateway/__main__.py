@@ -10,13 +10,13 @@ import sys
 from collections.abc import Sequence
 
 import structlog
-from mcp.server.stdio import stdio_server
 
 from gateway import __version__
 from gateway.logs import configure_logging
 from gateway.providers import ProviderRegistry
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings, SettingsError, Transport, load_settings
+from gateway.stdio import gateway_stdio
 
 __all__ = ["main", "serve"]
 
@@ -38,7 +38,7 @@ async def serve(settings: GatewaySettings) -> None:
         await registry.start()
         gateway = Gateway(registry)
         if settings.transport is Transport.STDIO:
-            async with stdio_server() as (read, write):
+            async with gateway_stdio() as (read, write):
                 log.info("gateway_ready", transport="stdio", tools=len(registry.catalog.tools))
                 await gateway.server.run(read, write, gateway.initialization_options())
         else:

@@ -280,6 +280,93 @@ async def test_resource_subscription_survives_provider_restart(fake: FakeProvide
         await notes.wait_for(types.ResourceUpdatedNotification, uri=uri)
 
 
+def _bad_lines() -> list[tuple[int, str]]:
+    """64 requests the SDK cannot parse or refuses, each with its own id (the fuzz cases of issue 13)."""
+    hi, lo = r"\ud800", r"\udfff"
+    templates = [
+        '{"jsonrpc":"2.0","id":ID,"method":"tools/call","params":{"name":"fake_echo","arguments":{"text":"S"}}}',
+        '{"jsonrpc":"2.0","id":ID,"method":"tools/S","params":{}}',
+        '{"jsonrpc":"2.0","id":ID,"method":"tools/call","params":{"name":"S","arguments":{}}}',
+        '{"jsonrpc":"2.0","id":ID,"method":"resources/read","params":{"uri":"fake://quote/S"}}',
+        '{"jsonrpc":"2.0","method":"tools/list","params":{"S":1},"id":ID}',
+        '{"jsonrpc":"2.0","id":ID,"method":"tools/call","params":{"name":"fake_echo","arguments":{"S":"x"}}}',
+        '{"jsonrpc":"2.0","id":ID,"method":"tools/call","params":{"name":"fake_echo","arguments":{"text":["S"]}}}',
+        '{"jsonrpc":"2.0","id":ID,"method":"prompts/get","params":{"name":"summarize","arguments":{"symbol":"S"}}}',
+    ]
+    lines = [t.replace("S", s) for t in templates for s in (hi, lo, hi + "a", "a" + lo)]
+    for depth in (200, 256, 1000, 5000):
+        arrays, objects = "[" * depth + "]" * depth, '{"a":' * depth + "1" + "}" * depth
+        call = '{"jsonrpc":"2.0","id":ID,"method":"tools/call","params":{"name":"fake_echo","arguments":'
+        lines += [
+            call + '{"n":' + arrays + "}}}",
+            call + objects + "}}",
+            '{"jsonrpc":"2.0","params":' + arrays + ',"id":ID,"method":"tools/list"}',
+            '{"jsonrpc":"2.0","id":ID,"method":"resources/read","params":{"uri":"x","_meta":' + objects + "}}",
+        ]
+    lines += [
+        '{"jsonrpc":"2.0","id":ID,"method":5}',
+        '{"jsonrpc":"2.0","id":ID,"method":null}',
+        '{"jsonrpc":"2.0","id":ID,"method":["tools/list"]}',
+        '{"jsonrpc":"1.0","id":ID,"method":"tools/list"}',
+        '{"id":ID,"method":"tools/list"}',
+        '{"jsonrpc":2,"id":ID,"method":"tools/list"}',
+        '{"jsonrpc":"2.0","id":ID,"method":"tools/call","params":"fake_echo"}',
+        '{"jsonrpc":"2.0","id":ID,"method":"tools/call","params":[1,2]}',
+        '{"jsonrpc":"2.0","id":ID,"method":"tools/call","params":{"name":5}}',
+        '{"jsonrpc":"2.0","id":ID,"method":"tools/call","params":{"name":"fake_echo","arguments":[1]}}',
+        '{"jsonrpc":"2.0","id":ID,"method":"resources/read","params":{"uri":7}}',
+        '{"jsonrpc":"2.0","id":ID,"method":"no/such/method"}',
+        '{"jsonrpc":"2.0","id":ID,"method":"tools/list"} trailing',
+        '{"jsonrpc":"2.0","id":ID,"method":"tools/list",}',
+        '{"jsonrpc":"2.0","id":ID,"method":"tools/list","params":{"cursor":NaN}}',
+        '{"jsonrpc":"2.0","id":ID,"method":"tools/call","params":{"name":"fake_echo","arguments":{"text":"x"}}',
+    ]
+    return [(i, line.replace("ID", str(i))) for i, line in enumerate(lines, start=100)]
+
+
+async def test_every_malformed_request_line_gets_an_answer_and_the_session_goes_on(fake: FakeProvider) -> None:
+    bad = _bad_lines()
+    assert len(bad) == 64
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gateway",
+        *_args(fake),
+        cwd=str(ROOT),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+        limit=2**20,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}},
+    }
+    lines = [json.dumps(init), '{"jsonrpc":"2.0","method":"notifications/initialized"}']
+    lines += [line for _, line in bad] + ['{"jsonrpc":"2.0","id":999,"method":"tools/list"}']
+    proc.stdin.write("".join(line + "\n" for line in lines).encode())
+    await proc.stdin.drain()
+    answers: dict[int, dict[str, Any]] = {}
+    try:
+        async with asyncio.timeout(30):
+            while len(answers) < len(bad) + 2:
+                raw = await proc.stdout.readline()
+                assert raw, f"gateway closed stdout; unanswered: {sorted({i for i, _ in bad} - set(answers))}"
+                message = json.loads(raw)
+                answers[message["id"]] = message
+    finally:
+        proc.stdin.close()
+        async with asyncio.timeout(10):
+            await proc.wait()
+    assert set(answers) == {1, 999} | {i for i, _ in bad}
+    assert all("error" in answers[i] for i, _ in bad)
+    assert {answers[i]["error"]["code"] for i, _ in bad} <= {-32700, -32600, -32602, -32601}
+    assert len(answers[999]["result"]["tools"]) == 4
+
+
 async def test_stdout_carries_only_json_rpc(fake: FakeProvider) -> None:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -19,6 +19,8 @@ from gateway.logforward import MCP_LEVELS, mcp_level, wants
 from gateway.names import PORTABLE_NAME, ToolNames, portable_name
 from gateway.pool import PoolBook
 from gateway.settings import SettingsError, Transport, load_settings
+from gateway.stdio import ABSENT, bad_line_error, top_level_id
+from gateway.throttle import LogThrottle
 from tests.gateway.fake_provider import FAILURE_DETAILS, default_tools
 
 # -- settings ------------------------------------------------------------------------------
@@ -358,3 +360,67 @@ def test_log_levels_follow_rfc5424_order_and_python_names_map_onto_them() -> Non
         "info",
     ]
     assert all(wants(level, "debug") for level in MCP_LEVELS)
+
+
+# -- stdio: answering what the SDK cannot parse --------------------------------------------
+
+_JSON_LEAF = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=5)
+_JSON = st.recursive(
+    _JSON_LEAF, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+)
+_IDS = st.integers(-(2**63), 2**63) | st.text(max_size=10)
+
+
+@given(_IDS, st.dictionaries(st.text(max_size=5).filter(lambda k: k != "id"), _JSON, max_size=4), st.integers(0, 3))
+def test_top_level_id_is_found_beside_any_members_in_any_position(
+    request_id: int | str, members: dict[str, object], position: int
+) -> None:
+    items = list(members.items())
+    items.insert(min(position, len(items)), ("id", request_id))
+    assert top_level_id(json.dumps(dict(items))) == request_id
+    assert top_level_id(json.dumps(dict(items), indent=2, ensure_ascii=False)) == request_id
+
+
+@given(st.text(max_size=300))
+def test_top_level_id_never_raises_on_any_text(text: str) -> None:
+    top_level_id(text)
+    top_level_id('{"id": 1, "x": ' + text)
+
+
+def test_top_level_id_ignores_nested_ids_has_no_depth_limit_and_refuses_odd_ids() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    assert top_level_id('{"params": {"id": 3}, "x": ' + deep + ', "id": 7}') == 7
+    assert top_level_id('{"params": {"id": 3}}') is ABSENT
+    assert top_level_id('{"id": null}') is None
+    assert top_level_id('{"id": 12') == 12  # a line cut short still gets its answer
+    for odd in ('{"id": 1.5}', '{"id": true}', '{"id": [1]}', '["id", 1]', "id: 1", '{"x": [1, "id": 2'):
+        assert top_level_id(odd) is ABSENT, odd
+    assert top_level_id(r'{"id": "\ud800"}') is ABSENT  # a lone surrogate cannot be echoed
+
+
+def _refusal(line: str) -> types.JSONRPCError:
+    try:
+        types.jsonrpc_message_adapter.validate_json(line, by_name=False)
+    except Exception as exc:
+        return bad_line_error(line, exc)
+    raise AssertionError(f"the SDK accepted {line!r}")
+
+
+def test_bad_lines_are_parse_errors_or_invalid_requests_answered_to_their_id() -> None:
+    surrogate = _refusal(r'{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"\udc00"}}')
+    deep = _refusal('{"jsonrpc":"2.0","id":2,"method":"x","params":{"a":' + "[" * 300 + "]" * 300 + "}}")
+    envelope = _refusal('{"jsonrpc":"2.0","id":3,"method":5}')
+    garbage = _refusal("hello")
+    assert (surrogate.id, surrogate.error.code) == ("a", -32700) and "surrogate" in surrogate.error.message
+    assert (deep.id, deep.error.code) == (2, -32700) and "recursion" in deep.error.message
+    assert (envelope.id, envelope.error.code) == (3, -32600)
+    assert (garbage.id, garbage.error.code) == (None, -32700)
+
+
+def test_log_throttle_allows_one_line_per_interval_and_counts_the_rest() -> None:
+    throttle = LogThrottle(interval_s=10)
+    assert throttle.note("a", 0.0) == 0
+    assert [throttle.note("a", t) for t in (1.0, 2.0, 9.9)] == [None, None, None]
+    assert throttle.note("b", 5.0) == 0
+    assert throttle.note("a", 10.0) == 3
+    assert throttle.note("a", 10.5) is None
