@@ -32,6 +32,7 @@ __all__ = [
     "encode_params",
     "encode_value",
     "sign",
+    "sign_ws_api",
 ]
 
 ParamValue = str | int | bool | Decimal | list[str] | tuple[str, ...]
@@ -145,3 +146,11 @@ def sign(
     signature = quote(signer.signature(payload), safe="")
     query = f"{payload}&signature={signature}" if payload else f"signature={signature}"
     return SignedQuery(query=query, payload=payload, timestamp_ms=now_ms)
+
+
+def sign_ws_api(params: Mapping[str, str | int], signer: Signer) -> dict[str, str | int]:
+    """WebSocket API signing (spec §1.9), unlike REST: every parameter but ``signature``, ``apiKey``
+    included, sorted by name, joined as ``k=v&...`` without percent-encoding; returns the params
+    with ``signature`` added (raw hex or base64: the frame is JSON, not a URL)."""
+    payload = "&".join(f"{k}={params[k]}" for k in sorted(params) if k != "signature")
+    return {**params, "signature": signer.signature(payload)}

@@ -365,6 +365,17 @@ class BinanceClient:
                 f"{self.env.name}")
         return self._signer, self._api_key
 
+    def ws_api_credentials(self) -> tuple[str, Signer]:
+        """The API key and signer, for the WebSocket API's signed requests (the user data stream).
+
+        Raises:
+            Unauthenticated: no key is configured.
+        """
+        if self._signer is None or not self._api_key:
+            raise Unauthenticated(f"the user data stream needs API credentials, and none are configured for "
+                                  f"{self.env.name}")
+        return self._api_key, self._signer
+
     def _build(self, endpoint: Endpoint, params: Mapping[str, ParamValue]) -> tuple[RestRequest, int | None]:
         """The request, and the ``timestamp`` it was signed with (None for unsigned calls)."""
         if not endpoint.signed:

@@ -83,3 +83,17 @@ def test_non_ed25519_pem_is_refused() -> None:
         Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
     with pytest.raises(ValueError):
         Ed25519Signer.from_pem(pem)
+
+
+def test_websocket_api_signatures_sort_every_parameter_and_skip_percent_encoding() -> None:
+    from provider.binance.auth import HmacSigner, sign_ws_api
+
+    # the documented vector (spec §1.9): HMAC over the sorted params, apiKey included
+    secret = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+    params = {
+        "symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.01000000",
+        "price": "52000.00", "recvWindow": 100, "timestamp": 1645423376532,
+        "apiKey": "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A",
+    }
+    signed = sign_ws_api(params, HmacSigner(secret))
+    assert signed["signature"] == "aa1b5712c094bc4e57c05a1a5c1fd8d88dcd628338ea863fec7b88e59fe2db24"
