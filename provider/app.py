@@ -6,12 +6,15 @@ through one `App`, passed explicitly (no globals), so tests can build one agains
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import structlog
 
+from provider.account.stream import UserDataStream
 from provider.audit import AuditLog
 from provider.binance.client import BinanceClient, ClientConfig
 from provider.binance.transport import AiohttpTransport
@@ -33,6 +36,8 @@ class App:
     books: OrderBookManager | None = None
     metrics: Metrics | None = None
     ledger: PlacementLedger = field(default_factory=PlacementLedger)
+    account: UserDataStream | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)
 
     @property
@@ -65,13 +70,26 @@ class App:
                 client.depth_snapshot,
                 max_symbols=settings.orderbook_max_symbols,
             )
-        app = cls(settings=settings, client=client, audit=AuditLog(settings.audit_log), books=books, metrics=metrics)
+        account = None
+        if settings.account_stream_enabled and client.credentials_kind != "none":
+            account = UserDataStream(settings.environment.ws_api_url, client)
+        app = cls(
+            settings=settings, client=client, audit=AuditLog(settings.audit_log), books=books, metrics=metrics,
+            account=account,
+        )
+        if account is not None:
+            app._tasks.append(asyncio.get_running_loop().create_task(account.run()))
         if metrics is not None:
             metrics.bind(app)
         return app
 
     async def close(self) -> None:
         await self.ledger.drain(timeout_s=10.0)  # a placement in flight finishes and is reported
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         if self.books is not None:
             await self.books.close()
         await self.client.close()

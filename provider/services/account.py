@@ -16,7 +16,12 @@ if TYPE_CHECKING:
 
 @tool("binance.get_account")
 async def get_account(app: App, req: account_pb2.GetAccountRequest) -> account_pb2.GetAccountResponse:
-    a = (await app.client.account(omit_zero_balances=not req.include_zero_balances)).data
+    live = app.account is not None and app.account.state.live
+    if app.account is not None and live:
+        a, fresh = app.account.state.account_json(), stream_freshness(app)
+    else:
+        a = (await app.client.account(omit_zero_balances=not req.include_zero_balances)).data
+        fresh = freshness(app, None)
     balances = []
     for b in a["balances"]:
         total = Decimal(b["free"]) + Decimal(b["locked"])
@@ -40,7 +45,38 @@ async def get_account(app: App, req: account_pb2.GetAccountRequest) -> account_p
         balances=balances,
         permissions=a.get("permissions", []),
         update_time_ms=a.get("updateTime", 0),
-        freshness=freshness(app, None),
+        freshness=fresh,
+    )
+
+
+def stream_freshness(app: App) -> common_pb2.Freshness:
+    """Freshness of an answer from the live account: the last event's time (or when it went live)."""
+    assert app.account is not None
+    state = app.account.state
+    return freshness(app, state.last_event_ms or app.account.live_since_ms, source="stream")
+
+
+@tool("binance.account_stream_health")
+async def account_stream_health(
+    app: App, req: account_pb2.GetAccountStreamHealthRequest
+) -> account_pb2.GetAccountStreamHealthResponse:
+    if app.account is None:
+        reason = "no API key configured" if app.client.credentials_kind == "none" else "PROVIDER_ACCOUNT_STREAM=false"
+        return account_pb2.GetAccountStreamHealthResponse(enabled=False, phase="DOWN", reason=reason)
+    h = app.account.health()
+    return account_pb2.GetAccountStreamHealthResponse(
+        enabled=True,
+        phase=h["phase"],
+        reason=h["reason"],
+        url=h["url"],
+        last_event_ms=h["last_event_ms"] or 0,
+        live_since_ms=h["live_since_ms"] or 0,
+        events_applied=h["events_applied"],
+        gaps=h["gaps"],
+        connects=h["connects"],
+        renewals=h["renewals"],
+        open_orders=h["open_orders"],
+        last_error=h["last_error"] or "",
     )
 
 

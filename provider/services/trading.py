@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from contracts.binance.v1 import common_pb2, trading_pb2
+from provider.account.state import OPEN_STATUSES
 from provider.binance.client import new_client_order_id
 from provider.binance.environment import EnvironmentKind
 from provider.binance.rules import STOP_TYPES, SymbolRules, fmt_decimal
@@ -42,6 +43,7 @@ from provider.errors import (
     TradingDisabled,
     UnexpectedResponse,
 )
+from provider.services.account import stream_freshness
 from provider.services.common import check_window, freshness, optional, rules_for
 from provider.services.orders import SIDES, TIFS, TYPES, order_from_json
 from provider.services.registry import tool
@@ -62,6 +64,7 @@ PLACE_BUDGET_S = 27.0
 #: wait) and at least one lookup must fit, or the outcome could not be reported.
 SEND_RESERVE_S = 14.0
 _CLOCK_MARGIN_MS = 1000
+_POLL_S = 0.5
 
 
 def require_trading(app: App, *, dry_run: bool = False) -> None:
@@ -277,7 +280,20 @@ async def settle(app: App, symbol: str, placement: Placement, deadline: float) -
         wait_s = placement.next_lookup_in_ms(app.client.server_now_ms()) / 1000
         if time.monotonic() + wait_s >= deadline:
             return None
+        streamed = await _stream_finds(app, symbol, placement.client_order_id, wait_s)
+        if streamed is not None:  # an executionReport settles it at once; REST stays the fallback
+            placement.looked_up(True, app.client.server_now_ms())
+            return streamed
+
+
+async def _stream_finds(app: App, symbol: str, client_order_id: str, wait_s: float) -> dict[str, Any] | None:
+    """Waits up to ``wait_s`` for the live account to show the order; None when it does not (or is not live)."""
+    stream = app.account
+    if stream is None or not stream.state.live:
         await asyncio.sleep(wait_s)
+        return None
+    seen = await stream.wait_for(lambda st: st.order(symbol, client_order_id=client_order_id) is not None, wait_s)
+    return stream.state.order(symbol, client_order_id=client_order_id) if seen else None
 
 
 def _iso(ms: int | None) -> str:
@@ -510,15 +526,55 @@ async def cancel_order(app: App, req: trading_pb2.CancelOrderRequest) -> trading
 @tool("binance.get_order")
 async def get_order(app: App, req: trading_pb2.GetOrderRequest) -> trading_pb2.GetOrderResponse:
     rules = await rules_for(app, req.symbol)
-    found = (await app.client.get_order(rules.symbol, **order_ref(req))).data
-    return trading_pb2.GetOrderResponse(order=order_from_json(found), freshness=freshness(app, None))
+    ref = order_ref(req)
+    found = (await app.client.get_order(rules.symbol, **ref)).data
+    waited = ""
+    if req.wait_ms:
+        if found.get("status") not in OPEN_STATUSES:
+            waited = "ALREADY_ENDED"
+        else:
+            waited = await wait_for_change(app, rules.symbol, found, req.wait_ms / 1000)
+            if waited != "TIMEOUT":
+                found = (await app.client.get_order(rules.symbol, **ref)).data
+    return trading_pb2.GetOrderResponse(order=order_from_json(found), freshness=freshness(app, None), waited=waited)
+
+
+async def wait_for_change(app: App, symbol: str, order: dict[str, Any], wait_s: float) -> str:
+    """Waits until ``order`` ends (ENDED) or gets a fill (FILLED_MORE), at most ``wait_s``: from the
+    live account when there is one, else by polling REST twice a second."""
+    order_id, executed = int(order["orderId"]), Decimal(order.get("executedQty", "0"))
+
+    def verdict(now: dict[str, Any] | None) -> str | None:
+        if now is None:
+            return None
+        if now.get("status") not in OPEN_STATUSES:
+            return "ENDED"
+        return "FILLED_MORE" if Decimal(now.get("executedQty", "0")) > executed else None
+
+    deadline = time.monotonic() + wait_s
+    stream = app.account
+    while (left := deadline - time.monotonic()) > 0:
+        if stream is not None and stream.state.live:
+            await stream.wait_for(lambda st: verdict(st.order(symbol, order_id=order_id)) is not None, left)
+            seen = verdict(stream.state.order(symbol, order_id=order_id))
+            if seen is not None:
+                return seen
+            continue
+        await asyncio.sleep(min(_POLL_S, left))
+        seen = verdict((await app.client.get_order(symbol, order_id=order_id)).data)
+        if seen is not None:
+            return seen
+    return "TIMEOUT"
 
 
 @tool("binance.get_open_orders")
 async def get_open_orders(app: App, req: trading_pb2.GetOpenOrdersRequest) -> trading_pb2.GetOpenOrdersResponse:
     symbol = (await rules_for(app, req.symbol)).symbol if req.HasField("symbol") else None
-    raw = (await app.client.open_orders(symbol)).data
-    return trading_pb2.GetOpenOrdersResponse(orders=[order_from_json(o) for o in raw], freshness=freshness(app, None))
+    if app.account is not None and app.account.state.live:
+        raw, fresh = app.account.state.open_orders_json(symbol), stream_freshness(app)
+    else:
+        raw, fresh = (await app.client.open_orders(symbol)).data, freshness(app, None)
+    return trading_pb2.GetOpenOrdersResponse(orders=[order_from_json(o) for o in raw], freshness=fresh)
 
 
 @tool("binance.get_all_orders")

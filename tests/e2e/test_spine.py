@@ -32,6 +32,7 @@ TOOLS = {
     "binance_get_exchange_info",
     "binance_get_avg_price",
     "binance_get_account",
+    "binance_account_stream_health",
     "binance_get_my_trades",
     "binance_place_order",
     "binance_cancel_order",
@@ -44,7 +45,7 @@ TOOLS = {
 }
 
 
-async def test_gateway_lists_all_sixteen_tools_with_schemas_and_hints(session: ClientSession) -> None:
+async def test_gateway_lists_every_tool_with_schemas_and_hints(session: ClientSession) -> None:
     tools = {t.name: t for t in (await session.list_tools()).tools}
     assert set(tools) == TOOLS
     for tool in tools.values():

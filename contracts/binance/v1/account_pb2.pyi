@@ -111,3 +111,35 @@ class GetMyTradesResponse(_message.Message):
     trades: _containers.RepeatedCompositeFieldContainer[MyTrade]
     freshness: _common_pb2.Freshness
     def __init__(self, symbol: _Optional[str] = ..., trades: _Optional[_Iterable[_Union[MyTrade, _Mapping]]] = ..., freshness: _Optional[_Union[_common_pb2.Freshness, _Mapping]] = ...) -> None: ...
+
+class GetAccountStreamHealthRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetAccountStreamHealthResponse(_message.Message):
+    __slots__ = ("enabled", "phase", "reason", "url", "last_event_ms", "live_since_ms", "events_applied", "gaps", "connects", "renewals", "open_orders", "last_error")
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    PHASE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    LAST_EVENT_MS_FIELD_NUMBER: _ClassVar[int]
+    LIVE_SINCE_MS_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_APPLIED_FIELD_NUMBER: _ClassVar[int]
+    GAPS_FIELD_NUMBER: _ClassVar[int]
+    CONNECTS_FIELD_NUMBER: _ClassVar[int]
+    RENEWALS_FIELD_NUMBER: _ClassVar[int]
+    OPEN_ORDERS_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    enabled: bool
+    phase: str
+    reason: str
+    url: str
+    last_event_ms: int
+    live_since_ms: int
+    events_applied: int
+    gaps: int
+    connects: int
+    renewals: int
+    open_orders: int
+    last_error: str
+    def __init__(self, enabled: _Optional[bool] = ..., phase: _Optional[str] = ..., reason: _Optional[str] = ..., url: _Optional[str] = ..., last_event_ms: _Optional[int] = ..., live_since_ms: _Optional[int] = ..., events_applied: _Optional[int] = ..., gaps: _Optional[int] = ..., connects: _Optional[int] = ..., renewals: _Optional[int] = ..., open_orders: _Optional[int] = ..., last_error: _Optional[str] = ...) -> None: ...

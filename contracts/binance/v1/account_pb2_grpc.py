@@ -40,6 +40,11 @@ class AccountStub:
                 request_serializer=binance_dot_v1_dot_account__pb2.GetAccountRequest.SerializeToString,
                 response_deserializer=binance_dot_v1_dot_account__pb2.GetAccountResponse.FromString,
                 _registered_method=True)
+        self.GetAccountStreamHealth = channel.unary_unary(
+                '/binance.v1.Account/GetAccountStreamHealth',
+                request_serializer=binance_dot_v1_dot_account__pb2.GetAccountStreamHealthRequest.SerializeToString,
+                response_deserializer=binance_dot_v1_dot_account__pb2.GetAccountStreamHealthResponse.FromString,
+                _registered_method=True)
         self.GetMyTrades = channel.unary_unary(
                 '/binance.v1.Account/GetMyTrades',
                 request_serializer=binance_dot_v1_dot_account__pb2.GetMyTradesRequest.SerializeToString,
@@ -53,6 +58,13 @@ class AccountServicer:
 
     def GetAccount(self, request, context):
         """Balances (free, locked, total; zero balances omitted unless asked), commission rates and permissions.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAccountStreamHealth(self, request, context):
+        """The live account's state: whether balances and open orders come from the user data stream (LIVE) or from REST, since when, and why not.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -72,6 +84,11 @@ def add_AccountServicer_to_server(servicer, server):
                     servicer.GetAccount,
                     request_deserializer=binance_dot_v1_dot_account__pb2.GetAccountRequest.FromString,
                     response_serializer=binance_dot_v1_dot_account__pb2.GetAccountResponse.SerializeToString,
+            ),
+            'GetAccountStreamHealth': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAccountStreamHealth,
+                    request_deserializer=binance_dot_v1_dot_account__pb2.GetAccountStreamHealthRequest.FromString,
+                    response_serializer=binance_dot_v1_dot_account__pb2.GetAccountStreamHealthResponse.SerializeToString,
             ),
             'GetMyTrades': grpc.unary_unary_rpc_method_handler(
                     servicer.GetMyTrades,
@@ -107,6 +124,33 @@ class Account:
             '/binance.v1.Account/GetAccount',
             binance_dot_v1_dot_account__pb2.GetAccountRequest.SerializeToString,
             binance_dot_v1_dot_account__pb2.GetAccountResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAccountStreamHealth(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/binance.v1.Account/GetAccountStreamHealth',
+            binance_dot_v1_dot_account__pb2.GetAccountStreamHealthRequest.SerializeToString,
+            binance_dot_v1_dot_account__pb2.GetAccountStreamHealthResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -158,22 +158,26 @@ class CancelOrderResponse(_message.Message):
     def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ..., freshness: _Optional[_Union[_common_pb2.Freshness, _Mapping]] = ...) -> None: ...
 
 class GetOrderRequest(_message.Message):
-    __slots__ = ("symbol", "order_id", "client_order_id")
+    __slots__ = ("symbol", "order_id", "client_order_id", "wait_ms")
     SYMBOL_FIELD_NUMBER: _ClassVar[int]
     ORDER_ID_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ORDER_ID_FIELD_NUMBER: _ClassVar[int]
+    WAIT_MS_FIELD_NUMBER: _ClassVar[int]
     symbol: str
     order_id: int
     client_order_id: str
-    def __init__(self, symbol: _Optional[str] = ..., order_id: _Optional[int] = ..., client_order_id: _Optional[str] = ...) -> None: ...
+    wait_ms: int
+    def __init__(self, symbol: _Optional[str] = ..., order_id: _Optional[int] = ..., client_order_id: _Optional[str] = ..., wait_ms: _Optional[int] = ...) -> None: ...
 
 class GetOrderResponse(_message.Message):
-    __slots__ = ("order", "freshness")
+    __slots__ = ("order", "freshness", "waited")
     ORDER_FIELD_NUMBER: _ClassVar[int]
     FRESHNESS_FIELD_NUMBER: _ClassVar[int]
+    WAITED_FIELD_NUMBER: _ClassVar[int]
     order: Order
     freshness: _common_pb2.Freshness
-    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ..., freshness: _Optional[_Union[_common_pb2.Freshness, _Mapping]] = ...) -> None: ...
+    waited: str
+    def __init__(self, order: _Optional[_Union[Order, _Mapping]] = ..., freshness: _Optional[_Union[_common_pb2.Freshness, _Mapping]] = ..., waited: _Optional[str] = ...) -> None: ...
 
 class GetOpenOrdersRequest(_message.Message):
     __slots__ = ("symbol",)

@@ -81,7 +81,7 @@ class TradingServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetOrder(self, request, context):
-        """One order's current state, by order id or client order id.
+        """One order's current state, by order id or client order id; with wait_ms, first waits (without polling, from the live user data stream) until the order fills further or ends, at most that long.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
