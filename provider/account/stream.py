@@ -25,13 +25,14 @@ import json
 import random
 import time
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from provider.account.state import AccountState, Change
+from provider.account.state import OPEN_STATUSES, AccountState, Change
 from provider.binance.auth import sign_ws_api
 from provider.errors import ProviderError
 from provider.orderbook.lru import backoff_delay
@@ -44,6 +45,8 @@ __all__ = ["UserDataStream"]
 log = structlog.get_logger("provider.account")
 
 _REQUEST_TIMEOUT_S = 10.0
+#: how long a read waits for the stream to show our own last write before it asks REST instead.
+_CATCH_UP_S = 1.0
 
 
 class SubscribeFailed(Exception):
@@ -85,6 +88,7 @@ class UserDataStream:
         self._gap = asyncio.Event()
         self._changed = asyncio.Condition()
         self._listeners: list[Callable[[list[Change]], Awaitable[None] | None]] = []
+        self._writes: dict[int, tuple[str, Decimal, bool]] = {}
         self.connects = 0
         self.renewals = 0
         self.last_error: str | None = None
@@ -106,6 +110,28 @@ class UserDataStream:
             except TimeoutError:
                 return False
         return True
+
+    def note_write(self, order: dict[str, Any]) -> None:
+        """An order answer of our own (placed, canceled): reads wait until the stream has shown it."""
+        executed = Decimal(order.get("executedQty", "0") or "0")
+        self._writes[int(order["orderId"])] = (str(order["symbol"]), executed, order.get("status") not in OPEN_STATUSES)
+
+    async def caught_up(self, timeout_s: float = _CATCH_UP_S) -> bool:
+        """True when live and every write of ours is reflected (read-your-writes); False at the timeout."""
+
+        def reflected(state: AccountState) -> bool:
+            for order_id, (symbol, executed, ended) in list(self._writes.items()):
+                seen = state.order(symbol, order_id=order_id)
+                if seen is None or Decimal(seen["executedQty"]) < executed or (
+                    ended and seen["status"] in OPEN_STATUSES
+                ):
+                    return False
+                del self._writes[order_id]
+            return True
+
+        if not self.state.live:
+            return False
+        return reflected(self.state) or await self.wait_for(reflected, timeout_s)
 
     def health(self) -> dict[str, Any]:
         """The stream's state for health tools: phase, reason, connects, renewals, last error."""
@@ -240,6 +266,7 @@ class UserDataStream:
         await self._publish(changes)
 
     async def _resync(self, why: str) -> None:
+        self._writes.clear()  # the snapshot shows every write made before it
         self.state.begin_resync(why)
         account = (await self.client.account()).data
         open_orders = (await self.client.open_orders()).data

@@ -16,8 +16,7 @@ if TYPE_CHECKING:
 
 @tool("binance.get_account")
 async def get_account(app: App, req: account_pb2.GetAccountRequest) -> account_pb2.GetAccountResponse:
-    live = app.account is not None and app.account.state.live
-    if app.account is not None and live:
+    if app.account is not None and await app.account.caught_up():
         a, fresh = app.account.state.account_json(), stream_freshness(app)
     else:
         a = (await app.client.account(omit_zero_balances=not req.include_zero_balances)).data

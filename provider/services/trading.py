@@ -488,6 +488,8 @@ async def _send(
     await app.audit.record("place_order.placed", client_order_id=cid, received=placed)
     if "status" not in placed:  # an ACK answer: fetch the order's state so the result is complete
         placed = {**(await app.client.get_order(symbol, orig_client_order_id=cid)).data, **placed}
+    if app.account is not None:
+        app.account.note_write(placed)
     return answer(trading_pb2.PLACE_OUTCOME_PLACED, order=placed, sent=params)
 
 
@@ -519,6 +521,8 @@ async def cancel_order(app: App, req: trading_pb2.CancelOrderRequest) -> trading
         await app.audit.record("cancel_order.failed", error=err.to_details(), message=err.message)
         raise
     await app.audit.record("cancel_order.done", received=canceled)
+    if app.account is not None:
+        app.account.note_write(canceled)
     order = order_from_json({**canceled, "clientOrderId": canceled.get("origClientOrderId", "")})
     return trading_pb2.CancelOrderResponse(order=order, freshness=freshness(app, canceled.get("transactTime")))
 
@@ -570,7 +574,7 @@ async def wait_for_change(app: App, symbol: str, order: dict[str, Any], wait_s: 
 @tool("binance.get_open_orders")
 async def get_open_orders(app: App, req: trading_pb2.GetOpenOrdersRequest) -> trading_pb2.GetOpenOrdersResponse:
     symbol = (await rules_for(app, req.symbol)).symbol if req.HasField("symbol") else None
-    if app.account is not None and app.account.state.live:
+    if app.account is not None and await app.account.caught_up():
         raw, fresh = app.account.state.open_orders_json(symbol), stream_freshness(app)
     else:
         raw, fresh = (await app.client.open_orders(symbol)).data, freshness(app, None)
