@@ -1,7 +1,7 @@
 """`binance-sim` / `python -m simulator`: start the sandbox and print one ready line on stdout.
 
 The ready line is the only thing ever written to stdout:
-`{"event":"ready","rest_url":...,"ws_url":...,"api_key":...,"api_secret":...,
+`{"event":"ready","rest_url":...,"ws_url":...,"ws_api_url":...,"api_key":...,"api_secret":...,
 "ed25519_api_key":...,"ed25519_private_key_file":...}`; logs go to stderr (structlog).
 """
 
@@ -48,6 +48,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--ws-ping-interval", type=float, default=20.0)
     p.add_argument("--ws-pong-timeout", type=float, default=60.0)
     p.add_argument("--conn-lifetime", type=float, default=24 * 3600.0)
+    p.add_argument("--ws-api-lifetime", type=float, default=24 * 3600.0,
+                   help="maximum WebSocket API connection age in seconds")
     p.add_argument("--lenient", action="store_true",
                    help="accept lower-case symbols and unknown parameters (Binance refuses them)")
     p.add_argument("--log-level", default="info")
@@ -84,6 +86,7 @@ def build_config(args: argparse.Namespace) -> SimConfig:
         ws_ping_interval=args.ws_ping_interval,
         ws_pong_timeout=args.ws_pong_timeout,
         conn_lifetime=args.conn_lifetime,
+        ws_api_lifetime=args.ws_api_lifetime,
         strict=not args.lenient,
     )
 
@@ -102,6 +105,7 @@ async def serve(config: SimConfig, host: str, port: int) -> None:
         "event": "ready",
         "rest_url": f"http://{shown}:{bound}",
         "ws_url": f"ws://{shown}:{bound}",
+        "ws_api_url": f"ws://{shown}:{bound}/ws-api/v3",
         "api_key": creds.api_key,
         "api_secret": creds.api_secret,
         "ed25519_api_key": creds.ed25519_api_key,

@@ -42,19 +42,22 @@ async def run_market(sim: Sim) -> None:
 
 
 def create_app(config: SimConfig) -> web.Application:
-    """The sandbox web app (REST under /api/v3, streams under /ws and /stream, faults under /sim)."""
+    """The sandbox web app (REST under /api/v3, streams under /ws and /stream, the WebSocket API
+    under /ws-api/v3, faults under /sim)."""
     sim = Sim.create(config)
     app = web.Application()
     app[SIM_KEY] = sim
     app.router.add_route("*", "/api/v3/{tail:.*}", dispatch)
-    from simulator import control, streams
+    from simulator import control, streams, wsapi_hub
 
     hub = streams.setup(app, sim)
+    api_hub = wsapi_hub.setup(app, sim)
     if config.faults:
         control.setup(app, sim)
 
     async def background(app: web.Application) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(run_market(sim)), asyncio.create_task(streams.run_periodic(hub))]
+        tasks = [asyncio.create_task(run_market(sim)), asyncio.create_task(streams.run_periodic(hub)),
+                 asyncio.create_task(api_hub.run_delayed())]
         yield
         for task in tasks:
             task.cancel()
@@ -64,11 +67,14 @@ def create_app(config: SimConfig) -> web.Application:
         await cancel_background()
 
     async def close_streams(app: web.Application) -> None:
-        """Tell stream clients the server is going away (spec §6 `serverShutdown`), then close."""
+        """Tell stream and WebSocket API clients the server is going away (`serverShutdown`),
+        then close."""
         hub.server_shutdown()
+        api_hub.server_shutdown()
         await asyncio.sleep(0.05)
         for conn in list(hub.conns):
             await conn.ws.close(code=1001, message=b"server shutdown")
+        await api_hub.close_all()
 
     app.cleanup_ctx.append(background)
     app.on_shutdown.append(close_streams)

@@ -4,6 +4,9 @@ Verification recipe (§1.8): take the raw, still percent-encoded query and body 
 the `signature=` pair from wherever it is, concatenate query + body with no separator, and verify
 HMAC-SHA256 (hex, case-insensitive) or Ed25519 (base64 after percent-decoding). Then the
 timestamp must satisfy `timestamp < serverTime + 1000` and `serverTime - timestamp <= recvWindow`.
+
+The WebSocket API signs differently (§1.9): every parameter but `signature`, `apiKey` included,
+sorted by name, joined as `k=v&k=v` with no percent-encoding (`ws_signature_payload`).
 """
 
 from __future__ import annotations
@@ -56,7 +59,11 @@ def verify_ed25519(creds: Credentials, payload: str, signature: str) -> bool:
 
 def check_api_key(creds: Credentials, headers: Mapping[str, str]) -> str:
     """Return which key type the request uses; -2014/-2015 with HTTP 401 otherwise."""
-    key = headers.get("X-MBX-APIKEY")
+    return api_key_kind(creds, headers.get("X-MBX-APIKEY"))
+
+
+def api_key_kind(creds: Credentials, key: str | None) -> str:
+    """`HMAC` or `ED25519` for a key the sandbox knows; -2014/-2015 with HTTP 401 otherwise."""
     if not key:
         raise ApiError(-2014, "API-key format invalid.", 401)
     if key == creds.api_key:
@@ -66,6 +73,18 @@ def check_api_key(creds: Credentials, headers: Mapping[str, str]) -> str:
     if not key.isalnum() or len(key) > 128:
         raise ApiError(-2014, "API-key format invalid.", 401)
     raise ApiError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+
+
+def verify(creds: Credentials, kind: str, payload: str, signature: str) -> bool:
+    """Check `signature` over `payload` with the key of type `kind`."""
+    if kind == "HMAC":
+        return verify_hmac(creds.api_secret, payload, signature)
+    return verify_ed25519(creds, payload, signature)
+
+
+def ws_signature_payload(values: Mapping[str, str]) -> str:
+    """The WebSocket API signature payload (§1.9): sorted `k=v` pairs, `signature` left out."""
+    return "&".join(f"{k}={values[k]}" for k in sorted(values) if k != "signature")
 
 
 def recv_window_ms(params: Params) -> Decimal:
@@ -110,11 +129,6 @@ def authenticate(
     params.int_req("timestamp")
     signature = params.str_req("signature")
     payload = signature_payload(raw_query, raw_body)
-    ok = (
-        verify_hmac(creds.api_secret, payload, signature)
-        if kind == "HMAC"
-        else verify_ed25519(creds, payload, signature)
-    )
-    if not ok:
+    if not verify(creds, kind, payload, signature):
         raise ApiError(-1022, BAD_SIGNATURE)
     check_timestamp(params, now_ms)

@@ -24,6 +24,8 @@ class SimConfig:
     ws_ping_interval: float = 20.0
     ws_pong_timeout: float = 60.0
     conn_lifetime: float = 24 * 3600.0
+    ws_api_lifetime: float = 24 * 3600.0
+    """Maximum age of a WebSocket API connection (seconds)."""
     ban_seconds: float = 120.0
     strict: bool = True
     """Refuse lower-case symbols (-1100) and parameters an endpoint does not read (-1104)."""

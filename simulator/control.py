@@ -23,7 +23,8 @@ from simulator.decimals import fmt8
 from simulator.faults import RestFail
 from simulator.rest_trade import render_query
 from simulator.state import Sim
-from simulator.streams import HUB_KEY
+from simulator.streams import HUB_KEY, Pipe
+from simulator.wsapi_hub import WS_API_KEY
 
 log = structlog.get_logger("simulator.control")
 
@@ -84,12 +85,11 @@ def setup(app: web.Application, sim: Sim) -> None:
     async def balances(request: web.Request) -> web.StreamResponse:
         body = await request.json()
         asset = str(body["asset"]).upper()
+        free = Decimal(str(body["free"])) if "free" in body else None
+        locked = Decimal(str(body["locked"])) if "locked" in body else None
+        # Through the engine, so user data streams see a balanceUpdate (spec §8.3).
+        sim.engine.set_balance(asset, free, locked, sim.clock.now_ms())
         acct = sim.engine.account
-        if "free" in body:
-            acct.free[asset] = Decimal(str(body["free"]))
-        if "locked" in body:
-            acct.locked[asset] = Decimal(str(body["locked"]))
-        acct.update_time = sim.clock.now_ms()
         return _ok({"asset": asset, "free": fmt8(acct.free[asset]),
                     "locked": fmt8(acct.locked[asset])})
 
@@ -208,6 +208,10 @@ async def _clear(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[s
     hub.conn_lifetime = sim.config.conn_lifetime
     for acc in hub.diffs.values():
         acc.gap_pending = False
+    api = app[WS_API_KEY]
+    api.lifetime = sim.config.ws_api_lifetime
+    api.delay_ms = 0
+    api.miss = 0
     return {}
 
 
@@ -244,7 +248,9 @@ async def _stall(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[s
 async def _server_shutdown(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
     hub = app[HUB_KEY]
     hub.server_shutdown()
-    conns = list(hub.conns)
+    api_hub = app[WS_API_KEY]
+    api_hub.server_shutdown()
+    conns: list[Pipe] = [*hub.conns, *api_hub.conns]
     delay = float(body.get("close_after_ms", 200)) / 1000
 
     async def close_later() -> None:
@@ -255,12 +261,47 @@ async def _server_shutdown(sim: Sim, app: web.Application, body: dict[str, Any])
     task = asyncio.get_running_loop().create_task(close_later())
     _background.add(task)
     task.add_done_callback(_background.discard)
-    return {"connections": len(conns)}
+    return {"connections": len(hub.conns), "ws_api_connections": len(api_hub.conns)}
 
 
 async def _conn_lifetime(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
     app[HUB_KEY].conn_lifetime = float(body["seconds"])
     return {"seconds": float(body["seconds"])}
+
+
+async def _ws_api_drop(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
+    return {"dropped": app[WS_API_KEY].drop_all()}
+
+
+async def _ws_api_terminate(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
+    return {"terminated": app[WS_API_KEY].terminate_all()}
+
+
+async def _ws_api_delay(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
+    ms = _non_negative(body, "ms")
+    app[WS_API_KEY].delay_ms = ms
+    return {"ms": ms}
+
+
+async def _ws_api_miss(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
+    count = _non_negative(body, "count")
+    app[WS_API_KEY].miss = count
+    return {"count": count}
+
+
+async def _ws_api_lifetime(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
+    seconds = float(body["seconds"])
+    if not seconds > 0:
+        raise ValueError("seconds must be > 0")
+    app[WS_API_KEY].lifetime = seconds
+    return {"seconds": seconds}
+
+
+def _non_negative(body: dict[str, Any], name: str) -> int:
+    value = int(body[name])
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0")
+    return value
 
 
 _background: set[asyncio.Task[None]] = set()
@@ -281,4 +322,9 @@ FAULTS: dict[str, FaultFn] = {
     "stall": _stall,
     "server_shutdown": _server_shutdown,
     "conn_lifetime": _conn_lifetime,
+    "ws_api_drop": _ws_api_drop,
+    "ws_api_terminate": _ws_api_terminate,
+    "ws_api_delay": _ws_api_delay,
+    "ws_api_miss": _ws_api_miss,
+    "ws_api_lifetime": _ws_api_lifetime,
 }

@@ -13,6 +13,13 @@ Rules of this file:
    become MARKET or LIMIT orders (keeping their id and type).
 5. A MARKET order that runs out of liquidity (or, for stops, balance) expires with
    `expiryReason` INSUFFICIENT_LIQUIDITY; IOC/FOK leftovers expire as Binance describes.
+6. Every order state change queues one `executionReport` (spec §8.3) in the order the engine makes
+   it: NEW on acceptance and again when a stop triggers, one TRADE per fill (taker and maker
+   alike), CANCELED, EXPIRED, TRADE_PREVENTION. Each matching event (a placement, a triggered
+   stop, a synthetic taker, a cancel, a balance set) then queues one `outboundAccountPosition`
+   with the assets whose free/locked changed, after its reports (as in
+   `faqs/market_orders_faq.md`). Public operations hand the queue to `event_listeners` when they
+   return, so listeners see events in engine order and never mid-operation.
 """
 
 from __future__ import annotations
@@ -21,12 +28,13 @@ import secrets
 import string
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from typing import Any
 
-from simulator import errors
+from simulator import errors, userdata
 from simulator.book import Side
-from simulator.decimals import EIGHT
+from simulator.decimals import EIGHT, fmt8
 from simulator.exchange import Market, PublicTrade, SymbolState
 from simulator.filters import STOP_TYPES, OrderShape, check_filters
 
@@ -44,6 +52,7 @@ ABOVE_TRIGGER = {("STOP_LOSS", "BUY"), ("STOP_LOSS_LIMIT", "BUY"), ("TAKE_PROFIT
                  ("TAKE_PROFIT_LIMIT", "SELL")}
 OPEN_STATUSES = ("NEW", "PARTIALLY_FILLED")
 ID_ALPHABET = string.ascii_letters + string.digits
+EventListener = Callable[[dict[str, Any]], None]
 
 
 def new_client_order_id() -> str:
@@ -125,6 +134,8 @@ class Order:
     ahead: int = 0
     locked: Decimal = Decimal(0)
     lock_asset: str = ""
+    prevented_qty: Decimal = Decimal(0)
+    """Quantity expired by self-trade prevention (`A` in the user data stream)."""
     fills: list[Fill] = field(default_factory=list)
 
     @property
@@ -138,6 +149,11 @@ class Order:
     @property
     def buy(self) -> bool:
         return self.side == "BUY"
+
+    @property
+    def on_book(self) -> bool:
+        """Resting on the order book (`w` of an executionReport)."""
+        return self.is_open and self.tick is not None
 
     def price_for_lock(self) -> Decimal:
         return self.price if self.price > 0 else self.stop_price
@@ -178,6 +194,12 @@ class Engine:
         self.next_order_id = 1
         self.on_first_fill: Callable[[int], None] | None = None
         """Called with `now_ms` when an account order trades for the first time."""
+        self.event_listeners: list[EventListener] = []
+        """Called with each user data event (spec §8.3), in engine order (rule 6)."""
+        self.next_exec_id = 1
+        self.next_prevented_match: dict[str, int] = defaultdict(int)
+        self._pending: list[dict[str, Any]] = []
+        self._seen = self._balances()
         for name, state in market.symbols.items():
             state.book.synth_shrunk = self._make_shrink_hook(name)
 
@@ -252,6 +274,12 @@ class Engine:
 
     def place(self, req: NewOrder, now_ms: int) -> Order:
         """Validate, lock funds, match and (maybe) rest a new order."""
+        try:
+            return self._place(req, now_ms)
+        finally:
+            self._publish()
+
+    def _place(self, req: NewOrder, now_ms: int) -> Order:
         self.validate(req, now_ms)
         state = self.market.symbols[req.symbol]
         is_stop = req.type in STOP_TYPES
@@ -282,11 +310,14 @@ class Engine:
         self.orders[order.order_id] = order
         self.by_symbol[req.symbol].append(order)
         self.account.update_time = now_ms
+        self._report(order, "NEW", now_ms, on_book=order.is_working)
         if is_stop:
             self.stops[req.symbol].append(order)
+            self._position(now_ms)
         else:
             self._execute(state, order, now_ms)
             state.book.commit()
+            self._position(now_ms)
             self._run_stops(req.symbol, now_ms)
         return order
 
@@ -364,26 +395,32 @@ class Engine:
         if order.type in ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"):
             limit_tick = int(order.price / spec.tick_size)
         if order.type == "LIMIT_MAKER" and self._would_take(state, order.side, order.price):
-            self._finish(order, "EXPIRED", now_ms, "REJECTED")
+            self._expire(order, now_ms, "REJECTED")
             return
         market = limit_tick is None
         if order.time_in_force == "FOK" and not market:
             if self._fillable_lots(state, taker_side, limit_tick) < int(order.remaining / spec.step_size):
-                self._finish(order, "EXPIRED", now_ms, "UNFILLED_FOK_ORDER_EXPIRED")
+                self._expire(order, now_ms, "UNFILLED_FOK_ORDER_EXPIRED")
                 return
-        stp_stop = self._take(state, order, taker_side, limit_tick, now_ms)
+        prevented = self._take(state, order, taker_side, limit_tick, now_ms)
         if order.orig_qty == 0 and order.orig_quote_order_qty > 0:
             order.orig_qty = order.executed_qty  # quoteOrderQty: the quantity actually bought/sold
+            if order.status == "FILLED":
+                self._amend_last_report(order)
         if order.status == "FILLED":
             return
-        if stp_stop:
+        if prevented is not None:
+            expired = order.remaining
             self._finish(order, "EXPIRED_IN_MATCH", now_ms, None)
+            order.prevented_qty += expired
+            self._report(order, "TRADE_PREVENTION", now_ms,
+                         prevention=replace(prevented, expired_qty=expired))
         elif market:
-            self._finish(order, "EXPIRED", now_ms, "INSUFFICIENT_LIQUIDITY")
+            self._expire(order, now_ms, "INSUFFICIENT_LIQUIDITY")
         elif order.time_in_force == "IOC":
-            self._finish(order, "EXPIRED", now_ms, "UNFILLED_IOC_QUANTITY_EXPIRED")
+            self._expire(order, now_ms, "UNFILLED_IOC_QUANTITY_EXPIRED")
         elif order.time_in_force == "FOK":
-            self._finish(order, "EXPIRED", now_ms, "UNFILLED_FOK_ORDER_EXPIRED")
+            self._expire(order, now_ms, "UNFILLED_FOK_ORDER_EXPIRED")
         else:
             assert limit_tick is not None
             self._rest(state, order, taker_side, limit_tick)
@@ -398,8 +435,8 @@ class Engine:
         return total
 
     def _take(self, state: SymbolState, order: Order, taker_side: Side, limit_tick: int | None,
-              now_ms: int) -> bool:
-        """Walk the opposite side; returns True when STP expired the taker."""
+              now_ms: int) -> userdata.Prevention | None:
+        """Walk the opposite side; returns the prevented match when STP expires the taker."""
         spec = state.spec
         maker_side = taker_side.opposite
         levels = state.book.side(maker_side)
@@ -408,19 +445,16 @@ class Engine:
         want_lots = 0 if quote_mode else int(order.remaining / spec.step_size)
         quote_left = order.orig_quote_order_qty
         budget = self._budget(state, order)
-        stp_stop = False
+        prevented: userdata.Prevention | None = None
         for tick in levels.iter_best():
             if limit_tick is not None and not _within(taker_side, tick, limit_tick):
                 break
             price = state.price(tick)
             own = [o for o in self.queues.get((order.symbol, maker_side, tick), []) if o.is_open]
             if own and order.stp_mode != "NONE":
-                if order.stp_mode in ("EXPIRE_MAKER", "EXPIRE_BOTH"):
-                    for o in own:
-                        self._remove_from_book(state, o)
-                        self._finish(o, "EXPIRED_IN_MATCH", now_ms, None)
-                if order.stp_mode in ("EXPIRE_TAKER", "EXPIRE_BOTH"):
-                    stp_stop = True
+                left = state.qty(int(quote_left / price / spec.step_size) if quote_mode else want_lots)
+                prevented = self._prevent(state, order, own, price, left, now_ms)
+                if prevented is not None:
                     break
                 own = []
             avail = levels.synth.get(tick, 0)
@@ -451,11 +485,31 @@ class Engine:
             if budget is not None and budget < price * spec.step_size:
                 break
         self._apply_pieces(state, order, taker_side, pieces, now_ms)
-        if quote_mode and order.status != "FILLED" and not stp_stop and order.executed_qty > 0:
+        if quote_mode and order.status != "FILLED" and prevented is None and order.executed_qty > 0:
             # quoteOrderQty spent as far as the lot size allows counts as filled.
             if quote_left < self._best_price(state, maker_side) * spec.step_size:
                 self._finish(order, "FILLED", now_ms, None)
-        return stp_stop
+        return prevented
+
+    def _prevent(self, state: SymbolState, taker: Order, own: list[Order], price: Decimal,
+                 taker_left: Decimal, now_ms: int) -> userdata.Prevention | None:
+        """Self-trade prevention at one level (spec §3.4): expire the makers the taker's mode
+        says; return the prevented match when the taker expires too."""
+        match_id = self.next_prevented_match[taker.symbol]
+        self.next_prevented_match[taker.symbol] += 1
+        if taker.stp_mode in ("EXPIRE_MAKER", "EXPIRE_BOTH"):
+            for o in own:
+                expired = o.remaining
+                self._remove_from_book(state, o)
+                self._finish(o, "EXPIRED_IN_MATCH", now_ms, None)
+                o.prevented_qty += expired
+                self._report(o, "TRADE_PREVENTION", now_ms, prevention=userdata.Prevention(
+                    match_id, taker.order_id, price, min(taker_left, expired), expired))
+        if taker.stp_mode in ("EXPIRE_TAKER", "EXPIRE_BOTH"):
+            counter = own[0]
+            return userdata.Prevention(match_id, counter.order_id, price,
+                                       min(taker_left, counter.remaining), Decimal(0))
+        return None
 
     def _budget(self, state: SymbolState, order: Order) -> Decimal | None:
         """Quote an unlocked MARKET BUY may still spend (None when funds are locked instead)."""
@@ -522,7 +576,8 @@ class Engine:
         order.executed_qty += qty
         order.cum_quote += quote
         order.update_time = now_ms
-        order.fills.append(Fill(price, qty, commission, asset, trade.id))
+        fill = Fill(price, qty, commission, asset, trade.id)
+        order.fills.append(fill)
         self.my_trades[order.symbol].append(
             MyTrade(order.symbol, trade.id, order.order_id, price, qty, commission, asset,
                     now_ms, order.buy, maker)
@@ -531,6 +586,7 @@ class Engine:
             self._finish(order, "FILLED", now_ms, None)
         else:
             order.status = "PARTIALLY_FILLED"
+        self._report(order, "TRADE", now_ms, fill=fill, maker=maker, on_book=order.on_book)
 
     def _rest(self, state: SymbolState, order: Order, side: Side, tick: int) -> None:
         order.tick = tick
@@ -567,13 +623,77 @@ class Engine:
         if order in self.stops.get(order.symbol, []):
             self.stops[order.symbol].remove(order)
 
+    def _expire(self, order: Order, now_ms: int, reason: str) -> None:
+        self._finish(order, "EXPIRED", now_ms, reason)
+        self._report(order, "EXPIRED", now_ms)
+
     # ----------------------------------------------------------------- cancel
 
-    def cancel(self, order: Order, now_ms: int) -> None:
-        state = self.market.symbols[order.symbol]
-        self._remove_from_book(state, order)
-        self._finish(order, "CANCELED", now_ms, None)
-        state.book.commit()
+    def cancel(self, order: Order, now_ms: int, cancel_id: str | None = None) -> None:
+        """Cancel an open order; `cancel_id` is the cancel request's client order id (`c` of
+        its executionReport; generated when not given, as Binance does)."""
+        try:
+            state = self.market.symbols[order.symbol]
+            self._remove_from_book(state, order)
+            self._finish(order, "CANCELED", now_ms, None)
+            state.book.commit()
+            self._report(order, "CANCELED", now_ms, cancel_id=cancel_id or new_client_order_id())
+            self._position(now_ms)
+        finally:
+            self._publish()
+
+    # ----------------------------------------------------------------- balances
+
+    def set_balance(self, asset: str, free: Decimal | None, locked: Decimal | None,
+                    now_ms: int) -> None:
+        """Set a balance from outside trading (`POST /sim/balances`): a change of `free` is a
+        deposit or withdrawal, reported as `balanceUpdate` (spec §8.3)."""
+        try:
+            acct = self.account
+            before = acct.free[asset]
+            if free is not None:
+                acct.free[asset] = free
+            if locked is not None:
+                acct.locked[asset] = locked
+            if acct.free[asset] != before:
+                self._pending.append(userdata.balance_update(now_ms, asset, acct.free[asset] - before))
+            self._position(now_ms)
+        finally:
+            self._publish()
+
+    # ----------------------------------------------------------------- user data events
+
+    def _report(self, order: Order, exec_type: str, now_ms: int, **fields: Any) -> None:
+        self._pending.append(
+            userdata.execution_report(order, exec_type, now_ms, self.next_exec_id, **fields))
+        self.next_exec_id += 1
+
+    def _amend_last_report(self, order: Order) -> None:
+        """A quoteOrderQty order found FILLED after its last trade: that trade's report says so."""
+        for event in reversed(self._pending):
+            if event["e"] == "executionReport" and event["i"] == order.order_id:
+                event.update(X=order.status, q=fmt8(order.orig_qty), w=False)
+                return
+
+    def _balances(self) -> dict[str, tuple[Decimal, Decimal]]:
+        acct = self.account
+        return {a: (acct.free[a], acct.locked[a]) for a in sorted(set(acct.free) | set(acct.locked))}
+
+    def _position(self, now_ms: int) -> None:
+        """Queue an `outboundAccountPosition` for the assets changed since the last one."""
+        current = self._balances()
+        zero = (Decimal(0), Decimal(0))
+        changed = [(a, f, lk) for a, (f, lk) in current.items() if self._seen.get(a, zero) != (f, lk)]
+        self._seen = current
+        if changed:
+            self.account.update_time = now_ms
+            self._pending.append(userdata.account_position(now_ms, now_ms, changed))
+
+    def _publish(self) -> None:
+        events, self._pending = self._pending, []
+        for event in events:
+            for listener in list(self.event_listeners):
+                listener(event)
 
     # ----------------------------------------------------------------- synthetic flow
 
@@ -610,8 +730,12 @@ class Engine:
                 o.ahead = max(0, o.ahead - used_synth)
             if remaining == 0:
                 break
-        self._apply_pieces(state, None, side, _merge(pieces), now_ms)
-        self._run_stops(symbol, now_ms)
+        try:
+            self._apply_pieces(state, None, side, _merge(pieces), now_ms)
+            self._position(now_ms)
+            self._run_stops(symbol, now_ms)
+        finally:
+            self._publish()
 
     def _make_shrink_hook(self, symbol: str) -> Callable[[Side, int, int], None]:
         def hook(side: Side, tick: int, lots: int) -> None:
@@ -635,7 +759,9 @@ class Engine:
                 if o.type in ("STOP_LOSS", "TAKE_PROFIT") and o.buy:
                     self.account.unlock(o.lock_asset, o.locked)  # market BUY pays as it fills
                     o.locked = Decimal(0)
+                self._report(o, "NEW", now_ms, on_book=True)
                 self._execute(state, o, now_ms)
+                self._position(now_ms)
             state.book.commit()
 
 

@@ -41,6 +41,14 @@ class Params:
         """The number of parameters sent."""
         return sum(self.counts.values())
 
+    def check_all_read(self, reads: frozenset[str]) -> None:
+        """-1104 when a parameter outside `reads` was sent (Binance's strictness)."""
+        sent = self.count
+        read = sum(n for name, n in self.counts.items() if name in reads)
+        if read < sent:
+            raise errors.ApiError(-1104, f"Not all sent parameters were read; read '{read}' "
+                                         f"parameter(s) but was sent '{sent}'.")
+
     def has(self, name: str) -> bool:
         return name in self.values
 

@@ -291,11 +291,7 @@ def run_handler(sim: Sim, endpoint: Endpoint, params: Params, now_ms: int) -> An
 
 def check_all_read(endpoint: Endpoint, params: Params) -> None:
     """-1104 when a parameter the endpoint does not read was sent (strict mode)."""
-    sent = params.count
-    read = sum(n for name, n in params.counts.items() if name in endpoint.reads())
-    if read < sent:
-        raise ApiError(-1104, f"Not all sent parameters were read; read '{read}' parameter(s) "
-                              f"but was sent '{sent}'.")
+    params.check_all_read(endpoint.reads())
 
 
 def before_matching_engine(sim: Sim, endpoint: Endpoint, params: Params, now_ms: int) -> None:

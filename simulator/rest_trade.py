@@ -306,8 +306,9 @@ def cancel_order(sim: Sim, params: Params) -> Any:
     ):
         raise errors.ApiError(-2011, "Order was not canceled due to cancel restrictions.")
     now = sim.clock.now_ms()
-    sim.engine.cancel(order, now)
-    return render_cancel(order, cancel_id or new_client_order_id(), now)
+    cancel_id = cancel_id or new_client_order_id()
+    sim.engine.cancel(order, now, cancel_id)
+    return render_cancel(order, cancel_id, now)
 
 
 def cancel_open_orders(sim: Sim, params: Params) -> Any:
@@ -319,7 +320,7 @@ def cancel_open_orders(sim: Sim, params: Params) -> Any:
     now = sim.clock.now_ms()
     out = []
     for order in orders:
-        sim.engine.cancel(order, now)
+        sim.engine.cancel(order, now, cancel_id)
         out.append(render_cancel(order, cancel_id, now))
     return out
 

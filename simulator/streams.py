@@ -15,7 +15,7 @@ import json
 import re
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -43,17 +43,14 @@ STREAM_RE = re.compile(
 
 
 @dataclass(eq=False)
-class Conn:
-    """One client connection and its subscriptions."""
+class Pipe:
+    """One WebSocket connection's outgoing queue and liveness (streams and the WebSocket API)."""
 
     ws: web.WebSocketResponse
     request: web.Request
-    combined: bool
     opened: float
-    streams: set[str] = field(default_factory=set)
     queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     last_pong: float = 0.0
-    incoming: deque[float] = field(default_factory=deque)
     closing: bool = False
 
     def send(self, text: str) -> None:
@@ -65,6 +62,22 @@ class Conn:
             self.closing = True  # a consumer this slow is disconnected, as Binance does
             self.queue = asyncio.Queue(1)
             self.queue.put_nowait(None)
+
+    def abort(self) -> None:
+        """Cut the TCP connection without a close frame, like a network drop."""
+        self.closing = True
+        transport = self.request.transport
+        if transport is not None:
+            transport.abort()
+
+
+@dataclass(eq=False)
+class Conn(Pipe):
+    """One market-stream connection and its subscriptions."""
+
+    combined: bool = False
+    streams: set[str] = field(default_factory=set)
+    incoming: deque[float] = field(default_factory=deque)
 
 
 def parse_stream(name: str, sim: Sim) -> tuple[str, re.Match[str]] | None:
@@ -301,10 +314,7 @@ class StreamHub:
         victims = [c for c in self.conns if symbol is None or any(
             s.split("@", 1)[0] == symbol.lower() for s in c.streams)]
         for c in victims:
-            c.closing = True
-            transport = c.request.transport
-            if transport is not None:
-                transport.abort()
+            c.abort()
         return len(victims)
 
 
@@ -389,7 +399,8 @@ def handle_control(hub: StreamHub, conn: Conn, text: str) -> dict[str, Any]:
     raise ControlError(2, "Invalid request: unknown method")
 
 
-async def _writer(conn: Conn) -> None:
+async def writer(conn: Pipe) -> None:
+    """Send queued frames in order; `None` closes a consumer too slow to keep up."""
     while True:
         item = await conn.queue.get()
         if item is None:
@@ -398,14 +409,15 @@ async def _writer(conn: Conn) -> None:
         await conn.ws.send_str(item)
 
 
-async def _watchdog(sim: Sim, hub: StreamHub, conn: Conn) -> None:
-    """Server pings, pong timeout and maximum lifetime."""
+async def watchdog(sim: Sim, conn: Pipe, lifetime: Callable[[], float]) -> None:
+    """Server pings, pong timeout and maximum lifetime (`lifetime()` seconds, read each turn so
+    a fault applies to open connections)."""
     loop = asyncio.get_running_loop()
     next_ping = loop.time() + sim.config.ws_ping_interval
     while not conn.ws.closed:
         await asyncio.sleep(min(0.25, sim.config.ws_ping_interval))
         now = loop.time()
-        if now - conn.opened >= hub.conn_lifetime:
+        if now - conn.opened >= lifetime():
             log.info("ws.lifetime_exceeded")
             await conn.ws.close(code=1000, message=b"connection lifetime exceeded")
             return
@@ -438,8 +450,8 @@ async def ws_handler(request: web.Request) -> web.StreamResponse:
                 last_pong=loop.time())
     hub.conns.add(conn)
     hub.subscribe(conn, names)
-    writer = asyncio.create_task(_writer(conn))
-    watchdog = asyncio.create_task(_watchdog(sim, hub, conn))
+    tasks = (asyncio.create_task(writer(conn)),
+             asyncio.create_task(watchdog(sim, conn, lambda: hub.conn_lifetime)))
     try:
         async for msg in ws:
             now = loop.time()
@@ -466,12 +478,17 @@ async def ws_handler(request: web.Request) -> web.StreamResponse:
                 break
     finally:
         hub.drop(conn)
-        for task in (writer, watchdog):
-            task.cancel()
-        for task in (writer, watchdog):
-            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
-                await task
+        await stop_tasks(tasks)
     return ws
+
+
+async def stop_tasks(tasks: Iterable[asyncio.Task[None]]) -> None:
+    """Cancel a connection's writer and watchdog and wait for them."""
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+            await task
 
 
 async def run_periodic(hub: StreamHub) -> None:
@@ -495,4 +512,4 @@ def setup(app: web.Application, sim: Sim) -> StreamHub:
     return hub
 
 
-__all__ = ["FIXED_MS", "HUB_KEY", "StreamHub", "setup"]
+__all__ = ["FIXED_MS", "HUB_KEY", "Pipe", "StreamHub", "setup", "stop_tasks", "watchdog", "writer"]

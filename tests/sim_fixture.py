@@ -30,6 +30,7 @@ class SimInfo:
 
     rest_url: str
     ws_url: str
+    ws_api_url: str
     api_key: str
     api_secret: str
     ed25519_api_key: str
