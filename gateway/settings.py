@@ -42,6 +42,11 @@ DEFAULT_REFRESH_INTERVAL_S = 30.0
 DEFAULT_LISTEN = "127.0.0.1:8765"
 DEFAULT_MAX_REQUEST_BYTES = 1_000_000
 DEFAULT_MAX_CONCURRENCY_PER_CLIENT = 16
+DEFAULT_MAX_CONNECTIONS = 1000
+DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 100
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+DEFAULT_BODY_TIMEOUT_S = 30.0
+DEFAULT_KEEP_ALIVE_S = 5.0
 TOKEN_ENV = "MCP_GATEWAY_TOKEN"
 
 _PROVIDER_KEYS = {"name", "address", "tls_ca_file", "tls_cert_file", "tls_key_file", "tls_server_name"}
@@ -55,6 +60,11 @@ _TOP_KEYS = {
     "listen",
     "max_request_bytes",
     "max_concurrency_per_client",
+    "max_connections",
+    "max_connections_per_client",
+    "header_timeout_s",
+    "body_timeout_s",
+    "keep_alive_s",
     "allowed_origins",
     "log_level",
     "tool_names",
@@ -125,7 +135,18 @@ class HttpSettings:
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     """Largest accepted request body."""
     max_concurrency_per_client: int = DEFAULT_MAX_CONCURRENCY_PER_CLIENT
-    """Requests one client (one token or address) may have in flight at once."""
+    """POST requests one client may have in flight at once: per token when one is configured (every
+    connection and session presenting it counts together), else per client address."""
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    """Open connections in all (also capped below the process's file-descriptor limit)."""
+    max_connections_per_client: int = DEFAULT_MAX_CONNECTIONS_PER_CLIENT
+    """Open connections per client address."""
+    header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
+    """Time a connection has to send a request's complete headers (on connect and between requests)."""
+    body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S
+    """Time a request has to send its complete body once its headers are in."""
+    keep_alive_s: float = DEFAULT_KEEP_ALIVE_S
+    """Idle time after which a kept-alive connection that sent nothing is closed."""
     allowed_origins: tuple[str, ...] = ()
     """Extra browser origins allowed besides loopback ones."""
 
@@ -190,7 +211,27 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--listen", help=f"HOST:PORT for --transport http (default {DEFAULT_LISTEN})")
     p.add_argument("--token", help=f"bearer token for HTTP clients (or env {TOKEN_ENV})")
     p.add_argument("--max-request-bytes", type=int, help="largest HTTP request body accepted")
-    p.add_argument("--max-concurrency-per-client", type=int, help="HTTP requests in flight per client")
+    p.add_argument(
+        "--max-concurrency-per-client", type=int, help="HTTP requests in flight per client (token, else address)"
+    )
+    p.add_argument("--max-connections", type=int, help=f"open HTTP connections (default {DEFAULT_MAX_CONNECTIONS})")
+    p.add_argument(
+        "--max-connections-per-client",
+        type=int,
+        help=f"open HTTP connections per client address (default {DEFAULT_MAX_CONNECTIONS_PER_CLIENT})",
+    )
+    p.add_argument(
+        "--header-timeout",
+        type=float,
+        dest="header_timeout_s",
+        help=f"seconds to send a request's headers (default {DEFAULT_HEADER_TIMEOUT_S:g})",
+    )
+    p.add_argument(
+        "--body-timeout",
+        type=float,
+        dest="body_timeout_s",
+        help=f"seconds to send a request's body (default {DEFAULT_BODY_TIMEOUT_S:g})",
+    )
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
     p.add_argument(
         "--tool-names",
@@ -342,6 +383,20 @@ def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] 
             "max_concurrency_per_client",
         ),
         allowed_origins=tuple(origins),
+        max_connections=_positive_int(
+            pick(args.max_connections, "max_connections", DEFAULT_MAX_CONNECTIONS), "max_connections"
+        ),
+        max_connections_per_client=_positive_int(
+            pick(args.max_connections_per_client, "max_connections_per_client", DEFAULT_MAX_CONNECTIONS_PER_CLIENT),
+            "max_connections_per_client",
+        ),
+        header_timeout_s=_positive_float(
+            pick(args.header_timeout_s, "header_timeout_s", DEFAULT_HEADER_TIMEOUT_S), "header_timeout_s"
+        ),
+        body_timeout_s=_positive_float(
+            pick(args.body_timeout_s, "body_timeout_s", DEFAULT_BODY_TIMEOUT_S), "body_timeout_s"
+        ),
+        keep_alive_s=_positive_float(file.get("keep_alive_s", DEFAULT_KEEP_ALIVE_S), "keep_alive_s"),
     )
     if transport is Transport.HTTP and not http.is_loopback and not http.token:
         raise SettingsError(

@@ -15,7 +15,8 @@ Use: `fp = await FakeProvider().start()`, `fp.address`, `await fp.restart()`, `a
 `await fp.push_update(uri)` sends an update to every open stream for `uri`;
 `await fp.wait_subscribed(uri)` waits (bounded) until such a stream exists.
 `fp.calls` records `(tool, arguments, correlation_id)` for every InvokeTool.
-An echo of the text `__hold__` signals `fp.holding` and waits for `fp.release` (concurrency tests).
+An echo of the text `__hold__` signals `fp.holding` and waits for `fp.release` (concurrency tests);
+`await fp.wait_held(n)` waits (bounded) until `n` such calls are waiting.
 """
 
 from __future__ import annotations
@@ -143,6 +144,8 @@ class FakeProvider(provider_pb2_grpc.ProviderServicer):
         self._changed = asyncio.Condition()
         self.holding = asyncio.Event()
         self.release = asyncio.Event()
+        self.held = 0
+        self._held_changed = asyncio.Condition()
 
     @property
     def address(self) -> str:
@@ -196,6 +199,11 @@ class FakeProvider(provider_pb2_grpc.ProviderServicer):
         """Wait until no stream watches `uri`."""
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(lambda: not self._streams.get(uri)), limit_s)
+
+    async def wait_held(self, n: int, limit_s: float = 10.0) -> None:
+        """Wait until `n` `__hold__` echoes are waiting for `release`."""
+        async with self._held_changed:
+            await asyncio.wait_for(self._held_changed.wait_for(lambda: self.held >= n), limit_s)
 
     async def push_update(self, uri: str) -> int:
         """Send an update for `uri` to every open stream; returns how many got it."""
@@ -260,6 +268,9 @@ class FakeProvider(provider_pb2_grpc.ProviderServicer):
         self.calls.append((request.name, args, md.get("x-correlation-id")))
         if request.name == f"{self.name}.echo":
             if args.get("text") == "__hold__":
+                async with self._held_changed:
+                    self.held += 1
+                    self._held_changed.notify_all()
                 self.holding.set()
                 await self.release.wait()
             count = int(args.get("repeat", 1))

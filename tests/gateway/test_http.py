@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2
 import mcp_types as types
@@ -34,8 +37,14 @@ _MCP_HEADERS = {"accept": "application/json, text/event-stream", "content-type":
 
 
 @contextlib.asynccontextmanager
-async def http_gateway(fake: FakeProvider, *extra: str) -> AsyncIterator[str]:
-    """Start `python -m gateway --transport http` on a free port; yields its MCP URL."""
+async def http_gateway(
+    fake: FakeProvider, *extra: str, errlog: Path | None = None, procs: list[Any] | None = None
+) -> AsyncIterator[str]:
+    """Start `python -m gateway --transport http` on a free port; yields its MCP URL.
+
+    `errlog`: a file for its stderr (JSON log lines); `procs`: a list that gets the process.
+    """
+    stderr = errlog.open("wb") if errlog is not None else asyncio.subprocess.DEVNULL
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -49,8 +58,10 @@ async def http_gateway(fake: FakeProvider, *extra: str) -> AsyncIterator[str]:
         *extra,
         cwd=str(ROOT),
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
+        stderr=stderr,
     )
+    if procs is not None:
+        procs.append(proc)
     try:
         assert proc.stdout is not None
         async with asyncio.timeout(20):
@@ -141,7 +152,8 @@ async def test_several_concurrent_clients_in_both_eras(fake: FakeProvider) -> No
             calls = [session.call_tool("fake_echo", {"text": f"l{i}-{k}"}) for k in range(5)]
             return [r.structured_content for r in await asyncio.gather(*calls)]
 
-    async with http_gateway(fake, "--token", TOKEN) as url:
+    # One token is one client: its budget of concurrent requests covers all six sessions' 30 calls.
+    async with http_gateway(fake, "--token", TOKEN, "--max-concurrency-per-client", "64") as url:
         results = await asyncio.gather(*[modern(i) for i in range(3)], *[legacy(i) for i in range(3)])
     texts = sorted(r["text"] for batch in results for r in batch)
     expected = sorted(
@@ -238,3 +250,125 @@ def test_http_beyond_loopback_without_token_does_not_start() -> None:
     assert proc.returncode == 2
     assert "token" in proc.stderr
     assert proc.stdout == ""
+
+
+async def test_origin_is_compared_exactly(fake: FakeProvider) -> None:
+    refused = [
+        "http://127.0.0.1:80@evil.example",
+        "http://localhost.evil.example",
+        "http://127.0.0.1.evil.example:80",
+        "http://localhost:3000/path",
+        "http://localhost:99999999",
+        "ftp://localhost",
+        "null",
+    ]
+    allowed = ["http://localhost:3000", "https://127.0.0.1", "http://[::1]:8080", "http://127.0.0.1:80"]
+    async with http_gateway(fake) as url, httpx2.AsyncClient() as http:
+        statuses = {
+            origin: (await http.post(url, json=_INIT, headers={**_MCP_HEADERS, "origin": origin})).status_code
+            for origin in refused + allowed
+        }
+    assert statuses == {**{o: 403 for o in refused}, **{o: 200 for o in allowed}}
+
+
+async def _initialized_session(http: httpx2.AsyncClient, url: str, auth: dict[str, str]) -> dict[str, str]:
+    init = await http.post(url, json=_INIT, headers={**_MCP_HEADERS, **auth})
+    headers = {
+        **_MCP_HEADERS,
+        **auth,
+        "mcp-session-id": init.headers["mcp-session-id"],
+        "mcp-protocol-version": "2025-11-25",
+    }
+    await http.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers)
+    return headers
+
+
+async def test_concurrency_limit_counts_per_token_across_sessions_and_connections(fake: FakeProvider) -> None:
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    hold = {"name": "fake_echo", "arguments": {"text": "__hold__"}}
+    async with (
+        http_gateway(fake, "--token", TOKEN, "--max-concurrency-per-client", "2") as url,
+        httpx2.AsyncClient(timeout=20) as http,
+    ):
+        sessions = [await _initialized_session(http, url, auth) for _ in range(3)]
+        held = [
+            asyncio.create_task(
+                http.post(url, headers=h, json={"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": hold})
+            )
+            for h in sessions[:2]
+        ]
+        await fake.wait_held(2)
+        listing = {"jsonrpc": "2.0", "id": 3, "method": "tools/list"}
+        third = await http.post(url, headers=sessions[2], json=listing)
+        async with httpx2.AsyncClient() as other_connection:
+            fourth = await other_connection.post(url, headers=sessions[2], json=listing)
+        fake.release.set()
+        first = await asyncio.gather(*held)
+        after = await http.post(url, headers=sessions[2], json=listing)
+    assert (third.status_code, fourth.status_code) == (429, 429)
+    assert [r.status_code for r in first] == [200, 200]
+    assert after.status_code == 200
+
+
+async def test_a_body_that_does_not_arrive_in_time_is_408(fake: FakeProvider) -> None:
+    async with http_gateway(fake, "--token", TOKEN, "--body-timeout", "1") as url:
+        parts = urlsplit(url)
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        head = (
+            f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n"
+            "Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n"
+            "Content-Length: 100\r\n\r\n"
+        )
+        writer.write(head.encode() + b'{"jsonrpc"')
+        await writer.drain()
+        async with asyncio.timeout(15):
+            answer = await reader.read()
+        writer.close()
+    assert answer.startswith(b"HTTP/1.1 408")
+
+
+def _open_fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+async def _closed_by_server(reader: asyncio.StreamReader) -> None:
+    # A server closing with our bytes unread makes the kernel answer RST instead of FIN.
+    with contextlib.suppress(ConnectionResetError):
+        await reader.read()
+
+
+async def test_slowloris_connections_are_shed_without_exhausting_descriptors_and_tokens_keep_working(
+    fake: FakeProvider, tmp_path: Path
+) -> None:
+    errlog, procs = tmp_path / "gateway.log", []
+    limits = ["--max-connections", "40", "--max-connections-per-client", "25", "--header-timeout", "3"]
+    async with (
+        http_gateway(fake, "--token", TOKEN, *limits, errlog=errlog, procs=procs) as url,
+        httpx2.AsyncClient(timeout=20) as http,
+    ):
+        parts = urlsplit(url)
+        pid = procs[0].pid
+        baseline = _open_fds(pid)
+        # 300 connections from four loopback addresses, each sending only part of its headers.
+        slow: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        for i in range(300):
+            source = (f"127.0.0.{2 + i % 4}", 0)
+            reader, writer = await asyncio.open_connection(parts.hostname, parts.port, local_addr=source)
+            writer.write(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            slow.append((reader, writer))
+        closed = [asyncio.create_task(_closed_by_server(reader)) for reader, _ in slow]
+        async with asyncio.timeout(20):  # the server admitted at most 40 of them and closed the rest
+            while sum(t.done() for t in closed) < 300 - 40:
+                await asyncio.wait([t for t in closed if not t.done()], return_when=asyncio.FIRST_COMPLETED)
+        during = _open_fds(pid)
+        served = await http.post(url, json=_INIT, headers={**_MCP_HEADERS, "authorization": f"Bearer {TOKEN}"})
+        async with asyncio.timeout(20):  # the header deadline closes the ones left
+            await asyncio.gather(*closed)
+        for _, writer in slow:
+            writer.close()
+    assert served.status_code == 200
+    assert during - baseline <= 40 + 2
+    lines = [json.loads(line) for line in errlog.read_text().splitlines() if line.startswith("{")]
+    shed = [line for line in lines if line.get("event") == "http_connections_shed"]
+    assert 1 <= len(shed) <= 3 and sum(line.get("evicted", 0) for line in shed) >= 1
+    assert len([line for line in lines if line.get("level") == "warning"]) <= 5

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from contracts.provider.v1 import provider_pb2
 from gateway.arguments import ArgumentValidator, InvalidSchema
 from gateway.catalog import Catalog, ProviderSnapshot, build_catalog
+from gateway.connections import ConnectionBook
 from gateway.errors import details_from_metadata, protocol_error, tool_error_result
 from gateway.logforward import MCP_LEVELS, mcp_level, wants
 from gateway.names import PORTABLE_NAME, ToolNames, portable_name
@@ -57,6 +58,8 @@ def test_settings_from_toml_with_tls_and_flag_overrides(tmp_path: Path) -> None:
         (["--provider", "a.b=h:1"], "provider name"),
         (["--provider", "a=h:1", "--pool-size", "0"], "pool_size"),
         (["--provider", "a=h:1", "--transport", "http", "--listen", "0.0.0.0:80"], "token"),
+        (["--provider", "a=h:1", "--max-connections", "0"], "max_connections"),
+        (["--provider", "a=h:1", "--header-timeout", "-1"], "header_timeout_s"),
     ],
 )
 def test_settings_rejects_bad_values(argv: list[str], needle: str) -> None:
@@ -424,3 +427,64 @@ def test_log_throttle_allows_one_line_per_interval_and_counts_the_rest() -> None
     assert throttle.note("b", 5.0) == 0
     assert throttle.note("a", 10.0) == 3
     assert throttle.note("a", 10.5) is None
+
+
+# -- HTTP connection bookkeeping -----------------------------------------------------------
+
+
+_CONN_OPS = st.lists(
+    st.tuples(st.sampled_from(["open", "busy", "idle", "close"]), st.integers(0, 3), st.integers(0, 40)),
+    max_size=120,
+)
+
+
+@given(_CONN_OPS)
+def test_connection_book_keeps_limits_never_sheds_busy_connections_and_loses_none(
+    ops: list[tuple[str, int, int]],
+) -> None:
+    book: ConnectionBook[int] = ConnectionBook(max_total=6, max_per_client=3)
+    open_conns: dict[int, str] = {}
+    busy: set[int] = set()
+    next_id = 0
+    for op, client_n, pick in ops:
+        client = f"c{client_n}"
+        if op == "open":
+            conn, next_id = next_id, next_id + 1
+            idle_same = [c for c, cl in open_conns.items() if cl == client and c not in busy]
+            idle_any = [c for c in open_conns if c not in busy]
+            decision = book.open(conn, client)
+            assert not set(decision.close) & busy
+            for victim in decision.close:
+                del open_conns[victim]
+            if decision.admitted:
+                open_conns[conn] = client
+            else:
+                assert not decision.close
+                full_client = sum(cl == client for cl in open_conns.values()) >= 3
+                assert (full_client and not idle_same) or (len(open_conns) >= 6 and not idle_any)
+        elif open_conns:
+            conn = sorted(open_conns)[pick % len(open_conns)]
+            if op == "busy":
+                book.busy(conn)
+                busy.add(conn)
+            elif op == "idle":
+                book.idle(conn)
+                busy.discard(conn)
+            else:
+                book.close(conn)
+                del open_conns[conn]
+                busy.discard(conn)
+        assert len(book) == len(open_conns) <= 6
+        assert all(book.count(c) == list(open_conns.values()).count(c) <= 3 for c in set(open_conns.values()))
+
+
+def test_connection_book_makes_room_from_the_oldest_idle_connection_of_the_full_client_first() -> None:
+    book: ConnectionBook[str] = ConnectionBook(max_total=4, max_per_client=2)
+    for conn, client in (("a1", "a"), ("b1", "b"), ("a2", "a"), ("b2", "b")):
+        assert book.open(conn, client).admitted
+    book.busy("a1")
+    decision = book.open("a3", "a")
+    assert decision.admitted and decision.close == ("a2",)
+    book.busy("a3")
+    assert book.open("a4", "a").admitted is False  # both of a's connections are serving requests
+    assert book.open("c1", "c").close == ("b1",)  # total full: the oldest idle anywhere
