@@ -17,8 +17,10 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
+from google.protobuf.struct_pb2 import Struct
 
 from provider.catalog.descriptors import enum_wire, field_rules
 from provider.errors import InvalidArgument
@@ -42,6 +44,8 @@ INT_RANGES = {
 }
 _INT_TEXT = re.compile(r"-?[0-9]{1,20}")
 _EXACT_DOUBLE_INT = 2**53
+#: no field takes a number with more digits than this before or after the point (uint64 has 20)
+_MAX_DIGITS = 40
 _DOUBLE_EXACT_DIGITS = 15
 
 
@@ -174,6 +178,7 @@ def _int_in(t: int, value: Any, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         raise InvalidArgument(f"'{path}' must be an integer; got {quote(value)}")
     number: int | None = None
+    low, high = INT_RANGES[t]
     if isinstance(value, int):
         number = value
     elif isinstance(value, str):
@@ -186,11 +191,13 @@ def _int_in(t: int, value: Any, path: str) -> int:
                 f"'{path}' = {quote(value)} is above 2^53 and arrived as a floating-point number, so it may "
                 "not be the integer that was sent; send it as JSON text (arguments_json) or as a string"
             )
+    elif value.is_finite() and value.adjusted() > _MAX_DIGITS:
+        # 1e999999999 is an integer too: refuse it by its exponent, before int() spends minutes on it
+        raise InvalidArgument(f"'{path}' must be between {low} and {high}; got {quote(value)}")
     elif value.is_finite() and value == value.to_integral_value():
         number = int(value)
     if number is None:
         raise InvalidArgument(f"'{path}' must be an integer; got {quote(value)}")
-    low, high = INT_RANGES[t]
     if not low <= number <= high:
         raise InvalidArgument(f"'{path}' must be between {low} and {high}; got {quote(number)}")
     return number
@@ -208,6 +215,10 @@ def exact_decimal_text(value: int | float | Decimal, path: str) -> str:
     number = value if isinstance(value, Decimal) else Decimal(repr(value)) if math.isfinite(value) else None
     if number is None or not number.is_finite():
         raise InvalidArgument(f"'{path}' must be a finite decimal; got {quote(value)}")
+    if number and abs(number.adjusted()) > _MAX_DIGITS:
+        # written out, 1e-999999999 would be a billion characters: no decimal field takes such a value
+        raise InvalidArgument(f"'{path}' is out of range (at most {_MAX_DIGITS} digits either side of the point); "
+                              f"got {quote(value)}")
     if isinstance(value, float) and len(number.as_tuple().digits) > _DOUBLE_EXACT_DIGITS:
         raise InvalidArgument(
             f"'{path}' = {quote(value)} has more significant digits than a floating-point number holds "
@@ -218,7 +229,10 @@ def exact_decimal_text(value: int | float | Decimal, path: str) -> str:
 
 def quote(value: Any, limit: int = 80) -> str:
     """`repr(value)` cut to `limit` characters, so an error never echoes a huge input back."""
-    text = repr(value)
+    try:
+        text = str(value) if isinstance(value, Decimal) else repr(value)  # a JSON number as its text
+    except ValueError:  # an int beyond sys.get_int_max_str_digits()
+        return f"<{type(value).__name__} too large to show>"
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
@@ -234,6 +248,19 @@ def parse_arguments_json(text: str) -> dict[str, Any]:
         raise InvalidArgument(f"arguments_json is not valid JSON: {quote(str(exc))}") from exc
     if not isinstance(args, dict):
         raise InvalidArgument("arguments_json must be a JSON object")
+    return args
+
+
+def struct_arguments(struct: Struct) -> dict[str, Any]:
+    """Tool arguments from the legacy `google.protobuf.Struct` field; NaN and Infinity refused.
+
+    A Struct can carry them (its numbers are doubles) but JSON cannot, and `json_format` raises a
+    ValueError on them, which would otherwise surface as INTERNAL.
+    """
+    try:
+        args: dict[str, Any] = json_format.MessageToDict(struct)
+    except ValueError as exc:
+        raise InvalidArgument(f"arguments must be finite numbers: {quote(str(exc), 200)}") from exc
     return args
 
 

@@ -6,17 +6,16 @@ method per ToolSpec, and `provider.v1.Provider/InvokeTool` calls the very same `
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import grpc
 import structlog
 from google.protobuf.message import Message
 
-from contracts.binance.v1 import account_pb2_grpc, market_pb2_grpc, orderbook_pb2_grpc, trading_pb2_grpc
 from provider.catalog.jsonmap import apply_defaults, validate
 from provider.catalog.tools import ToolSpec, tool_specs
 from provider.errors import ProviderError
-from provider.services.errors import guarded
+from provider.services.errors import guarded, tolerant
 from provider.services.registry import handlers
 
 if TYPE_CHECKING:
@@ -24,12 +23,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("provider.rpc")
 
-_GRPC_MODULES = {
-    "binance.v1.MarketData": market_pb2_grpc,
-    "binance.v1.Account": account_pb2_grpc,
-    "binance.v1.Trading": trading_pb2_grpc,
-    "binance.v1.OrderBook": orderbook_pb2_grpc,
-}
+_SERVICES = ("binance.v1.MarketData", "binance.v1.Account", "binance.v1.Trading", "binance.v1.OrderBook")
 
 
 class Unimplemented(ProviderError):
@@ -47,25 +41,34 @@ async def invoke(app: App, spec: ToolSpec, request: Message) -> Message:
     return await handler(app, request)
 
 
-def _method(app: App, spec: ToolSpec) -> Any:
-    async def rpc(self: Any, request: Message, context: grpc.aio.ServicerContext) -> Message:
+def _handler(app: App, spec: ToolSpec) -> grpc.RpcMethodHandler:
+    async def rpc(request: Message, context: grpc.aio.ServicerContext) -> Message:
         return await guarded(context, spec.grpc_method, lambda: invoke(app, spec, request), tool=spec.name)
 
     rpc.__name__ = spec.method
-    return rpc
+    handler = grpc.unary_unary_rpc_method_handler(
+        rpc, request_deserializer=spec.request_cls.FromString, response_serializer=spec.response_cls.SerializeToString
+    )
+    tolerant_handler = tolerant(handler, spec.grpc_method)  # undecodable bytes: INVALID_ARGUMENT, not UNKNOWN
+    assert tolerant_handler is not None
+    return tolerant_handler
 
 
 def add_typed_services(server: grpc.aio.Server, app: App) -> list[str]:
-    """Registers the typed services on the server; returns their full names (for reflection)."""
+    """Registers the typed services on the server; returns their full names (for reflection).
+
+    The handlers are built here rather than by the generated `add_*Servicer_to_server`, so that
+    their deserializers are tolerant; an RPC without a tool option is UNIMPLEMENTED, as before.
+    """
     by_service: dict[str, list[ToolSpec]] = {}
     for spec in tool_specs().values():
         by_service.setdefault(spec.service, []).append(spec)
     names = []
     for service, specs in by_service.items():
-        module = _GRPC_MODULES[service]
-        short = service.rsplit(".", 1)[1]
-        base = getattr(module, f"{short}Servicer")
-        servicer_cls = type(f"{short}Servicer", (base,), {s.method: _method(app, s) for s in specs})
-        getattr(module, f"add_{short}Servicer_to_server")(servicer_cls(), server)
+        if service not in _SERVICES:
+            raise ValueError(f"tool specs name an unknown service {service}")
+        handlers = {s.method: _handler(app, s) for s in specs}
+        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, handlers),))
+        server.add_registered_method_handlers(service, handlers)
         names.append(service)
     return names

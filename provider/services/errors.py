@@ -8,15 +8,17 @@ the trailing metadata `error-details-json` for the gateway. Both are bounded wha
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
 import structlog
+from google.protobuf.message import DecodeError
 
-from provider.errors import ProviderError
+from provider.errors import InvalidArgument, ProviderError
 
 T = TypeVar("T")
 log = structlog.get_logger("provider.rpc")
@@ -145,3 +147,83 @@ async def _mapped(context: grpc.aio.ServicerContext, method: str, call: Callable
         log.exception("rpc_crashed", method=method)
         await context.abort(grpc.StatusCode.INTERNAL, "internal provider error; see the provider's log")
         raise
+
+
+# -- requests whose bytes do not parse ----------------------------------------------------------
+
+
+class Undecodable:
+    """Stands for a request whose bytes did not parse (corrupt, truncated, nested too deep).
+
+    grpc answers UNKNOWN when a deserializer raises; the tolerant deserializer returns this instead,
+    so the call is refused as INVALID_ARGUMENT through `guarded` like any other bad argument.
+    """
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+
+    def refuse(self, method: str) -> InvalidArgument:
+        return InvalidArgument(
+            f"the request to {clip(method, 200)} is not a valid protobuf message: {clip(self.error, 200)}"
+        )
+
+
+def tolerant(handler: grpc.RpcMethodHandler | None, method: str) -> grpc.RpcMethodHandler | None:
+    """`handler` with a deserializer that never raises: undecodable bytes become INVALID_ARGUMENT."""
+    if handler is None or handler.request_streaming or handler.request_deserializer is None:
+        return handler
+    parse = handler.request_deserializer
+
+    def deserialize(data: bytes) -> Any:
+        try:
+            return parse(data)
+        except DecodeError as exc:
+            return Undecodable(str(exc))
+
+    async def refuse(request: Undecodable, context: grpc.aio.ServicerContext) -> Any:
+        async def call() -> Any:
+            raise request.refuse(method)
+
+        return await guarded(context, method, call)
+
+    if handler.unary_unary is not None:
+        inner = handler.unary_unary
+
+        async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            if isinstance(request, Undecodable):
+                return await refuse(request, context)
+            return await inner(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            unary_unary, request_deserializer=deserialize, response_serializer=handler.response_serializer
+        )
+    if handler.unary_stream is not None:
+        inner_stream = handler.unary_stream
+
+        async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            if isinstance(request, Undecodable):
+                await refuse(request, context)
+                return
+            result = inner_stream(request, context)
+            if inspect.isasyncgen(result):
+                async for item in result:
+                    yield item
+            else:  # a handler that writes with context.write
+                await result
+
+        return grpc.unary_stream_rpc_method_handler(
+            unary_stream, request_deserializer=deserialize, response_serializer=handler.response_serializer
+        )
+    return handler
+
+
+class DecodeErrors(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Applies `tolerant` to every method of the server (the typed services apply it themselves)."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        return tolerant(handler, handler_call_details.method)
