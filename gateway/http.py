@@ -8,6 +8,7 @@ Connections (`ConnectionGuard`, inside uvicorn's h11 protocol, before any reques
    between requests (uvicorn has no such deadline: a slowloris connection would live forever);
    an idle kept-alive connection that sends nothing is closed after `keep_alive_s`.
 3. Shed connections are logged as one line of counts at most every 10 s.
+4. WebSocket upgrades are not served (`ws="none"`): an `Upgrade` request is plain HTTP.
 
 Requests (`HttpGuard`, ASGI, before the SDK sees them), in this order:
 1. Host (only when bound to loopback): must name loopback, else 421. Defeats DNS rebinding.
@@ -367,6 +368,8 @@ async def serve_http(gateway: Gateway, settings: HttpSettings) -> None:
         host=settings.host,
         port=settings.port,
         http=guarded_protocol(guard),
+        # No WebSocket endpoint exists; an upgrade would also move a connection out of the guard's book.
+        ws="none",
         timeout_keep_alive=max(1, round(settings.keep_alive_s)),
         log_config=None,
         access_log=False,

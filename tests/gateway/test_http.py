@@ -327,6 +327,21 @@ async def test_a_body_that_does_not_arrive_in_time_is_408(fake: FakeProvider) ->
     assert answer.startswith(b"HTTP/1.1 408")
 
 
+async def test_a_websocket_upgrade_is_answered_as_plain_http(fake: FakeProvider) -> None:
+    async with http_gateway(fake) as url:
+        parts = urlsplit(url)
+        reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+        writer.write(
+            b"GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+            b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        )
+        await writer.drain()
+        async with asyncio.timeout(10):
+            status = await reader.readline()
+        writer.close()
+    assert status.startswith(b"HTTP/1.1 ") and not status.startswith(b"HTTP/1.1 101")
+
+
 def _open_fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
