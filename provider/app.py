@@ -72,7 +72,7 @@ class App:
             )
         account = None
         if settings.account_stream_enabled and client.credentials_kind != "none":
-            account = UserDataStream(settings.environment.ws_api_url, client)
+            account = UserDataStream(settings.environment.ws_api_url, client, resync_every_s=settings.account_resync_s)
         app = cls(
             settings=settings, client=client, audit=AuditLog(settings.audit_log), books=books, metrics=metrics,
             account=account,

@@ -46,6 +46,7 @@ VARIABLES: dict[str, str] = {
     "PROVIDER_TLS_KEY_FILE": "PEM private key of PROVIDER_TLS_CERT_FILE (secret; never logged).",
     "PROVIDER_TLS_CLIENT_CA_FILE": "PEM CA; when set, clients must present a certificate it signed (mutual TLS).",
     "PROVIDER_ACCOUNT_STREAM": "true to keep a live account from the user data stream when keys are set. Default true.",
+    "PROVIDER_ACCOUNT_RESYNC_S": "Seconds between REST checks of the live account (bounds a lost event). Default 60.",
     "PROVIDER_ORDERBOOK_ENABLED": "true to keep live order books over WebSocket. Default true.",
     "PROVIDER_ORDERBOOK_MAX_SYMBOLS": "Live books kept before the least recently used idle one is dropped. Default 20.",
     "PROVIDER_AUDIT_LOG": "Append-only JSON-lines audit log of mutating calls. Default ./var/audit.log.",
@@ -105,6 +106,7 @@ class Settings:
     listen: str = "127.0.0.1:50053"
     orderbook_enabled: bool = True
     account_stream_enabled: bool = True
+    account_resync_s: float = 60.0
     orderbook_max_symbols: int = 20
     audit_log: Path = Path("var/audit.log")
     metrics_listen: str | None = None
@@ -129,6 +131,7 @@ class Settings:
             "tls": ("mutual" if self.tls.mutual else "server") if self.tls else "off",
             "orderbook_enabled": self.orderbook_enabled,
             "account_stream_enabled": self.account_stream_enabled,
+            "account_resync_s": self.account_resync_s,
         }
 
 
@@ -246,6 +249,7 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         listen=listen,
         orderbook_enabled=_bool(env, "PROVIDER_ORDERBOOK_ENABLED", True),
         account_stream_enabled=_bool(env, "PROVIDER_ACCOUNT_STREAM", True),
+        account_resync_s=float(_int(get("PROVIDER_ACCOUNT_RESYNC_S"), "PROVIDER_ACCOUNT_RESYNC_S", 60, 1, 3600)),
         orderbook_max_symbols=_int(
             get("PROVIDER_ORDERBOOK_MAX_SYMBOLS"), "PROVIDER_ORDERBOOK_MAX_SYMBOLS", 20, 1, 1000
         ),
