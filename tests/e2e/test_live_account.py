@@ -1,0 +1,180 @@
+"""The live account through the gateway: the user data stream keeps balances and open orders current.
+
+The sandbox is the truth: its REST answers (asked directly, as another client of the same account
+would) are compared with what the tools serve from the stream, including after the stream was
+dropped, terminated, or lost events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from mcp import ClientSession
+
+from provider.binance.client import BinanceClient
+from provider.binance.environment import Environment
+from tests.e2e.conftest import HeldSession, call
+from tests.sim_fixture import SimProcess
+from tests.stack import ProviderProcess, sandbox_env
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+TICK = Decimal("0.01")
+CONVERGE_S = 20.0
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def sim() -> AsyncIterator[SimProcess]:
+    process = await SimProcess.start("--faults", "--rate", "20")
+    try:
+        yield process
+    finally:
+        await process.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def stack(sim: SimProcess) -> AsyncIterator[tuple[ProviderProcess, ClientSession]]:
+    provider = await ProviderProcess.start(sandbox_env(sim.info, trading=True, PROVIDER_ACCOUNT_RESYNC_S="3"))
+    try:
+        async with HeldSession(provider.address) as s:
+            await until_live(s)
+            yield provider, s
+    finally:
+        await provider.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def other(sim: SimProcess) -> AsyncIterator[BinanceClient]:
+    """Another client of the same account, straight to the sandbox's REST API."""
+    env = Environment.custom(sim.info.rest_url, sim.info.ws_url, name="sandbox")
+    client = await BinanceClient.create(env, sim.info.api_key, sim.info.api_secret)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+async def until_live(s: ClientSession, timeout_s: float = CONVERGE_S) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        health = await call(s, "binance_account_stream_health", {})
+        if health.get("phase") == "LIVE":
+            return health
+        assert time.monotonic() < deadline, f"the account stream never went live: {health}"
+        await asyncio.sleep(0.1)
+
+
+async def open_ids(s: ClientSession, symbol: str) -> tuple[set[int], str]:
+    result = await call(s, "binance_get_open_orders", {"symbol": symbol})
+    return {int(o["order_id"]) for o in result["orders"]}, result["freshness"]["source"]
+
+
+async def truth_ids(other: BinanceClient, symbol: str) -> set[int]:
+    return {int(o["orderId"]) for o in (await other.open_orders(symbol)).data}
+
+
+async def converges(s: ClientSession, other: BinanceClient, symbol: str) -> set[int]:
+    """Open orders served from the stream equal the exchange's, within CONVERGE_S."""
+    deadline = time.monotonic() + CONVERGE_S
+    while True:
+        served, source = await open_ids(s, symbol)
+        truth = await truth_ids(other, symbol)
+        if served == truth and source == "stream":
+            return served
+        assert time.monotonic() < deadline, f"served {served} ({source}), exchange {truth}"
+        await asyncio.sleep(0.2)
+
+
+async def resting_price(other: BinanceClient, symbol: str = "BTCUSDT") -> str:
+    avg = Decimal((await other.avg_price(symbol)).data["price"])
+    return str((avg * Decimal("0.85")).quantize(TICK))
+
+
+async def test_orders_and_balances_are_served_from_the_stream(
+    stack: tuple[ProviderProcess, ClientSession], other: BinanceClient
+) -> None:
+    _, s = stack
+    price = await resting_price(other)
+    placed = await call(s, "binance_place_order", {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT",
+                                                   "quantity": "0.002", "price": price})
+    order_id = int(placed["order"]["order_id"])
+    served, source = await open_ids(s, "BTCUSDT")
+    assert order_id in served and source == "stream"
+    account = await call(s, "binance_get_account", {})
+    assert account["freshness"]["source"] == "stream"
+    truth = (await other.account()).data
+    locked = {b["asset"]: Decimal(b["locked"]) for b in truth["balances"]}
+    assert {b["asset"]: Decimal(b["locked"]) for b in account["balances"]}["USDT"] == locked["USDT"]
+    await call(s, "binance_cancel_order", {"symbol": "BTCUSDT", "order_id": order_id})
+    served, _ = await open_ids(s, "BTCUSDT")
+    assert order_id not in served
+
+
+async def test_changes_made_by_another_client_appear_without_a_call_to_rest(
+    stack: tuple[ProviderProcess, ClientSession], other: BinanceClient
+) -> None:
+    _, s = stack
+    price = await resting_price(other)
+    placed = (await other.new_order({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+                                     "quantity": "0.001", "price": price})).data
+    assert int(placed["orderId"]) in await converges(s, other, "BTCUSDT")
+    await other.cancel_order("BTCUSDT", order_id=placed["orderId"])
+    assert int(placed["orderId"]) not in await converges(s, other, "BTCUSDT")
+
+
+async def test_get_order_waits_for_the_end_without_polling_and_times_out_at_its_bound(
+    stack: tuple[ProviderProcess, ClientSession], other: BinanceClient
+) -> None:
+    _, s = stack
+    price = await resting_price(other)
+    placed = await call(s, "binance_place_order", {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT",
+                                                   "quantity": "0.001", "price": price})
+    order_id = placed["order"]["order_id"]
+    quiet = await call(s, "binance_get_order", {"symbol": "BTCUSDT", "order_id": order_id, "wait_ms": 300})
+    assert quiet["waited"] == "TIMEOUT" and quiet["order"]["status"] == "NEW"
+
+    async def cancel_when_waiting() -> None:
+        await asyncio.sleep(0.5)  # the waiter is parked on the stream by then; the result proves it saw the end
+        await other.cancel_order("BTCUSDT", order_id=order_id)
+
+    started = time.monotonic()
+    canceler = asyncio.create_task(cancel_when_waiting())
+    ended = await call(s, "binance_get_order", {"symbol": "BTCUSDT", "order_id": order_id, "wait_ms": 20000})
+    await canceler
+    assert ended["waited"] == "ENDED" and ended["order"]["status"] == "CANCELED"
+    assert time.monotonic() - started < 15  # answered on the event, far from its 20 s bound
+    again = await call(s, "binance_get_order", {"symbol": "BTCUSDT", "order_id": order_id, "wait_ms": 20000})
+    assert again["waited"] == "ALREADY_ENDED"
+
+
+@pytest.mark.parametrize("fault", [
+    {"kind": "ws_api_drop"},
+    {"kind": "ws_api_terminate"},
+    {"kind": "ws_api_miss", "count": 3},
+])
+async def test_the_live_state_converges_to_the_truth_after_drops_terminations_and_lost_events(
+    stack: tuple[ProviderProcess, ClientSession], other: BinanceClient, sim: SimProcess, fault: dict[str, Any]
+) -> None:
+    _, s = stack
+    before = (await call(s, "binance_account_stream_health", {}))
+    await sim.fault(**fault)
+    price = await resting_price(other)
+    ids = []
+    for _ in range(2):
+        placed = (await other.new_order({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+                                         "quantity": "0.001", "price": price})).data
+        ids.append(placed["orderId"])
+    await other.cancel_order("BTCUSDT", order_id=ids[0])
+    served = await converges(s, other, "BTCUSDT")
+    assert ids[1] in served and ids[0] not in served
+    health = await until_live(s)
+    if fault["kind"] != "ws_api_miss":  # a missed event is invisible on the stream: the periodic check repairs it
+        assert health["gaps"] > before["gaps"]
+    await other.cancel_order("BTCUSDT", order_id=ids[1])
+    await sim.fault("clear")
