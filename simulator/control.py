@@ -2,8 +2,8 @@
 
 POST /sim/fault {"kind": ...}; GET /sim/book?symbol=X; POST /sim/market {"running": bool};
 POST /sim/balances {"asset","free"}; GET /sim/orders?symbol=X; GET /sim/held;
-POST /sim/reference_price {"symbol","price"|null}. See
-simulator/README.md.
+POST /sim/reference_price {"symbol","price"|null}; POST /sim/take {"symbol","side","quantity"}.
+See simulator/README.md.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from simulator.decimals import fmt8
+from simulator.book import Side
+from simulator.decimals import fmt8, to_units
 from simulator.faults import RestFail
 from simulator.rest_trade import render_query
 from simulator.state import Sim
@@ -114,7 +115,27 @@ def setup(app: web.Application, sim: Sim) -> None:
     async def held(request: web.Request) -> web.StreamResponse:
         return _ok({"held": sim.faults.held})
 
+    async def take(request: web.Request) -> web.StreamResponse:
+        """One synthetic taker order now (the market flow's own code path), so a test can fill
+        a resting account order deterministically, e.g. with the market paused."""
+        body = await request.json()
+        name = _symbol(sim, body, True)
+        assert name is not None
+        side = str(body["side"]).upper()
+        if side not in ("BUY", "SELL"):
+            raise ValueError("side must be BUY or SELL")
+        state = sim.market.symbols[name]
+        lots = to_units(Decimal(str(body["quantity"])), state.spec.step_size)
+        if lots is None or lots <= 0:
+            raise ValueError("quantity must be a positive multiple of the step size")
+        before = state.next_trade_id
+        sim.engine.synthetic_take(name, Side.BID if side == "BUY" else Side.ASK, lots,
+                                  sim.clock.now_ms())
+        state.book.commit()
+        return _ok({"symbol": name, "side": side, "trades": state.next_trade_id - before})
+
     app.router.add_get("/sim/held", _loopback_only(held))
+    app.router.add_post("/sim/take", _loopback_only(take))
     app.router.add_post("/sim/reference_price", _loopback_only(reference_price))
     app.router.add_post("/sim/balances", _loopback_only(balances))
     app.router.add_get("/sim/orders", _loopback_only(orders))
