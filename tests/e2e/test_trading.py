@@ -37,12 +37,12 @@ def nearest(text: str) -> list[Decimal]:
 
 
 async def balances(s: ClientSession) -> dict[str, Decimal]:
-    account = await call(s, "binance.get_account", {"include_zero_balances": True})
+    account = await call(s, "binance_get_account", {"include_zero_balances": True})
     return {b["asset"]: Decimal(b["free"]) + Decimal(b["locked"]) for b in account["balances"]}
 
 
 async def best(s: ClientSession, symbol: str) -> tuple[Decimal, Decimal]:
-    book = await call(s, "binance.get_orderbook", {"symbol": symbol, "limit": 1})
+    book = await call(s, "binance_get_orderbook", {"symbol": symbol, "limit": 1})
     return Decimal(book["bids"][0]["price"]), Decimal(book["asks"][0]["price"])
 
 
@@ -61,11 +61,11 @@ async def trading(stack_sim: SimProcess, stack_provider: ProviderProcess) -> Asy
 async def test_limit_order_rests_locks_funds_is_listed_queried_and_canceled(trading: ClientSession) -> None:
     bid, _ = await best(trading, "BTCUSDT")
     price = (bid * Decimal("0.9")).quantize(Decimal("0.01"))
-    before = await call(trading, "binance.get_account", {})
+    before = await call(trading, "binance_get_account", {})
     usdt_locked_before = next(Decimal(b["locked"]) for b in before["balances"] if b["asset"] == "USDT")
     placed = await call(
         trading,
-        "binance.place_order",
+        "binance_place_order",
         {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01", "price": str(price)},
     )
     assert placed["outcome"] == "PLACED" and placed["order_exists"] is True
@@ -73,25 +73,25 @@ async def test_limit_order_rests_locks_funds_is_listed_queried_and_canceled(trad
     assert order["status"] == "NEW" and Decimal(order["orig_qty"]) == Decimal("0.01")
     cid = placed["client_order_id"]
     assert order["client_order_id"] == cid
-    after = await call(trading, "binance.get_account", {})
+    after = await call(trading, "binance_get_account", {})
     usdt_locked = next(Decimal(b["locked"]) for b in after["balances"] if b["asset"] == "USDT")
     assert usdt_locked - usdt_locked_before == price * Decimal("0.01")
-    open_orders = await call(trading, "binance.get_open_orders", {"symbol": "btcusdt"})
+    open_orders = await call(trading, "binance_get_open_orders", {"symbol": "btcusdt"})
     assert cid in [o["client_order_id"] for o in open_orders["orders"]]
-    got = await call(trading, "binance.get_order", {"symbol": "BTCUSDT", "order_id": order["order_id"]})
+    got = await call(trading, "binance_get_order", {"symbol": "BTCUSDT", "order_id": order["order_id"]})
     assert got["order"]["client_order_id"] == cid and got["order"]["status"] == "NEW"
-    canceled = await call(trading, "binance.cancel_order", {"symbol": "BTCUSDT", "client_order_id": cid})
+    canceled = await call(trading, "binance_cancel_order", {"symbol": "BTCUSDT", "client_order_id": cid})
     assert canceled["order"]["status"] == "CANCELED" and canceled["order"]["order_id"] == order["order_id"]
-    final = await call(trading, "binance.get_account", {})
+    final = await call(trading, "binance_get_account", {})
     assert next(Decimal(b["locked"]) for b in final["balances"] if b["asset"] == "USDT") == usdt_locked_before
-    history = await call(trading, "binance.get_all_orders", {"symbol": "BTCUSDT"})
+    history = await call(trading, "binance_get_all_orders", {"symbol": "BTCUSDT"})
     assert any(o["client_order_id"] == cid and o["status"] == "CANCELED" for o in history["orders"])
 
 
 async def test_market_buy_fills_and_moves_balances_by_the_fills(trading: ClientSession) -> None:
     before = await balances(trading)
     placed = await call(
-        trading, "binance.place_order", {"symbol": "ETHUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.5"}
+        trading, "binance_place_order", {"symbol": "ETHUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.5"}
     )
     order = placed["order"]
     assert order["status"] == "FILLED"
@@ -103,7 +103,7 @@ async def test_market_buy_fills_and_moves_balances_by_the_fills(trading: ClientS
     after = await balances(trading)
     assert after["ETH"] - before["ETH"] == Decimal("0.5") - fee_eth
     assert before["USDT"] - after["USDT"] == spent
-    trades = await call(trading, "binance.get_my_trades", {"symbol": "ETHUSDT", "order_id": order["order_id"]})
+    trades = await call(trading, "binance_get_my_trades", {"symbol": "ETHUSDT", "order_id": order["order_id"]})
     assert sum(Decimal(t["qty"]) for t in trades["trades"]) == Decimal("0.5")
     assert all(t["side"] == "BUY" for t in trades["trades"])
 
@@ -111,7 +111,7 @@ async def test_market_buy_fills_and_moves_balances_by_the_fills(trading: ClientS
 async def test_market_sell_by_quote_amount(trading: ClientSession) -> None:
     placed = await call(
         trading,
-        "binance.place_order",
+        "binance_place_order",
         {"symbol": "ETHUSDT", "side": "SELL", "type": "MARKET", "quote_order_qty": "100"},
     )
     order = placed["order"]
@@ -124,7 +124,7 @@ async def test_limit_maker_that_would_take_is_rejected_with_the_exchange_reason(
     _, ask = await best(trading, "BTCUSDT")
     text = await fails(
         trading,
-        "binance.place_order",
+        "binance_place_order",
         {
             "symbol": "BTCUSDT",
             "side": "BUY",
@@ -156,14 +156,14 @@ async def test_every_resting_order_type_is_placed_queried_and_canceled(
     if limit:
         factor = Decimal(stop_factor) if stop_factor else Decimal("1.02")
         args["price"] = str((ask * factor).quantize(Decimal("0.01")))
-    placed = await call(trading, "binance.place_order", args)
+    placed = await call(trading, "binance_place_order", args)
     order = placed["order"]
     assert order["type"] == order_type
-    got = await call(trading, "binance.get_order", {"symbol": "BTCUSDT", "client_order_id": placed["client_order_id"]})
+    got = await call(trading, "binance_get_order", {"symbol": "BTCUSDT", "client_order_id": placed["client_order_id"]})
     assert got["order"]["status"] == "NEW"
     if stop_factor:
         assert Decimal(got["order"]["stop_price"]) == Decimal(args["stop_price"])
-    canceled = await call(trading, "binance.cancel_order", {"symbol": "BTCUSDT", "order_id": order["order_id"]})
+    canceled = await call(trading, "binance_cancel_order", {"symbol": "BTCUSDT", "order_id": order["order_id"]})
     assert canceled["order"]["status"] == "CANCELED"
 
 
@@ -171,7 +171,7 @@ async def test_fok_that_cannot_fill_expires_and_says_why(trading: ClientSession)
     bid, _ = await best(trading, "BTCUSDT")
     placed = await call(
         trading,
-        "binance.place_order",
+        "binance_place_order",
         {
             "symbol": "BTCUSDT",
             "side": "BUY",
@@ -190,24 +190,24 @@ async def test_filter_failures_are_explained_with_the_nearest_valid_values(tradi
     price = (bid * Decimal("0.95")).quantize(Decimal("0.01"))
     text = await fails(
         trading,
-        "binance.place_order",
+        "binance_place_order",
         {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001", "price": f"{price}5"},
     )
     assert "tickSize" in text and nearest(text) == [price, price + Decimal("0.01")]
     text = await fails(
         trading,
-        "binance.place_order",
+        "binance_place_order",
         {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.0012345", "price": str(price)},
     )
     assert "stepSize" in text and nearest(text) == [Decimal("0.00123"), Decimal("0.00124")]
     text = await fails(
         trading,
-        "binance.place_order",
+        "binance_place_order",
         {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.00001", "price": str(price)},
     )
     assert "otional" in text
     text = await fails(
-        trading, "binance.place_order", {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001"}
+        trading, "binance_place_order", {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001"}
     )
     assert "price" in text and "missing" in text
 
@@ -220,7 +220,7 @@ async def test_dry_run_validates_with_the_exchange_and_places_nothing(
     bid, _ = await best(trading, "BTCUSDT")
     result = await call(
         trading,
-        "binance.place_order",
+        "binance_place_order",
         {
             "symbol": "BTCUSDT",
             "side": "BUY",
@@ -252,14 +252,14 @@ async def test_lost_answer_after_execution_is_reconciled_and_never_duplicated(
         "price": price,
         "client_order_id": cid,
     }
-    first = await call(trading, "binance.place_order", args)
+    first = await call(trading, "binance_place_order", args)
     assert first["outcome"] == "RECONCILED_EXISTS" and first["order_exists"] is True
     assert first["order"]["client_order_id"] == cid
-    second = await call(trading, "binance.place_order", args)
+    second = await call(trading, "binance_place_order", args)
     assert second["outcome"] == "RECONCILED_EXISTS" and "not placed again" in second["note"]
     matching = [o for o in await sim_orders(stack_sim, "BTCUSDT") if o["clientOrderId"] == cid]
     assert len(matching) == 1
-    await call(trading, "binance.cancel_order", {"symbol": "BTCUSDT", "client_order_id": cid})
+    await call(trading, "binance_cancel_order", {"symbol": "BTCUSDT", "client_order_id": cid})
 
 
 async def test_lost_answer_before_execution_is_reported_absent_and_a_retry_places_once(
@@ -276,12 +276,12 @@ async def test_lost_answer_before_execution_is_reported_absent_and_a_retry_place
         "client_order_id": cid,
     }
     await stack_sim.fault("rest_fail", path="/api/v3/order", method="POST", code=-1007, after_execute=False, times=1)
-    first = await call(trading, "binance.place_order", args)
+    first = await call(trading, "binance_place_order", args)
     assert first["outcome"] == "RECONCILED_ABSENT" and first["order_exists"] is False
-    second = await call(trading, "binance.place_order", args)
+    second = await call(trading, "binance_place_order", args)
     assert second["outcome"] == "PLACED"
     assert len([o for o in await sim_orders(stack_sim, "BTCUSDT") if o["clientOrderId"] == cid]) == 1
-    await call(trading, "binance.cancel_order", {"symbol": "BTCUSDT", "client_order_id": cid})
+    await call(trading, "binance_cancel_order", {"symbol": "BTCUSDT", "client_order_id": cid})
 
 
 async def test_every_mutating_call_is_audited_without_secrets(
@@ -290,7 +290,7 @@ async def test_every_mutating_call_is_audited_without_secrets(
     bid, _ = await best(trading, "BTCUSDT")
     placed = await call(
         trading,
-        "binance.place_order",
+        "binance_place_order",
         {
             "symbol": "BTCUSDT",
             "side": "BUY",
@@ -299,7 +299,7 @@ async def test_every_mutating_call_is_audited_without_secrets(
             "price": str((bid * Decimal("0.9")).quantize(Decimal("0.01"))),
         },
     )
-    await call(trading, "binance.cancel_order", {"symbol": "BTCUSDT", "order_id": placed["order"]["order_id"]})
+    await call(trading, "binance_cancel_order", {"symbol": "BTCUSDT", "order_id": placed["order"]["order_id"]})
     lines = [json.loads(line) for line in stack_provider.audit().splitlines()]
     actions = [(e["action"], e.get("client_order_id") or e.get("sent", {}).get("newClientOrderId")) for e in lines]
     assert ("place_order.send", placed["client_order_id"]) in actions
@@ -315,14 +315,14 @@ async def test_trading_is_refused_by_default_and_the_refusal_says_how_to_enable(
     try:
         async with HeldSession(provider.address) as s:
             text = await fails(
-                s, "binance.place_order", {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001"}
+                s, "binance_place_order", {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001"}
             )
             assert "BINANCE_TRADING_ENABLED=true" in text
-            text = await fails(s, "binance.cancel_order", {"symbol": "BTCUSDT", "order_id": 1})
+            text = await fails(s, "binance_cancel_order", {"symbol": "BTCUSDT", "order_id": 1})
             assert "BINANCE_TRADING_ENABLED" in text
             dry = await call(
                 s,
-                "binance.place_order",
+                "binance_place_order",
                 {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001", "validate_only": True},
             )
             assert dry["outcome"] == "VALIDATED"
@@ -342,17 +342,17 @@ async def test_operator_limits_are_enforced(stack_sim: SimProcess) -> None:
     try:
         async with HeldSession(provider.address) as s:
             text = await fails(
-                s, "binance.place_order", {"symbol": "BNBUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.1"}
+                s, "binance_place_order", {"symbol": "BNBUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.1"}
             )
             assert "BINANCE_ALLOWED_SYMBOLS" in text
             text = await fails(
                 s,
-                "binance.place_order",
+                "binance_place_order",
                 {"symbol": "BTCUSDT", "side": "BUY", "type": "STOP_LOSS", "quantity": "0.001", "stop_price": "99999"},
             )
             assert "BINANCE_ALLOWED_ORDER_TYPES" in text
             text = await fails(
-                s, "binance.place_order", {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"}
+                s, "binance_place_order", {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"}
             )
             assert "BINANCE_MAX_ORDER_NOTIONAL" in text and "50" in text
     finally:
@@ -368,7 +368,7 @@ async def test_wrong_or_missing_keys_give_a_clear_error_without_the_secret(stack
         provider = await ProviderProcess.start(env)
         try:
             async with HeldSession(provider.address) as s:
-                text = await fails(s, "binance.get_account", {})
+                text = await fails(s, "binance_get_account", {})
                 assert expected in text, text
                 assert "not-the-secret" not in text
             assert "not-the-secret" not in provider.logs()
@@ -380,7 +380,7 @@ async def test_ed25519_keys_work_end_to_end(stack_sim: SimProcess) -> None:
     provider = await ProviderProcess.start(sandbox_env(stack_sim.info, ed25519=True))
     try:
         async with HeldSession(provider.address) as s:
-            account = await call(s, "binance.get_account", {})
+            account = await call(s, "binance_get_account", {})
             assert account["can_trade"] is True
     finally:
         await provider.stop()
