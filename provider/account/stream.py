@@ -89,6 +89,7 @@ class UserDataStream:
         self._changed = asyncio.Condition()
         self._listeners: list[Callable[[list[Change]], Awaitable[None] | None]] = []
         self._writes: dict[int, tuple[str, Decimal, bool]] = {}
+        self.version = 0
         self.connects = 0
         self.renewals = 0
         self.last_error: str | None = None
@@ -280,7 +281,18 @@ class UserDataStream:
         self.state.down(reason)
         await self._publish([])
 
+    async def next_change(self, timeout_s: float) -> bool:
+        """Waits for the next batch of changes (or a change of phase); False at the timeout."""
+        seen = self.version
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(lambda: self.version != seen), max(timeout_s, 0))
+            except TimeoutError:
+                return False
+        return True
+
     async def _publish(self, changes: list[Change]) -> None:
+        self.version += 1
         async with self._changed:
             self._changed.notify_all()
         if not changes:

@@ -18,7 +18,9 @@ an exchange outage fails the listing, so a gateway keeps its previous list.
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +34,7 @@ from provider.services.common import rules_for, server_now_ms
 from provider.services.orders import order_from_json
 
 if TYPE_CHECKING:
+    from provider.account.state import AccountState
     from provider.app import App
 
 MIME = "text/markdown"
@@ -42,6 +45,9 @@ MAX_ORDER_SYMBOLS = 20
 MAX_LISTED_MARKETS = 20
 MAX_LISTED_TRADES = 10
 MOST_TRADED = 10
+#: account resources polled over REST (no live stream) are asked at most this often per URI.
+ACCOUNT_POLL_S = 5.0
+_POLLED: dict[str, tuple[float, str]] = {}
 #: quote assets of an asset's main pair, in order of preference.
 MAIN_QUOTES = (VALUATION_QUOTE, "BTC")
 
@@ -333,6 +339,7 @@ TEMPLATES: tuple[Template, ...] = (
         f"Non-zero balances, free/locked/total, valued in {VALUATION_QUOTE}, largest first.",
         (),
         render_balances,
+        subscribable=True,
     ),
     Template(
         "binance://account/trades/{SYMBOL}",
@@ -341,6 +348,7 @@ TEMPLATES: tuple[Template, ...] = (
         "The account's latest trades on one symbol: time, side, price, quantity, quote amount, fee.",
         (("SYMBOL", "Trading pair, e.g. BTCUSDT"),),
         render_trades,
+        subscribable=True,
     ),
     Template(
         "binance://orders/{STATUS}",
@@ -349,6 +357,7 @@ TEMPLATES: tuple[Template, ...] = (
         "Orders by status: open (all symbols), or filled, canceled, expired, ... (symbols of held assets).",
         (("STATUS", "open, filled, canceled, expired, ..."),),
         render_orders,
+        subscribable=True,
     ),
 )
 
@@ -455,11 +464,69 @@ def subscribable(uri: str) -> bool:
 
 
 async def fingerprint(app: App, uri: str) -> str:
-    """A cheap value that changes when the resource changes (market: the best bid/ask)."""
-    _, params = match(uri)
-    rules = await rules_for(app, params["SYMBOL"])
+    """A cheap value that changes when the resource changes.
+
+    From the live state when there is one (the order book for markets, the user data stream for the
+    account: no REST weight), else from REST, which the account resources ask at most every
+    ``ACCOUNT_POLL_S`` so a subscription cannot spend the weight budget.
+    """
+    template, params = match(uri)
+    if template.name == "market":
+        return await _market_fingerprint(app, params["SYMBOL"])
+    stream = app.account
+    if stream is not None and stream.state.live:
+        return _account_fingerprint(stream.state, template.name, params)
+    return await _polled_fingerprint(app, uri, template.name, params)
+
+
+async def _market_fingerprint(app: App, symbol: str) -> str:
+    rules = await rules_for(app, symbol)
+    books = app.books
+    if books is not None and books.health().get("symbols", {}).get(rules.symbol, {}).get("state") == "SYNCED":
+        view = await books.get_book(rules.symbol, timeout_s=1.0)
+        bids, asks = view.levels(1)
+        return f"{bids[:1]}/{asks[:1]}"
     t = (await app.client.book_ticker(rules.symbol)).data
     return f"{t['bidPrice']}/{t['bidQty']}/{t['askPrice']}/{t['askQty']}"
+
+
+def _account_fingerprint(state: AccountState, kind: str, params: dict[str, str]) -> str:
+    if kind == "balances":
+        return repr(sorted(state.balances.items()))
+    if kind == "my-trades":
+        trades = state.trades(params["SYMBOL"].upper())
+        return f"{len(trades)}/{trades[-1]['id'] if trades else None}/{state.gaps}"
+    status = params["STATUS"].upper()
+    orders = state.open_orders_json() if status == "OPEN" else [
+        o for o in state.closed.values() if o["status"] == status
+    ]
+    return repr(sorted((o["orderId"], o["status"], o["executedQty"]) for o in orders)) + f"/{state.gaps}"
+
+
+async def _polled_fingerprint(app: App, uri: str, kind: str, params: dict[str, str]) -> str:
+    now = time.monotonic()
+    cached = _POLLED.get(uri)
+    if cached is not None and now - cached[0] < ACCOUNT_POLL_S:
+        return cached[1]
+    if kind == "balances":
+        value = repr(sorted((b["asset"], b["free"], b["locked"]) for b in
+                            (await app.client.account(omit_zero_balances=True)).data["balances"]))
+    elif kind == "my-trades":
+        rules = await rules_for(app, params["SYMBOL"])
+        value = repr([t["id"] for t in (await app.client.my_trades(rules.symbol, limit=1)).data])
+    else:
+        value = await render_orders(app, params)
+    _POLLED[uri] = (now, value)
+    return value
+
+
+async def wait_change(app: App, timeout_s: float) -> None:
+    """Returns when the live account changed (push), or after ``timeout_s`` (the polling pace)."""
+    stream = app.account
+    if stream is None or not stream.state.live:
+        await asyncio.sleep(timeout_s)
+        return
+    await stream.next_change(timeout_s)
 
 
 async def complete(app: App, ref: str, argument: str, value: str) -> list[str]:

@@ -143,7 +143,8 @@ class ProviderServicer(provider_pb2_grpc.ProviderServicer):
     async def SubscribeResourceUpdates(
         self, request: provider_pb2.SubscribeResourceUpdatesRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[provider_pb2.ResourceUpdate]:
-        """Polls each URI's fingerprint at the bounded rate and yields when it changes."""
+        """Yields when a URI's fingerprint changes: checked on every live-account change (push) and at
+        least every interval; never more often than the minimum interval (the bounded rate)."""
         interval_ms = max(MIN_UPDATE_INTERVAL_MS, request.min_interval_ms or DEFAULT_UPDATE_INTERVAL_MS)
         uris = list(dict.fromkeys(request.uris))
         for uri in uris:
@@ -164,4 +165,5 @@ class ProviderServicer(provider_pb2_grpc.ProviderServicer):
                 if uri in last and fingerprint != last[uri]:
                     yield provider_pb2.ResourceUpdate(uri=uri, time_ms=int(time.time() * 1000))
                 last[uri] = fingerprint
-            await asyncio.sleep(interval_ms / 1000)
+            await asyncio.sleep(MIN_UPDATE_INTERVAL_MS / 1000)
+            await resources.wait_change(self.app, (interval_ms - MIN_UPDATE_INTERVAL_MS) / 1000)
