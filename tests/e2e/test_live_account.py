@@ -8,6 +8,7 @@ dropped, terminated, or lost events.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -15,7 +16,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from mcp import ClientSession
+from mcp import ClientSession, types
 
 from provider.binance.client import BinanceClient
 from provider.binance.environment import Environment
@@ -178,3 +179,34 @@ async def test_the_live_state_converges_to_the_truth_after_drops_terminations_an
         assert health["gaps"] > before["gaps"]
     await other.cancel_order("BTCUSDT", order_id=ids[1])
     await sim.fault("clear")
+
+
+@pytest.mark.filterwarnings("ignore:resources/.*subscribe is removed")  # the handshake era Claude Code speaks
+async def test_account_resources_are_pushed_on_stream_events(
+    stack: tuple[ProviderProcess, ClientSession], other: BinanceClient
+) -> None:
+    provider, _ = stack
+    updated: list[str] = []
+    arrived = asyncio.Event()
+
+    async def on_message(message: Any) -> None:
+        if isinstance(message, types.ResourceUpdatedNotification):
+            updated.append(str(message.params.uri))
+            arrived.set()
+
+    price = await resting_price(other)
+    async with HeldSession(provider.address, message_handler=on_message) as s:
+        await s.subscribe_resource("binance://orders/OPEN")
+        await s.subscribe_resource("binance://account/balances")
+        placed: list[int] = []
+        for _ in range(5):  # each change is pushed; the first may land before the subscription's baseline
+            order = (await other.new_order({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT",
+                                            "timeInForce": "GTC", "quantity": "0.001", "price": price})).data
+            placed.append(order["orderId"])
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(arrived.wait(), 3)
+            if {"binance://orders/OPEN", "binance://account/balances"} <= set(updated):
+                break
+        for order_id in placed:
+            await other.cancel_order("BTCUSDT", order_id=order_id)
+    assert {"binance://orders/OPEN", "binance://account/balances"} <= set(updated)
