@@ -48,9 +48,10 @@ def verify_hmac(secret: str, payload: str, signature: str) -> bool:
     return hmac.compare_digest(expected, signature.lower())
 
 
-def verify_ed25519(creds: Credentials, payload: str, signature: str) -> bool:
+def verify_ed25519(creds: Credentials, payload: str, signature: str, encoded: bool = True) -> bool:
+    """`encoded`: the base64 was percent-encoded (REST); WebSocket API signatures are not."""
     try:
-        raw = base64.b64decode(unquote(signature), validate=True)
+        raw = base64.b64decode(unquote(signature) if encoded else signature, validate=True)
         creds.ed25519_public_key.verify(raw, payload.encode())
     except (InvalidSignature, binascii.Error, ValueError):
         return False
@@ -75,11 +76,12 @@ def api_key_kind(creds: Credentials, key: str | None) -> str:
     raise ApiError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
 
 
-def verify(creds: Credentials, kind: str, payload: str, signature: str) -> bool:
-    """Check `signature` over `payload` with the key of type `kind`."""
+def verify(creds: Credentials, kind: str, payload: str, signature: str, encoded: bool = True) -> bool:
+    """Check `signature` over `payload` with the key of type `kind` (`encoded`: see
+    `verify_ed25519`)."""
     if kind == "HMAC":
         return verify_hmac(creds.api_secret, payload, signature)
-    return verify_ed25519(creds, payload, signature)
+    return verify_ed25519(creds, payload, signature, encoded)
 
 
 def ws_signature_payload(values: Mapping[str, str]) -> str:

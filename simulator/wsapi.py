@@ -246,7 +246,8 @@ def authenticate(call: Call, ed25519_only: bool) -> None:
     params.int_req("timestamp")
     signature = params.str_req("signature")
     payload = ws_signature_payload(params.values)
-    if (ed25519_only and kind != "ED25519") or not verify(creds, kind, payload, signature):
+    if (ed25519_only and kind != "ED25519") or not verify(creds, kind, payload, signature,
+                                                          encoded=False):
         raise ApiError(-1022, BAD_SIGNATURE)
     check_timestamp(params, call.now_ms)
 

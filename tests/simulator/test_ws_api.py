@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
@@ -148,6 +149,22 @@ async def test_ping_time_and_rate_limits(sim: SimProcess, client: Client) -> Non
         assert status["result"]["returnRateLimits"] is False
 
 
+async def test_past_the_weight_limit_requests_get_429_with_retry_after(
+    sim: SimProcess, client: Client
+) -> None:
+    await sim.fault("weight_limit", limit=3)
+    assert (await client.call("ping"))["status"] == 200
+    for _ in range(10):  # 1 + 2 fit in a minute's 3; a minute may roll over once on the way
+        refused = await client.call("session.status")
+        if refused["status"] != 200:
+            break
+    error = refused["error"]
+    assert (refused["status"], error["code"]) == (429, -1003)
+    now = error["data"]["serverTime"]
+    assert error["data"]["retryAfter"] == (now // 60_000 + 1) * 60_000  # the next minute
+    assert refused["rateLimits"][0]["limit"] == 3
+
+
 async def test_malformed_frames_and_unknown_methods_get_binance_errors(client: Client) -> None:
     assert await client.send("{not json") == {
         "id": None, "status": 400, "error": {"code": -1135, "msg": "Invalid JSON Request"}}
@@ -181,6 +198,10 @@ async def test_signature_and_key_errors(sim: SimProcess, client: Client) -> None
     assert await code({k: v for k, v in good.items() if k != "signature"}) == (400, -1102)
     assert await code({k: v for k, v in good.items() if k != "timestamp"}) == (400, -1102)
     assert await code({**good, "signature": "0" * 64}) == (400, -1022)
+    ed = signed(sim, ed25519=True)
+    encoded = {**ed, "signature": quote(ed["signature"], safe="")}
+    assert ed["signature"] != encoded["signature"]  # 64 bytes: base64 always ends in "=="
+    assert await code(encoded) == (400, -1022)  # JSON carries it raw, never percent-encoded
     assert await code({**good, "timestamp": good["timestamp"] + 1}) == (400, -1022)  # not signed
     assert await code({**good, "apiKey": "unknownKey123"}) == (401, -2015)
     assert await code({**good, "apiKey": "bad key!"}) == (401, -2014)
