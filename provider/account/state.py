@@ -118,6 +118,7 @@ class AccountState:
         self.gaps = 0
         self._buffer: list[Mapping[str, Any]] = []
         self._replaying = False
+        self._was_live = False
         self._executions: OrderedDict[tuple[int, int], None] = OrderedDict()
 
     @property
@@ -128,9 +129,23 @@ class AccountState:
     # -- the phases --------------------------------------------------------------------------
 
     def begin_resync(self, reason: str) -> None:
-        """Subscribed (again): buffer events until :meth:`load_snapshot`."""
+        """Subscribed (again), or a periodic check: buffer events until :meth:`load_snapshot`."""
+        self._was_live = self.phase is Phase.LIVE
         self.phase, self.reason = Phase.RESYNCING, reason
         self._buffer.clear()
+
+    def abort_resync(self, reason: str) -> list[Change]:
+        """The snapshot could not be taken: back to LIVE with the buffered events, if it was live before
+        (a periodic check failing proves nothing lost); else DOWN."""
+        if self.phase is not Phase.RESYNCING or not self._was_live:
+            self.down(reason)
+            return []
+        buffered, self._buffer = self._buffer, []
+        self.phase, self.reason = Phase.LIVE, f"live (a periodic check failed: {reason})"
+        changes: list[Change] = []
+        for event in buffered:
+            changes += self.apply(event)
+        return changes
 
     def down(self, reason: str) -> None:
         """The subscription is gone (rule 2); nothing is served from the state until a resync."""

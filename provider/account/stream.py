@@ -267,10 +267,17 @@ class UserDataStream:
         await self._publish(changes)
 
     async def _resync(self, why: str) -> None:
-        self._writes.clear()  # the snapshot shows every write made before it
         self.state.begin_resync(why)
-        account = (await self.client.account()).data
-        open_orders = (await self.client.open_orders()).data
+        try:
+            account = (await self.client.account()).data
+            open_orders = (await self.client.open_orders()).data
+        except ProviderError as exc:
+            await self._publish(self.state.abort_resync(f"{type(exc).__name__}: {exc.message[:200]}"))
+            if not self.state.live:
+                raise
+            log.warning("account_stream.check_failed", error=exc.message[:300])
+            return
+        self._writes.clear()  # the snapshot shows every write made before it
         changes = self.state.load_snapshot(account, open_orders)
         if self.state.live:
             self.live_since_ms = self.client.server_now_ms()

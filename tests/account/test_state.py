@@ -192,3 +192,20 @@ def test_the_end_of_the_subscription_ends_live_and_a_closed_order_stays_findable
     assert found is not None and found["status"] == "FILLED" and state.trades("BTCUSDT")[0]["qty"] == "1"
     state.apply({"e": "eventStreamTerminated", "E": model.t})
     assert not state.live and state.gaps == 1
+
+
+def test_a_failed_periodic_check_keeps_the_state_live_with_what_arrived_meanwhile() -> None:
+    model = ModelExchange()
+    state = AccountState()
+    state.begin_resync("start")
+    state.load_snapshot(model.rest_account(), [])
+    state.begin_resync("periodic")
+    for ev in model.place(D(1)):
+        state.apply(ev)
+    assert not state.live
+    state.abort_resync("RateLimited")
+    assert state.live and normalise(view(state)) == normalise(model_view(model))
+    state.down("dropped")
+    state.begin_resync("reconnected")
+    state.abort_resync("RateLimited")
+    assert state.phase is Phase.DOWN
