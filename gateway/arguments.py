@@ -87,6 +87,11 @@ def _non_finite(value: Any, path: str) -> str | None:
     return None
 
 
+def _short(text: str, limit: int = 300) -> str:
+    """jsonschema's messages repeat the offending value whole: never echo megabytes back."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
 class ArgumentValidator:
     """One compiled Draft 2020-12 validator for one tool's input schema."""
 
@@ -115,7 +120,7 @@ class ArgumentValidator:
         )
         if not errors:
             return None
-        lines = [f"- {_path(e)}: {e.message}" for e in errors[:_MAX_ERRORS]]
+        lines = [f"- {_path(e)}: {_short(e.message)}" for e in errors[:_MAX_ERRORS]]
         if len(errors) > _MAX_ERRORS:
             lines.append(f"- ... and {len(errors) - _MAX_ERRORS} more")
         allowed = describe_schema(self._schema)

@@ -17,11 +17,10 @@ from typing import TYPE_CHECKING
 
 import grpc
 import structlog
-from google.protobuf import json_format
 
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
 from provider.catalog import prompts, resources
-from provider.catalog.jsonmap import from_json, parse_arguments_json, to_json
+from provider.catalog.jsonmap import from_json, parse_arguments_json, struct_arguments, to_json
 from provider.catalog.render import render
 from provider.catalog.tools import tool_specs
 from provider.errors import InvalidArgument, NotFound
@@ -77,7 +76,7 @@ class ProviderServicer(provider_pb2_grpc.ProviderServicer):
             args = (
                 parse_arguments_json(request.arguments_json)
                 if request.arguments_json
-                else json_format.MessageToDict(request.arguments)
+                else struct_arguments(request.arguments)
             )
             message = from_json(args, spec.request_cls)
             result = await invoke(self.app, spec, message)

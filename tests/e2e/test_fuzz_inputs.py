@@ -349,11 +349,6 @@ def test_invoke_tool_with_bad_struct_arguments_never_crashes(
     call_checked(stub, request, spec, f"{spec.name} {str(args)[:300]}")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="provider/services/provider_api.py (gateway owner) converts the Struct with json_format.MessageToDict, "
-    "which raises ValueError on NaN/Infinity -> INTERNAL; fix: call provider.catalog.jsonmap.struct_arguments",
-)
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
 def test_invoke_tool_with_a_non_finite_struct_number_is_refused(channel: grpc.Channel, value: float) -> None:
     struct = Struct()
@@ -487,11 +482,6 @@ def test_typed_services_refuse_bytes_that_are_no_message(channel: grpc.Channel, 
         assert call_checked(call, GARBAGE[garbage], spec, spec.grpc_method) is grpc.StatusCode.INVALID_ARGUMENT
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="provider/server.py registers provider.v1.Provider without a tolerant deserializer, so grpc answers "
-    "UNKNOWN; fix: add provider.services.errors.DecodeErrors() to create_server's interceptors",
-)
 def test_invoke_tool_refuses_bytes_that_are_no_message(channel: grpc.Channel) -> None:
     call = channel.unary_unary("/provider.v1.Provider/InvokeTool", request_serializer=None)
     assert call_checked(call, GARBAGE["corrupt"], None, "InvokeTool") is grpc.StatusCode.INVALID_ARGUMENT
@@ -525,7 +515,7 @@ def mcp_checked(
 
 
 def without_huge(value: Any) -> bool:
-    """The gateway's own echo of huge values is tested apart (see the xfail below)."""
+    """The gateway's own echo of huge values is tested apart (below)."""
     text = json.dumps(value, ensure_ascii=False)
     return HUGE not in text and HUGE_UNICODE not in text
 
@@ -545,11 +535,6 @@ async def test_gateway_with_bad_arguments_never_crashes(fuzz_session: ClientSess
     await asyncio.to_thread(fuzz)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gateway/arguments.py (gateway owner) puts jsonschema's message, which repeats the whole bad value, "
-    "into the error text: a 1 MB symbol comes back as a 1 MB error",
-)
 @pytest.mark.asyncio(loop_scope="module")
 async def test_gateway_does_not_echo_a_megabyte_argument(fuzz_session: ClientSession) -> None:
     loop = asyncio.get_running_loop()
