@@ -25,7 +25,9 @@ Counts printed (the must-be-zero ones make the process exit 1, as does a run tha
 - orders over the cap (a cap probe that was placed or is on the exchange);
 - reads refused because of an order limit (a -1015 must hold back new orders only);
 - silently changed arguments (a placed order whose sent or executed quantity/price is not what
-  was asked, digit for digit).
+  was asked, digit for digit);
+- live-account divergences: after the user data stream was dropped, terminated and lost events,
+  the open orders served from it must equal the sandbox's within 20 s.
 Also printed: calls made, failed clearly (with their most common causes), provider RSS growth.
 """
 
@@ -66,6 +68,7 @@ _ORDER_LIMIT_WORDS = ("-1015", "too many new orders", "held back", "unfilled ord
 BOOK_SYMBOLS = ("BTCUSDT", "ETHUSDT")
 CALL_TIMEOUT_S = 40.0
 CONVERGE_S = 10.0
+ACCOUNT_CONVERGE_S = 20.0
 BOOK_LEVELS = 100
 _GATEWAY_INTERNAL = "failed inside the gateway"
 
@@ -95,6 +98,8 @@ class SoakCounts:
     same_id_pairs: int = 0
     reads_refused_by_order_limit: int = 0
     arguments_changed: int = 0
+    account_checks: int = 0
+    account_divergences: int = 0
     faults_armed: int = 0
     provider_restarts: int = 0
     order_outcomes: dict[str, int] = field(default_factory=dict)
@@ -107,7 +112,7 @@ class SoakCounts:
 
     MUST_BE_ZERO = ("failed_unclearly", "books_synced_mismatched", "duplicate_orders", "unaccounted_orders",
                     "bans_418", "secrets_found", "orders_over_cap", "reads_refused_by_order_limit",
-                    "arguments_changed")
+                    "arguments_changed", "account_divergences")
 
     def problems(self) -> list[str]:
         bad = [f"{name} = {getattr(self, name)}" for name in self.MUST_BE_ZERO if getattr(self, name)]
@@ -328,7 +333,10 @@ class Soak:
                                  "execute_after_ms": 2500, "times": 2}),
             (0.30, "restart", None),
             (0.42, "book_check", None),
+            (0.36, "ws_api_drop", {}),
+            (0.50, "ws_api_miss", {"count": 2}),
             (0.55, "stall", {"symbol": SYMBOL, "seconds": 3}),
+            (0.66, "ws_api_terminate", {}),
             (0.48, "order_limit", {"limit_10s": 2}),
             (0.53, "order_limit", {"limit_10s": 50}),
             (0.62, "weight_limit", {"limit": 60}),
@@ -395,6 +403,29 @@ class Soak:
         self.counts.books_not_converged += 1
         self.counts.mismatch_examples.append(f"{symbol} never served SYNCED at the truth's update id: "
                                              f"{served['book'] if served else None}")
+
+    async def account_check(self) -> None:
+        """After convergence, the open orders served from the live account equal the exchange's."""
+        with self.log_dir.joinpath("account-check-gateway.log").open("a") as errlog:
+            async with mcp_stdio_session(gateway_stdio_params(self.provider.address), errlog) as session:
+                deadline = time.monotonic() + ACCOUNT_CONVERGE_S
+                while True:
+                    served = await self.call(session, "binance_get_open_orders", {"symbol": SYMBOL})
+                    truth = await self.sim_open_orders()
+                    ids = {int(o["order_id"]) for o in served["orders"]} if served else None
+                    source = served["freshness"]["source"] if served else None
+                    if ids == truth and source == "stream":
+                        self.counts.account_checks += 1
+                        return
+                    if time.monotonic() > deadline:
+                        self.counts.account_divergences += 1
+                        self.order_example(f"live account never converged: served {ids} ({source}), truth {truth}")
+                        return
+                    await asyncio.sleep(0.5)
+
+    async def sim_open_orders(self) -> set[int]:
+        body = await self.sim.control("GET", f"/sim/orders?symbol={SYMBOL}")
+        return {int(o["orderId"]) for o in body["orders"] if o["status"] in ("NEW", "PARTIALLY_FILLED")}
 
     async def reconcile_orders(self) -> None:
         body = await self.sim.control("GET", f"/sim/orders?symbol={SYMBOL}")
@@ -500,7 +531,8 @@ async def run_soak(duration_s: float = 60.0, clients: int = 4, rate: float = 50.
     provider_logs: list[Path] = []
     try:
         await sim.control("POST", "/sim/balances", {"asset": "USDT", "free": "10000000"})
-        provider = await ProviderProcess.start(sandbox_env(sim.info, trading=True, BINANCE_MAX_ORDER_NOTIONAL=CAP_USDT))
+        provider = await ProviderProcess.start(sandbox_env(
+            sim.info, trading=True, BINANCE_MAX_ORDER_NOTIONAL=CAP_USDT, PROVIDER_ACCOUNT_RESYNC_S="10"))
         provider_logs += [provider.log_path, provider.log_path.with_suffix(".audit")]
         soak = Soak(sim, provider, counts, secrets.token_hex(3), log_dir)
         try:
@@ -523,6 +555,7 @@ async def run_soak(duration_s: float = 60.0, clients: int = 4, rate: float = 50.
             await sim.fault("clear")
             soak.sample_rss("end")
             await soak.book_check()
+            await soak.account_check()
             await soak.reconcile_orders()
             await soak.probe_ban()
         finally:
@@ -530,7 +563,8 @@ async def run_soak(duration_s: float = 60.0, clients: int = 4, rate: float = 50.
         soak.finish_causes()
         logs = provider.logs()
         counts.bans_418 += count_bans_in_provider_log(logs)
-        gateway_logs = [log_dir / f"gateway-{i}.log" for i in range(clients + 1)] + [log_dir / "book-check-gateway.log"]
+        gateway_logs = [log_dir / f"gateway-{i}.log" for i in range(clients + 1)] + [
+            log_dir / "book-check-gateway.log", log_dir / "account-check-gateway.log"]
         counts.secrets_found += count_in_logs(provider_logs + gateway_logs, soak.secrets)
         counts.provider_rss_kib = soak.rss
     finally:
@@ -564,6 +598,8 @@ def render(counts: SoakCounts, command: str) -> str:
         ("same client order id sent twice at once", counts.same_id_pairs, ""),
         ("reads refused because of an order limit", counts.reads_refused_by_order_limit, "yes"),
         ("silently changed arguments", counts.arguments_changed, "yes"),
+        ("live-account checks against the exchange's open orders", counts.account_checks, ""),
+        ("live-account divergences after convergence", counts.account_divergences, "yes"),
     ]
     out += [f"| {name} | {value} | {zero} |" for name, value, zero in rows]
     if counts.order_outcomes:

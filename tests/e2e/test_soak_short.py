@@ -27,3 +27,4 @@ async def test_short_soak_has_no_unclear_failure_mismatched_book_duplicate_order
     assert counts.cap_probes > 0 and counts.same_id_pairs > 0
     assert counts.orders_over_cap == 0 and counts.reads_refused_by_order_limit == 0
     assert counts.arguments_changed == 0
+    assert counts.account_checks > 0 and counts.account_divergences == 0
