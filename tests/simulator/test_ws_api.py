@@ -511,3 +511,19 @@ async def test_server_pings_pong_timeout_and_lifetime_flag() -> None:
                 assert loop.time() - opened >= 2.4
     finally:
         await sim.stop()
+
+
+async def test_sigterm_sends_server_shutdown_before_closing() -> None:
+    sim = await SimProcess.start()
+    try:
+        async with connect(sim.info.ws_api_url) as ws:
+            client = Client(ws)
+            assert (await client.call("ping"))["status"] == 200
+            sim.proc.terminate()
+            notice = await client.frame()
+            assert set(notice) == {"event"} and notice["event"]["e"] == "serverShutdown"
+            with pytest.raises(ConnectionClosed) as exc:
+                await client.frame()
+            assert exc.value.rcvd is not None and exc.value.rcvd.code == 1001
+    finally:
+        await sim.stop()
