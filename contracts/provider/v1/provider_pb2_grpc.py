@@ -45,6 +45,11 @@ class ProviderStub:
                 request_serializer=provider_dot_v1_dot_provider__pb2.InvokeToolRequest.SerializeToString,
                 response_deserializer=provider_dot_v1_dot_provider__pb2.InvokeToolResponse.FromString,
                 _registered_method=True)
+        self.InvokeToolStream = channel.stream_stream(
+                '/provider.v1.Provider/InvokeToolStream',
+                request_serializer=provider_dot_v1_dot_provider__pb2.ToolCallUp.SerializeToString,
+                response_deserializer=provider_dot_v1_dot_provider__pb2.ToolCallDown.FromString,
+                _registered_method=True)
         self.ListResources = channel.unary_unary(
                 '/provider.v1.Provider/ListResources',
                 request_serializer=provider_dot_v1_dot_provider__pb2.ListResourcesRequest.SerializeToString,
@@ -86,6 +91,17 @@ class ProviderServicer:
 
     def InvokeTool(self, request, context):
         """Invokes one tool with JSON arguments; answers structured JSON plus a compact text rendering.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def InvokeToolStream(self, request_iterator, context):
+        """Invokes one tool with what MCP needs mid-call. The gateway's first frame is `start`; the
+        provider then sends any number of progress, log and input_request frames and ends with exactly
+        one `result` or `input_required` frame. The gateway answers each input_request with an
+        input_response frame of the same key. The client cancelling the call cancels the RPC (the
+        provider sees its context cancelled). Optional: UNIMPLEMENTED makes gateways use InvokeTool.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -141,6 +157,11 @@ def add_ProviderServicer_to_server(servicer, server):
                     servicer.InvokeTool,
                     request_deserializer=provider_dot_v1_dot_provider__pb2.InvokeToolRequest.FromString,
                     response_serializer=provider_dot_v1_dot_provider__pb2.InvokeToolResponse.SerializeToString,
+            ),
+            'InvokeToolStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.InvokeToolStream,
+                    request_deserializer=provider_dot_v1_dot_provider__pb2.ToolCallUp.FromString,
+                    response_serializer=provider_dot_v1_dot_provider__pb2.ToolCallDown.SerializeToString,
             ),
             'ListResources': grpc.unary_unary_rpc_method_handler(
                     servicer.ListResources,
@@ -223,6 +244,33 @@ class Provider:
             '/provider.v1.Provider/InvokeTool',
             provider_dot_v1_dot_provider__pb2.InvokeToolRequest.SerializeToString,
             provider_dot_v1_dot_provider__pb2.InvokeToolResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def InvokeToolStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/provider.v1.Provider/InvokeToolStream',
+            provider_dot_v1_dot_provider__pb2.ToolCallUp.SerializeToString,
+            provider_dot_v1_dot_provider__pb2.ToolCallDown.FromString,
             options,
             channel_credentials,
             insecure,
