@@ -279,18 +279,20 @@ class ListResourcesRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ResourceDescriptor(_message.Message):
-    __slots__ = ("uri", "name", "title", "description", "mime_type")
+    __slots__ = ("uri", "name", "title", "description", "mime_type", "subscribable")
     URI_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     MIME_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SUBSCRIBABLE_FIELD_NUMBER: _ClassVar[int]
     uri: str
     name: str
     title: str
     description: str
     mime_type: str
-    def __init__(self, uri: _Optional[str] = ..., name: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., mime_type: _Optional[str] = ...) -> None: ...
+    subscribable: bool
+    def __init__(self, uri: _Optional[str] = ..., name: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., mime_type: _Optional[str] = ..., subscribable: _Optional[bool] = ...) -> None: ...
 
 class ListResourcesResponse(_message.Message):
     __slots__ = ("resources",)
