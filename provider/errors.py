@@ -1,6 +1,7 @@
 """The provider's one error tree; every failure a caller can see is one of these.
 
-Each class carries its wire status (``grpc_status``), whether repeating the same call is safe
+Each class carries its status as a name (``status``, gRPC's code names; no transport types here:
+the boundary in ``provider/services/errors.py`` turns it into a gRPC status), whether repeating the same call is safe
 (``retry_safe``) and a default ``hint``. Instances keep Binance's own ``code`` and ``msg``
 (``binance_code``, ``binance_msg``) untouched. Exceptions are translated into this tree once, at
 the boundary that sees them (aiohttp in ``provider/binance/transport.py``, Binance error bodies in
@@ -32,6 +33,7 @@ Caller faults (the request can never succeed as sent) are kept apart from exchan
         ├── TimestampRejected             UNAVAILABLE        -1021 (clock re-measured; not executed)
         ├── ExecutionUnknown              UNKNOWN            -1007, 5xx, timeout on a mutating call
         └── UnexpectedResponse            INTERNAL           a body that is not Binance's JSON
+    Unimplemented                         UNIMPLEMENTED      a listed tool this build does not serve
 
 ``ExecutionUnknown`` is the one class whose retry is *never* safe: the order may have executed,
 and the caller must reconcile by client order id before doing anything else.
@@ -40,8 +42,6 @@ and the caller must reconcile by client order id before doing anything else.
 from __future__ import annotations
 
 from typing import Any, ClassVar
-
-import grpc
 
 __all__ = [
     "CallerError",
@@ -66,6 +66,7 @@ __all__ = [
     "TradingDisabled",
     "Unauthenticated",
     "UnexpectedResponse",
+    "Unimplemented",
     "UnknownSymbol",
     "WafBlocked",
     "from_binance",
@@ -75,7 +76,8 @@ __all__ = [
 class ProviderError(Exception):
     """Base of every error the provider reports; carries its gRPC status and Binance's code/msg."""
 
-    grpc_status: ClassVar[grpc.StatusCode] = grpc.StatusCode.INTERNAL
+    #: the canonical status name (gRPC's code names); the boundary in services/errors.py maps it.
+    status: ClassVar[str] = "INTERNAL"
     retry_safe: ClassVar[bool] = False
     hint: str = "Unexpected provider error; see the message."
 
@@ -119,7 +121,7 @@ class ProviderError(Exception):
 class CallerError(ProviderError):
     """The request is wrong or not allowed; sending it again unchanged cannot succeed."""
 
-    grpc_status = grpc.StatusCode.INVALID_ARGUMENT
+    status = "INVALID_ARGUMENT"
     retry_safe = True
     hint = "Fix the request before sending it again."
 
@@ -127,7 +129,7 @@ class CallerError(ProviderError):
 class InvalidArgument(CallerError):
     """A parameter is missing, malformed or out of range (Binance -11xx)."""
 
-    grpc_status = grpc.StatusCode.INVALID_ARGUMENT
+    status = "INVALID_ARGUMENT"
     hint = "Fix the parameter named in the message; nothing was executed."
 
 
@@ -150,18 +152,25 @@ class FilterViolation(InvalidArgument):
         super().__init__(message, **kw)
         self.violations = violations
 
+    def to_details(self) -> dict[str, Any]:
+        """Adds every violation with its nearest valid values, for callers that act on fields."""
+        details = super().to_details()
+        if self.violations:
+            details["violations"] = list(self.violations)
+        return details
+
 
 class NotFound(CallerError):
     """The order (or other object) does not exist (-2013, -2011 "Unknown order sent.", -2026)."""
 
-    grpc_status = grpc.StatusCode.NOT_FOUND
+    status = "NOT_FOUND"
     hint = "Check the symbol and the order id / client order id; closed orders may be archived."
 
 
 class FailedPrecondition(CallerError):
     """The request is valid but the account or market state does not allow it now."""
 
-    grpc_status = grpc.StatusCode.FAILED_PRECONDITION
+    status = "FAILED_PRECONDITION"
     hint = "The account or market state does not allow this now."
 
 
@@ -186,7 +195,7 @@ class TradingDisabled(FailedPrecondition):
 class Unauthenticated(CallerError):
     """No usable credentials: missing key, malformed key (-2014) or bad signature (-1022)."""
 
-    grpc_status = grpc.StatusCode.UNAUTHENTICATED
+    status = "UNAUTHENTICATED"
     retry_safe = False
     hint = "Configure a valid API key plus its HMAC secret or Ed25519 private key."
 
@@ -194,7 +203,7 @@ class Unauthenticated(CallerError):
 class PermissionDenied(CallerError):
     """The key is valid-looking but not allowed here (-2015 key/IP/permission, -1002, HTTP 403)."""
 
-    grpc_status = grpc.StatusCode.PERMISSION_DENIED
+    status = "PERMISSION_DENIED"
     retry_safe = False
     hint = "Check the key's permissions (e.g. spot trading enabled) and its IP whitelist."
 
@@ -205,7 +214,7 @@ class PermissionDenied(CallerError):
 class ExchangeError(ProviderError):
     """The exchange, or the network path to it, failed; not the caller's fault."""
 
-    grpc_status = grpc.StatusCode.UNAVAILABLE
+    status = "UNAVAILABLE"
     retry_safe = True
     hint = "The exchange failed; retry later."
 
@@ -213,7 +222,7 @@ class ExchangeError(ProviderError):
 class RateLimited(ExchangeError):
     """Request weight or order count exhausted (HTTP 429, -1003, -1015); wait ``retry_after_s``."""
 
-    grpc_status = grpc.StatusCode.RESOURCE_EXHAUSTED
+    status = "RESOURCE_EXHAUSTED"
     hint = "Request weight exhausted; wait retry_after seconds, or use streams instead of polling."
 
     def __init__(self, message: str, *, retry_after_s: float | None = None, **kw: Any) -> None:
@@ -251,7 +260,7 @@ class WafBlocked(RateLimited):
 class RestrictedLocation(ExchangeError):
     """HTTP 451: Binance serves no API to this host's location; retrying cannot help, nothing executed."""
 
-    grpc_status = grpc.StatusCode.FAILED_PRECONDITION
+    status = "FAILED_PRECONDITION"
     retry_safe = False
     hint = (
         "Binance refuses API requests from this host's location (its terms, 'b. Eligibility'); cloud "
@@ -272,7 +281,7 @@ class IpBanned(RateLimited):
 class ExchangeUnavailable(ExchangeError):
     """Binance answered 5xx on a read, or the connection failed; the read may be repeated."""
 
-    grpc_status = grpc.StatusCode.UNAVAILABLE
+    status = "UNAVAILABLE"
     hint = "The exchange is unreachable or failing; retry later."
 
 
@@ -285,14 +294,14 @@ class ExchangeUnreachable(ExchangeUnavailable):
 class ExchangeTimeout(ExchangeError):
     """A read got no answer within its timeout."""
 
-    grpc_status = grpc.StatusCode.DEADLINE_EXCEEDED
+    status = "DEADLINE_EXCEEDED"
     hint = "The exchange did not answer in time; retry later."
 
 
 class TimestampRejected(ExchangeError):
     """-1021: timestamp outside recvWindow; the clock was re-measured and the call was refused."""
 
-    grpc_status = grpc.StatusCode.UNAVAILABLE
+    status = "UNAVAILABLE"
     hint = "Local clock and server clock disagree; the offset was re-measured, send the call again."
 
 
@@ -302,7 +311,7 @@ class ExecutionUnknown(ExchangeError):
     The order may or may not exist. Never resend it blindly: query it by client order id first.
     """
 
-    grpc_status = grpc.StatusCode.UNKNOWN
+    status = "UNKNOWN"
     retry_safe = False
     hint = (
         "Execution status unknown: the order may have been placed. Query it by its client "
@@ -324,10 +333,17 @@ class ExecutionUnknown(ExchangeError):
         return details
 
 
+class Unimplemented(ProviderError):
+    """A tool this provider build lists in its contract but does not serve."""
+
+    status = "UNIMPLEMENTED"
+    hint = "This provider build does not serve the tool yet."
+
+
 class UnexpectedResponse(ExchangeError):
     """The answer was not the JSON Binance documents (e.g. an HTML error page)."""
 
-    grpc_status = grpc.StatusCode.INTERNAL
+    status = "INTERNAL"
     retry_safe = False
     hint = "The exchange returned something unexpected; check the environment URL."
 

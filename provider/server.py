@@ -22,7 +22,7 @@ from provider.app import App
 from provider.health import report as health_report
 from provider.metrics import MetricsInterceptor, MetricsServer
 from provider.services.dispatch import add_typed_services
-from provider.services.errors import IN_FLIGHT, DecodeErrors
+from provider.services.errors import IN_FLIGHT, ErrorBoundary
 from provider.services.provider_api import ProviderServicer
 from provider.tls import ServerTls
 
@@ -36,7 +36,8 @@ async def create_server(
     app: App, listen: str, tls: ServerTls | None = None
 ) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
     server = grpc.aio.server(
-        interceptors=[DecodeErrors(), *([MetricsInterceptor(app.metrics)] if app.metrics is not None else [])],
+        # the boundary innermost, so the metrics see the statuses it maps
+        interceptors=[*([MetricsInterceptor(app.metrics)] if app.metrics is not None else []), ErrorBoundary()],
         options=[
             ("grpc.max_receive_message_length", 4 * 1024 * 1024),
             ("grpc.keepalive_permit_without_calls", 1),

@@ -14,8 +14,7 @@ from google.protobuf.message import Message
 
 from provider.catalog.jsonmap import apply_defaults, validate
 from provider.catalog.tools import ToolSpec, tool_specs
-from provider.errors import ProviderError
-from provider.services.errors import guarded, tolerant
+from provider.errors import Unimplemented
 from provider.services.registry import handlers
 
 if TYPE_CHECKING:
@@ -24,11 +23,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger("provider.rpc")
 
 _SERVICES = ("binance.v1.MarketData", "binance.v1.Account", "binance.v1.Trading", "binance.v1.OrderBook")
-
-
-class Unimplemented(ProviderError):
-    grpc_status = grpc.StatusCode.UNIMPLEMENTED
-    hint = "This provider build does not serve the tool yet."
 
 
 async def invoke(app: App, spec: ToolSpec, request: Message) -> Message:
@@ -42,23 +36,23 @@ async def invoke(app: App, spec: ToolSpec, request: Message) -> Message:
 
 
 def _handler(app: App, spec: ToolSpec) -> grpc.RpcMethodHandler:
+    """The typed RPC of one tool; errors and undecodable bytes are the boundary's (`ErrorBoundary`)."""
+
     async def rpc(request: Message, context: grpc.aio.ServicerContext) -> Message:
-        return await guarded(context, spec.grpc_method, lambda: invoke(app, spec, request), tool=spec.name)
+        with structlog.contextvars.bound_contextvars(tool=spec.name):
+            return await invoke(app, spec, request)
 
     rpc.__name__ = spec.method
-    handler = grpc.unary_unary_rpc_method_handler(
+    return grpc.unary_unary_rpc_method_handler(
         rpc, request_deserializer=spec.request_cls.FromString, response_serializer=spec.response_cls.SerializeToString
     )
-    tolerant_handler = tolerant(handler, spec.grpc_method)  # undecodable bytes: INVALID_ARGUMENT, not UNKNOWN
-    assert tolerant_handler is not None
-    return tolerant_handler
 
 
 def add_typed_services(server: grpc.aio.Server, app: App) -> list[str]:
     """Registers the typed services on the server; returns their full names (for reflection).
 
-    The handlers are built here rather than by the generated `add_*Servicer_to_server`, so that
-    their deserializers are tolerant; an RPC without a tool option is UNIMPLEMENTED, as before.
+    The handlers are built here rather than by the generated `add_*Servicer_to_server`, so every
+    tool's RPC is `invoke`; an RPC without a tool option is UNIMPLEMENTED, as before.
     """
     by_service: dict[str, list[ToolSpec]] = {}
     for spec in tool_specs().values():

@@ -1,5 +1,10 @@
 """The one place where a `ProviderError` becomes a gRPC status (and anything else an INTERNAL).
 
+`ErrorBoundary`, a server interceptor, wraps every method of the server once: undecodable request
+bytes become INVALID_ARGUMENT, the call's correlation id is bound to every log line, unary calls are
+counted for the drain, and any error raised by a handler (or while a stream yields) is mapped here.
+Servicers and handlers have no try/except of their own.
+
 The status message is readable on its own (grpcurl users see it); the same facts travel as JSON in
 the trailing metadata `error-details-json` for the gateway. Both are bounded whatever the input
 (`MAX_STATUS_BYTES`, `MAX_DETAILS_BYTES`): an error may quote what the caller sent, never all of it.
@@ -119,34 +124,76 @@ def correlation_id(context: grpc.aio.ServicerContext) -> str:
 async def guarded(
     context: grpc.aio.ServicerContext, method: str, call: Callable[[], Awaitable[T]], **log_fields: str
 ) -> T:
-    """Runs one RPC: binds its correlation id and `log_fields` to every log line, logs it, maps failures."""
+    """Runs one call inside a method with extra log fields (e.g. the tool name). The boundary
+    (`ErrorBoundary`) maps errors and counts calls; this only adds the fields."""
     fields = {k: clip(v, _LOG_FIELD_BYTES) for k, v in log_fields.items()}
-    with structlog.contextvars.bound_contextvars(correlation_id=clip(correlation_id(context), 80), **fields):
-        IN_FLIGHT.enter()
-        try:
-            return await _mapped(context, method, call)
-        finally:
-            IN_FLIGHT.exit()
+    with structlog.contextvars.bound_contextvars(**fields):
+        return await call()
 
 
-async def _mapped(context: grpc.aio.ServicerContext, method: str, call: Callable[[], Awaitable[T]]) -> T:
-    started = time.perf_counter()
-    try:
-        result = await call()
-        log.info("rpc", method=method, ms=round((time.perf_counter() - started) * 1000, 3))
-        return result
-    except ProviderError as err:
+async def _abort(context: grpc.aio.ServicerContext, method: str, exc: Exception) -> None:
+    """The mapping: a ProviderError by its status name with the details trailer; anything else INTERNAL."""
+    if isinstance(exc, ProviderError):
         log.info(
-            "rpc_failed", method=method, kind=err.kind, binance_code=err.binance_code, message=clip(err.message, 2000)
+            "rpc_failed", method=method, kind=exc.kind, binance_code=exc.binance_code, message=clip(exc.message, 2000)
         )
-        await context.abort(err.grpc_status, describe(err), trailing_metadata=((DETAILS_KEY, details_json(err)),))
-        raise  # unreachable: abort raises
-    except grpc.aio.AbortError:
-        raise
-    except Exception:
-        log.exception("rpc_crashed", method=method)
-        await context.abort(grpc.StatusCode.INTERNAL, "internal provider error; see the provider's log")
-        raise
+        trailer = ((DETAILS_KEY, details_json(exc)),)
+        await context.abort(grpc.StatusCode[exc.status], describe(exc), trailing_metadata=trailer)
+    log.error("rpc_crashed", method=method, exc_info=exc)
+    await context.abort(grpc.StatusCode.INTERNAL, "internal provider error; see the provider's log")
+
+
+def bounded(handler: grpc.RpcMethodHandler | None, method: str) -> grpc.RpcMethodHandler | None:
+    """`handler` inside the boundary: correlation id, in-flight count (unary), logging, error mapping."""
+    handler = tolerant(handler, method)
+    if handler is None or handler.request_streaming:
+        return handler
+    if handler.unary_unary is not None:
+        inner = handler.unary_unary
+
+        async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            with structlog.contextvars.bound_contextvars(correlation_id=clip(correlation_id(context), 80)):
+                IN_FLIGHT.enter()
+                started = time.perf_counter()
+                try:
+                    result = await inner(request, context)
+                    log.info("rpc", method=method, ms=round((time.perf_counter() - started) * 1000, 3))
+                    return result
+                except grpc.aio.AbortError:
+                    raise
+                except Exception as exc:
+                    await _abort(context, method, exc)
+                    raise
+                finally:
+                    IN_FLIGHT.exit()
+
+        return grpc.unary_unary_rpc_method_handler(
+            unary_unary, request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+    if handler.unary_stream is not None:
+        inner_stream = handler.unary_stream
+
+        async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            with structlog.contextvars.bound_contextvars(correlation_id=clip(correlation_id(context), 80)):
+                try:
+                    result = inner_stream(request, context)
+                    if inspect.isasyncgen(result):
+                        async for item in result:
+                            yield item
+                    else:
+                        await result
+                except grpc.aio.AbortError:
+                    raise
+                except Exception as exc:
+                    await _abort(context, method, exc)
+                    raise
+
+        return grpc.unary_stream_rpc_method_handler(
+            unary_stream, request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+    return handler
 
 
 # -- requests whose bytes do not parse ----------------------------------------------------------
@@ -181,10 +228,7 @@ def tolerant(handler: grpc.RpcMethodHandler | None, method: str) -> grpc.RpcMeth
             return Undecodable(str(exc))
 
     async def refuse(request: Undecodable, context: grpc.aio.ServicerContext) -> Any:
-        async def call() -> Any:
-            raise request.refuse(method)
-
-        return await guarded(context, method, call)
+        raise request.refuse(method)
 
     if handler.unary_unary is not None:
         inner = handler.unary_unary
@@ -217,8 +261,8 @@ def tolerant(handler: grpc.RpcMethodHandler | None, method: str) -> grpc.RpcMeth
     return handler
 
 
-class DecodeErrors(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    """Applies `tolerant` to every method of the server (the typed services apply it themselves)."""
+class ErrorBoundary(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Puts every method of the server inside the boundary (`bounded`), once."""
 
     async def intercept_service(
         self,
@@ -226,4 +270,4 @@ class DecodeErrors(grpc.aio.ServerInterceptor):  # type: ignore[misc]
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(handler_call_details)
-        return tolerant(handler, handler_call_details.method)
+        return bounded(handler, handler_call_details.method)

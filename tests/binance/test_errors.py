@@ -57,7 +57,7 @@ def test_binance_answers_map_to_classes_and_statuses(
         cls: type[e.ProviderError], grpc_status: grpc.StatusCode) -> None:
     err = e.from_binance(status, code, msg, mutating=mutating)
     assert type(err) is cls
-    assert err.grpc_status == grpc_status
+    assert grpc.StatusCode[err.status] == grpc_status
     assert err.binance_code == code and err.binance_msg == msg
 
 
