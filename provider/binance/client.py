@@ -476,7 +476,10 @@ class BinanceClient:
         return self._rules
 
     def _store_rules(self, info: Mapping[str, Any]) -> None:
-        rules = ExchangeRules.from_exchange_info(info, environment=self.env.name)
+        try:
+            rules = ExchangeRules.from_exchange_info(info, environment=self.env.name)
+        except ValueError as exc:  # a malformed symbol entry: the exchange's fault, not ours (nor INTERNAL)
+            raise UnexpectedResponse(f"exchangeInfo could not be read: {str(exc)[:300]}") from exc
         self._rules, self._rules_at = rules, time.monotonic()
         limit = rules.request_weight_limit()
         if limit is not None:

@@ -155,3 +155,12 @@ async def test_used_weight_header_corrects_the_estimate() -> None:
     client, _ = make({"/api/v3/depth": [ok({"lastUpdateId": 1, "bids": [], "asks": []}, 7)]})
     result = await client.depth("BTCUSDT", 5000)
     assert client.governor.used == 7 and result.meta.used_weight_1m == 7
+
+
+async def test_a_malformed_exchange_info_is_an_unexpected_answer_not_a_crash() -> None:
+    from provider.errors import UnexpectedResponse
+
+    broken = ok({"symbols": [{"symbol": "BTCUSDT", "filters": [{"filterType": "PRICE_FILTER", "tickSize": "x"}]}]})
+    client, _ = make({"/api/v3/exchangeInfo": [broken]})
+    with pytest.raises(UnexpectedResponse, match="exchangeInfo could not be read"):
+        await client.refresh_exchange_info()
