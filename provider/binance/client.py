@@ -167,6 +167,7 @@ class BinanceClient:
         config: ClientConfig | None = None,
         logger: Any = None,
         wall_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000,
+        monotonic: Callable[[], float] = time.monotonic,
         client_order_id: Callable[[], str] = new_client_order_id,
     ) -> None:
         self.env = env
@@ -175,6 +176,7 @@ class BinanceClient:
         self._api_key = api_key
         self._signer = signer
         self._wall_ms = wall_ms
+        self._monotonic = monotonic
         self._new_client_order_id = client_order_id
         self._log = (logger or structlog.get_logger("provider.binance")).bind(
             environment=env.name)
@@ -395,7 +397,7 @@ class BinanceClient:
         weight = weight_of(endpoint, params)
         sent_at = await self._gov.acquire(weight, priority=_PRIORITY.get())
         request, timestamp = self._build(endpoint, params)
-        started = time.monotonic()
+        started = self._monotonic()
         try:
             try:
                 self._sent += 1
@@ -408,7 +410,7 @@ class BinanceClient:
                         f"{endpoint.name}: {exc.message}; the order may have been executed"
                     ) from exc
                 raise
-            latency_ms = (time.monotonic() - started) * 1000
+            latency_ms = (self._monotonic() - started) * 1000
             return self._receive(endpoint, weight, sent_at, response, latency_ms)
         except ExecutionUnknown as exc:
             exc.request_timestamp_ms = timestamp
@@ -480,7 +482,7 @@ class BinanceClient:
             rules = ExchangeRules.from_exchange_info(info, environment=self.env.name)
         except ValueError as exc:  # a malformed symbol entry: the exchange's fault, not ours (nor INTERNAL)
             raise UnexpectedResponse(f"exchangeInfo could not be read: {str(exc)[:300]}") from exc
-        self._rules, self._rules_at = rules, time.monotonic()
+        self._rules, self._rules_at = rules, self._monotonic()
         limit = rules.request_weight_limit()
         if limit is not None:
             self.governor.set_limit(*limit)
@@ -489,7 +491,7 @@ class BinanceClient:
     async def exchange_rules(self) -> ExchangeRules:
         """The cached exchangeInfo rules, refreshed if older than ``exchange_info_ttl_s``."""
         if self._rules is None or self._rules_at is None or \
-                time.monotonic() - self._rules_at > self.config.exchange_info_ttl_s:
+                self._monotonic() - self._rules_at > self.config.exchange_info_ttl_s:
             return await self.refresh_exchange_info()
         return self._rules
 
@@ -504,7 +506,7 @@ class BinanceClient:
         """
         rules = await self.exchange_rules()
         if symbol not in rules and self._rules_at is not None \
-                and time.monotonic() - self._rules_at > 60:
+                and self._monotonic() - self._rules_at > 60:
             rules = await self.refresh_exchange_info()
         return rules.get(symbol)
 
@@ -697,7 +699,7 @@ class BinanceClient:
             "clock_offset_ms": sample.offset_ms if sample else None,
             "clock_rtt_ms": sample.rtt_ms if sample else None,
             "clock_age_s": round((now_ms - sample.measured_at_ms) / 1000, 3) if sample else None,
-            "exchange_info_age_s": (round(time.monotonic() - self._rules_at, 3)
+            "exchange_info_age_s": (round(self._monotonic() - self._rules_at, 3)
                                     if self._rules_at is not None else None),
             "symbols": len(self._rules) if self._rules is not None else 0,
             "requests_sent": self._sent,

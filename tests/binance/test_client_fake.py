@@ -164,3 +164,15 @@ async def test_a_malformed_exchange_info_is_an_unexpected_answer_not_a_crash() -
     client, _ = make({"/api/v3/exchangeInfo": [broken]})
     with pytest.raises(UnexpectedResponse, match="exchangeInfo could not be read"):
         await client.refresh_exchange_info()
+
+
+async def test_exchange_info_is_refreshed_when_the_injected_clock_says_it_is_old() -> None:
+    info = ok({"symbols": [], "rateLimits": []})
+    now = [1000.0]
+    client, fake = make({"/api/v3/exchangeInfo": [info, info]}, monotonic=lambda: now[0])
+    await client.exchange_rules()
+    await client.exchange_rules()
+    assert sum(1 for r in fake.sent if r.path == "/api/v3/exchangeInfo") == 1
+    now[0] += client.config.exchange_info_ttl_s + 1
+    await client.exchange_rules()
+    assert sum(1 for r in fake.sent if r.path == "/api/v3/exchangeInfo") == 2
