@@ -215,3 +215,28 @@ async def test_account_resources_are_pushed_on_stream_events(
         for order_id in placed:
             await other.cancel_order("BTCUSDT", order_id=order_id)
     assert wanted <= set(updated)
+
+
+async def test_get_order_wait_returns_on_a_fill(
+    stack: tuple[ProviderProcess, ClientSession], other: BinanceClient, sim: SimProcess
+) -> None:
+    _, s = stack
+    await sim.control("POST", "/sim/market", {"running": False})
+    try:
+        book = (await other.depth("BTCUSDT", 5)).data
+        top = Decimal(book["bids"][0][0]) + TICK  # alone at the top of the bids: the next seller fills it first
+        placed = await call(s, "binance_place_order", {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT",
+                                                       "quantity": "0.002", "price": str(top)})
+        order_id = placed["order"]["order_id"]
+
+        async def take_when_waiting() -> None:
+            await asyncio.sleep(0.5)
+            await sim.control("POST", "/sim/take", {"symbol": "BTCUSDT", "side": "SELL", "quantity": "0.001"})
+
+        taker = asyncio.create_task(take_when_waiting())
+        filled = await call(s, "binance_get_order", {"symbol": "BTCUSDT", "order_id": order_id, "wait_ms": 20000})
+        await taker
+        assert filled["waited"] == "FILLED_MORE" and Decimal(filled["order"]["executed_qty"]) == Decimal("0.001")
+        await call(s, "binance_cancel_order", {"symbol": "BTCUSDT", "order_id": order_id})
+    finally:
+        await sim.control("POST", "/sim/market", {"running": True})
