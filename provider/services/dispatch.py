@@ -39,8 +39,8 @@ def _handler(app: App, spec: ToolSpec) -> grpc.RpcMethodHandler:
     """The typed RPC of one tool; errors and undecodable bytes are the boundary's (`ErrorBoundary`)."""
 
     async def rpc(request: Message, context: grpc.aio.ServicerContext) -> Message:
-        with structlog.contextvars.bound_contextvars(tool=spec.name):
-            return await invoke(app, spec, request)
+        structlog.contextvars.bind_contextvars(tool=spec.name)  # the call's own task: the boundary logs it too
+        return await invoke(app, spec, request)
 
     rpc.__name__ = spec.method
     return grpc.unary_unary_rpc_method_handler(

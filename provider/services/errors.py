@@ -125,10 +125,10 @@ async def guarded(
     context: grpc.aio.ServicerContext, method: str, call: Callable[[], Awaitable[T]], **log_fields: str
 ) -> T:
     """Runs one call inside a method with extra log fields (e.g. the tool name). The boundary
-    (`ErrorBoundary`) maps errors and counts calls; this only adds the fields."""
-    fields = {k: clip(v, _LOG_FIELD_BYTES) for k, v in log_fields.items()}
-    with structlog.contextvars.bound_contextvars(**fields):
-        return await call()
+    (`ErrorBoundary`) maps errors and counts calls; this only adds the fields, bound for the rest of
+    the call's own task so the boundary's log line carries them too."""
+    structlog.contextvars.bind_contextvars(**{k: clip(v, _LOG_FIELD_BYTES) for k, v in log_fields.items()})
+    return await call()
 
 
 async def _abort(context: grpc.aio.ServicerContext, method: str, exc: Exception) -> None:
