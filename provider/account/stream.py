@@ -25,6 +25,7 @@ import json
 import random
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -40,13 +41,30 @@ from provider.orderbook.lru import backoff_delay
 if TYPE_CHECKING:
     from provider.binance.client import BinanceClient
 
-__all__ = ["UserDataStream"]
+__all__ = ["StreamHealth", "UserDataStream"]
 
 log = structlog.get_logger("provider.account")
 
 _REQUEST_TIMEOUT_S = 10.0
 #: how long a read waits for the stream to show our own last write before it asks REST instead.
 _CATCH_UP_S = 1.0
+
+
+@dataclass(frozen=True)
+class StreamHealth:
+    """What health tools show of the user data stream (times in ms since epoch, 0 = none)."""
+
+    phase: str
+    reason: str
+    url: str
+    last_event_ms: int
+    live_since_ms: int
+    events_applied: int
+    gaps: int
+    connects: int
+    renewals: int
+    open_orders: int
+    last_error: str
 
 
 class SubscribeFailed(Exception):
@@ -134,16 +152,15 @@ class UserDataStream:
             return False
         return reflected(self.state) or await self.wait_for(reflected, timeout_s)
 
-    def health(self) -> dict[str, Any]:
+    def health(self) -> StreamHealth:
         """The stream's state for health tools: phase, reason, connects, renewals, last error."""
-        return {
-            **self.state.snapshot(),
-            "url": self.url,
-            "connects": self.connects,
-            "renewals": self.renewals,
-            "live_since_ms": self.live_since_ms if self.state.live else None,
-            "last_error": self.last_error,
-        }
+        state = self.state
+        return StreamHealth(
+            phase=state.phase.value, reason=state.reason, url=self.url, last_event_ms=state.last_event_ms,
+            live_since_ms=(self.live_since_ms or 0) if state.live else 0, events_applied=state.events_applied,
+            gaps=state.gaps, connects=self.connects, renewals=self.renewals, open_orders=len(state.open_orders),
+            last_error=self.last_error or "",
+        )
 
     # -- the loop -----------------------------------------------------------------------------
 

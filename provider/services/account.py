@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -62,21 +63,7 @@ async def account_stream_health(
     if app.account is None:
         reason = "no API key configured" if app.client.credentials_kind == "none" else "PROVIDER_ACCOUNT_STREAM=false"
         return account_pb2.GetAccountStreamHealthResponse(enabled=False, phase="DOWN", reason=reason)
-    h = app.account.health()
-    return account_pb2.GetAccountStreamHealthResponse(
-        enabled=True,
-        phase=h["phase"],
-        reason=h["reason"],
-        url=h["url"],
-        last_event_ms=h["last_event_ms"] or 0,
-        live_since_ms=h["live_since_ms"] or 0,
-        events_applied=h["events_applied"],
-        gaps=h["gaps"],
-        connects=h["connects"],
-        renewals=h["renewals"],
-        open_orders=h["open_orders"],
-        last_error=h["last_error"] or "",
-    )
+    return account_pb2.GetAccountStreamHealthResponse(enabled=True, **asdict(app.account.health()))
 
 
 @tool("binance.get_my_trades")
