@@ -6,6 +6,8 @@
     │   ├── DEADLINE_EXCEEDED           → "timed out; outcome unknown for non-idempotent tools"
     │   └── anything else               → status + provider's `error-details-json`
     │                                     (binance code/msg, hint, retry safety)
+    │   (a streamed call past its deadline, the time spent waiting for the client aside,
+    │    gets the same timed-out result)
     └── resources/read, prompts/get, completion/complete
         ├── NOT_FOUND, INVALID_ARGUMENT → MCPError(-32602 INVALID_PARAMS)
         └── anything else               → MCPError(-32603 INTERNAL_ERROR)
@@ -31,6 +33,7 @@ __all__ = [
     "ErrorDetails",
     "details_from_metadata",
     "protocol_error",
+    "timed_out_result",
     "tool_error_result",
     "unreachable_result",
 ]
@@ -138,6 +141,16 @@ def unreachable_result(provider: str, tool: str, reason: str, *, idempotent: boo
     )
 
 
+def timed_out_result(provider: str, tool: str, *, idempotent: bool) -> types.CallToolResult:
+    """The provider did not answer within the tool's deadline."""
+    outcome = (
+        "Calling it again is safe."
+        if idempotent
+        else "Its outcome is unknown: check the current state before retrying."
+    )
+    return _text_result(f"{tool} timed out (no answer from provider {provider!r} in time). {outcome}")
+
+
 def tool_error_result(provider: str, tool: str, exc: grpc.aio.AioRpcError, *, idempotent: bool) -> types.CallToolResult:
     """A failed InvokeTool as an isError result whose text states the cause."""
     code = exc.code()
@@ -149,12 +162,7 @@ def tool_error_result(provider: str, tool: str, exc: grpc.aio.AioRpcError, *, id
         reason = message or "connection failed"
         return unreachable_result(provider, tool, reason, idempotent=idempotent)
     if code is grpc.StatusCode.DEADLINE_EXCEEDED:
-        outcome = (
-            "Calling it again is safe."
-            if idempotent
-            else "Its outcome is unknown: check the current state before retrying."
-        )
-        head = f"{tool} timed out (no answer from provider {provider!r} in time). {outcome}"
+        return timed_out_result(provider, tool, idempotent=idempotent)
     else:
         head = f"{tool} failed ({code.name}): {message}".rstrip(": ")
     lines = [head, *(details.lines() if details else [])]

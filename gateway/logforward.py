@@ -93,6 +93,11 @@ class LogForwarder:
             self._thread = threading.get_ident()
             self._task = self._loop.create_task(self._pump(), name="log-forwarder")
 
+    def level_of(self, session: ServerSession) -> types.LoggingLevel | None:
+        """The level a session asked for with `logging/setLevel`, if it did."""
+        entry = self._levels.get(self._key_of(session))
+        return entry[1] if entry is not None else None
+
     def offer(self, python_level: str, event: Mapping[str, Any]) -> None:
         """Queue one log event for the sessions that want it; never blocks, never raises."""
         if not self._levels or _forwarding.get() or self._loop is None:

@@ -91,6 +91,9 @@ class ProviderLink:
         """Monotonic time of the last ListResources attempt (successful or not)."""
         self.listing_lock = asyncio.Lock()
         self._lists_resources = True
+        self.streams_tools = False
+        """The provider implements InvokeToolStream (its capabilities say so, and it never answered
+        UNIMPLEMENTED since its last discovery)."""
 
     # -- discovery -------------------------------------------------------------------------
 
@@ -110,6 +113,7 @@ class ProviderLink:
             return False
         self.snapshot = ProviderSnapshot(self.name, caps)
         self._lists_resources = True
+        self.streams_tools = caps.streams_tools
         self.discovered.set()
         log.info(
             "provider_discovered",
@@ -242,18 +246,43 @@ class ProviderLink:
         )
         return resp
 
-    async def read_resource(self, uri: str, timeout_s: float, correlation_id: str) -> provider_pb2.ReadResourceResponse:
+    def open_tool_stream(self, correlation_id: str) -> tuple[Any, int, grpc.aio.Channel]:
+        """Open an InvokeToolStream call (a `grpc.aio.StreamStreamCall`) on the next pooled channel.
+
+        No gRPC deadline: the caller bounds the time spent waiting for the provider itself, since
+        the time a person takes to answer an elicitation must not count against the tool.
+        Returns the call, and the pool index and channel for `evict` on UNAVAILABLE.
+        """
+        index, channel = self.pool.acquire()
+        call = _ProviderStub(channel).InvokeToolStream(metadata=correlation_metadata(correlation_id))
+        return call, index, channel
+
+    def evict(self, index: int, channel: grpc.aio.Channel) -> None:
+        """Drop a channel whose call failed UNAVAILABLE (its reconnect backoff starts afresh)."""
+        self.pool.evict(index, channel)
+
+    async def read_resource(
+        self,
+        uri: str,
+        timeout_s: float,
+        correlation_id: str,
+        context: provider_pb2.CallContext | None = None,
+    ) -> provider_pb2.ReadResourceResponse:
         """Read one resource. Raises grpc.aio.AioRpcError on failure."""
-        resp: provider_pb2.ReadResourceResponse = await self._call(
-            "ReadResource", provider_pb2.ReadResourceRequest(uri=uri), timeout_s, correlation_id
-        )
+        req = provider_pb2.ReadResourceRequest(uri=uri, context=context)
+        resp: provider_pb2.ReadResourceResponse = await self._call("ReadResource", req, timeout_s, correlation_id)
         return resp
 
     async def get_prompt(
-        self, name: str, arguments: Mapping[str, str], timeout_s: float, correlation_id: str
+        self,
+        name: str,
+        arguments: Mapping[str, str],
+        timeout_s: float,
+        correlation_id: str,
+        context: provider_pb2.CallContext | None = None,
     ) -> provider_pb2.GetPromptResponse:
         """Render one prompt. Raises grpc.aio.AioRpcError on failure."""
-        req = provider_pb2.GetPromptRequest(name=name, arguments=dict(arguments))
+        req = provider_pb2.GetPromptRequest(name=name, arguments=dict(arguments), context=context)
         resp: provider_pb2.GetPromptResponse = await self._call("GetPrompt", req, timeout_s, correlation_id)
         return resp
 

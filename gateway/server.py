@@ -31,6 +31,7 @@ import structlog
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel.server import NotificationOptions, Server
 from mcp.server.models import InitializationOptions
+from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
 from mcp.server.session import ServerSession
 from mcp.server.subscriptions import (
     InMemorySubscriptionBus,
@@ -45,12 +46,14 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from contracts.provider.v1 import provider_pb2
 from gateway import __version__
 from gateway.catalog import TemplateRoute, ToolRoute
+from gateway.content import prompt_messages, resource_contents
 from gateway.errors import protocol_error, tool_error_result
 from gateway.logforward import LogForwarder
 from gateway.logs import add_tap, remove_tap
 from gateway.names import ToolNames
-from gateway.providers import CatalogChange, ProviderRegistry, struct_to_dict
+from gateway.providers import CatalogChange, ProviderRegistry
 from gateway.subscriptions import ResourceSubscriptions, connection_key
+from gateway.toolcall import CallSite, StreamedCall, answer_unary, tool_result
 
 __all__ = ["Gateway", "current_correlation_id"]
 
@@ -71,17 +74,6 @@ R = TypeVar("R")
 def current_correlation_id() -> str:
     """The id of the MCP request being served (a fresh one outside a request)."""
     return _correlation.get() or uuid.uuid4().hex
-
-
-def _normalize(value: Any) -> Any:
-    """Protobuf Struct carries every number as a double; give integral values back as ints."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _normalize(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_normalize(v) for v in value]
-    return value
 
 
 def _guard(
@@ -175,6 +167,9 @@ class Gateway:
         self.logs = LogForwarder(connection_key)
         add_tap(self.logs.offer)
         self.server.middleware.append(self._middleware)
+        # 2026-07-28 input_required rounds: the requestState a client carries is sealed (AES-GCM,
+        # a key of this process) and bound to its request, so it can be neither read nor altered.
+        self.server.middleware.append(RequestStateBoundary(RequestStateSecurity.ephemeral(), default_audience=name))
 
     def initialization_options(self) -> InitializationOptions:
         """Options for `Server.run`, advertising list-changed support for every list."""
@@ -252,7 +247,9 @@ class Gateway:
     async def _list_tools(self, ctx: Ctx, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
         return types.ListToolsResult(tools=[r.tool for r in self.registry.catalog.tools.values()])
 
-    async def _call_tool(self, ctx: Ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
+    async def _call_tool(
+        self, ctx: Ctx, params: types.CallToolRequestParams
+    ) -> types.CallToolResult | types.InputRequiredResult:
         # Listed name or its other form (binance_get_ticker / binance.get_ticker): see gateway/names.py.
         route = self.registry.catalog.tool(params.name)
         if route is None:
@@ -262,14 +259,22 @@ class Gateway:
                 {"name": params.name, "available": sorted(self.registry.catalog.tools)},
             )
         try:
-            return await self._forward_tool(route, params.arguments or {})
+            return await self._forward_tool(ctx, route, params)
+        except MCPError:
+            raise  # a bad requestState, a capability the client lacks (2026): protocol errors
         except Exception:
             cid = current_correlation_id()
             log.exception("tool_call_failed", tool=params.name)
             return _error_text(f"{params.name} failed inside the gateway (correlation id {cid}).")
 
-    async def _forward_tool(self, route: ToolRoute, arguments: dict[str, Any]) -> types.CallToolResult:
+    def _site(self, ctx: Ctx) -> CallSite:
+        return CallSite(ctx, self.registry.settings.input_timeout_s, self.logs.level_of(ctx.session))
+
+    async def _forward_tool(
+        self, ctx: Ctx, route: ToolRoute, params: types.CallToolRequestParams
+    ) -> types.CallToolResult | types.InputRequiredResult:
         name = route.tool.name
+        arguments = params.arguments or {}
         problems = route.validator.problems(arguments)
         if problems is not None:
             log.info("tool_arguments_invalid", tool=name)
@@ -277,26 +282,31 @@ class Gateway:
         link = self.registry.links[route.provider]
         annotations = route.tool.annotations
         idempotent = bool(annotations and (annotations.read_only_hint or annotations.idempotent_hint))
-        try:
+        timeout_s = self.registry.timeout_s(route.timeout_ms)
+
+        async def unary() -> types.CallToolResult:
             resp = await link.invoke(
-                route.remote_name,
-                arguments,
-                self.registry.timeout_s(route.timeout_ms),
-                current_correlation_id(),
-                retry_safe=idempotent,
+                route.remote_name, arguments, timeout_s, current_correlation_id(), retry_safe=idempotent
             )
+            return tool_result(resp)
+
+        call = StreamedCall(
+            link,
+            self._site(ctx),
+            name,
+            route.remote_name,
+            # JSON text, not a Struct: a Struct would turn every number into a double (ids above 2^53 change).
+            json.dumps(arguments, allow_nan=False),
+            timeout_s,
+            current_correlation_id(),
+            idempotent,
+            unary,
+        )
+        try:
+            return await call.run(params)
         except grpc.aio.AioRpcError as exc:
             log.info("tool_failed", tool=name, provider=link.name, status=exc.code().name)
             return tool_error_result(link.name, name, exc, idempotent=idempotent)
-        content: list[types.ContentBlock] = [types.TextContent(type="text", text=resp.text)]
-        if resp.is_error:
-            return types.CallToolResult(content=content, is_error=True)
-        structured: dict[str, Any] | None = None
-        if resp.structured_json:
-            structured = json.loads(resp.structured_json)
-        elif resp.HasField("structured"):
-            structured = _normalize(struct_to_dict(resp.structured))
-        return types.CallToolResult(content=content, structured_content=structured)
 
     # -- resources -------------------------------------------------------------------------
 
@@ -326,24 +336,29 @@ class Gateway:
         route = self._route_uri(ctx, uri)
         return route.provider, route.template.mime_type
 
-    async def _read_resource(self, ctx: Ctx, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
+    async def _read_resource(
+        self, ctx: Ctx, params: types.ReadResourceRequestParams
+    ) -> types.ReadResourceResult | types.InputRequiredResult:
         uri = str(params.uri)
         provider, mime_type = self._reader_of(ctx, uri)
         link = self.registry.links[provider]
+
+        async def read(context: provider_pb2.CallContext) -> provider_pb2.ReadResourceResponse:
+            return await link.read_resource(uri, self.registry.timeout_s(0), current_correlation_id(), context)
+
         try:
-            resp = await link.read_resource(uri, self.registry.timeout_s(0), current_correlation_id())
+            resp = await answer_unary(
+                self._site(ctx), params.request_state, params.input_responses, read, _input_required_of
+            )
         except grpc.aio.AioRpcError as exc:
             err = protocol_error(f"Reading {uri}", exc)
             data = {**(err.data or {}), "uri": uri}
             if exc.code() is grpc.StatusCode.NOT_FOUND:
                 raise _resource_not_found(ctx, err.message, data) from exc
             raise MCPError(err.code, err.message, data) from exc
-        return types.ReadResourceResult(
-            contents=[
-                types.TextResourceContents(uri=c.uri or uri, mime_type=c.mime_type or mime_type, text=c.text)
-                for c in resp.contents
-            ]
-        )
+        if isinstance(resp, types.InputRequiredResult):
+            return resp
+        return types.ReadResourceResult(contents=[resource_contents(c, uri, mime_type) for c in resp.contents])
 
     async def _subscribe(self, ctx: Ctx, params: types.SubscribeRequestParams) -> types.EmptyResult:
         uri = str(params.uri)
@@ -376,7 +391,9 @@ class Gateway:
     async def _list_prompts(self, ctx: Ctx, params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
         return types.ListPromptsResult(prompts=[r.prompt for r in self.registry.catalog.prompts.values()])
 
-    async def _get_prompt(self, ctx: Ctx, params: types.GetPromptRequestParams) -> types.GetPromptResult:
+    async def _get_prompt(
+        self, ctx: Ctx, params: types.GetPromptRequestParams
+    ) -> types.GetPromptResult | types.InputRequiredResult:
         route = self.registry.catalog.prompts.get(params.name)
         if route is None:
             raise MCPError(INVALID_PARAMS, f"Unknown prompt: {params.name}", {"name": params.name})
@@ -389,19 +406,22 @@ class Gateway:
                 {"name": params.name, "missing": missing},
             )
         link = self.registry.links[route.provider]
+
+        async def render(context: provider_pb2.CallContext) -> provider_pb2.GetPromptResponse:
+            return await link.get_prompt(
+                route.remote_name, args, self.registry.timeout_s(0), current_correlation_id(), context
+            )
+
         try:
-            resp = await link.get_prompt(route.remote_name, args, self.registry.timeout_s(0), current_correlation_id())
+            resp = await answer_unary(
+                self._site(ctx), params.request_state, params.input_responses, render, _input_required_of
+            )
         except grpc.aio.AioRpcError as exc:
             raise protocol_error(f"Prompt {params.name}", exc) from exc
+        if isinstance(resp, types.InputRequiredResult):
+            return resp
         return types.GetPromptResult(
-            description=resp.description or route.prompt.description,
-            messages=[
-                types.PromptMessage(
-                    role="assistant" if m.role == "assistant" else "user",
-                    content=types.TextContent(type="text", text=m.text),
-                )
-                for m in resp.messages
-            ],
+            description=resp.description or route.prompt.description, messages=prompt_messages(resp.messages)
         )
 
     async def _complete(self, ctx: Ctx, params: types.CompleteRequestParams) -> types.CompleteResult:
@@ -436,6 +456,12 @@ class Gateway:
         total = resp.total or None
         has_more = resp.has_more or len(resp.values) > len(values)
         return types.CompleteResult(completion=types.Completion(values=values, total=total, has_more=has_more))
+
+
+def _input_required_of(
+    resp: provider_pb2.GetPromptResponse | provider_pb2.ReadResourceResponse,
+) -> provider_pb2.InputRequired | None:
+    return resp.input_required if resp.HasField("input_required") else None
 
 
 def _resource_not_found(ctx: Ctx, message: str, data: dict[str, Any]) -> MCPError:

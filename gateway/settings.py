@@ -39,6 +39,7 @@ DEFAULT_POOL_SIZE = 4
 DEFAULT_DEFAULT_TIMEOUT_MS = 10_000
 DEFAULT_STARTUP_WAIT_S = 15.0
 DEFAULT_REFRESH_INTERVAL_S = 30.0
+DEFAULT_INPUT_TIMEOUT_S = 300.0
 DEFAULT_LISTEN = "127.0.0.1:8765"
 DEFAULT_MAX_REQUEST_BYTES = 1_000_000
 DEFAULT_MAX_CONCURRENCY_PER_CLIENT = 16
@@ -57,6 +58,7 @@ _TOP_KEYS = {
     "default_timeout_ms",
     "startup_wait_s",
     "refresh_interval_s",
+    "input_timeout_s",
     "listen",
     "max_request_bytes",
     "max_concurrency_per_client",
@@ -170,6 +172,8 @@ class GatewaySettings:
     """How long start-up waits for providers to be SERVING before serving with what it has."""
     refresh_interval_s: float = DEFAULT_REFRESH_INTERVAL_S
     """Period of the catalog re-listing that catches changes a health watch misses."""
+    input_timeout_s: float = DEFAULT_INPUT_TIMEOUT_S
+    """How long a tool call waits for the client to answer one input request (elicitation, sampling)."""
     http: HttpSettings = field(default_factory=HttpSettings)
     log_level: str = "info"
     tool_names: ToolNames = ToolNames.PORTABLE
@@ -207,6 +211,13 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         dest="refresh_interval_s",
         help=f"seconds between catalog re-listings (default {DEFAULT_REFRESH_INTERVAL_S:g})",
+    )
+    p.add_argument(
+        "--input-timeout",
+        type=float,
+        dest="input_timeout_s",
+        help=f"seconds a tool waits for the client to answer an elicitation or sampling request "
+        f"(default {DEFAULT_INPUT_TIMEOUT_S:g})",
     )
     p.add_argument("--listen", help=f"HOST:PORT for --transport http (default {DEFAULT_LISTEN})")
     p.add_argument("--token", help=f"bearer token for HTTP clients (or env {TOKEN_ENV})")
@@ -424,6 +435,9 @@ def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] 
         refresh_interval_s=_positive_float(
             pick(args.refresh_interval_s, "refresh_interval_s", DEFAULT_REFRESH_INTERVAL_S),
             "refresh_interval_s",
+        ),
+        input_timeout_s=_positive_float(
+            pick(args.input_timeout_s, "input_timeout_s", DEFAULT_INPUT_TIMEOUT_S), "input_timeout_s"
         ),
         http=http,
         log_level=log_level,

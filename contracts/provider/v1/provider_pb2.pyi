@@ -98,7 +98,7 @@ class PromptDescriptor(_message.Message):
     def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., arguments: _Optional[_Iterable[_Union[ArgumentDescriptor, _Mapping]]] = ...) -> None: ...
 
 class Capabilities(_message.Message):
-    __slots__ = ("provider", "version", "revision", "tools", "resource_templates", "prompts", "environment")
+    __slots__ = ("provider", "version", "revision", "tools", "resource_templates", "prompts", "environment", "streams_tools")
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
@@ -106,6 +106,7 @@ class Capabilities(_message.Message):
     RESOURCE_TEMPLATES_FIELD_NUMBER: _ClassVar[int]
     PROMPTS_FIELD_NUMBER: _ClassVar[int]
     ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
+    STREAMS_TOOLS_FIELD_NUMBER: _ClassVar[int]
     provider: str
     version: str
     revision: str
@@ -113,7 +114,8 @@ class Capabilities(_message.Message):
     resource_templates: _containers.RepeatedCompositeFieldContainer[ResourceTemplateDescriptor]
     prompts: _containers.RepeatedCompositeFieldContainer[PromptDescriptor]
     environment: str
-    def __init__(self, provider: _Optional[str] = ..., version: _Optional[str] = ..., revision: _Optional[str] = ..., tools: _Optional[_Iterable[_Union[ToolDescriptor, _Mapping]]] = ..., resource_templates: _Optional[_Iterable[_Union[ResourceTemplateDescriptor, _Mapping]]] = ..., prompts: _Optional[_Iterable[_Union[PromptDescriptor, _Mapping]]] = ..., environment: _Optional[str] = ...) -> None: ...
+    streams_tools: bool
+    def __init__(self, provider: _Optional[str] = ..., version: _Optional[str] = ..., revision: _Optional[str] = ..., tools: _Optional[_Iterable[_Union[ToolDescriptor, _Mapping]]] = ..., resource_templates: _Optional[_Iterable[_Union[ResourceTemplateDescriptor, _Mapping]]] = ..., prompts: _Optional[_Iterable[_Union[PromptDescriptor, _Mapping]]] = ..., environment: _Optional[str] = ..., streams_tools: _Optional[bool] = ...) -> None: ...
 
 class InvokeToolRequest(_message.Message):
     __slots__ = ("name", "arguments", "arguments_json")
@@ -186,29 +188,22 @@ class ToolCallStart(_message.Message):
     def __init__(self, request: _Optional[_Union[InvokeToolRequest, _Mapping]] = ..., context: _Optional[_Union[CallContext, _Mapping]] = ...) -> None: ...
 
 class CallContext(_message.Message):
-    __slots__ = ("protocol_version", "client_capabilities_json", "input_mode", "input_responses_json", "request_state", "progress_requested", "log_level")
-    class InputResponsesJsonEntry(_message.Message):
-        __slots__ = ("key", "value")
-        KEY_FIELD_NUMBER: _ClassVar[int]
-        VALUE_FIELD_NUMBER: _ClassVar[int]
-        key: str
-        value: str
-        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    __slots__ = ("protocol_version", "client_capabilities_json", "input_mode", "input_responses", "request_state", "progress_requested", "log_level")
     PROTOCOL_VERSION_FIELD_NUMBER: _ClassVar[int]
     CLIENT_CAPABILITIES_JSON_FIELD_NUMBER: _ClassVar[int]
     INPUT_MODE_FIELD_NUMBER: _ClassVar[int]
-    INPUT_RESPONSES_JSON_FIELD_NUMBER: _ClassVar[int]
+    INPUT_RESPONSES_FIELD_NUMBER: _ClassVar[int]
     REQUEST_STATE_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_REQUESTED_FIELD_NUMBER: _ClassVar[int]
     LOG_LEVEL_FIELD_NUMBER: _ClassVar[int]
     protocol_version: str
     client_capabilities_json: str
     input_mode: InputMode
-    input_responses_json: _containers.ScalarMap[str, str]
+    input_responses: _containers.RepeatedCompositeFieldContainer[InputResponse]
     request_state: str
     progress_requested: bool
     log_level: str
-    def __init__(self, protocol_version: _Optional[str] = ..., client_capabilities_json: _Optional[str] = ..., input_mode: _Optional[_Union[InputMode, str]] = ..., input_responses_json: _Optional[_Mapping[str, str]] = ..., request_state: _Optional[str] = ..., progress_requested: _Optional[bool] = ..., log_level: _Optional[str] = ...) -> None: ...
+    def __init__(self, protocol_version: _Optional[str] = ..., client_capabilities_json: _Optional[str] = ..., input_mode: _Optional[_Union[InputMode, str]] = ..., input_responses: _Optional[_Iterable[_Union[InputResponse, _Mapping]]] = ..., request_state: _Optional[str] = ..., progress_requested: _Optional[bool] = ..., log_level: _Optional[str] = ...) -> None: ...
 
 class ToolCallDown(_message.Message):
     __slots__ = ("progress", "log", "input_request", "result", "input_required")

@@ -101,7 +101,7 @@ class ProviderServicer:
         provider then sends any number of progress, log and input_request frames and ends with exactly
         one `result` or `input_required` frame. The gateway answers each input_request with an
         input_response frame of the same key. The client cancelling the call cancels the RPC (the
-        provider sees its context cancelled). Optional: UNIMPLEMENTED makes gateways use InvokeTool.
+        provider sees its context cancelled). Optional: see Capabilities.streams_tools.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
