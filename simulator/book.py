@@ -6,13 +6,21 @@ Rules of this file:
 2. Mutations only mark levels dirty; `commit()` assigns the next update id to the whole batch and
    hands the changed levels to listeners. One id space per symbol is shared by REST depth
    `lastUpdateId`, diff-stream `U`/`u` and bookTicker `u` (spec §7, simulator note).
+3. The last `HISTORY` commits are kept with the totals they replaced, so the book as it was at a
+   recent update id can be rebuilt (`levels_at`): what a REST depth copy that lags the stream
+   serves (fault `snapshot_lag`). `mark(now_ms)` notes which id was current when, so a lag in
+   milliseconds maps to an update id (`update_id_at`).
 """
 
 from __future__ import annotations
 
 import bisect
+from collections import deque
 from collections.abc import Callable
 from enum import Enum
+
+HISTORY = 5000
+"""Commits kept for `levels_at` (rule 3)."""
 
 
 class Side(Enum):
@@ -95,6 +103,11 @@ class SimBook:
         self.asks = SideLevels(Side.ASK)
         self.update_id = update_id
         self._dirty: set[tuple[Side, int]] = set()
+        self._before: dict[tuple[Side, int], int] = {}
+        self.history: deque[tuple[int, list[Change]]] = deque(maxlen=HISTORY)
+        """(update id, [(side, tick, total before that commit)]) per commit, oldest first."""
+        self.marks: deque[tuple[int, int]] = deque(maxlen=HISTORY)
+        """(time ms, update id current then), oldest first (rule 3)."""
         self._listeners: list[Listener] = []
         self.synth_shrunk: Callable[[Side, int, int], None] | None = None
         """Called with (side, tick, new synthetic lots) when synthetic size at a level drops, so
@@ -113,12 +126,14 @@ class SimBook:
     def set_synth(self, side: Side, tick: int, lots: int) -> None:
         levels = self.side(side)
         before = levels.synth.get(tick, 0)
+        self._before.setdefault((side, tick), levels.total(tick))
         levels.set_synth(tick, lots)
         self._dirty.add((side, tick))
         if lots < before and self.synth_shrunk is not None and tick in levels.user:
             self.synth_shrunk(side, tick, lots)
 
     def add_user(self, side: Side, tick: int, lots: int) -> None:
+        self._before.setdefault((side, tick), self.side(side).total(tick))
         self.side(side).add_user(tick, lots)
         self._dirty.add((side, tick))
 
@@ -129,10 +144,44 @@ class SimBook:
         self.update_id += 1
         changes = [(s, t, self.side(s).total(t)) for s, t in sorted(
             self._dirty, key=lambda st: (st[0].value, st[1]))]
+        before = self._before
+        self.history.append((self.update_id, [(s, t, before.get((s, t), 0)) for s, t, _ in changes]))
         self._dirty.clear()
+        self._before = {}
         for listener in list(self._listeners):
             listener(self.update_id, changes)
         return self.update_id
+
+    def mark(self, now_ms: int) -> None:
+        """Note that `update_id` is current at `now_ms` (rule 3)."""
+        if not self.marks or self.marks[-1][1] != self.update_id:
+            self.marks.append((now_ms, self.update_id))
+
+    def update_id_at(self, time_ms: int) -> int:
+        """The update id that was current at `time_ms` (as far back as the marks go)."""
+        found = self.marks[0][1] if self.marks else self.update_id
+        for at, update_id in reversed(self.marks):
+            if at <= time_ms:
+                return update_id
+        return found
+
+    def levels_at(self, update_id: int) -> tuple[int, dict[int, int], dict[int, int]]:
+        """The book as it was at `update_id` (or the oldest id the history reaches):
+        `(id, bid tick -> lots, ask tick -> lots)`."""
+        bids = {t: self.bids.total(t) for t in self.bids.ticks}
+        asks = {t: self.asks.total(t) for t in self.asks.ticks}
+        at = self.update_id
+        for commit_id, undo in reversed(self.history):
+            if commit_id <= update_id:
+                break
+            for side, tick, total in undo:
+                levels = bids if side is Side.BID else asks
+                if total:
+                    levels[tick] = total
+                else:
+                    levels.pop(tick, None)
+            at = commit_id - 1
+        return at, bids, asks
 
     def best_bid(self) -> tuple[int, int] | None:
         t = self.bids.best()

@@ -48,6 +48,9 @@ class Faults:
     gaps: dict[str, int] = field(default_factory=dict)
     stall_until_ms: dict[str, int] = field(default_factory=dict)
     """Per symbol ("*" for all) wall-clock ms until which streams send nothing."""
+    snapshot_lag: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """Per symbol ("*" for all): REST depth serves the book `("updates", n)` update ids or
+    `("ms", n)` milliseconds behind the stream (fault `snapshot_lag`)."""
     held: int = 0
     """Requests currently held by a `hold_ms` fault (ground truth for tests: `GET /sim/held`)."""
 
@@ -63,7 +66,11 @@ class Faults:
     def stalled(self, symbol: str, now_ms: int) -> bool:
         return max(self.stall_until_ms.get(symbol, 0), self.stall_until_ms.get("*", 0)) > now_ms
 
+    def lag(self, symbol: str) -> tuple[str, int] | None:
+        return self.snapshot_lag.get(symbol) or self.snapshot_lag.get("*")
+
     def clear(self) -> None:
+        self.snapshot_lag.clear()
         self.rest_fail.clear()
         self.gaps.clear()
         self.stall_until_ms.clear()

@@ -124,10 +124,26 @@ def depth(sim: Sim, params: Params) -> Any:
     limit = depth_limit(params)
     state = sim.market.symbols[name]
     book = state.book
+    lag = sim.faults.lag(name)
+    if lag is not None:  # fault snapshot_lag: a REST copy behind the stream
+        return lagged_depth(state, lag, sim.clock.now_ms(), limit)
     return {
         "lastUpdateId": book.update_id,
         "bids": [[fmt_p(state, t), fmt_q(state, q)] for t, q in book.bids.top(limit)],
         "asks": [[fmt_p(state, t), fmt_q(state, q)] for t, q in book.asks.top(limit)],
+    }
+
+
+def lagged_depth(state: SymbolState, lag: tuple[str, int], now_ms: int, limit: int) -> dict[str, Any]:
+    """The depth answer as the book was `lag` (`("updates", n)` or `("ms", n)`) ago."""
+    book = state.book
+    kind, n = lag
+    target = book.update_id - n if kind == "updates" else book.update_id_at(now_ms - n)
+    at, bids, asks = book.levels_at(target)
+    return {
+        "lastUpdateId": at,
+        "bids": [[fmt_p(state, t), fmt_q(state, bids[t])] for t in sorted(bids, reverse=True)[:limit]],
+        "asks": [[fmt_p(state, t), fmt_q(state, asks[t])] for t in sorted(asks)[:limit]],
     }
 
 

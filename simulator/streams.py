@@ -5,6 +5,11 @@ Connection rules enforced here: server ping frames every `ws_ping_interval` seco
 disconnect when no pong arrives within `ws_pong_timeout`; at most 5 incoming messages per second;
 at most 1024 streams; a maximum connection lifetime (24 h default, fault `conn_lifetime`); a
 `serverShutdown` event before a shutdown. Payloads are serialised once per stream and format.
+
+Faults: `stream_burst` holds every market-data frame and releases them together every `ms`
+(bursty delivery: the first event of a new subscription arrives late, then many at once; control
+replies are never held). Every tick notes each book's current update id (`SimBook.mark`), which
+`snapshot_lag {"ms": n}` uses to serve REST depth as it was n ms ago.
 """
 
 from __future__ import annotations
@@ -104,6 +109,10 @@ class StreamHub:
         self.last_top: dict[str, tuple[Any, Any]] = {}
         self.kline_open: dict[str, int] = {}
         self.conn_lifetime = sim.config.conn_lifetime
+        self.burst_ms = 0
+        """Fault `stream_burst`: market frames are held and sent together every `burst_ms`."""
+        self.held: list[tuple[Conn, str]] = []
+        self.last_burst_ms = 0
         for name, state in sim.market.symbols.items():
             for speed in (100, 1000):
                 acc = DiffAccumulator(state.book.update_id)
@@ -141,11 +150,26 @@ class StreamHub:
             if c.combined:
                 if wrapped is None:
                     wrapped = json.dumps({"stream": stream, "data": payload}, separators=(",", ":"))
-                c.send(wrapped)
+                text = wrapped
             else:
                 if raw is None:
                     raw = json.dumps(payload, separators=(",", ":"))
-                c.send(raw)
+                text = raw
+            if self.burst_ms > 0:
+                self.held.append((c, text))
+            else:
+                if self.held:  # the fault was just cleared: what it held goes first, in order
+                    self.release_burst(0)
+                c.send(text)
+
+    def release_burst(self, now_ms: int) -> None:
+        """Send the frames held by `stream_burst` once its interval is over (or it was cleared)."""
+        if not self.held or (self.burst_ms > 0 and now_ms - self.last_burst_ms < self.burst_ms):
+            return
+        self.last_burst_ms = now_ms
+        held, self.held = self.held, []
+        for c, text in held:
+            c.send(text)
 
     def wanted(self, symbol: str, suffix: str) -> bool:
         return f"{symbol.lower()}@{suffix}" in self.subs
@@ -211,6 +235,7 @@ class StreamHub:
         """Emit periodic streams: every 100 ms (`fast_only`) or every 1000 ms."""
         now = self.sim.clock.now_ms()
         for name, state in self.sim.market.symbols.items():
+            state.book.mark(now)
             if self._stalled(name):
                 continue
             low = name.lower()
@@ -233,6 +258,7 @@ class StreamHub:
                 continue
             self._emit_tickers(name, state, now)
             self._emit_klines(name, state, now, kline_due)
+        self.release_burst(now)
 
     def _emit_diff(self, name: str, state: SymbolState, speed: int, now: int) -> None:
         event = self.diffs[(name, speed)].drain()

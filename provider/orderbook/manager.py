@@ -17,8 +17,19 @@ What it does, and why (shared/reference/binance-spot-api.md §6-§7):
   a new connection is opened and subscribed *before* the old one closes; each symbol switches
   over once the new connection's events bridge its book (``U <= local + 1``), so no gap and no
   resync. Pings are answered by ``websockets`` itself.
-- Stall: a synced symbol silent for ``stall_after_s`` is probed with a snapshot; a newer snapshot
-  means the stream missed updates (counted as a resync), an equal one confirms a quiet market.
+- Snapshots follow Binance's procedure: a symbol's snapshot waits for its first event (its ``U``);
+  a snapshot older than that is fetched again after a backoff (``sync.py`` Rules 2-3). A market
+  that stays silent after subscribing is synced from a snapshot taken ``quiet_after_s`` later,
+  unconfirmed until its first event (Rule 2b).
+- Quiet market or dead stream: a synced symbol silent for ``stall_after_s`` is *not* probed one
+  by one (a weight-50 snapshot each). The connection's own liveness tells a dead stream: another
+  symbol's traffic, or a ping answered within ``ping_timeout_s`` (else the connection is dropped
+  and every book resyncs). When ``fetch_tops`` is given, one combined ``ticker/bookTicker`` call
+  (weight 4, whatever the number of symbols) compares each silent book's top of book with the
+  exchange's; only a symbol whose top differs, with still no event after ``top_grace_s``, is probed
+  with a snapshot (a newer snapshot means the stream missed updates: a resync). A lost change
+  below the top of book is not seen by that check; the symbol's next event finds it (its ``U``
+  skips an id: a gap, so a resync).
 - A reader asking for a symbol that is still starting gets a REST snapshot within its deadline,
   marked ``source="rest"``.
 """
@@ -30,8 +41,9 @@ import contextlib
 import json
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 import structlog
@@ -51,10 +63,14 @@ from provider.orderbook.sync import (
     SyncState,
 )
 
-__all__ = ["BookView", "OrderBookManager", "SnapshotFetcher"]
+__all__ = ["BookView", "OrderBookManager", "SnapshotFetcher", "TopsFetcher"]
 
 SnapshotFetcher = Callable[[str, int], Awaitable[Mapping[str, Any]]]
 """``fetch_snapshot(symbol, limit)`` -> the JSON of ``GET /api/v3/depth``."""
+
+TopsFetcher = Callable[[list[str]], Awaitable[Sequence[Mapping[str, Any]]]]
+"""``fetch_tops(symbols)`` -> the JSON of ``GET /api/v3/ticker/bookTicker?symbols=[...]``:
+``[{"symbol", "bidPrice", "bidQty", "askPrice", "askQty"}, ...]`` (one call, weight 4)."""
 
 _CONTROL_RATE_PER_S = 3.0  # leaves room for pongs under Binance's 5 incoming messages/s
 _MAX_STREAMS = 1024
@@ -119,6 +135,8 @@ class _Symbol:
     last_publish: float | None = None  # monotonic time the book was last known current
     last_event: float = 0.0  # monotonic time of the last depth event received
     last_probe: float = 0.0
+    subscribed_at: float | None = None  # monotonic time its subscription was confirmed live
+    quiet_checks: int = 0  # silent periods confirmed quiet (no weight spent on the symbol)
     last_error: str | None = None
     failures: int = 0
     window_start: float = 0.0
@@ -167,7 +185,13 @@ class OrderBookManager:
         max_symbols: books kept; the least recently requested one beyond it is stopped.
         snapshot_limit: REST depth ``limit`` (1..5000).
         max_levels: trim each side to this many levels (None: keep what the stream sends).
-        stall_after_s: a synced symbol silent this long is probed with a snapshot.
+        stall_after_s: a synced symbol silent this long is checked (quiet market or dead stream).
+        quiet_after_s: a subscribed symbol with no event this long is synced from a snapshot
+            (Rule 2b of ``sync.py``).
+        fetch_tops: one combined top-of-book call for many symbols (``ticker/bookTicker``); None:
+            a silent symbol on a live connection is taken as quiet.
+        top_grace_s: how long an event may be in flight after a top-of-book mismatch.
+        ping_timeout_s: a connection whose ping is not answered this fast is dropped.
         conn_max_lifetime_s: renew the connection after this long (Binance cuts at 24 h).
         snapshot_timeout_s: deadline of one snapshot fetch.
         backoff_base_s / backoff_cap_s: reconnect and snapshot-retry backoff (jittered).
@@ -183,6 +207,10 @@ class OrderBookManager:
         snapshot_limit: int = 1000,
         max_levels: int | None = 5000,
         stall_after_s: float = 30.0,
+        quiet_after_s: float = 3.0,
+        fetch_tops: TopsFetcher | None = None,
+        top_grace_s: float = 1.0,
+        ping_timeout_s: float = 10.0,
         conn_max_lifetime_s: float = 23.5 * 3600,
         snapshot_timeout_s: float = 10.0,
         backoff_base_s: float = 0.5,
@@ -200,6 +228,12 @@ class OrderBookManager:
         self._snapshot_limit = snapshot_limit
         self._max_levels = max_levels
         self._stall_after_s = stall_after_s
+        self._quiet_after_s = quiet_after_s
+        self._fetch_tops = fetch_tops
+        self._top_grace_s = top_grace_s
+        self._ping_timeout_s = ping_timeout_s
+        self._last_traffic = 0.0  # monotonic time of the last frame on the active connection
+        self._quiet_task: asyncio.Task[None] | None = None
         self._lifetime_s = conn_max_lifetime_s
         self._snapshot_timeout_s = snapshot_timeout_s
         self._backoff = (backoff_base_s, backoff_cap_s)
@@ -275,6 +309,8 @@ class OrderBookManager:
                 "last_resync_reason": sym.sync.last_reason,
                 "messages_per_s": round(self._rate(sym, now), 3),
                 "buffered_events": sym.sync.buffered,
+                "stale_snapshots": sym.sync.stale_snapshots,
+                "quiet_checks": sym.quiet_checks,
                 "last_error": sym.last_error,
             }
         return {
@@ -294,6 +330,8 @@ class OrderBookManager:
         self._closed = True
         self._status = "closed"
         tasks = list(self._tasks)
+        if self._quiet_task is not None:
+            tasks.append(self._quiet_task)
         for sym in self._symbols.values():
             sym.sync.stop()
             if sym.fetch_task is not None:
@@ -374,7 +412,8 @@ class OrderBookManager:
                 if sym.fetch_task is not None:
                     sym.fetch_task.cancel()
                 sym.fetch_task = asyncio.create_task(
-                    self._fetch(sym, action.request_id), name=f"orderbook-snapshot-{sym.name}"
+                    self._fetch(sym, action.request_id, action.attempt),
+                    name=f"orderbook-snapshot-{sym.name}",
                 )
             elif isinstance(action, Publish):
                 sym.last_publish = self._clock()
@@ -385,7 +424,10 @@ class OrderBookManager:
                 self._log.warning("orderbook.resync", symbol=sym.name, reason=action.reason,
                                   resync_count=sym.sync.resync_count)
 
-    async def _fetch(self, sym: _Symbol, request_id: int) -> None:
+    async def _fetch(self, sym: _Symbol, request_id: int, refetch: int = 0) -> None:
+        if refetch > 0:  # the last snapshot was older than the stream: give the REST copy time
+            await asyncio.sleep(backoff_delay(refetch - 1, base_s=self._backoff[0],
+                                              cap_s=self._backoff[1], rng=self._rng))
         attempt = 0
         while sym.sync.awaiting_snapshot == request_id and not self._closed:
             try:
@@ -418,6 +460,8 @@ class OrderBookManager:
     # -- stream messages ---------------------------------------------------------------------
 
     def _on_message(self, conn: _Conn, raw: str | bytes) -> None:
+        if conn is self._conn:
+            self._last_traffic = self._clock()
         try:
             msg = json.loads(raw)
         except ValueError:
@@ -448,6 +492,7 @@ class OrderBookManager:
         for name in names:
             sym = self._symbols.get(name)
             if sym is not None:
+                sym.subscribed_at = self._clock()
                 self._perform(sym, sym.sync.on_subscribed())
 
     def _on_depth(self, conn: _Conn, stream: str, data: Mapping[str, Any]) -> None:
@@ -555,11 +600,14 @@ class OrderBookManager:
             self._reconnects += 1
             self._log.warning("orderbook.disconnected", reconnects=self._reconnects)
             for sym in self._symbols.values():
+                sym.subscribed_at = None
                 self._perform(sym, sym.sync.on_disconnect())
 
     def _subscribed(self, conn: _Conn) -> None:
+        now = self._clock()
         for sym in self._symbols.values():
             if _stream_name(sym.name) in conn.streams:
+                sym.subscribed_at = now
                 self._perform(sym, sym.sync.on_subscribed())
 
     async def _serve(self) -> None:
@@ -662,14 +710,84 @@ class OrderBookManager:
             await conn.ws.send(json.dumps(payload))
 
     async def _watch_stalls(self) -> None:
-        period = max(min(self._stall_after_s / 4, 1.0), 0.05)
+        period = max(min(self._stall_after_s / 4, self._quiet_after_s / 2, 1.0), 0.05)
         while not self._closed:
             await asyncio.sleep(period)
-            if self._conn is None:
+            conn = self._conn
+            if conn is None:
                 continue
             now = self._clock()
+            silent: list[_Symbol] = []
             for sym in list(self._symbols.values()):
-                quiet_since = max(sym.last_event, sym.last_probe)
-                if sym.sync.state is SyncState.SYNCED and now - quiet_since >= self._stall_after_s:
+                sync = sym.sync
+                if sync.state in (SyncState.BUFFERING, SyncState.RESYNCING):
+                    since = max(sym.subscribed_at or now, sym.last_event)
+                    if now - since >= self._quiet_after_s:
+                        self._perform(sym, sync.on_quiet())
+                elif sync.state is SyncState.SYNCED \
+                        and now - max(sym.last_event, sym.last_probe) >= self._stall_after_s:
                     sym.last_probe = now
-                    self._perform(sym, sym.sync.on_stall())
+                    silent.append(sym)
+            if silent and (self._quiet_task is None or self._quiet_task.done()):
+                self._quiet_task = asyncio.create_task(self._check_silent(conn, silent),
+                                                       name="orderbook-quiet-check")
+
+    async def _check_silent(self, conn: _Conn, silent: list[_Symbol]) -> None:
+        """Quiet market or dead stream, without a snapshot per symbol (see the module notes)."""
+        started = self._clock()
+        if started - self._last_traffic >= self._stall_after_s and not await self._alive(conn):
+            return  # the connection is dropped: every book resyncs after the reconnect
+        if self._fetch_tops is None:
+            for sym in silent:
+                sym.quiet_checks += 1
+            return
+        try:
+            tops = await asyncio.wait_for(self._fetch_tops([s.name for s in silent]),
+                                          timeout=self._snapshot_timeout_s)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the fetcher's errors are its own; try again next period
+            self._last_error = f"top-of-book check: {type(exc).__name__}: {exc}"
+            return
+        by_name = {str(t.get("symbol", "")): t for t in tops if isinstance(t, Mapping)}
+        suspects = []
+        for sym in silent:
+            if sym.last_event > started or sym.sync.state is not SyncState.SYNCED:
+                continue
+            if _top_matches(sym, by_name.get(sym.name)):
+                sym.quiet_checks += 1
+            else:
+                suspects.append(sym)
+        if suspects:
+            await asyncio.sleep(self._top_grace_s)  # an event may be on its way
+        for sym in suspects:
+            if sym.last_event <= started and self._symbols.get(sym.name) is sym:
+                self._log.warning("orderbook.top_mismatch", symbol=sym.name)
+                self._perform(sym, sym.sync.on_stall())
+
+    async def _alive(self, conn: _Conn) -> bool:
+        """Ping the connection; a connection that does not answer in time is dropped."""
+        try:
+            waiter = await conn.ws.ping()
+            await asyncio.wait_for(waiter, timeout=self._ping_timeout_s)
+        except (ConnectionClosed, TimeoutError, RuntimeError):
+            self._last_error = "stream: ping not answered; reconnecting"
+            self._log.warning("orderbook.ping_timeout")
+            await self._close_conn(conn)
+            return False
+        self._last_traffic = self._clock()
+        return True
+
+
+def _top_matches(sym: _Symbol, top: Mapping[str, Any] | None) -> bool:
+    """The book's best bid and ask (price and quantity) equal the exchange's, as values."""
+    book = sym.sync.book
+    if top is None or book is None:
+        return False
+    try:
+        theirs = [Decimal(str(top[k])) for k in ("bidPrice", "bidQty", "askPrice", "askQty")]
+    except (KeyError, InvalidOperation, ValueError):
+        return False
+    zero = Decimal(0)
+    bid, ask = book.best_bid() or (zero, zero), book.best_ask() or (zero, zero)
+    return [bid[0], bid[1], ask[0], ask[1]] == theirs

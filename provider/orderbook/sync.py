@@ -4,10 +4,19 @@ It follows Binance's procedure (binance-spot-api-docs ``web-socket-streams.md``,
 local order book correctly", corrected 2025-11-12; shared/reference/binance-spot-api.md §7):
 
 - Rule 1. Subscribe to ``<symbol>@depth@100ms`` and buffer the events.
-- Rule 2. Once the subscription is live (its ack or its first event), fetch a REST snapshot.
-- Rule 3. Drop buffered events with ``u <= lastUpdateId``. The first remaining event must bridge
-  ``U <= lastUpdateId + 1 <= u``; if it starts later (``U > lastUpdateId + 1``) the snapshot is too
-  old: fetch another one and keep buffering.
+- Rule 2. Note ``U`` of the first buffered event, and only then fetch a REST snapshot (steps 2-3):
+  a snapshot fetched before any event cannot be judged, because Binance's REST copy may lag the
+  stream (a book synced from it would meet a gap at its first event: a spurious resync).
+- Rule 3. While the snapshot's ``lastUpdateId`` is older than that first ``U`` (step 4: strictly
+  less), fetch another one after a jittered backoff that grows to a cap (``FetchSnapshot.attempt``
+  says which retry it is; the manager sleeps); after ``max_refetch`` such answers the buffer is
+  dropped and the procedure restarts from the next event. Then drop buffered events with
+  ``u <= lastUpdateId`` (step 5); the first remaining one bridges ``U <= lastUpdateId + 1 <= u``.
+- Rule 2b (ours, quiet markets). A market may send no event for minutes. When the manager reports
+  the subscription live but silent for a while (:meth:`BookSync.on_quiet`), a snapshot is fetched
+  and served, *unconfirmed*: nothing changed on the stream since well before it was taken. The
+  first event confirms it (it bridges, or is older); if it starts past ``lastUpdateId + 1`` the
+  snapshot was older than the stream (Rule 3), which is not a resync.
 - Rule 4. Book := snapshot, then apply the buffered events and every new one; ``u <= local`` is a
   duplicate and ignored; ``U > local + 1`` is a gap: discard and resync (this symbol only).
 - Rule 5 (ours). A crossed book, a reconnect or a stall also resyncs this symbol. While it resyncs
@@ -67,6 +76,7 @@ class Trigger(enum.Enum):
     GAP = "gap"
     CROSSED = "crossed"
     STALL = "stall"
+    STALE_SNAPSHOT = "stale snapshot"
     RECONNECT = "reconnect"
     STOP = "stop"
 
@@ -95,6 +105,7 @@ TRANSITIONS: Mapping[SyncState, Mapping[Trigger, frozenset[SyncState]]] = {
         T.STALL: frozenset({S.SYNCED}),  # probe with a snapshot; the book stays readable
         T.SNAPSHOT: frozenset({S.SYNCED}),  # probe answer: confirmed, or replaced by the newer one
         T.RECONNECT: frozenset({S.RESYNCING}),
+        T.STALE_SNAPSHOT: frozenset({S.RESYNCING}),  # Rule 2b: an unconfirmed book was too old
         T.STOP: frozenset({S.STOPPED}),
     },
     S.RESYNCING: {
@@ -160,9 +171,14 @@ class Snapshot:
 
 @dataclass(frozen=True, slots=True)
 class FetchSnapshot:
-    """Fetch a REST snapshot and hand it to :meth:`BookSync.on_snapshot` with this id."""
+    """Fetch a REST snapshot and hand it to :meth:`BookSync.on_snapshot` with this id.
+
+    ``attempt`` is 0 for a first fetch and counts the refetches of snapshots that came back older
+    than the stream (Rule 3); the manager backs off before a refetch.
+    """
 
     request_id: int
+    attempt: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,9 +207,14 @@ class BookSync:
         max_levels: passed to each :class:`OrderBook` (trim far levels).
     """
 
-    def __init__(self, *, max_buffer: int = 2000, max_levels: int | None = None) -> None:
+    def __init__(self, *, max_buffer: int = 2000, max_levels: int | None = None,
+                 max_refetch: int = 8) -> None:
         if max_buffer < 1:
             raise ValueError("max_buffer must be >= 1")
+        if max_refetch < 1:
+            raise ValueError("max_refetch must be >= 1")
+        self.max_refetch = max_refetch
+        self.stale_snapshots = 0  # snapshots refused as older than the stream (Rule 3), in all
         self.state = SyncState.STARTING
         self.book: OrderBook | None = None
         self.resync_count = 0
@@ -203,17 +224,20 @@ class BookSync:
         self._buffer: deque[DepthEvent] = deque(maxlen=max_buffer)
         self._pending: int | None = None  # id of the snapshot request we wait for
         self._next_request = 0
+        self._attempt = 0  # refetches of too-old snapshots since the first buffered event
+        self.unconfirmed = False  # synced from a quiet-market snapshot no event has confirmed yet
 
     # -- inputs ------------------------------------------------------------------------------
 
     def on_subscribed(self) -> list[Action]:
-        """The stream's subscription is live (SUBSCRIBE ack or connection opened with it)."""
+        """The stream's subscription is live (SUBSCRIBE ack or connection opened with it).
+
+        Nothing is fetched yet: the snapshot waits for the first event (Rule 2).
+        """
         if self.state is SyncState.STARTING:
             self._goto(Trigger.SUBSCRIBED, SyncState.BUFFERING)
-            return [self._fetch()]
-        if self.state in (SyncState.BUFFERING, SyncState.RESYNCING) and self._pending is None:
+        elif self.state in (SyncState.BUFFERING, SyncState.RESYNCING):
             self._goto(Trigger.SUBSCRIBED, self.state)
-            return [self._fetch()]
         return []
 
     def feed(self, event: DepthEvent) -> list[Action]:
@@ -227,7 +251,8 @@ class BookSync:
         if state is SyncState.STARTING:
             self._goto(Trigger.EVENT, SyncState.BUFFERING)
         if self._pending is None:
-            return [self._fetch()]
+            self._attempt = 0
+            return [self._fetch()]  # Rule 2: the first event's U is known now
         return []
 
     def on_snapshot(self, request_id: int, snapshot: Snapshot) -> list[Action]:
@@ -237,11 +262,12 @@ class BookSync:
         self._pending = None
         if self.state is SyncState.SYNCED:
             return self._probe_answer(snapshot)
+        first_u = self._buffer[0].first_update_id if self._buffer else None
         events = [e for e in self._buffer if e.final_update_id > snapshot.last_update_id]
-        if events and events[0].first_update_id > snapshot.last_update_id + 1:
-            self._buffer = deque(events, maxlen=self._buffer.maxlen)
-            self._goto(Trigger.SNAPSHOT, self.state)
-            return [self._fetch()]  # Rule 3: snapshot too old
+        too_old = first_u is not None and snapshot.last_update_id < first_u
+        if too_old or (events and events[0].first_update_id > snapshot.last_update_id + 1):
+            return self._snapshot_too_old(snapshot.last_update_id, first_u)
+        self._attempt = 0
         book = OrderBook(max_levels=self._max_levels)
         try:
             book.apply_snapshot(
@@ -256,17 +282,40 @@ class BookSync:
             outcome = self._apply(book, event)
             if outcome is not DiffOutcome.APPLIED:
                 # The buffer is contiguous (Rule 6) so only a crossed or malformed event lands here.
-                self._buffer.clear()
+                self._buffer.clear()  # the next event starts the procedure again (Rule 2)
                 self._goto(Trigger.SNAPSHOT, self.state)
                 what = "malformed" if outcome is None else outcome.value
-                return [self._resync_action(f"buffered event {what}"), self._fetch()]
+                return [self._resync_action(f"buffered event {what}")]
             event_time = event.event_time_ms
+        self.unconfirmed = not self._buffer
         self._buffer.clear()
         self.book = book
         self._goto(Trigger.SNAPSHOT, SyncState.SYNCED)
         last = book.last_update_id
         assert last is not None
         return [Publish(last, event_time)]
+
+    def on_quiet(self) -> list[Action]:
+        """The subscription is live but no event came for a while (Rule 2b): fetch anyway."""
+        if self.state in (SyncState.BUFFERING, SyncState.RESYNCING) and self._pending is None \
+                and not self._buffer:
+            self._goto(Trigger.SUBSCRIBED, self.state)
+            return [self._fetch()]
+        return []
+
+    def _snapshot_too_old(self, last_update_id: int, first_u: int | None) -> list[Action]:
+        """Rule 3: refetch with a growing backoff; after ``max_refetch`` start again."""
+        self.stale_snapshots += 1
+        self.last_reason = f"snapshot older than the stream: lastUpdateId {last_update_id} < U {first_u}"
+        self._goto(Trigger.SNAPSHOT, self.state)
+        self._attempt += 1
+        if self._attempt <= self.max_refetch:
+            return [self._fetch(self._attempt)]
+        # The REST copy lags by more than the buffer holds: drop it, wait for the next event.
+        self._attempt = 0
+        self.dropped_events += len(self._buffer)
+        self._buffer.clear()
+        return []
 
     def on_stall(self) -> list[Action]:
         """No event for a while: probe with a snapshot (the manager keeps the stream)."""
@@ -279,6 +328,7 @@ class BookSync:
         """The stream connection dropped: wait for a new subscription, then resync."""
         self._pending = None
         self._buffer.clear()
+        self.unconfirmed = False
         if self.state is SyncState.SYNCED:
             self._goto(Trigger.RECONNECT, SyncState.RESYNCING)
             return [self._resync_action("reconnect")]
@@ -314,10 +364,10 @@ class BookSync:
             raise InvalidTransition(f"{self.state.name} --{trigger.value}--> {target.name}")
         self.state = target
 
-    def _fetch(self) -> FetchSnapshot:
+    def _fetch(self, attempt: int = 0) -> FetchSnapshot:
         self._next_request += 1
         self._pending = self._next_request
-        return FetchSnapshot(self._pending)
+        return FetchSnapshot(self._pending, attempt)
 
     def _resync_action(self, reason: str) -> Resync:
         self.resync_count += 1
@@ -347,6 +397,14 @@ class BookSync:
         book = self.book
         assert book is not None
         outcome = self._apply(book, event)
+        if self.unconfirmed and outcome is DiffOutcome.GAP:
+            # Rule 2b: the quiet-market snapshot was older than the stream; not a resync.
+            self.unconfirmed = False
+            self._goto(Trigger.STALE_SNAPSHOT, SyncState.RESYNCING)
+            self._buffer.clear()
+            self._buffer.append(event)
+            return self._snapshot_too_old(book.last_update_id or 0, event.first_update_id)
+        self.unconfirmed = False
         if outcome is DiffOutcome.APPLIED:
             return [Publish(event.final_update_id, event.event_time_ms)]
         if outcome is DiffOutcome.STALE:
@@ -355,9 +413,11 @@ class BookSync:
         reason = "malformed event" if outcome is None else outcome.value
         self._goto(trigger, SyncState.RESYNCING)
         self._buffer.clear()
+        self._attempt = 0
         if outcome is DiffOutcome.GAP:
             self._buffer.append(event)  # it is the first event after the gap: keep it
-        return [self._resync_action(reason), self._fetch()]
+            return [self._resync_action(reason), self._fetch()]
+        return [self._resync_action(reason)]  # the next event starts the procedure (Rule 2)
 
     def _probe_answer(self, snapshot: Snapshot) -> list[Action]:
         book = self.book

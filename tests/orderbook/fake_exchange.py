@@ -40,6 +40,8 @@ class FakeExchange:
         self.refusing = False
         self.refused = 0
         self.snapshot_calls = 0
+        self.tops_calls = 0
+        self.snapshot_lag = 0  # REST depth serves the book this many update ids behind
         self._server: Server | None = None
         self._ticker: asyncio.Task[None] | None = None
 
@@ -64,9 +66,23 @@ class FakeExchange:
         await asyncio.sleep(0.005)  # a REST round trip: events keep flowing meanwhile
         if symbol not in self.markets:
             raise LookupError(f"-1121 Invalid symbol: {symbol}")
-        snap = self.markets[symbol].snapshot()
+        market = self.markets[symbol]
+        snap = market.snapshot(max(market.update_id - self.snapshot_lag, 0))
         return {"lastUpdateId": snap.last_update_id, "bids": list(snap.bids)[:limit],
                 "asks": list(snap.asks)[:limit]}
+
+    async def fetch_tops(self, symbols: list[str]) -> list[dict[str, Any]]:
+        """What ``GET /api/v3/ticker/bookTicker?symbols=[...]`` would answer (one call)."""
+        self.tops_calls += 1
+        await asyncio.sleep(0.005)
+        out = []
+        for symbol in symbols:
+            bids, asks = self.markets[symbol].truth(self.markets[symbol].update_id)
+            bid = bids[0] if bids else (0, 0)
+            ask = asks[0] if asks else (0, 0)
+            out.append({"symbol": symbol, "bidPrice": str(bid[0]), "bidQty": str(bid[1]),
+                        "askPrice": str(ask[0]), "askQty": str(ask[1])})
+        return out
 
     # -- faults -------------------------------------------------------------------------------
 

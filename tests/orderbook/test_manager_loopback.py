@@ -28,6 +28,7 @@ async def exchange() -> AsyncIterator[FakeExchange]:
 
 def make_manager(ex: FakeExchange, **kw: object) -> OrderBookManager:
     kw.setdefault("stall_after_s", 5.0)
+    kw.setdefault("quiet_after_s", 0.2)
     kw.setdefault("backoff_base_s", 0.02)
     kw.setdefault("backoff_cap_s", 0.2)
     return OrderBookManager(ex.url, ex.fetch_snapshot, **kw)  # type: ignore[attr-defined,arg-type]
@@ -60,7 +61,10 @@ async def settled(ex: FakeExchange, mgr: OrderBookManager, symbol: str) -> BookV
         view = await mgr.get_book(symbol, timeout_s=2)
         return view.state == "SYNCED" and view.last_update_id == target
 
-    await until(caught_up)
+    try:
+        await until(caught_up)
+    except TimeoutError:
+        raise AssertionError(f"never caught up with {target}: {mgr.health()}") from None
     view = await mgr.get_book(symbol, timeout_s=2)
     assert view.levels(1000) == ex.markets[symbol].truth(target)
     ex.running = True
@@ -209,30 +213,97 @@ async def test_a_refused_renewal_keeps_the_old_connection_and_backs_off(
         await mgr.close()
 
 
-async def test_a_stalled_symbol_is_probed_and_recovers(exchange: FakeExchange) -> None:
-    mgr = make_manager(exchange, stall_after_s=0.2)
+async def test_a_silent_symbol_whose_top_differs_is_probed_and_recovers(
+    exchange: FakeExchange,
+) -> None:
+    mgr = make_manager(exchange, stall_after_s=0.2, top_grace_s=0.05,
+                       fetch_tops=exchange.fetch_tops)
     try:
         await settled(exchange, mgr, "CCCUSDT")
-        exchange.stalled.add("CCCUSDT")
+        exchange.stalled.add("CCCUSDT")  # the stream goes silent while the market moves on
         await until(
             lambda: mgr.health()["symbols"]["CCCUSDT"]["last_resync_reason"] == "stall")
         exchange.stalled.discard("CCCUSDT")
+        # A lost change below the top of book is found by the next event's gap check.
+        mark = exchange.markets["CCCUSDT"].update_id
+        await until(lambda: (mgr.health()["symbols"]["CCCUSDT"]["event_time_ms"] or 0) > mark)
         view = await settled(exchange, mgr, "CCCUSDT")
         assert view.resync_count >= 1
     finally:
         await mgr.close()
 
 
-async def test_a_quiet_market_is_confirmed_not_resynced(exchange: FakeExchange) -> None:
+async def test_a_quiet_market_costs_one_combined_check_and_no_snapshot(
+    exchange: FakeExchange,
+) -> None:
+    mgr = make_manager(exchange, stall_after_s=0.1, fetch_tops=exchange.fetch_tops)
+    try:
+        for s in SYMBOLS:
+            await settled(exchange, mgr, s)
+        exchange.running = False  # every market goes quiet
+        calls, tops = exchange.snapshot_calls, exchange.tops_calls
+        await until(lambda: all(h["quiet_checks"] >= 3 for h in mgr.health()["symbols"].values()))
+        assert exchange.snapshot_calls == calls  # no weight-50 probe per symbol
+        # One combined top-of-book call per check covers every silent symbol.
+        assert exchange.tops_calls - tops <= max(
+            h["quiet_checks"] for h in mgr.health()["symbols"].values())
+        for s in SYMBOLS:
+            view = await mgr.get_book(s, timeout_s=1)
+            assert view.state == "SYNCED" and view.resync_count == 0
+    finally:
+        exchange.running = True
+        await mgr.close()
+
+
+async def test_without_a_top_fetcher_a_silent_symbol_on_a_live_connection_is_quiet(
+    exchange: FakeExchange,
+) -> None:
     mgr = make_manager(exchange, stall_after_s=0.1)
     try:
         await settled(exchange, mgr, "AAAUSDT")
         exchange.running = False
         calls = exchange.snapshot_calls
-        await until(lambda: (exchange.snapshot_calls >= calls + 2))
-        view = await mgr.get_book("AAAUSDT", timeout_s=1)
-        assert view.state == "SYNCED" and view.resync_count == 0
+        await until(lambda: mgr.health()["symbols"]["AAAUSDT"]["quiet_checks"] >= 3)
+        assert exchange.snapshot_calls == calls
+        assert mgr.health()["reconnects"] == 0  # the pings were answered
     finally:
+        exchange.running = True
+        await mgr.close()
+
+
+async def test_a_rest_copy_behind_the_stream_causes_no_resync_on_connect(
+    exchange: FakeExchange,
+) -> None:
+    exchange.snapshot_lag = 6  # about two ticks of the fake market
+    mgr = make_manager(exchange)
+    try:
+        for s in SYMBOLS:
+            await mgr.get_book(s, timeout_s=2)
+        for s in SYMBOLS:
+            await settled(exchange, mgr, s)
+        health = mgr.health()
+        assert all(h["resync_count"] == 0 for h in health["symbols"].values()), health
+        assert sum(h["stale_snapshots"] for h in health["symbols"].values()) >= 1, health
+    finally:
+        await mgr.close()
+
+
+async def test_a_market_silent_from_the_start_is_synced_and_confirmed_by_its_first_event(
+    exchange: FakeExchange,
+) -> None:
+    exchange.running = False
+    mgr = make_manager(exchange)
+    try:
+        async def synced() -> bool:
+            view = await mgr.get_book("BBBUSDT", timeout_s=0.5)
+            return view.state == "SYNCED" and view.source == "stream"
+
+        await until(synced)
+        exchange.running = True
+        await settled(exchange, mgr, "BBBUSDT")
+        assert mgr.health()["symbols"]["BBBUSDT"]["resync_count"] == 0
+    finally:
+        exchange.running = True
         await mgr.close()
 
 

@@ -191,3 +191,34 @@ async def test_renewal_before_the_sandbox_cuts_the_connection_loses_nothing(
         assert all(s["resync_count"] == 0 for s in health["symbols"].values()), health
     finally:
         await mgr.close()
+
+
+async def test_a_lagging_rest_copy_and_a_bursty_stream_cause_no_resync_on_connect(
+    sim: Any, http: aiohttp.ClientSession
+) -> None:
+    """Binance's procedure (spec §7 steps 2-4): note the first event's U, then fetch; a snapshot
+    older than it is fetched again. Counted: not one resync, while the lag was really met."""
+    await sim.fault("snapshot_lag", updates=40)
+    await sim.fault("stream_burst", ms=400)
+    mgr = OrderBookManager(
+        sim.info.ws_url, depth_fetcher(http, sim.info.rest_url),
+        snapshot_limit=5000, backoff_base_s=0.05, backoff_cap_s=0.5, quiet_after_s=2.0,
+    )
+    try:
+        for symbol in SYMBOLS:
+            await mgr.get_book(symbol, timeout_s=5)
+
+        def synced() -> bool:
+            return all(s["state"] == "SYNCED" for s in mgr.health()["symbols"].values())
+
+        await until(synced)
+        health = mgr.health()
+        assert all(s["resync_count"] == 0 for s in health["symbols"].values()), health
+        assert sum(s["stale_snapshots"] for s in health["symbols"].values()) >= 1, health
+        await sim.fault("clear")
+        for symbol in SYMBOLS:
+            assert await compare_with_ground_truth(sim, mgr, symbol, min_known=5000) == 0
+        health = mgr.health()
+        assert all(s["resync_count"] == 0 for s in health["symbols"].values()), health
+    finally:
+        await mgr.close()

@@ -116,8 +116,9 @@ class SyncAgainstReference(RuleBasedStateMachine):
 
     @invariant()
     def a_waiting_machine_has_a_request_out(self) -> None:
-        # Liveness: never stuck without a snapshot request while subscribed and not synced.
-        if self.sync.state in (SyncState.BUFFERING, SyncState.RESYNCING):
+        # Liveness: never stuck without a snapshot request once an event is buffered (Rule 2: the
+        # snapshot waits for the first event's U).
+        if self.sync.state in (SyncState.BUFFERING, SyncState.RESYNCING) and self.sync.buffered:
             assert self.sync.awaiting_snapshot is not None
 
     def teardown(self) -> None:

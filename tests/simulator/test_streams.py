@@ -261,3 +261,32 @@ async def test_server_pings_and_pong_timeout() -> None:
                                                    aiohttp.WSMsgType.CLOSED)
     finally:
         await sim.stop()
+
+
+@pytest.mark.parametrize("lag", [{"updates": 25}, {"ms": 600}])
+async def test_a_lagging_rest_copy_serves_a_past_book_that_the_procedure_still_rebuilds(
+    sim: SimProcess, lag: dict[str, int]
+) -> None:
+    await sim.fault("snapshot_lag", symbol="BTCUSDT", **lag)
+    await sim.fault("stream_burst", ms=300)
+    async with aiohttp.ClientSession() as s, s.ws_connect(
+        sim.info.ws_url + "/ws/btcusdt@depth@100ms"
+    ) as ws:
+        book = LocalBook()
+        await sync_book(ws, s, sim.info.rest_url, "BTCUSDT", book)
+        await sim.control("POST", "/sim/market", {"running": False})
+        truth = await sim.ground_truth("BTCUSDT")
+        async with s.get(f"{sim.info.rest_url}/api/v3/depth",
+                         params={"symbol": "BTCUSDT", "limit": "5000"}) as r:
+            lagged = await r.json()
+        if "updates" in lag:  # a copy exactly that many update ids behind
+            assert lagged["lastUpdateId"] == truth["lastUpdateId"] - lag["updates"]
+        else:
+            assert lagged["lastUpdateId"] <= truth["lastUpdateId"]
+        await catch_up(ws, book, truth["lastUpdateId"])
+        assert book.as_truth() == {"bids": truth["bids"], "asks": truth["asks"]}
+    await sim.fault("clear")
+    async with aiohttp.ClientSession() as s, s.get(
+        f"{sim.info.rest_url}/api/v3/depth", params={"symbol": "BTCUSDT", "limit": "1"}
+    ) as r:
+        assert (await r.json())["lastUpdateId"] == truth["lastUpdateId"]  # cleared: current
