@@ -48,6 +48,7 @@ def create_app(config: SimConfig) -> web.Application:
     app = web.Application()
     app[SIM_KEY] = sim
     app.router.add_route("*", "/api/v3/{tail:.*}", dispatch)
+    app.router.add_route("*", "/sapi/v1/{tail:.*}", dispatch)  # only the key's apiRestrictions
     from simulator import control, streams, wsapi_hub
 
     hub = streams.setup(app, sim)

@@ -1,10 +1,16 @@
-"""Symbol filter rules (spec §4), pure. Each failure raises `-1013 "Filter failure: <NAME>"`."""
+"""Symbol filter rules (spec §4, `filters.md`), pure. Each failure raises `-1013 "Filter failure: <NAME>"`.
+
+Checked in exchangeInfo order: PRICE_FILTER (price, stopPrice), LOT_SIZE (quantity, icebergQty),
+ICEBERG_PARTS, MARKET_LOT_SIZE, TRAILING_DELTA, PERCENT_PRICE_BY_SIDE, NOTIONAL, MAX_NUM_ORDERS,
+MAX_NUM_ALGO_ORDERS, MAX_NUM_ICEBERG_ORDERS. MAX_NUM_ORDER_LISTS is a list's own check
+(`check_list_count`); MAX_NUM_ORDER_AMENDS is the amendment's (`-2038`, see the engine).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from simulator import errors
 from simulator.symbols import SymbolSpec
@@ -23,6 +29,8 @@ class OrderShape:
     quote_order_qty: Decimal | None
     price: Decimal | None
     stop_price: Decimal | None
+    iceberg_qty: Decimal | None = None
+    trailing_delta: int | None = None
 
 
 def _price_ok(spec: SymbolSpec, price: Decimal) -> bool:
@@ -52,18 +60,29 @@ def check_filters(
     ref_price: RefPrice,
     open_orders: int,
     open_algo_orders: int,
+    open_iceberg_orders: int = 0,
 ) -> None:
     """Validate `order` against the symbol's filters in exchangeInfo order."""
     for p in (order.price, order.stop_price):
         if p is not None and not _price_ok(spec, p):
             raise errors.filter_failure("PRICE_FILTER")
-    if order.quantity is not None:
-        if not _lot_ok(order.quantity, spec.min_qty, spec.max_qty, spec.step_size):
+    for q in (order.quantity, order.iceberg_qty):
+        if q is not None and not _lot_ok(q, spec.min_qty, spec.max_qty, spec.step_size):
             raise errors.filter_failure("LOT_SIZE")
-        if order.type in MARKET_LIKE and not _lot_ok(
-            order.quantity, Decimal(0), spec.market_max_qty, Decimal(0)
-        ):
-            raise errors.filter_failure("MARKET_LOT_SIZE")
+    if order.iceberg_qty is not None and order.quantity is not None:
+        parts = (order.quantity / order.iceberg_qty).to_integral_value(rounding=ROUND_CEILING)
+        if parts > spec.iceberg_parts:
+            raise errors.filter_failure("ICEBERG_PARTS")
+    if order.quantity is not None and order.type in MARKET_LIKE and not _lot_ok(
+        order.quantity, Decimal(0), spec.market_max_qty, Decimal(0)
+    ):
+        raise errors.filter_failure("MARKET_LOT_SIZE")
+    # The sandbox uses one range for the filter's Above and Below bounds (BUY stop-loss and SELL
+    # take-profit orders use Above, the others Below).
+    if order.trailing_delta is not None and not (
+        spec.min_trailing_delta <= order.trailing_delta <= spec.max_trailing_delta
+    ):
+        raise errors.filter_failure("TRAILING_DELTA")
     if order.price is not None and not _percent_price_ok(spec, order.side, order.price,
                                                          ref_price(spec.percent_price_mins)):
         raise errors.filter_failure("PERCENT_PRICE_BY_SIDE")
@@ -78,6 +97,14 @@ def check_filters(
         raise errors.filter_failure("MAX_NUM_ORDERS")
     if order.type in STOP_TYPES and open_algo_orders >= spec.max_num_algo_orders:
         raise errors.filter_failure("MAX_NUM_ALGO_ORDERS")
+    if order.iceberg_qty is not None and open_iceberg_orders >= spec.max_num_iceberg_orders:
+        raise errors.filter_failure("MAX_NUM_ICEBERG_ORDERS")
+
+
+def check_list_count(spec: SymbolSpec, open_lists: int) -> None:
+    """MAX_NUM_ORDER_LISTS: open order lists on the symbol (enforced since 2025-08-27)."""
+    if open_lists >= spec.max_num_order_lists:
+        raise errors.filter_failure("MAX_NUM_ORDER_LISTS")
 
 
 def _percent_price_ok(spec: SymbolSpec, side: str, price: Decimal, ref: Decimal) -> bool:

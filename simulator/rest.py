@@ -18,7 +18,7 @@ import structlog
 from aiohttp import web
 from multidict import CIMultiDict
 
-from simulator import rest_public, rest_trade
+from simulator import rest_lists, rest_public, rest_trade
 from simulator.auth import authenticate, check_timestamp
 from simulator.edge import edge_answer, truncate
 from simulator.errors import ApiError
@@ -112,7 +112,36 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         rest_trade.all_orders, const(20),
         ("symbol", "orderId", "startTime", "endTime", "limit"), signed=True),
     ("DELETE", "/api/v3/openOrders"): Endpoint(
-        rest_trade.cancel_open_orders, const(1), ("symbol",), signed=True, order=True),
+        rest_lists.cancel_open_orders, const(1), ("symbol",), signed=True, order=True),
+    # order lists, cancel-replace and amendments count their own orders (rest_lists.py rule 1)
+    ("POST", "/api/v3/orderList/oco"): Endpoint(
+        rest_lists.new_oco, const(1), rest_lists.OCO_PARAMS, signed=True, order=True),
+    ("POST", "/api/v3/orderList/oto"): Endpoint(
+        rest_lists.new_oto, const(1), rest_lists.OTO_PARAMS, signed=True, order=True),
+    ("POST", "/api/v3/orderList/otoco"): Endpoint(
+        rest_lists.new_otoco, const(1), rest_lists.OTOCO_PARAMS, signed=True, order=True),
+    ("DELETE", "/api/v3/orderList"): Endpoint(
+        rest_lists.cancel_order_list, const(1),
+        ("symbol", "orderListId", "listClientOrderId", "newClientOrderId"), signed=True, order=True),
+    ("GET", "/api/v3/orderList"): Endpoint(
+        rest_lists.query_order_list, const(4), ("orderListId", "origClientOrderId"), signed=True),
+    ("GET", "/api/v3/allOrderList"): Endpoint(
+        rest_lists.all_order_lists, const(20), ("fromId", "startTime", "endTime", "limit"),
+        signed=True),
+    ("GET", "/api/v3/openOrderList"): Endpoint(rest_lists.open_order_lists, const(6), signed=True),
+    ("POST", "/api/v3/order/cancelReplace"): Endpoint(
+        rest_lists.cancel_replace, const(1),
+        (*ORDER_PARAMS, "cancelReplaceMode", "cancelNewClientOrderId", "cancelOrigClientOrderId",
+         "cancelOrderId", "cancelRestrictions", "orderRateLimitExceededMode"),
+        signed=True, order=True),
+    ("PUT", "/api/v3/order/amend/keepPriority"): Endpoint(
+        rest_lists.amend_keep_priority, const(4),
+        ("symbol", "orderId", "origClientOrderId", "newClientOrderId", "newQty"), signed=True),
+    ("GET", "/api/v3/order/amendments"): Endpoint(
+        rest_lists.order_amendments, const(4), ("symbol", "orderId", "fromExecutionId", "limit"),
+        signed=True),
+    ("GET", "/sapi/v1/account/apiRestrictions"): Endpoint(
+        rest_lists.api_restrictions, const(1), signed=True),
 }
 
 

@@ -7,6 +7,7 @@ illegal characters, -1111 precision, -1115/-1116/-1117 bad enums), then call the
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +31,7 @@ CLIENT_ID_RANGE = "^[a-zA-Z0-9-_]{1,36}$"
 TIF = ("GTC", "IOC", "FOK")
 NEEDS_TIF = ("LIMIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
 NEEDS_PRICE = ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
+ICEBERG_TYPES = ("LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
 DAY_MS = 86_400_000
 UNKNOWN_ORDER = "Unknown order sent."
 
@@ -52,27 +54,30 @@ def _client_id(params: Params, name: str, empty_code: int, empty_msg: str) -> st
     return v
 
 
+@dataclass(frozen=True)
+class Names:
+    """Parameter names of one order: plain for `POST /api/v3/order`, prefixed for a list's leg
+    (`abovePrice`, `workingTimeInForce`, `pendingAboveStopPrice`, ...)."""
+
+    prefix: str = ""
+
+    def __call__(self, name: str) -> str:
+        return self.prefix + name[0].upper() + name[1:] if self.prefix else name
+
+    @property
+    def client_id(self) -> str:
+        return self("clientOrderId") if self.prefix else "newClientOrderId"
+
+
 def parse_new_order(sim: Sim, params: Params) -> tuple[NewOrder, str]:
     """Validate `POST /api/v3/order` parameters -> (request, newOrderRespType)."""
     symbol = symbol_state(sim, params)
-    side = params.str_req("side").upper()
-    if side not in ("BUY", "SELL"):
-        raise errors.ApiError(-1117, "Invalid side.")
+    side = parse_side(params, "side")
     type_ = params.str_req("type").upper()
     if type_ not in ORDER_TYPES:
         raise errors.ApiError(-1116, "Invalid orderType.")
-    tif = params.str_opt("timeInForce")
-    if type_ in NEEDS_TIF:
-        if tif is None:
-            raise errors.mandatory("timeInForce")
-        if tif not in TIF:
-            raise errors.ApiError(-1115, "Invalid timeInForce.")
-    elif tif is not None:
-        raise errors.not_required("timeInForce")
     qty = _precise(params, "quantity")
     quote_qty = _precise(params, "quoteOrderQty")
-    price = _precise(params, "price")
-    stop = _precise(params, "stopPrice")
     if type_ == "MARKET":
         if qty is None and quote_qty is None:
             raise errors.mandatory_either("quantity", "quoteOrderQty")
@@ -83,56 +88,105 @@ def parse_new_order(sim: Sim, params: Params) -> tuple[NewOrder, str]:
             raise errors.not_required("quoteOrderQty")
         if qty is None:
             raise errors.mandatory("quantity")
-    if type_ in NEEDS_PRICE:
-        if price is None:
-            raise errors.mandatory("price")
-    elif price is not None:
-        raise errors.not_required("price")
-    if type_ in STOP_TYPES:
-        if stop is None:
-            raise errors.mandatory("stopPrice")
-    elif stop is not None:
-        raise errors.not_required("stopPrice")
-    if params.has("trailingDelta"):
-        raise errors.ApiError(-2010, "Trailing stop orders are not supported for this symbol.")
-    if params.has("icebergQty"):
-        raise errors.ApiError(-2010, "Iceberg orders are not supported for this symbol.")
-    if params.has("pegPriceType") or params.has("pegOffsetValue") or params.has("pegOffsetType"):
-        raise errors.ApiError(-2010, "Pegged orders are not supported for this symbol.")
-    client_id = _client_id(params, "newClientOrderId", -1118, "New client order ID was empty.")
-    resp = params.str_opt("newOrderRespType")
     default_resp = "FULL" if type_ in ("MARKET", "LIMIT") else "ACK"
-    resp = (resp or default_resp).upper()
+    resp = parse_resp_type(params, default_resp)
+    stp = parse_stp(params)
+    return parse_order(sim, params, symbol, side, type_, qty, quote_qty, stp, Names()), resp
+
+
+def parse_side(params: Params, name: str) -> str:
+    side = params.str_req(name).upper()
+    if side not in ("BUY", "SELL"):
+        raise errors.ApiError(-1117, "Invalid side.")
+    return side
+
+
+def parse_resp_type(params: Params, default: str) -> str:
+    resp = (params.str_opt("newOrderRespType") or default).upper()
     if resp not in ("ACK", "RESULT", "FULL"):
         raise errors.invalid_param("newOrderRespType")
+    return resp
+
+
+def parse_stp(params: Params) -> str:
     stp = (params.str_opt("selfTradePreventionMode") or "EXPIRE_MAKER").upper()
     if stp not in STP_MODES:
         raise errors.invalid_param("selfTradePreventionMode")
-    strategy_type = params.int_opt("strategyType")
+    return stp
+
+
+def parse_order(sim: Sim, params: Params, symbol: str, side: str, type_: str,
+                qty: Decimal | None, quote_qty: Decimal | None, stp: str, n: Names) -> NewOrder:
+    """The type-dependent parameters of one order (or list leg), checked as Binance does:
+    -1102 missing, -1106 not required, -1115 bad timeInForce, -2010 for what the symbol or the
+    type does not support."""
+    tif = params.str_opt(n("timeInForce"))
+    if type_ in NEEDS_TIF:
+        if tif is None:
+            raise errors.mandatory(n("timeInForce"))
+        if tif not in TIF:
+            raise errors.ApiError(-1115, "Invalid timeInForce.")
+    elif tif is not None:
+        raise errors.not_required(n("timeInForce"))
+    price = _precise(params, n("price"))
+    stop = _precise(params, n("stopPrice"))
+    trailing = params.int_opt(n("trailingDelta"))
+    iceberg = _precise(params, n("icebergQty"))
+    if type_ in NEEDS_PRICE:
+        if price is None:
+            raise errors.mandatory(n("price"))
+    elif price is not None:
+        raise errors.not_required(n("price"))
+    if type_ in STOP_TYPES:
+        if stop is None and trailing is None:
+            raise errors.mandatory_either(n("stopPrice"), n("trailingDelta"))
+    elif stop is not None:
+        raise errors.not_required(n("stopPrice"))
+    elif trailing is not None:
+        raise errors.not_required(n("trailingDelta"))
+    info = sim.market.symbols[symbol].spec.exchange_info()
+    if trailing is not None and not info["allowTrailingStop"]:
+        raise errors.order_rejected("Trailing stop orders are not supported for this symbol.")
+    if iceberg is not None:
+        if not info["icebergAllowed"]:
+            raise errors.order_rejected("Iceberg orders are not supported for this symbol.")
+        if type_ not in ICEBERG_TYPES or (tif is not None and tif != "GTC"):
+            raise errors.order_rejected("Unsupported order combination")
+    if any(params.has(n(k)) for k in ("pegPriceType", "pegOffsetValue", "pegOffsetType")):
+        raise errors.order_rejected("Pegged orders are not supported for this symbol.")
+    client_id = _client_id(params, n.client_id, -1118, "New client order ID was empty.")
+    strategy_type = params.int_opt(n("strategyType"))
     if strategy_type is not None and strategy_type < 1_000_000:
         raise errors.ApiError(-1134, "`strategyType` was less than 1000000.")
-    return (
-        NewOrder(
-            symbol=symbol,
-            side=side,
-            type=type_,
-            time_in_force=tif,
-            quantity=qty,
-            quote_order_qty=quote_qty,
-            price=price,
-            stop_price=stop,
-            client_order_id=client_id or new_client_order_id(),
-            stp_mode=stp,
-            strategy_id=params.int_opt("strategyId"),
-            strategy_type=strategy_type,
-        ),
-        resp,
+    return NewOrder(
+        symbol=symbol,
+        side=side,
+        type=type_,
+        time_in_force=tif,
+        quantity=qty,
+        quote_order_qty=quote_qty,
+        price=price,
+        stop_price=stop,
+        client_order_id=client_id or new_client_order_id(),
+        stp_mode=stp,
+        strategy_id=params.int_opt(n("strategyId")),
+        strategy_type=strategy_type,
+        iceberg_qty=iceberg,
+        trailing_delta=trailing,
     )
 
 
 def _conditional(order: Order, body: dict[str, Any]) -> dict[str, Any]:
+    """Binance's conditional fields of order responses (`rest-api.md`)."""
     if order.type in STOP_TYPES:
         body["stopPrice"] = fmt8(order.stop_price)
+    if order.iceberg_qty > 0:
+        body["icebergQty"] = fmt8(order.iceberg_qty)
+    if order.prevented_qty > 0:
+        body["preventedQuantity"] = fmt8(order.prevented_qty)
+    if order.trailing_delta is not None:
+        body["trailingDelta"] = order.trailing_delta
+        body["trailingTime"] = order.trailing_time
     if order.strategy_id is not None:
         body["strategyId"] = order.strategy_id
     if order.strategy_type is not None:
@@ -146,7 +200,7 @@ def render_new(order: Order, resp: str, transact: int) -> dict[str, Any]:
     body: dict[str, Any] = {
         "symbol": order.symbol,
         "orderId": order.order_id,
-        "orderListId": -1,
+        "orderListId": order.order_list_id,
         "clientOrderId": order.client_order_id,
         "transactTime": transact,
     }
@@ -184,7 +238,7 @@ def render_query(order: Order) -> dict[str, Any]:
     body: dict[str, Any] = {
         "symbol": order.symbol,
         "orderId": order.order_id,
-        "orderListId": -1,
+        "orderListId": order.order_list_id,
         "clientOrderId": order.client_order_id,
         "price": fmt8(order.price),
         "origQty": fmt8(order.orig_qty),
@@ -195,7 +249,7 @@ def render_query(order: Order) -> dict[str, Any]:
         "type": order.type,
         "side": order.side,
         "stopPrice": fmt8(order.stop_price),
-        "icebergQty": fmt8(Decimal(0)),
+        "icebergQty": fmt8(order.iceberg_qty),
         "time": order.time,
         "updateTime": order.update_time,
         "isWorking": order.is_working,
@@ -203,6 +257,11 @@ def render_query(order: Order) -> dict[str, Any]:
         "origQuoteOrderQty": fmt8(order.orig_quote_order_qty),
         "selfTradePreventionMode": order.stp_mode,
     }
+    if order.prevented_qty > 0:
+        body["preventedQuantity"] = fmt8(order.prevented_qty)
+    if order.trailing_delta is not None:
+        body["trailingDelta"] = order.trailing_delta
+        body["trailingTime"] = order.trailing_time
     if order.strategy_id is not None:
         body["strategyId"] = order.strategy_id
     if order.strategy_type is not None:
@@ -217,7 +276,7 @@ def render_cancel(order: Order, cancel_id: str, transact: int) -> dict[str, Any]
         "symbol": order.symbol,
         "origClientOrderId": order.client_order_id,
         "orderId": order.order_id,
-        "orderListId": -1,
+        "orderListId": order.order_list_id,
         "clientOrderId": cancel_id,
         "transactTime": transact,
         "price": fmt8(order.price),
@@ -287,14 +346,19 @@ def query_order(sim: Sim, params: Params) -> Any:
     return render_query(order)
 
 
-def cancel_order(sim: Sim, params: Params) -> Any:
-    symbol = symbol_state(sim, params)
-    order_id, client = _ids(params)
-    cancel_id = _client_id(params, "newClientOrderId", -1118, "New client order ID was empty.")
+def cancel_restriction(params: Params) -> str | None:
     restriction = params.str_opt("cancelRestrictions")
     if restriction is not None and restriction not in ("ONLY_NEW", "ONLY_PARTIALLY_FILLED"):
         raise errors.ApiError(
             -1145, "`cancelRestrictions` has to be either `ONLY_NEW` or `ONLY_PARTIALLY_FILLED`.")
+    return restriction
+
+
+def cancel_order(sim: Sim, params: Params) -> Any:
+    symbol = symbol_state(sim, params)
+    order_id, client = _ids(params)
+    cancel_id = _client_id(params, "newClientOrderId", -1118, "New client order ID was empty.")
+    restriction = cancel_restriction(params)
     order = sim.engine.find(symbol, order_id, client if order_id is None else None)
     if order is None or not order.is_open:
         raise errors.ApiError(-2011, UNKNOWN_ORDER)
@@ -309,20 +373,6 @@ def cancel_order(sim: Sim, params: Params) -> Any:
     cancel_id = cancel_id or new_client_order_id()
     sim.engine.cancel(order, now, cancel_id)
     return render_cancel(order, cancel_id, now)
-
-
-def cancel_open_orders(sim: Sim, params: Params) -> Any:
-    symbol = symbol_state(sim, params)
-    orders = sim.engine.open_orders(symbol)
-    if not orders:
-        raise errors.ApiError(-2011, UNKNOWN_ORDER)
-    cancel_id = new_client_order_id()
-    now = sim.clock.now_ms()
-    out = []
-    for order in orders:
-        sim.engine.cancel(order, now, cancel_id)
-        out.append(render_cancel(order, cancel_id, now))
-    return out
 
 
 def open_orders(sim: Sim, params: Params) -> Any:
@@ -391,7 +441,7 @@ def my_trades(sim: Sim, params: Params) -> Any:
             "symbol": t.symbol,
             "id": t.id,
             "orderId": t.order_id,
-            "orderListId": -1,
+            "orderListId": t.order_list_id,
             "price": fmt8(t.price),
             "qty": fmt8(t.qty),
             "quoteQty": fmt8(t.price * t.qty),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from simulator.clock import Clock
 from simulator.config import SimConfig
@@ -13,6 +14,22 @@ from simulator.weights import OrderCounter, WeightLimiter
 
 WARMUP_MS = 60_000
 WARMUP_STEPS = 300
+DEFAULT_API_RESTRICTIONS: dict[str, Any] = {
+    "ipRestrict": False,
+    "createTime": 1_700_000_000_000,
+    "enableReading": True,
+    "enableWithdrawals": False,
+    "enableInternalTransfer": False,
+    "enableMargin": False,
+    "enableFutures": False,
+    "permitsUniversalTransfer": False,
+    "enableVanillaOptions": False,
+    "enableFixApiTrade": False,
+    "enableFixReadOnly": False,
+    "enableSpotAndMarginTrading": True,
+    "enablePortfolioMarginTrading": False,
+}
+"""A sandbox key's permissions: it reads and trades spot, cannot withdraw, has no IP whitelist."""
 
 
 @dataclass
@@ -29,6 +46,8 @@ class Sim:
     market_running: bool = True
     strict: bool = True
     """Binance's strictness (lower-case symbols -1100, unread parameters -1104); `--lenient`."""
+    api_restrictions: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_API_RESTRICTIONS))
+    """`GET /sapi/v1/account/apiRestrictions` (fault `api_restrictions` changes it)."""
 
     def on_market_step(self, symbol: str, now_ms: int) -> None:
         """One synthetic market event on `symbol`."""

@@ -1,7 +1,8 @@
 """Seeded market definitions and their exchangeInfo rendering.
 
-Filters follow spec §4 (PRICE_FILTER, LOT_SIZE, MARKET_LOT_SIZE, NOTIONAL, PERCENT_PRICE_BY_SIDE,
-MAX_NUM_ORDERS, MAX_NUM_ALGO_ORDERS); the JSON shape follows `rest_exchangeInfo.json`. Each
+Filters follow spec §4 (PRICE_FILTER, LOT_SIZE, ICEBERG_PARTS, MARKET_LOT_SIZE, TRAILING_DELTA,
+NOTIONAL, PERCENT_PRICE_BY_SIDE, MAX_NUM_ORDERS, MAX_NUM_ORDER_LISTS, MAX_NUM_ALGO_ORDERS,
+MAX_NUM_ICEBERG_ORDERS, MAX_NUM_ORDER_AMENDS); the JSON shape follows `rest_exchangeInfo.json`. Each
 price-based filter carries its own `avgPriceMins` (PERCENT_PRICE_BY_SIDE 1 and NOTIONAL 5, like
 BTCUSDT on Binance; DOGEBTC's PERCENT_PRICE_BY_SIDE uses 0, the last price).
 """
@@ -48,6 +49,12 @@ class SymbolSpec:
     """Typical resting size of one synthetic level, in steps."""
     max_num_orders: int = 200
     max_num_algo_orders: int = 5
+    max_num_order_lists: int = 20
+    max_num_iceberg_orders: int = 5
+    max_num_order_amends: int = 10
+    iceberg_parts: int = 100
+    min_trailing_delta: int = 10
+    max_trailing_delta: int = 2000
     status: str = "TRADING"
     bid_multiplier_up: Decimal = Decimal(5)
     bid_multiplier_down: Decimal = Decimal("0.2")
@@ -73,7 +80,7 @@ class SymbolSpec:
                 "maxQty": fmt8(self.max_qty),
                 "stepSize": fmt8(self.step_size),
             },
-            {"filterType": "ICEBERG_PARTS", "limit": 100},
+            {"filterType": "ICEBERG_PARTS", "limit": self.iceberg_parts},
             {
                 "filterType": "MARKET_LOT_SIZE",
                 "minQty": fmt8(Decimal(0)),
@@ -82,10 +89,10 @@ class SymbolSpec:
             },
             {
                 "filterType": "TRAILING_DELTA",
-                "minTrailingAboveDelta": 10,
-                "maxTrailingAboveDelta": 2000,
-                "minTrailingBelowDelta": 10,
-                "maxTrailingBelowDelta": 2000,
+                "minTrailingAboveDelta": self.min_trailing_delta,
+                "maxTrailingAboveDelta": self.max_trailing_delta,
+                "minTrailingBelowDelta": self.min_trailing_delta,
+                "maxTrailingBelowDelta": self.max_trailing_delta,
             },
             {
                 "filterType": "PERCENT_PRICE_BY_SIDE",
@@ -104,7 +111,11 @@ class SymbolSpec:
                 "avgPriceMins": self.notional_mins,
             },
             {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": self.max_num_orders},
+            {"filterType": "MAX_NUM_ORDER_LISTS", "maxNumOrderLists": self.max_num_order_lists},
             {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": self.max_num_algo_orders},
+            {"filterType": "MAX_NUM_ICEBERG_ORDERS",
+             "maxNumIcebergOrders": self.max_num_iceberg_orders},
+            {"filterType": "MAX_NUM_ORDER_AMENDS", "maxNumOrderAmends": self.max_num_order_amends},
         ]
 
     def exchange_info(self) -> dict[str, Any]:
@@ -120,14 +131,14 @@ class SymbolSpec:
             "baseCommissionPrecision": 8,
             "quoteCommissionPrecision": 8,
             "orderTypes": list(ORDER_TYPES),
-            "icebergAllowed": False,
-            "ocoAllowed": False,
-            "otoAllowed": False,
+            "icebergAllowed": True,
+            "ocoAllowed": True,
+            "otoAllowed": True,
             "opoAllowed": False,
             "quoteOrderQtyMarketAllowed": True,
-            "allowTrailingStop": False,
-            "cancelReplaceAllowed": False,
-            "amendAllowed": False,
+            "allowTrailingStop": True,
+            "cancelReplaceAllowed": True,
+            "amendAllowed": True,
             "pegInstructionsAllowed": False,
             "isSpotTradingAllowed": True,
             "isMarginTradingAllowed": False,

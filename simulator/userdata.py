@@ -6,8 +6,11 @@ Rules of this file:
 2. Decimals are 8-decimal strings; `n` is `"0"` and `N` is null on reports that are not trades,
    as in Binance's examples (`faqs/market_orders_faq.md`).
 3. Conditional `executionReport` fields appear only when Binance sends them: `W` once the order
-   works, `j`/`J` when a strategy was given, `eR` when the order expired, the STP fields
-   (`v`, `A`, `B`, `u`, `U`, `Cs`, `pl`, `pL`, `pY`) on `TRADE_PREVENTION` reports.
+   works, `j`/`J` when a strategy was given, `d`/`D` for trailing stops (`D` -1 until tracking
+   starts), `eR` when the order expired, the STP fields (`v`, `A`, `B`, `u`, `U`, `Cs`, `pl`,
+   `pL`, `pY`) on `TRADE_PREVENTION` reports. `g` is the order list id (-1 outside a list), `F`
+   the iceberg quantity.
+4. `listStatus` (order lists) carries the list's status after the reports that changed it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from simulator.decimals import fmt8
 
 if TYPE_CHECKING:
     from simulator.engine import Fill, Order
+    from simulator.orderlists import OrderList
 
 EXPIRED_STATUSES = ("EXPIRED", "EXPIRED_IN_MATCH")
 NO_TRADE_GROUP = -1
@@ -66,8 +70,8 @@ def execution_report(
         "q": fmt8(order.orig_qty),
         "p": fmt8(order.price),
         "P": fmt8(order.stop_price),
-        "F": fmt8(Decimal(0)),
-        "g": -1,
+        "F": fmt8(order.iceberg_qty),
+        "g": order.order_list_id,
         "C": order.client_order_id if cancel_id is not None else "",
         "x": exec_type,
         "X": order.status,
@@ -92,6 +96,9 @@ def execution_report(
     if order.working_time >= 0:
         body["W"] = order.working_time
     body["V"] = order.stp_mode
+    if order.trailing_delta is not None:
+        body["d"] = order.trailing_delta
+        body["D"] = order.trailing_time
     if order.strategy_id is not None:
         body["j"] = order.strategy_id
     if order.strategy_type is not None:
@@ -114,6 +121,23 @@ def _prevention_fields(order: Order, p: Prevention) -> dict[str, Any]:
         "pl": fmt8(p.qty),
         "pL": fmt8(p.price),
         "pY": fmt8(p.qty * p.price),
+    }
+
+
+def list_status(lst: OrderList, now_ms: int) -> dict[str, Any]:
+    """`listStatus`: an order list's status (`l` listStatusType, `L` listOrderStatus) and orders."""
+    return {
+        "e": "listStatus",
+        "E": now_ms,
+        "s": lst.symbol,
+        "g": lst.order_list_id,
+        "c": lst.contingency_type,
+        "l": lst.status_type,
+        "L": lst.order_status,
+        "r": "NONE",
+        "C": lst.list_client_order_id,
+        "T": now_ms,
+        "O": [{"s": o.symbol, "i": o.order_id, "c": o.client_order_id} for o in lst.orders],
     }
 
 
@@ -149,5 +173,6 @@ __all__ = [
     "balance_update",
     "event_stream_terminated",
     "execution_report",
+    "list_status",
     "server_shutdown",
 ]
