@@ -193,6 +193,7 @@ class BinanceClient:
         self._last_ok_ms: int | None = None
         self._sent = 0
         self._coalesced = 0
+        self._rules_task: asyncio.Task[None] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
     @classmethod
@@ -241,6 +242,8 @@ class BinanceClient:
 
     async def close(self) -> None:
         """Close the HTTP session."""
+        if self._rules_task is not None:
+            self._rules_task.cancel()
         await self._transport.close()
 
     async def __aenter__(self) -> BinanceClient:
@@ -390,7 +393,25 @@ class BinanceClient:
         )
         return request, timestamp
 
+    def _maybe_refresh_rules(self) -> None:
+        """Re-read exchangeInfo in the background when the weight limit may have changed
+        (governor rule 6: a limit learned from a -1003, or one below the usual)."""
+        if self._rules_task is not None and not self._rules_task.done():
+            return
+        if self.governor.rules_refresh_due(self._server_now_s()):
+            self._rules_task = asyncio.get_running_loop().create_task(self._refresh_rules_quietly())
+
+    async def _refresh_rules_quietly(self) -> None:
+        try:
+            await self.refresh_exchange_info()
+            self._log.info("weight_limit_reread", limit=self.governor.limit)
+        except ProviderError as exc:
+            self.governor.rules_refresh_failed(self._server_now_s())
+            self._log.warning("weight_limit_reread_failed", kind=exc.kind, error=exc.message)
+
     async def _once(self, endpoint: Endpoint, params: Mapping[str, ParamValue]) -> BinanceResult:
+        if endpoint.name != "exchange_info":
+            self._maybe_refresh_rules()
         if endpoint.signed:
             self._require_credentials(endpoint)
             await self._ensure_clock()

@@ -16,6 +16,15 @@ Rules (spec §1.5), applied by the pure :class:`WeightGovernor`:
    in the -1003 message ("current limit is N request weight per ...") replaces ours.
 5. HTTP 418: every call is refused fast with :class:`~provider.errors.IpBanned` until the ban ends
    (:meth:`WeightGovernor.on_banned`). Ignoring 429s is what earns a 418; rule 4 prevents it.
+6. Limits change (a temporary drop, then back). The latest answer wins: a limit read from a -1003
+   message is provisional, so the rules are re-read (:meth:`WeightGovernor.rules_refresh_due`)
+   once its block is over; while the limit is below the highest one the rules ever gave, they are
+   re-read every ``recheck_s`` (a drop is temporary until proven otherwise); a used-weight header
+   above our limit proves the limit was raised, so the rules are re-read at once.
+7. Never impossible forever: a call heavier than the budget (the limit less ``headroom``) but
+   within the limit goes out at the start of a window, when nothing else is counted; only a call
+   heavier than the limit itself is refused outright (the caller asks for less, e.g. a smaller
+   depth snapshot).
 
 Times are server-clock epoch seconds passed in by the caller; only :class:`AsyncGovernor` (the
 shell) reads a clock and sleeps.
@@ -61,7 +70,8 @@ class WeightGovernor:
     """
 
     def __init__(self, limit: int = 6000, interval_s: int = 60, headroom: float = 0.1,
-                 max_wait_s: float = 2.0, priority_share: float = 0.0) -> None:
+                 max_wait_s: float = 2.0, priority_share: float = 0.0,
+                 recheck_s: float = 60.0) -> None:
         if not 0 <= headroom < 1:
             raise ValueError("headroom must be in [0, 1)")
         if not 0 <= priority_share < 1:
@@ -77,15 +87,36 @@ class WeightGovernor:
         self._blocked_until = 0.0
         self._banned_until = 0.0
         self._last_header: int | None = None
+        self.recheck_s = recheck_s
+        self.limit_source = "default"  # "exchangeInfo", "-1003 message" or "default"
+        self._refresh_at: float | None = None  # when the rules should be re-read (rule 6)
+        self._peak = 0  # the highest limit the rules (exchangeInfo) gave
 
     # -- configuration -----------------------------------------------------------------
-    def set_limit(self, limit: int, interval_s: int = 60) -> None:
+    def set_limit(self, limit: int, interval_s: int = 60, *, source: str = "exchangeInfo") -> None:
         """Adopt the live limit (exchangeInfo REQUEST_WEIGHT or a -1003 message)."""
         if limit <= 0 or interval_s <= 0:
             raise ValueError("limit and interval must be positive")
         if interval_s != self.interval_s:
             self._window = -1
         self.limit, self.interval_s = limit, interval_s
+        self.limit_source = source
+        if source == "exchangeInfo":
+            self._refresh_at = None  # the rules are the truth again (rule 6)
+            self._peak = max(self._peak, limit)
+
+    def rules_refresh_due(self, now: float) -> bool:
+        """True when the rules should be re-read now (rule 6); the caller then reads them and
+        calls :meth:`set_limit`, or :meth:`rules_refresh_failed`."""
+        if self._refresh_at is None and self.limit < self._peak:
+            self._refresh_at = now + self.recheck_s  # lowered: look again in a while
+        return self._refresh_at is not None and now >= self._refresh_at \
+            and now >= self._blocked_until and now >= self._banned_until
+
+    def rules_refresh_failed(self, now: float) -> None:
+        """The re-read did not happen: try again after ``recheck_s``."""
+        if self._refresh_at is not None:
+            self._refresh_at = now + self.recheck_s
 
     @property
     def budget(self) -> int:
@@ -125,15 +156,18 @@ class WeightGovernor:
                 f"REST calls refused: the IP is banned for {left:.0f} s more",
                 retry_after_s=left, banned_until_s=self._banned_until,
             )
-        if weight > self.budget:
+        if weight > self.limit:
             raise RateLimited(
-                f"a call of weight {weight} can never fit the budget of {self.budget} "
-                f"per {self.interval_s} s", retry_after_s=None,
+                f"a call of weight {weight} can never fit the limit of {self.limit} "
+                f"per {self.interval_s} s (from {self.limit_source})", retry_after_s=None,
             )
         if now < self._blocked_until:
             return self._wait_or_refuse(self._blocked_until - now, "rate limited (429)")
         self._roll(now)
-        if self._used + weight > self.budget_for(priority):
+        fits = self._used + weight <= self.budget_for(priority)
+        if not fits and weight > self.budget_for(priority):
+            fits = self._used == 0 and self._in_flight == 0  # rule 7: alone in a fresh window
+        if not fits:
             window_end = (self._window + 1) * self.interval_s
             return self._wait_or_refuse(window_end - now, "request-weight budget used up")
         self._used += weight
@@ -160,6 +194,8 @@ class WeightGovernor:
         if used_header is not None and self.window_of(sent_at) == self._window:
             self._last_header = used_header
             self._used = used_header + self._in_flight
+            if used_header > self.limit:  # rule 6: the exchange allows more than we think
+                self._refresh_at = now
 
     def release(self, weight: int) -> None:
         """Settle a reserved call that got no answer; its weight stays counted (conservative)."""
@@ -171,12 +207,14 @@ class WeightGovernor:
         self._roll(now)
         parsed = parse_limit_from_message(message)
         if parsed is not None:
-            self.set_limit(*parsed)
+            self.set_limit(*parsed, source="-1003 message")
             self._roll(now)
         window_end = (self.window_of(now) + 1) * self.interval_s
         until = now + retry_after_s if retry_after_s is not None else window_end
         self._blocked_until = max(self._blocked_until, until)
         self._used = max(self._used, self.budget)
+        if parsed is not None:  # rule 6: provisional; re-read the rules once the block is over
+            self._refresh_at = self._blocked_until
 
     def on_banned(self, retry_after_s: float | None, now: float) -> None:
         """HTTP 418: refuse every call until the ban ends (2 minutes if Retry-After is missing)."""
@@ -196,6 +234,7 @@ class WeightGovernor:
             "weight_limit": self.limit,
             "weight_budget": self.budget,
             "interval_s": self.interval_s,
+            "weight_limit_source": self.limit_source,
             "last_used_weight_header": self._last_header,
             "rate_limited_until": self._blocked_until if now < self._blocked_until else None,
             "banned_until": self._banned_until if now < self._banned_until else None,

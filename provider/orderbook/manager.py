@@ -50,6 +50,7 @@ import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from provider.errors import RateLimited
 from provider.orderbook.book import BookError, Level, OrderBook, Side
 from provider.orderbook.lru import SymbolLRU, backoff_delay
 from provider.orderbook.sync import (
@@ -281,10 +282,7 @@ class OrderBookManager:
         if view is not None:
             return view
         remaining = max(deadline - self._clock(), 0.001)
-        data = await asyncio.wait_for(
-            self._fetch_snapshot(name, self._snapshot_limit), timeout=remaining
-        )
-        snap = Snapshot.from_payload(data, depth_limit=self._snapshot_limit)
+        snap = await asyncio.wait_for(self._snapshot_within_limit(name), timeout=remaining)
         book = OrderBook(max_levels=self._max_levels)
         book.apply_snapshot(snap.last_update_id, snap.bids, snap.asks,
                             depth_limit=snap.depth_limit)
@@ -416,6 +414,7 @@ class OrderBookManager:
                     name=f"orderbook-snapshot-{sym.name}",
                 )
             elif isinstance(action, Publish):
+                sym.last_error = None  # healthy again: the last error is history
                 sym.last_publish = self._clock()
                 if action.event_time_ms is not None:
                     sym.event_time_ms = action.event_time_ms
@@ -424,32 +423,53 @@ class OrderBookManager:
                 self._log.warning("orderbook.resync", symbol=sym.name, reason=action.reason,
                                   resync_count=sym.sync.resync_count)
 
+    async def _snapshot_within_limit(self, name: str) -> Snapshot:
+        """One snapshot, with fewer levels when the full depth weighs more than the limit."""
+        limit = self._snapshot_limit
+        while True:
+            try:
+                data = await self._fetch_snapshot(name, limit)
+            except RateLimited as exc:
+                if exc.retry_after_s is not None or _smaller_depth(limit) == limit:
+                    raise
+                limit = _smaller_depth(limit)
+                continue
+            return Snapshot.from_payload(data, depth_limit=limit)
+
     async def _fetch(self, sym: _Symbol, request_id: int, refetch: int = 0) -> None:
         if refetch > 0:  # the last snapshot was older than the stream: give the REST copy time
             await asyncio.sleep(backoff_delay(refetch - 1, base_s=self._backoff[0],
                                               cap_s=self._backoff[1], rng=self._rng))
         attempt = 0
+        limit = self._snapshot_limit
         while sym.sync.awaiting_snapshot == request_id and not self._closed:
             try:
                 data = await asyncio.wait_for(
-                    self._fetch_snapshot(sym.name, self._snapshot_limit),
-                    timeout=self._snapshot_timeout_s,
+                    self._fetch_snapshot(sym.name, limit), timeout=self._snapshot_timeout_s,
                 )
-                snap = Snapshot.from_payload(data, depth_limit=self._snapshot_limit)
+                snap = Snapshot.from_payload(data, depth_limit=limit)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the fetcher's errors are its own; record and retry
                 sym.failures += 1
                 sym.last_error = f"snapshot: {type(exc).__name__}: {exc}"
                 self._log.warning("orderbook.snapshot_failed", symbol=sym.name,
-                                  error=sym.last_error, attempt=attempt)
+                                  error=sym.last_error, attempt=attempt, limit=limit)
+                if isinstance(exc, RateLimited) and exc.retry_after_s is None:
+                    # Heavier than the whole weight limit (it dropped): ask for fewer levels.
+                    limit = _smaller_depth(limit)
                 if (sym.sync.book is None and sym.failures >= _FAILURES_BEFORE_DROP
+                        and not getattr(exc, "retry_safe", False)
                         and self._symbols.get(sym.name) is sym):
                     sym.fetch_task = None
                     self._untrack(sym.name)  # e.g. an unknown symbol: stop paying weight for it
                     return
-                await asyncio.sleep(backoff_delay(attempt, base_s=self._backoff[0],
-                                                  cap_s=self._backoff[1], rng=self._rng))
+                delay = backoff_delay(attempt, base_s=self._backoff[0], cap_s=self._backoff[1],
+                                      rng=self._rng)
+                retry_after = getattr(exc, "retry_after_s", None)
+                if isinstance(retry_after, (int, float)):  # the governor said when: no spinning
+                    delay = max(delay, min(float(retry_after), self._backoff[1]))
+                await asyncio.sleep(delay)
                 attempt += 1
                 continue
             sym.failures = 0
@@ -777,6 +797,14 @@ class OrderBookManager:
             return False
         self._last_traffic = self._clock()
         return True
+
+
+def _smaller_depth(limit: int) -> int:
+    """The next depth limit down Binance's weight steps (5000: 250, 1000: 50, 500: 25, 100: 5)."""
+    for step in (1000, 500, 100):
+        if limit > step:
+            return step
+    return limit
 
 
 def _top_matches(sym: _Symbol, top: Mapping[str, Any] | None) -> bool:

@@ -32,9 +32,43 @@ def test_over_budget_far_from_window_end_is_refused_with_retry_after() -> None:
     assert err.value.retry_safe
 
 
-def test_weight_larger_than_budget_is_refused_outright() -> None:
-    with pytest.raises(RateLimited):
+def test_weight_larger_than_the_limit_is_refused_outright() -> None:
+    with pytest.raises(RateLimited) as err:
         WeightGovernor(limit=100).reserve(250, T0)
+    assert err.value.retry_after_s is None
+
+
+def test_a_call_over_the_budget_but_within_the_limit_goes_alone_in_a_fresh_window() -> None:
+    # limit 45 (a temporary drop): budget 40, a depth snapshot of weight 50 would never fit it
+    gov = WeightGovernor(limit=55, headroom=0.1, max_wait_s=5.0)
+    assert gov.reserve(50, T0) == 0.0  # nothing else counted in this window
+    gov.observe(50, 50, T0, T0 + 0.1)
+    assert gov.reserve(50, T0 + 58) == pytest.approx(2.0)  # waits for the next window
+    assert gov.reserve(1, T0 + 60.5) == 0.0
+    with pytest.raises(RateLimited):  # not alone any more in this window: next one, too far
+        gov.reserve(50, T0 + 60.6)
+
+
+def test_a_limit_from_a_refusal_is_provisional_and_the_rules_are_reread_after_the_block() -> None:
+    gov = WeightGovernor(limit=6000, recheck_s=60.0)
+    gov.set_limit(6000, 60)  # exchangeInfo
+    assert not gov.rules_refresh_due(T0)
+    gov.on_rate_limited(12.0, T0, "Too much request weight used; current limit is 45 request weight per 1 MINUTE.")
+    assert gov.limit == 45 and gov.limit_source == "-1003 message"
+    assert not gov.rules_refresh_due(T0 + 11)  # still blocked
+    assert gov.rules_refresh_due(T0 + 12)
+    gov.set_limit(45, 60)  # exchangeInfo still says 45: a drop, look again in a while
+    assert not gov.rules_refresh_due(T0 + 13)
+    assert gov.rules_refresh_due(T0 + 13 + 60)
+    gov.set_limit(6000, 60)  # restored
+    assert gov.limit == 6000 and not gov.rules_refresh_due(T0 + 500)
+
+
+def test_a_used_weight_header_above_the_limit_asks_for_the_rules_at_once() -> None:
+    gov = WeightGovernor(limit=45)
+    gov.reserve(5, T0)
+    gov.observe(5, 900, T0, T0 + 0.1)
+    assert gov.rules_refresh_due(T0 + 0.1)
 
 
 def test_used_weight_header_replaces_the_estimate_plus_in_flight() -> None:
@@ -103,10 +137,12 @@ def test_limit_parsing(msg: str | None, expected: tuple[int, int] | None) -> Non
 )
 def test_granted_weight_never_exceeds_the_budget_in_any_window(
         limit: int, calls: list[tuple[int, float]]) -> None:
-    """Property: whatever the sequence, weight granted per calendar window stays <= budget."""
+    """Property: whatever the sequence, weight granted per calendar window stays <= budget, or is
+    one call alone within the limit (rule 7)."""
     gov = WeightGovernor(limit=limit, headroom=0.1, max_wait_s=5.0)
     now = T0
     granted: dict[int, int] = {}
+    alone: dict[int, int] = {}
     for weight, gap in calls:
         now += gap
         try:
@@ -115,8 +151,10 @@ def test_granted_weight_never_exceeds_the_budget_in_any_window(
             continue
         if delay == 0.0:
             granted[gov.window_of(now)] = granted.get(gov.window_of(now), 0) + weight
+            alone[gov.window_of(now)] = alone.get(gov.window_of(now), 0) + 1
             gov.observe(weight, None, now, now)
-    assert all(total <= gov.budget for total in granted.values())
+    assert all(total <= gov.budget or (alone[w] == 1 and total <= gov.limit)
+               for w, total in granted.items())
 
 
 def test_priority_calls_keep_a_slice_of_the_budget_that_other_calls_cannot_use() -> None:

@@ -331,3 +331,30 @@ async def test_an_unknown_symbol_raises_the_fetchers_error(exchange: FakeExchang
         assert mgr.health()["symbols"] == {}
     finally:
         await mgr.close()
+
+
+async def test_a_snapshot_heavier_than_the_weight_limit_is_asked_for_with_fewer_levels(
+    exchange: FakeExchange,
+) -> None:
+    """A temporary drop of the weight limit below a depth call's weight (1000 levels: 50) must
+    not leave the book resyncing for ever: the manager asks for fewer levels, and the error of
+    the refused attempts is gone from health once the book is healthy."""
+    from provider.errors import RateLimited
+
+    limits: list[int] = []
+
+    async def governed(symbol: str, limit: int) -> dict[str, object]:
+        limits.append(limit)
+        if limit > 500:  # weight 50 > a limit of 45
+            raise RateLimited("a call of weight 50 can never fit the limit of 45", retry_after_s=None)
+        return await exchange.fetch_snapshot(symbol, limit)
+
+    mgr = OrderBookManager(exchange.url, governed, snapshot_limit=1000, quiet_after_s=0.2,  # type: ignore[attr-defined]
+                           backoff_base_s=0.02, backoff_cap_s=0.2)
+    try:
+        await settled(exchange, mgr, "AAAUSDT")
+        assert limits[0] == 1000 and 500 in limits
+        health = mgr.health()["symbols"]["AAAUSDT"]
+        assert health["state"] == "SYNCED" and health["last_error"] is None, health
+    finally:
+        await mgr.close()
