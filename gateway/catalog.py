@@ -5,7 +5,8 @@ rebuilt whole whenever any provider is (re)discovered.
 
 Naming rules:
 1. A tool name that already starts with `<provider>.` is kept as given.
-2. Any other tool name is prefixed with `<provider>.`.
+2. Any other tool name is prefixed with `<provider>.`, unless the provider is configured with
+   `namespace = false` (then it is kept as given, and rule 4 still prevents collisions).
 3. A prompt name is kept as given (clients already show prompts under the server's name, and users
    type them), and is prefixed with `<provider>.` only when another provider took it first.
 4. A name that is still taken is prefixed again (`<provider>.<name>`) until unique, and the
@@ -54,6 +55,8 @@ class ProviderSnapshot:
     name: str
     capabilities: provider_pb2.Capabilities
     resources: Sequence[provider_pb2.ResourceDescriptor] = ()
+    namespace: bool = True
+    """Prefix tool names with `<name>.` (rule 2); False keeps them as the provider gives them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,7 @@ class ResourceRoute:
 
     resource: types.Resource
     provider: str
+    subscribable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +133,14 @@ class Catalog:
             if route.template.uri_template == uri or route.matcher.match(uri) is not None:
                 return route
         return None
+
+    def subscribable_owner(self, uri: str) -> str | None:
+        """The provider that streams updates of `uri` (a subscribable listed resource or template), if any."""
+        listed = self.resources.get(uri)
+        if listed is not None and listed.subscribable:
+            return listed.provider
+        route = self.template_for(uri)
+        return route.provider if route is not None and route.subscribable else None
 
     def template_by_uri_template(self, uri_template: str) -> TemplateRoute | None:
         """The route of an exact URI template (completion references name templates)."""
@@ -232,7 +244,7 @@ def _add_tools(
         if output is not None and output.get("type") != "object":
             notes.append(f"tool {snap.name}:{desc.name}: output schema ignored (not an object)")
             output = None
-        canonical = _unique_name(snap.name, desc.name, naming.canonical, notes)
+        canonical = _unique_name(snap.name, desc.name, naming.canonical, notes, prefix=snap.namespace)
         portable = portable_name(canonical)
         owner = naming.portable.get(portable)
         if owner is not None:
@@ -293,7 +305,7 @@ def _add_resources(snap: ProviderSnapshot, resources: dict[str, ResourceRoute], 
             description=desc.description or None,
             mime_type=desc.mime_type or None,
         )
-        resources[desc.uri] = ResourceRoute(resource, snap.name)
+        resources[desc.uri] = ResourceRoute(resource, snap.name, desc.subscribable)
 
 
 def _add_prompts(snap: ProviderSnapshot, prompts: dict[str, PromptRoute], notes: list[str]) -> None:

@@ -147,5 +147,3 @@ def from_block(block: types.ContentBlock) -> provider_pb2.ContentBlock:
         ),
         annotations_json=annotations,
     )
-
-

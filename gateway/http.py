@@ -27,6 +27,10 @@ Requests (`HttpGuard`, ASGI, before the SDK sees them), in this order:
    complete within `body_timeout_s` is 408.
 Refusals are logged at most once per status and reason every 10 s, with the count suppressed.
 
+SSE streams (handshake-era sessions) carry event ids and a `retry` field; a client that lost
+its stream reconnects with `Last-Event-ID` and gets what it missed, from a bounded per-session
+window (`gateway/events.py`).
+
 When ready, prints one JSON line on stdout: `{"event":"ready","url":"http://HOST:PORT/mcp"}`.
 """
 
@@ -55,6 +59,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from gateway.connections import ConnectionBook
+from gateway.events import EventLog, ReplayBudget, SessionEventStore, per_session_stores
 from gateway.server import Gateway
 from gateway.settings import HttpSettings
 from gateway.throttle import LogThrottle
@@ -69,6 +74,8 @@ _LOOPBACK_ORIGIN = re.compile(r"https?://(?:127\.0\.0\.1|localhost|\[::1\])(?::[
 #: file descriptors kept for everything but client connections (gRPC channels, logs, the listener).
 _RESERVED_FDS = 256
 _LOG_INTERVAL_S = 10.0
+#: the SSE `retry` field: how soon a client whose stream broke reconnects (with Last-Event-ID).
+SSE_RETRY_MS = 1000
 
 
 def _host_name(host_header: str) -> str:
@@ -346,13 +353,18 @@ class HttpGuard:
 
 def build_app(gateway: Gateway, settings: HttpSettings) -> ASGIApp:
     """The SDK's Streamable HTTP app wrapped in `HttpGuard`."""
+    budget = ReplayBudget()
     app: Starlette = gateway.server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         max_request_body_size=settings.max_request_bytes,
         # HttpGuard performs host and origin checks itself (also beyond loopback).
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         host=settings.host,
+        # SSE event ids and replay after Last-Event-ID; each session gets its own store below.
+        event_store=SessionEventStore(EventLog(budget=budget)),
+        retry_interval=SSE_RETRY_MS,
     )
+    per_session_stores(gateway.server.session_manager, lambda: EventLog(budget=budget))
     return HttpGuard(app, settings)
 
 

@@ -21,10 +21,13 @@ Rules:
 2. An answer counts only for the question it answered: a retry's answer is used when its key was
    asked in the previous round with the same digest (method and params); an in-call answer
    recorded in an earlier round is reused when the provider asks the same question again.
+   (Answers given ahead of any question: rule 4.)
 3. Input the client did not declare a capability for is never asked. On 2026-07-28 the request
    fails with -32021 (MissingRequiredClientCapability, `data.requiredCapabilities`); an older
    client has no such error, so the provider's ask is answered with error -32021 instead.
-4. Answers of a retry to keys nobody asked are ignored.
+4. Answers of a retry to keys its state did not ask are ignored. Answers given before any question
+   (a request without `requestState`) reach the provider as given: a client that knows a tool may
+   answer ahead, and it could invent any answer anyway; the provider validates what it gets.
 
 `InputState`, `question_digest`, `parse_request`, `missing_capability` and `Answers` are pure;
 `ask_client` is the shell that sends one request to a handshake-era client.
@@ -234,7 +237,7 @@ class Answers:
         fresh = {
             key: r.model_dump(by_alias=True, mode="json", exclude_none=True)
             for key, r in (responses or {}).items()
-            if key in state.asked  # rule 4
+            if not state.asked or key in state.asked  # rule 4
         }
         return cls(state, fresh)
 
@@ -248,7 +251,7 @@ class Answers:
         if recorded is not None and recorded.digest == digest:
             return recorded.answer
         answer = self.fresh.get(key)
-        if answer is not None and self.state.asked.get(key) == digest:
+        if answer is not None and (not self.state.asked or self.state.asked.get(key) == digest):
             self.recorded[key] = Recorded(digest, answer)
             return answer
         return None
@@ -257,9 +260,7 @@ class Answers:
         return InputState(provider_state, dict(asked), dict(self.recorded))
 
 
-def input_required(
-    requests: Mapping[str, types.InputRequest], state: InputState
-) -> types.InputRequiredResult:
+def input_required(requests: Mapping[str, types.InputRequest], state: InputState) -> types.InputRequiredResult:
     """The 2026 result asking the client for `requests`."""
     return types.InputRequiredResult(input_requests=dict(requests), request_state=state.encode())
 

@@ -9,6 +9,10 @@ to polling `Check` when Watch is unimplemented). A transition to SERVING re-list
 periodic re-listing catches catalog changes that no health transition announces. A provider that
 is down keeps its last catalog: calls to it answer "unreachable" until it returns.
 
+A provider whose capabilities say `watches_catalog` also streams `WatchCatalog` events: each one
+re-lists it at once (list-changed notifications follow within milliseconds, not at the next
+periodic re-listing).
+
 Concrete resources (`ListResources`) change with the provider's state, so they are re-listed with
 the capabilities and, when a client asks for `resources/list`, whenever the last listing is older
 than `RESOURCE_LIST_TTL_S`. A failed listing keeps the previous list; a provider that does not
@@ -293,6 +297,13 @@ class ProviderLink:
         resp: provider_pb2.CompleteResponse = await self._call("Complete", request, timeout_s, correlation_id)
         return resp
 
+    def catalog_changes(self) -> AsyncIterator[provider_pb2.CatalogChanged]:
+        """The provider's WatchCatalog stream, on the control channel."""
+        call: AsyncIterator[provider_pb2.CatalogChanged] = self._control_stub.WatchCatalog(
+            provider_pb2.WatchCatalogRequest(), wait_for_ready=True
+        )
+        return call
+
     def updates(self, uri: str, correlation_id: str) -> AsyncIterator[provider_pb2.ResourceUpdate]:
         """Open the provider's update stream for one URI (a cancellable streaming call)."""
         _, channel = self.pool.acquire()
@@ -342,6 +353,7 @@ class ProviderRegistry:
         for link in self.links.values():
             self._tasks.append(asyncio.create_task(self._watch(link), name=f"watch-{link.name}"))
             self._tasks.append(asyncio.create_task(self._refresh(link), name=f"refresh-{link.name}"))
+            self._tasks.append(asyncio.create_task(self._follow_catalog(link), name=f"catalog-{link.name}"))
         waits = [link.discovered.wait() for link in self.links.values()]
         try:
             await asyncio.wait_for(asyncio.gather(*waits), timeout=self.settings.startup_wait_s)
@@ -361,6 +373,25 @@ class ProviderRegistry:
                 await self.rebuild()
 
         await link.watch_health(on_serving)
+
+    async def _follow_catalog(self, link: ProviderLink) -> None:
+        """Re-list at once when a provider that offers WatchCatalog says its catalog changed."""
+        attempt = 0
+        while True:
+            await link.discovered.wait()
+            snapshot = link.snapshot
+            if snapshot is not None and snapshot.capabilities.watches_catalog:
+                try:
+                    async for change in link.catalog_changes():
+                        attempt = 0
+                        log.info("provider_catalog_changed", provider=link.name, revision=change.revision)
+                        if await link.discover():
+                            await self._list_resources(link)
+                            await self.rebuild()
+                except grpc.aio.AioRpcError as exc:
+                    log.debug("catalog_watch_broken", provider=link.name, status=exc.code().name)
+            await asyncio.sleep(_RETRY_DELAYS_S[min(attempt, len(_RETRY_DELAYS_S) - 1)])
+            attempt += 1
 
     async def _refresh(self, link: ProviderLink) -> None:
         while True:
@@ -389,7 +420,7 @@ class ProviderRegistry:
         """Merge the latest snapshots; notify listeners if a client-visible list changed."""
         async with self._rebuild_lock:
             snaps = [
-                ProviderSnapshot(link.name, link.snapshot.capabilities, link.listed)
+                ProviderSnapshot(link.name, link.snapshot.capabilities, link.listed, link.target.namespace)
                 for link in self.links.values()
                 if link.snapshot is not None
             ]

@@ -362,8 +362,8 @@ class Gateway:
 
     async def _subscribe(self, ctx: Ctx, params: types.SubscribeRequestParams) -> types.EmptyResult:
         uri = str(params.uri)
-        route = self._route_uri(ctx, uri)
-        if not route.subscribable:
+        if self.registry.catalog.subscribable_owner(uri) is None:
+            self._reader_of(ctx, uri)  # unknown: resource not found
             raise MCPError(INVALID_PARAMS, f"Resource does not support subscriptions: {uri}", {"uri": uri})
         self.subscriptions.subscribe(uri, ctx.session)
         return types.EmptyResult()
@@ -377,8 +377,7 @@ class Gateway:
     ) -> types.SubscriptionsListenResult:
         releases = []
         for uri in params.notifications.resource_subscriptions or []:
-            route = self.registry.catalog.template_for(uri)
-            if route is not None and route.subscribable:
+            if self.registry.catalog.subscribable_owner(uri) is not None:
                 releases.append(self.subscriptions.acquire_listener(uri))
         try:
             return await self._listen(ctx, params)

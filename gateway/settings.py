@@ -50,7 +50,7 @@ DEFAULT_BODY_TIMEOUT_S = 30.0
 DEFAULT_KEEP_ALIVE_S = 5.0
 TOKEN_ENV = "MCP_GATEWAY_TOKEN"
 
-_PROVIDER_KEYS = {"name", "address", "tls_ca_file", "tls_cert_file", "tls_key_file", "tls_server_name"}
+_PROVIDER_KEYS = {"name", "address", "tls_ca_file", "tls_cert_file", "tls_key_file", "tls_server_name", "namespace"}
 _TOP_KEYS = {
     "providers",
     "pool_size",
@@ -119,6 +119,9 @@ class ProviderTarget:
     """gRPC target, e.g. "127.0.0.1:50053"."""
     tls: TlsFiles | None = None
     """TLS files, or None for a plaintext channel (loopback only)."""
+    namespace: bool = True
+    """Prefix the provider's tool names with `<name>.` (TOML `namespace = false` keeps them as the
+    provider gives them, e.g. for the conformance fixture, whose clients call `test_simple_text`)."""
 
     @property
     def is_loopback(self) -> bool:
@@ -313,7 +316,10 @@ def _provider_from_toml(entry: Any, base: Path, index: int) -> ProviderTarget:
     has_tls = any(v is not None for v in (tls.ca_file, tls.cert_file, tls.key_file))
     if server_name is not None and not has_tls:
         raise SettingsError(f"{where}.tls_server_name: needs tls_ca_file or tls_cert_file/tls_key_file")
-    return ProviderTarget(name=_check_name(name), address=address, tls=tls if has_tls else None)
+    namespace = entry.get("namespace", True)
+    if not isinstance(namespace, bool):
+        raise SettingsError(f"{where}.namespace: expected true or false")
+    return ProviderTarget(name=_check_name(name), address=address, tls=tls if has_tls else None, namespace=namespace)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

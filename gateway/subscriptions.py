@@ -121,8 +121,8 @@ class ResourceSubscriptions:
     async def _pump(self, uri: str, watch: _UriWatch) -> None:
         attempt = 0
         while True:
-            route = self._registry.catalog.template_for(uri)
-            link = self._registry.links.get(route.provider) if route else None
+            owner = self._registry.catalog.subscribable_owner(uri)
+            link = self._registry.links.get(owner) if owner else None
             if link is None:
                 log.warning("subscription_unroutable", uri=uri)
             else:

@@ -98,7 +98,7 @@ class PromptDescriptor(_message.Message):
     def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., description: _Optional[str] = ..., arguments: _Optional[_Iterable[_Union[ArgumentDescriptor, _Mapping]]] = ...) -> None: ...
 
 class Capabilities(_message.Message):
-    __slots__ = ("provider", "version", "revision", "tools", "resource_templates", "prompts", "environment", "streams_tools")
+    __slots__ = ("provider", "version", "revision", "tools", "resource_templates", "prompts", "environment", "streams_tools", "watches_catalog")
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
@@ -107,6 +107,7 @@ class Capabilities(_message.Message):
     PROMPTS_FIELD_NUMBER: _ClassVar[int]
     ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
     STREAMS_TOOLS_FIELD_NUMBER: _ClassVar[int]
+    WATCHES_CATALOG_FIELD_NUMBER: _ClassVar[int]
     provider: str
     version: str
     revision: str
@@ -115,7 +116,8 @@ class Capabilities(_message.Message):
     prompts: _containers.RepeatedCompositeFieldContainer[PromptDescriptor]
     environment: str
     streams_tools: bool
-    def __init__(self, provider: _Optional[str] = ..., version: _Optional[str] = ..., revision: _Optional[str] = ..., tools: _Optional[_Iterable[_Union[ToolDescriptor, _Mapping]]] = ..., resource_templates: _Optional[_Iterable[_Union[ResourceTemplateDescriptor, _Mapping]]] = ..., prompts: _Optional[_Iterable[_Union[PromptDescriptor, _Mapping]]] = ..., environment: _Optional[str] = ..., streams_tools: _Optional[bool] = ...) -> None: ...
+    watches_catalog: bool
+    def __init__(self, provider: _Optional[str] = ..., version: _Optional[str] = ..., revision: _Optional[str] = ..., tools: _Optional[_Iterable[_Union[ToolDescriptor, _Mapping]]] = ..., resource_templates: _Optional[_Iterable[_Union[ResourceTemplateDescriptor, _Mapping]]] = ..., prompts: _Optional[_Iterable[_Union[PromptDescriptor, _Mapping]]] = ..., environment: _Optional[str] = ..., streams_tools: _Optional[bool] = ..., watches_catalog: _Optional[bool] = ...) -> None: ...
 
 class InvokeToolRequest(_message.Message):
     __slots__ = ("name", "arguments", "arguments_json")
@@ -414,3 +416,15 @@ class ResourceUpdate(_message.Message):
     uri: str
     time_ms: int
     def __init__(self, uri: _Optional[str] = ..., time_ms: _Optional[int] = ...) -> None: ...
+
+class WatchCatalogRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CatalogChanged(_message.Message):
+    __slots__ = ("revision", "resources")
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    RESOURCES_FIELD_NUMBER: _ClassVar[int]
+    revision: str
+    resources: bool
+    def __init__(self, revision: _Optional[str] = ..., resources: _Optional[bool] = ...) -> None: ...

@@ -75,6 +75,11 @@ class ProviderStub:
                 request_serializer=provider_dot_v1_dot_provider__pb2.SubscribeResourceUpdatesRequest.SerializeToString,
                 response_deserializer=provider_dot_v1_dot_provider__pb2.ResourceUpdate.FromString,
                 _registered_method=True)
+        self.WatchCatalog = channel.unary_stream(
+                '/provider.v1.Provider/WatchCatalog',
+                request_serializer=provider_dot_v1_dot_provider__pb2.WatchCatalogRequest.SerializeToString,
+                response_deserializer=provider_dot_v1_dot_provider__pb2.CatalogChanged.FromString,
+                _registered_method=True)
 
 
 class ProviderServicer:
@@ -145,6 +150,16 @@ class ProviderServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchCatalog(self, request, context):
+        """Streams an event each time the catalog changes (capabilities or listed resources), so a gateway
+        re-lists at once instead of at its next periodic re-listing. Optional: see
+        Capabilities.watches_catalog (without it gateways rely on health transitions and periodic
+        re-listing).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProviderServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -187,6 +202,11 @@ def add_ProviderServicer_to_server(servicer, server):
                     servicer.SubscribeResourceUpdates,
                     request_deserializer=provider_dot_v1_dot_provider__pb2.SubscribeResourceUpdatesRequest.FromString,
                     response_serializer=provider_dot_v1_dot_provider__pb2.ResourceUpdate.SerializeToString,
+            ),
+            'WatchCatalog': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchCatalog,
+                    request_deserializer=provider_dot_v1_dot_provider__pb2.WatchCatalogRequest.FromString,
+                    response_serializer=provider_dot_v1_dot_provider__pb2.CatalogChanged.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -406,6 +426,33 @@ class Provider:
             '/provider.v1.Provider/SubscribeResourceUpdates',
             provider_dot_v1_dot_provider__pb2.SubscribeResourceUpdatesRequest.SerializeToString,
             provider_dot_v1_dot_provider__pb2.ResourceUpdate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchCatalog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/provider.v1.Provider/WatchCatalog',
+            provider_dot_v1_dot_provider__pb2.WatchCatalogRequest.SerializeToString,
+            provider_dot_v1_dot_provider__pb2.CatalogChanged.FromString,
             options,
             channel_credentials,
             insecure,
