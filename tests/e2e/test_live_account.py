@@ -224,14 +224,18 @@ async def test_get_order_wait_returns_on_a_fill(
     await sim.control("POST", "/sim/market", {"running": False})
     try:
         book = (await other.depth("BTCUSDT", 5)).data
-        top = Decimal(book["bids"][0][0]) + TICK  # alone at the top of the bids: the next seller fills it first
+        bid, bid_qty, ask = Decimal(book["bids"][0][0]), Decimal(book["bids"][0][1]), Decimal(book["asks"][0][0])
+        if ask - bid > TICK:  # alone at the top of the bids: the next seller fills it first
+            price, take = bid + TICK, Decimal("0.001")
+        else:  # the spread is one tick: join the best bid, behind the size already there
+            price, take = bid, bid_qty + Decimal("0.001")
         placed = await call(s, "binance_place_order", {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT",
-                                                       "quantity": "0.002", "price": str(top)})
+                                                       "quantity": "0.002", "price": str(price)})
         order_id = placed["order"]["order_id"]
 
         async def take_when_waiting() -> None:
             await asyncio.sleep(0.5)
-            await sim.control("POST", "/sim/take", {"symbol": "BTCUSDT", "side": "SELL", "quantity": "0.001"})
+            await sim.control("POST", "/sim/take", {"symbol": "BTCUSDT", "side": "SELL", "quantity": str(take)})
 
         taker = asyncio.create_task(take_when_waiting())
         filled = await call(s, "binance_get_order", {"symbol": "BTCUSDT", "order_id": order_id, "wait_ms": 20000})
