@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from google.protobuf.message import Message
@@ -21,8 +20,8 @@ async def rules_for(app: App, symbol: str) -> SymbolRules:
 
 
 def server_now_ms(app: App) -> int:
-    """Our best estimate of the exchange's clock (local clock corrected by the measured offset)."""
-    return app.client.clock.server_now_ms(local_ms())
+    """Our best estimate of the exchange's clock (the client's clock, corrected by the measured offset)."""
+    return app.client.server_now_ms()
 
 
 def freshness(app: App, exchange_time_ms: int | None, source: str = "rest") -> common_pb2.Freshness:
@@ -34,10 +33,6 @@ def freshness(app: App, exchange_time_ms: int | None, source: str = "rest") -> c
 def optional(req: Message, name: str) -> Any:
     """An optional field's value, or None when the caller did not set it."""
     return getattr(req, name) if req.HasField(name) else None
-
-
-def local_ms() -> int:
-    return int(time.time() * 1000)
 
 
 DAY_MS = 24 * 60 * 60 * 1000
