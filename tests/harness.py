@@ -44,6 +44,14 @@ EXCHANGE_INFO = {
 }
 
 
+#: a key fit for trading: IP-restricted, no withdrawals.
+KEY_RESTRICTIONS = {
+    "ipRestrict": True, "createTime": 1_700_000_000_000, "enableReading": True, "enableWithdrawals": False,
+    "enableInternalTransfer": False, "enableMargin": False, "enableFutures": False,
+    "permitsUniversalTransfer": False, "enableVanillaOptions": False, "enableSpotAndMarginTrading": True,
+}
+
+
 def answer(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> RestResponse:
     """A JSON answer as the exchange would send it."""
     return RestResponse(status, dict(headers or {}), json.dumps(body).encode())
@@ -61,6 +69,7 @@ class ScriptedExchange:
         self.handlers: dict[str, Handler | ProviderError] = {
             "/api/v3/time": lambda r: answer({"serverTime": 1_700_000_000_000}),
             "/api/v3/exchangeInfo": lambda r: answer(EXCHANGE_INFO),
+            "/sapi/v1/account/apiRestrictions": lambda r: answer(KEY_RESTRICTIONS),
             **handlers,
         }
         self.sent: list[RestRequest] = []
