@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+import pytest_asyncio
 
 from tests.sim_fixture import SimProcess
 
@@ -13,6 +14,16 @@ from tests.sim_fixture import SimProcess
 async def sim() -> AsyncIterator[SimProcess]:
     """A fresh sandbox on a free loopback port, stopped after the test."""
     proc = await SimProcess.start("--faults", "--rate", "50")
+    try:
+        yield proc
+    finally:
+        await proc.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def module_sim() -> AsyncIterator[SimProcess]:
+    """One sandbox for a whole module (tests that clear the faults they arm)."""
+    proc = await SimProcess.start("--faults", "--rate", "20")
     try:
         yield proc
     finally:

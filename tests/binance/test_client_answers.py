@@ -23,13 +23,9 @@ from tests.sim_fixture import SimProcess
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def shared_sim() -> AsyncIterator[SimProcess]:
-    proc = await SimProcess.start("--faults", "--rate", "20")
-    try:
-        yield proc
-    finally:
-        await proc.stop()
+@pytest_asyncio.fixture(loop_scope="module")
+async def shared_sim(module_sim: SimProcess) -> SimProcess:
+    return module_sim
 
 
 @pytest_asyncio.fixture(loop_scope="module")

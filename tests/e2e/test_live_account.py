@@ -31,12 +31,8 @@ CONVERGE_S = 20.0
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def sim() -> AsyncIterator[SimProcess]:
-    process = await SimProcess.start("--faults", "--rate", "20")
-    try:
-        yield process
-    finally:
-        await process.stop()
+async def sim(stack_sim: SimProcess) -> SimProcess:
+    return stack_sim
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")

@@ -65,12 +65,8 @@ class Provider:
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def sim() -> AsyncIterator[SimProcess]:
-    process = await SimProcess.start("--faults", "--rate", "50")
-    try:
-        yield process
-    finally:
-        await process.stop()
+async def sim(stack_sim: SimProcess) -> SimProcess:
+    return stack_sim
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
