@@ -81,12 +81,14 @@ class EventLog:
 
     def append(self, stream_id: str, message: Any, size: int) -> str:
         """Record one event; returns its id."""
+        if size > self.max_bytes:
+            message, size = None, 0  # rule 2: the id stays a valid cursor, the message is not kept
         while self._events and (len(self._events) >= self.max_events or self._bytes + size > self.max_bytes):
             self._drop_oldest()
         while self._events and self.budget.used + size > self.budget.max_bytes:
             self._drop_oldest()
-        if size > self.max_bytes or self.budget.used + size > self.budget.max_bytes:
-            message, size = None, 0  # rule 2: the id stays a valid cursor, the message is not kept
+        if self.budget.used + size > self.budget.max_bytes:
+            message, size = None, 0
         event = _Event(self._next, stream_id, message, size)
         self._next += 1
         self._events.append(event)

@@ -1,0 +1,134 @@
+"""SSE event ids and replay after `Last-Event-ID`: the bounded log, and a real reconnect over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+
+from gateway.events import EventLog, ReplayBudget
+from tests.gateway.processes import http_gateway
+from tests.gateway.stream_provider import StreamProvider
+
+# -- the log (pure) ----------------------------------------------------------------------------
+
+
+def test_replay_gives_the_later_events_of_the_same_stream_only() -> None:
+    log = EventLog()
+    first = log.append("1", None, 0)  # priming
+    a = log.append("1", "a", 1)
+    log.append("2", "other stream", 1)
+    b = log.append("1", "b", 1)
+    assert log.after(first) == ("1", [(a, "a"), (b, "b")])
+    assert log.after(a) == ("1", [(b, "b")])
+    assert log.after("999") is None
+    assert log.after("not-an-id") is None
+
+
+def test_the_log_keeps_its_last_events_within_count_and_bytes() -> None:
+    log = EventLog(max_events=3, max_bytes=10)
+    ids = [log.append("1", f"m{i}", 2) for i in range(5)]
+    assert len(log) == 3 and log.after(ids[0]) is None
+    big = log.append("1", "too big for the session", 11)
+    # Rule 2: an event over the limit keeps its id as a cursor, not its message.
+    assert log.after(ids[4]) == ("1", [])
+    assert log.after(big) == ("1", [])
+
+
+def test_sessions_share_one_byte_budget_and_give_it_back() -> None:
+    budget = ReplayBudget(max_bytes=10)
+    one, two = EventLog(budget=budget), EventLog(budget=budget)
+    one.append("1", "x", 6)
+    kept = two.append("1", "y", 6)  # over the shared budget: not kept, as two has nothing to drop
+    assert budget.used == 6 and two.after(kept) == ("1", [])
+    one.clear()
+    assert budget.used == 0
+    two.append("1", "z", 6)
+    assert budget.used == 6
+
+
+# -- a reconnect over HTTP ---------------------------------------------------------------------
+
+_HEADERS = {
+    "accept": "application/json, text/event-stream",
+    "content-type": "application/json",
+    "mcp-protocol-version": "2025-11-25",
+}
+
+
+@pytest.fixture
+async def provider() -> AsyncIterator[StreamProvider]:
+    sp = await StreamProvider.serve()
+    try:
+        yield sp
+    finally:
+        sp.release.set()
+        await sp.stop()
+
+
+async def _events(response: httpx2.Response) -> AsyncIterator[tuple[str | None, dict[str, Any] | None]]:
+    """(id, JSON data) of each SSE event (data None for a priming event)."""
+    event_id: str | None = None
+    data = ""
+    async for line in response.aiter_lines():
+        if line.startswith("id:"):
+            event_id = line[3:].strip()
+        elif line.startswith("data:"):
+            data += line[5:].strip()
+        elif line == "":
+            if event_id is not None or data:
+                yield event_id, json.loads(data) if data else None
+            event_id, data = None, ""
+
+
+async def test_a_client_that_lost_its_stream_gets_the_rest_after_last_event_id(
+    provider: StreamProvider, tmp_path: Path
+) -> None:
+    async with (
+        http_gateway("--provider", f"fixture={provider.address}", log=tmp_path / "gw.log") as url,
+        httpx2.AsyncClient(timeout=20) as http,
+    ):
+        init = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "0"},
+            },
+        }
+        opened = await http.post(url, json=init, headers=_HEADERS)
+        session = {**_HEADERS, "mcp-session-id": opened.headers["mcp-session-id"]}
+        await http.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=session)
+        call = {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "fixture_hold", "arguments": {}, "_meta": {"progressToken": "p"}},
+        }
+        last_seen = None
+        async with asyncio.timeout(15), http.stream("POST", url, json=call, headers=session) as stream:
+            async for event_id, data in _events(stream):
+                last_seen = event_id
+                if data is not None and data.get("method") == "notifications/progress":
+                    break  # the connection drops here, mid-call
+        assert last_seen is not None
+        provider.release.set()  # the call goes on without a connected client
+        replayed: list[dict[str, Any]] = []
+        resume = {**session, "last-event-id": last_seen, "accept": "text/event-stream"}
+        async with asyncio.timeout(15), http.stream("GET", url, headers=resume) as again:
+            assert again.status_code == 200
+            async for _, data in _events(again):
+                if data is not None:
+                    replayed.append(data)
+                if data is not None and data.get("id") == 2:
+                    break
+    progress = [m["params"]["progress"] for m in replayed if m.get("method") == "notifications/progress"]
+    assert progress == [2]
+    assert replayed[-1]["result"]["content"][0]["text"] == "released"
