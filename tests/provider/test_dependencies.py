@@ -33,7 +33,7 @@ DEV = {_name(r) for r in PYPROJECT["project"]["optional-dependencies"]["dev"]}
 def _python_files(directory: str) -> list[Path]:
     files = list((ROOT / directory).rglob("*.py"))
     if directory == "scripts":  # extensionless scripts that are Python
-        files += [p for p in (ROOT / directory).iterdir() if not p.suffix and "python" in p.read_text()[:80]]
+        files += [p for p in (ROOT / directory).iterdir() if p.is_file() and not p.suffix and "python" in p.read_text()[:80]]
     return files
 
 
