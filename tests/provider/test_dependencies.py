@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-LOCAL = {"provider", "gateway", "simulator", "contracts", "tests", "scripts", "benchmarks"}
+LOCAL = {"provider", "gateway", "simulator", "contracts", "fixture_provider", "tests", "scripts", "benchmarks"}
 RUNTIME_DIRS = ("provider", "gateway", "simulator", "contracts")
 DEV_DIRS = ("tests", "scripts", "benchmarks")
 
@@ -33,7 +33,8 @@ DEV = {_name(r) for r in PYPROJECT["project"]["optional-dependencies"]["dev"]}
 def _python_files(directory: str) -> list[Path]:
     files = list((ROOT / directory).rglob("*.py"))
     if directory == "scripts":  # extensionless scripts that are Python
-        files += [p for p in (ROOT / directory).iterdir() if p.is_file() and not p.suffix and "python" in p.read_text()[:80]]
+        extensionless = [p for p in (ROOT / directory).iterdir() if p.is_file() and not p.suffix]
+        files += [p for p in extensionless if "python" in p.read_text()[:80]]
     return files
 
 
