@@ -28,13 +28,16 @@ from websockets.asyncio.client import connect
 
 from provider import audit, logs
 from provider import settings as settings_module
+from provider.binance import order_calls
 from provider.binance.auth import Ed25519Signer, HmacSigner, Signer
 from provider.binance.client import BinanceClient, ClientConfig
 from provider.binance.environment import EnvironmentKind
 from provider.binance.transport import AiohttpTransport
 from provider.errors import PermissionDenied, ProviderError, Unauthenticated
+from provider.trading import keys
 
-__all__ = ["Check", "Status", "clock_check", "key_checks", "main", "render", "run", "trading_check"]
+__all__ = ["Check", "Status", "clock_check", "key_checks", "main", "permissions_check", "render", "run",
+           "trading_check"]
 
 #: an offset above this is worth fixing even though signed requests correct for it
 CLOCK_WARN_MS = 500
@@ -91,6 +94,24 @@ def key_checks(account: Mapping[str, Any], trading_enabled: bool) -> list[Check]
     else:
         checks.append(Check("withdrawals", Status.OK, "the key cannot withdraw (as it should be)"))
     return checks
+
+
+def permissions_check(restrictions: Mapping[str, Any] | None, settings: settings_module.Settings,
+                      error: str | None = None) -> Check:
+    """What GET /sapi/v1/account/apiRestrictions says the key may do, judged as the trading rails judge
+    it before the first order (provider/trading/keys.py): FAIL when trading is on and would be refused."""
+    mainnet = settings.environment.kind is EnvironmentKind.MAINNET
+    verdict = keys.judge(restrictions, mainnet=mainnet, override=settings.trading.allow_risky_key, error=error)
+    shown = keys.describe(restrictions) if restrictions is not None else f"not readable ({error})"
+    if not verdict.problems:
+        return Check("key permissions", Status.OK, shown)
+    detail = f"{shown}: {verdict.message()}"
+    if not settings.trading.enabled:
+        return Check("key permissions", Status.WARN, detail)
+    if verdict.allowed:
+        return Check("key permissions", Status.WARN, f"{detail} (allowed by BINANCE_ALLOW_RISKY_KEY=true)")
+    return Check("key permissions", Status.FAIL, f"{detail}: every order will be refused (BINANCE_ALLOW_RISKY_KEY=true "
+                 "overrides, knowing the risk)")
 
 
 def trading_check(settings: settings_module.Settings) -> Check:
@@ -218,7 +239,13 @@ async def _key_checks(client: BinanceClient, settings: settings_module.Settings)
                       f"its secret, its IP whitelist, and that it was made for {settings.environment.name}")]
     except ProviderError as err:
         return [Check("api key", Status.FAIL, f"GET /api/v3/account: {_failure(err)}")]
-    return key_checks(account.data, settings.trading.enabled)
+    checks = key_checks(account.data, settings.trading.enabled)
+    try:
+        raw = (await order_calls.api_restrictions(client)).data
+        checks.append(permissions_check(raw if isinstance(raw, dict) else None, settings, "not an object"))
+    except ProviderError as err:
+        checks.append(permissions_check(None, settings, f"GET /sapi/v1/account/apiRestrictions: {_failure(err)}"))
+    return checks
 
 
 async def run(environ: Mapping[str, str] | None = None, *, symbol: str | None = None,

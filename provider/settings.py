@@ -41,6 +41,10 @@ VARIABLES: dict[str, str] = {
     ),
     "BINANCE_ALLOWED_SYMBOLS": "Comma-separated symbols that may be traded (empty = all).",
     "BINANCE_ALLOWED_ORDER_TYPES": "Comma-separated order types that may be placed (empty = all).",
+    "BINANCE_ALLOW_RISKY_KEY": (
+        "true to trade with a key that can withdraw, has no IP whitelist on mainnet, or whose permissions "
+        "cannot be read (refused otherwise). Default false."
+    ),
     "PROVIDER_LISTEN": "gRPC listen address host:port. Default 127.0.0.1:50053. Beyond loopback it needs TLS.",
     "PROVIDER_TLS_CERT_FILE": "PEM certificate chain of the gRPC port; with PROVIDER_TLS_KEY_FILE it turns TLS on.",
     "PROVIDER_TLS_KEY_FILE": "PEM private key of PROVIDER_TLS_CERT_FILE (secret; never logged).",
@@ -93,6 +97,8 @@ class TradingLimits:
     cap_asset: str = "USDT"
     allowed_symbols: frozenset[str] = frozenset()
     allowed_order_types: frozenset[str] = frozenset()
+    allow_risky_key: bool = False
+    """Trade with a key that can withdraw / has no IP whitelist on mainnet (`provider/trading/keys.py`)."""
 
 
 @dataclass(frozen=True)
@@ -224,6 +230,7 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         cap_asset=_asset(get("BINANCE_CAP_ASSET") or "USDT", "BINANCE_CAP_ASSET"),
         allowed_symbols=_symbols(get("BINANCE_ALLOWED_SYMBOLS")),
         allowed_order_types=_order_types(get("BINANCE_ALLOWED_ORDER_TYPES")),
+        allow_risky_key=_bool(env, "BINANCE_ALLOW_RISKY_KEY", False),
     )
     listen = get("PROVIDER_LISTEN") or "127.0.0.1:50053"
     _check_address(listen, "PROVIDER_LISTEN")

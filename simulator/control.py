@@ -23,7 +23,7 @@ from simulator.book import Side
 from simulator.decimals import fmt8, to_units
 from simulator.faults import RestFail
 from simulator.rest_trade import render_query
-from simulator.state import Sim
+from simulator.state import DEFAULT_API_RESTRICTIONS, Sim
 from simulator.streams import HUB_KEY, Pipe
 from simulator.wsapi_hub import WS_API_KEY
 
@@ -216,8 +216,20 @@ async def _clock_skew(sim: Sim, app: web.Application, body: dict[str, Any]) -> d
     return {"ms": sim.clock.skew_ms}
 
 
+async def _api_restrictions(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
+    """Set what `GET /sapi/v1/account/apiRestrictions` answers (booleans by Binance's names)."""
+    for name, value in body.items():
+        if name == "kind":
+            continue
+        if name not in DEFAULT_API_RESTRICTIONS or not isinstance(value, bool) or name == "createTime":
+            raise ValueError(f"{name}: not a boolean field of apiRestrictions")
+        sim.api_restrictions[name] = value
+    return dict(sim.api_restrictions)
+
+
 async def _clear(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
     sim.faults.clear()
+    sim.api_restrictions = dict(DEFAULT_API_RESTRICTIONS)
     sim.clock.skew_ms = 0
     sim.limiter.reset(sim.config.weight_limit)
     sim.limiter.ban_seconds = sim.config.ban_seconds
@@ -227,6 +239,7 @@ async def _clear(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[s
         state.reference_price = None
     hub = app[HUB_KEY]
     hub.conn_lifetime = sim.config.conn_lifetime
+    hub.burst_ms = 0
     for acc in hub.diffs.values():
         acc.gap_pending = False
     api = app[WS_API_KEY]
@@ -285,6 +298,22 @@ async def _server_shutdown(sim: Sim, app: web.Application, body: dict[str, Any])
     return {"connections": len(hub.conns), "ws_api_connections": len(api_hub.conns)}
 
 
+async def _snapshot_lag(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
+    name = _symbol(sim, body, False) or "*"
+    kinds = [k for k in ("ms", "updates") if k in body]
+    if len(kinds) != 1:
+        raise ValueError("give ms or updates")
+    n = _non_negative(body, kinds[0])
+    sim.faults.snapshot_lag[name] = (kinds[0], n)
+    return {"symbol": name, kinds[0]: n}
+
+
+async def _stream_burst(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
+    ms = _non_negative(body, "ms")
+    app[HUB_KEY].burst_ms = ms
+    return {"ms": ms}
+
+
 async def _conn_lifetime(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
     app[HUB_KEY].conn_lifetime = float(body["seconds"])
     return {"seconds": float(body["seconds"])}
@@ -338,11 +367,14 @@ FAULTS: dict[str, FaultFn] = {
     "strict": _strict,
     "clock_skew": _clock_skew,
     "clear": _clear,
+    "api_restrictions": _api_restrictions,
     "drop_streams": _drop_streams,
     "gap": _gap,
     "stall": _stall,
     "server_shutdown": _server_shutdown,
     "conn_lifetime": _conn_lifetime,
+    "snapshot_lag": _snapshot_lag,
+    "stream_burst": _stream_burst,
     "ws_api_drop": _ws_api_drop,
     "ws_api_terminate": _ws_api_terminate,
     "ws_api_delay": _ws_api_delay,

@@ -38,7 +38,7 @@ from provider.binance.auth import (
     sign,
 )
 from provider.binance.clock import ClockOffset
-from provider.binance.constants import ENDPOINTS, KLINE_INTERVALS, Endpoint, weight_of
+from provider.binance.constants import ENDPOINTS, KLINE_INTERVALS, NEW_ORDER_ENDPOINTS, Endpoint, weight_of
 from provider.binance.environment import Environment
 from provider.binance.governor import AsyncGovernor, WeightGovernor
 from provider.binance.order_limits import OrderRateLimiter, order_limits_from
@@ -446,10 +446,10 @@ class BinanceClient:
         self.governor.observe(weight, used, sent_at, now_s)
         self._log.debug("binance_call", endpoint=endpoint.name, status=response.status,
                         weight=weight, used_weight=used, latency_ms=round(latency_ms, 1))
-        if response.status != 200:
+        if response.status != 200 and not _answers_outcome(endpoint, response):
             raise self._error(endpoint, response, now_s)
         self._last_ok_ms = self._wall_ms()
-        if endpoint.name == "new_order":
+        if endpoint.name in NEW_ORDER_ENDPOINTS:
             self.order_limits.observe(_order_counts(response), now_s)
         try:
             data = response.json()
@@ -760,6 +760,18 @@ def _check_limit(limit: int | None, maximum: int) -> None:
 def _one_id(order_id: int | None, client_order_id: str | None) -> None:
     if order_id is None and not client_order_id:
         raise InvalidArgument("pass order_id or orig_client_order_id")
+
+
+def _answers_outcome(endpoint: Endpoint, response: RestResponse) -> bool:
+    """A cancel-replace refused in part or whole (-2021 / -2022) answers what each half did in
+    ``data``: that body is the call's result, not an error (the caller reads it)."""
+    if endpoint.name != "cancel_replace" or response.status not in (400, 409, 429):
+        return False
+    try:
+        body = response.json()
+    except UnexpectedResponse:
+        return False
+    return isinstance(body, dict) and body.get("code") in (-2021, -2022) and isinstance(body.get("data"), dict)
 
 
 def _int_header(response: RestResponse, name: str) -> int | None:

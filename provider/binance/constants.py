@@ -16,6 +16,7 @@ __all__ = [
     "DEFAULT_WEIGHT_LIMIT_1M",
     "ENDPOINTS",
     "KLINE_INTERVALS",
+    "NEW_ORDER_ENDPOINTS",
     "Endpoint",
     "Security",
     "weight_of",
@@ -90,8 +91,25 @@ ENDPOINTS: Mapping[str, Endpoint] = dict(
         _ep("all_orders", "GET", "/api/v3/allOrders", Security.USER_DATA, 20),
         _ep("cancel_open_orders", "DELETE", "/api/v3/openOrders", Security.TRADE, 1,
             mutating=True),
+        _ep("new_oco", "POST", "/api/v3/orderList/oco", Security.TRADE, 1, mutating=True),
+        _ep("new_oto", "POST", "/api/v3/orderList/oto", Security.TRADE, 1, mutating=True),
+        _ep("new_otoco", "POST", "/api/v3/orderList/otoco", Security.TRADE, 1, mutating=True),
+        _ep("cancel_order_list", "DELETE", "/api/v3/orderList", Security.TRADE, 1, mutating=True),
+        _ep("get_order_list", "GET", "/api/v3/orderList", Security.USER_DATA, 4),
+        _ep("all_order_lists", "GET", "/api/v3/allOrderList", Security.USER_DATA, 20),
+        _ep("open_order_lists", "GET", "/api/v3/openOrderList", Security.USER_DATA, 6),
+        _ep("cancel_replace", "POST", "/api/v3/order/cancelReplace", Security.TRADE, 1,
+            mutating=True),
+        _ep("amend_order", "PUT", "/api/v3/order/amend/keepPriority", Security.TRADE, 4,
+            mutating=True),
+        _ep("order_amendments", "GET", "/api/v3/order/amendments", Security.USER_DATA, 4),
+        # wallet API (its own weight budget on Binance; counted in ours, a slight over-count)
+        _ep("api_restrictions", "GET", "/sapi/v1/account/apiRestrictions", Security.USER_DATA, 1),
     ]
 )
+
+NEW_ORDER_ENDPOINTS = frozenset({"new_order", "new_oco", "new_oto", "new_otoco", "cancel_replace"})
+"""Calls that count against the account's unfilled order count (and answer its headers)."""
 
 # (upper bound inclusive, weight) tiers; the first tier whose bound >= n applies.
 DEPTH_WEIGHT_TIERS: tuple[tuple[int, int], ...] = ((100, 5), (500, 25), (1000, 50), (5000, 250))

@@ -23,6 +23,7 @@ from typing import Any
 from provider.errors import UnknownSymbol
 
 __all__ = [
+    "ABOVE_DELTA",
     "ExchangeRules",
     "LotSize",
     "MaxNumOrders",
@@ -30,6 +31,7 @@ __all__ = [
     "PercentPriceBySide",
     "PriceFilter",
     "SymbolRules",
+    "TrailingDelta",
     "Violation",
     "ceil_to_step",
     "floor_to_step",
@@ -40,6 +42,9 @@ __all__ = [
 _PREC = 80  # enough for 20 integer + 20 fraction digits multiplied together, with margin
 STOP_TYPES = frozenset({"STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"})
 PRICED_TYPES = frozenset({"LIMIT", "LIMIT_MAKER", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"})
+ABOVE_DELTA = frozenset({("STOP_LOSS", "BUY"), ("STOP_LOSS_LIMIT", "BUY"), ("TAKE_PROFIT", "SELL"),
+                         ("TAKE_PROFIT_LIMIT", "SELL")})
+"""Trailing stops bounded by TRAILING_DELTA's *Above* limits; the others use the *Below* ones."""
 
 
 # --- decimal helpers ----------------------------------------------------------------------
@@ -183,10 +188,36 @@ class PercentPriceBySide:
 
 @dataclass(frozen=True)
 class MaxNumOrders:
-    """MAX_NUM_ORDERS / MAX_NUM_ALGO_ORDERS: open orders allowed on the symbol."""
+    """MAX_NUM_ORDERS, MAX_NUM_ALGO_ORDERS, MAX_NUM_ICEBERG_ORDERS, MAX_NUM_ORDER_LISTS (open ones
+    on the symbol) or MAX_NUM_ORDER_AMENDS (amendments of one order)."""
 
     filter_type: str
     limit: int
+
+
+@dataclass(frozen=True)
+class TrailingDelta:
+    """TRAILING_DELTA: bounds of ``trailingDelta`` (BIPS), *Above* for BUY stop-losses and SELL
+    take-profits, *Below* for the others (`filters.md`)."""
+
+    min_above: int
+    max_above: int
+    min_below: int
+    max_below: int
+
+    def bounds(self, order_type: str, side: str) -> tuple[int, int]:
+        if (order_type, side) in ABOVE_DELTA:
+            return self.min_above, self.max_above
+        return self.min_below, self.max_below
+
+    def check(self, order_type: str, side: str, delta: int) -> list[Violation]:
+        lo, hi = self.bounds(order_type, side)
+        if lo <= delta <= hi:
+            return []
+        fix = Decimal(lo if delta < lo else hi)
+        return [Violation("TRAILING_DELTA", "trailingDelta",
+                          f"TRAILING_DELTA: trailingDelta {delta} is outside {lo}..{hi} BIPS for a {side} "
+                          f"{order_type}; nearest valid: {fix}", (fix,))]
 
 
 @dataclass(frozen=True)
@@ -228,8 +259,21 @@ class SymbolRules:
     percent_price: PercentPriceBySide | None = None
     max_num_orders: MaxNumOrders | None = None
     max_num_algo_orders: MaxNumOrders | None = None
+    max_num_iceberg_orders: MaxNumOrders | None = None
+    max_num_order_lists: MaxNumOrders | None = None
+    max_num_order_amends: MaxNumOrders | None = None
+    trailing_delta: TrailingDelta | None = None
     iceberg_parts: int | None = None
     max_position: Decimal | None = None
+    oco_allowed: bool = False
+    oto_allowed: bool = False
+    cancel_replace_allowed: bool = False
+    amend_allowed: bool = False
+    allow_trailing_stop: bool = False
+    peg_allowed: bool = False
+    stp_modes: frozenset[str] = frozenset()
+    """``allowedSelfTradePreventionModes`` (empty: exchangeInfo did not say)."""
+    default_stp_mode: str = ""
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
@@ -253,6 +297,14 @@ class SymbolRules:
                 iceberg_allowed=bool(sym.get("icebergAllowed", False)),
                 quote_order_qty_market_allowed=bool(sym.get("quoteOrderQtyMarketAllowed", False)),
                 is_spot_trading_allowed=bool(sym.get("isSpotTradingAllowed", True)),
+                oco_allowed=bool(sym.get("ocoAllowed", False)),
+                oto_allowed=bool(sym.get("otoAllowed", False)),
+                cancel_replace_allowed=bool(sym.get("cancelReplaceAllowed", False)),
+                amend_allowed=bool(sym.get("amendAllowed", False)),
+                allow_trailing_stop=bool(sym.get("allowTrailingStop", False)),
+                peg_allowed=bool(sym.get("pegInstructionsAllowed", False)),
+                stp_modes=frozenset(str(m) for m in sym.get("allowedSelfTradePreventionModes", ())),
+                default_stp_mode=str(sym.get("defaultSelfTradePreventionMode", "")),
                 raw=sym,
                 **filters,
             )
@@ -291,10 +343,13 @@ class SymbolRules:
         stop_price: Decimal | None = None,
         quote_order_qty: Decimal | None = None,
         iceberg_qty: Decimal | None = None,
+        trailing_delta: int | None = None,
+        stp_mode: str | None = None,
         ref_price: Decimal | None = None,
         ref_prices: Mapping[str, Decimal] | None = None,
         open_orders: int | None = None,
         open_algo_orders: int | None = None,
+        open_iceberg_orders: int | None = None,
         position: Decimal | None = None,
     ) -> list[Violation]:
         """Check a prospective order against the symbol's status, order types and filters.
@@ -305,7 +360,10 @@ class SymbolRules:
             ref_prices: a reference price per filter type (``"NOTIONAL"``, ``"PERCENT_PRICE_BY_SIDE"``,
                 ...), taking precedence over ``ref_price``: since 2026-05 each filter uses the symbol's
                 reference price, else the VWAP over its own ``avgPriceMins`` (last price when 0).
-            open_orders / open_algo_orders: current open orders on the symbol, for MAX_NUM_*.
+            trailing_delta: BIPS of a trailing stop (TRAILING_DELTA, ``allowTrailingStop``).
+            stp_mode: self-trade prevention mode (``allowedSelfTradePreventionModes``).
+            open_orders / open_algo_orders / open_iceberg_orders: current open orders on the symbol
+                (counting the orders of the same list placed before this one), for MAX_NUM_*.
             position: free + locked base asset plus the quantity of open BUY orders, for MAX_POSITION.
 
         Returns:
@@ -314,16 +372,78 @@ class SymbolRules:
         with localcontext() as ctx:
             ctx.prec = _PREC
             out = self._check_shape(side, order_type, quantity, price, stop_price,
-                                    quote_order_qty, trailing_ok=False)
+                                    quote_order_qty, trailing_ok=trailing_delta is not None)
             out += self._check_price_qty(order_type, quantity, price, stop_price, iceberg_qty)
+            out += self._check_features(side, order_type, iceberg_qty, trailing_delta, stp_mode)
             by_filter = ref_prices or {}
             notional_ref = by_filter.get(self.notional.filter_type, ref_price) if self.notional else None
             percent_ref = by_filter.get(self.percent_price.filter_type, ref_price) if self.percent_price else None
             out += self._check_notional(order_type, quantity, price, quote_order_qty, notional_ref)
             out += self._check_percent_price(side, order_type, price, percent_ref)
             out += self._check_counts(order_type, open_orders, open_algo_orders)
+            if iceberg_qty is not None:
+                out += self._count(self.max_num_iceberg_orders, open_iceberg_orders, "iceberg orders")
             out += self._check_position(side, quantity, position)
             return out
+
+    def validate_list(self, kind: str, open_order_lists: int | None) -> list[Violation]:
+        """An order list of ``kind`` (OCO, OTO, OTOCO): allowed on the symbol, and under
+        MAX_NUM_ORDER_LISTS given the open lists (the legs are checked with :meth:`validate_order`)."""
+        allowed = self.oco_allowed if kind == "OCO" else self.oto_allowed
+        flag = "ocoAllowed" if kind == "OCO" else "otoAllowed"
+        out = [] if allowed else [Violation("ORDER_LISTS", "type",
+                                             f"{kind} order lists are not allowed on {self.symbol} ({flag} false)")]
+        return out + self._count(self.max_num_order_lists, open_order_lists, "order lists")
+
+    def validate_amend(self, new_qty: Decimal, current_qty: Decimal, amendments: int | None) -> list[Violation]:
+        """An amend keep priority: allowed on the symbol, a reduction, LOT_SIZE, MAX_NUM_ORDER_AMENDS."""
+        with localcontext() as ctx:
+            ctx.prec = _PREC
+            out: list[Violation] = []
+            if not self.amend_allowed:
+                out.append(Violation("AMEND", "newQty", f"amending orders is not allowed on {self.symbol} "
+                                     "(amendAllowed false)"))
+            if new_qty >= current_qty:
+                below = floor_to_step(current_qty - self._qty_step(False), self._qty_step(False)) \
+                    if self._qty_step(False) > 0 else None
+                out.append(Violation("AMEND", "newQty", f"new quantity {fmt_decimal(new_qty)} must be below the "
+                                     f"order's quantity {fmt_decimal(current_qty)}",
+                                     (below,) if below is not None and below > 0 else ()))
+            if new_qty > 0 and self.lot_size is not None:
+                out += self.lot_size.check(new_qty, "newQty")
+            f = self.max_num_order_amends
+            if f is not None and amendments is not None and amendments >= f.limit:
+                out.append(Violation(f.filter_type, "newQty", f"the order was amended {amendments} times already; "
+                                     f"{f.filter_type} allows {f.limit} per order: cancel and place it anew"))
+            return out
+
+    def _check_features(self, side: str, order_type: str, iceberg_qty: Decimal | None,
+                        trailing_delta: int | None, stp_mode: str | None) -> list[Violation]:
+        out: list[Violation] = []
+        if trailing_delta is not None:
+            if order_type not in STOP_TYPES:
+                out.append(Violation("PARAMETERS", "trailingDelta",
+                                     f"trailingDelta is for stop and take-profit orders, not {order_type}"))
+            elif not self.allow_trailing_stop:
+                out.append(Violation("TRAILING_STOP", "trailingDelta",
+                                     f"trailing stops are not allowed on {self.symbol} (allowTrailingStop false)"))
+            elif self.trailing_delta is not None:
+                out += self.trailing_delta.check(order_type, side, trailing_delta)
+        if iceberg_qty is not None and not self.iceberg_allowed:
+            out.append(Violation("ICEBERG", "icebergQty",
+                                 f"iceberg orders are not allowed on {self.symbol} (icebergAllowed false)"))
+        if stp_mode is not None and self.stp_modes and stp_mode not in self.stp_modes:
+            out.append(Violation("SELF_TRADE_PREVENTION", "selfTradePreventionMode",
+                                 f"self-trade prevention mode {stp_mode} is not allowed on {self.symbol}; "
+                                 f"allowed: {', '.join(sorted(self.stp_modes))}"))
+        return out
+
+    def _count(self, f: MaxNumOrders | None, count: int | None, what: str) -> list[Violation]:
+        if f is None or count is None or count + 1 <= f.limit:
+            return []
+        return [Violation(f.filter_type, "openOrders",
+                          f"{count} open {what} already; {f.filter_type} allows {f.limit} on {self.symbol}: "
+                          "cancel one first")]
 
     def _check_position(self, side: str, quantity: Decimal | None, position: Decimal | None) -> list[Violation]:
         if self.max_position is None or side != "BUY" or quantity is None or position is None:
@@ -394,9 +514,17 @@ class SymbolRules:
             if self.iceberg_parts is not None and quantity is not None and quantity > 0:
                 parts = (quantity / iceberg_qty).to_integral_value(rounding=ROUND_CEILING)
                 if parts > self.iceberg_parts:
+                    least = quantity / self.iceberg_parts
+                    step = self._qty_step(False)
+                    fix = ceil_to_step(least, step) if step > 0 else least
                     out.append(Violation("ICEBERG_PARTS", "icebergQty",
-                                         f"{parts} iceberg parts exceed the limit "
-                                         f"{self.iceberg_parts}"))
+                                         f"ICEBERG_PARTS: icebergQty {fmt_decimal(iceberg_qty)} splits the quantity "
+                                         f"into {fmt_decimal(parts)} parts, over the limit {self.iceberg_parts}; "
+                                         f"nearest valid: {fmt_decimal(fix)}", (fix,)))
+                if iceberg_qty >= quantity:
+                    out.append(Violation("ICEBERG", "icebergQty",
+                                         f"icebergQty {fmt_decimal(iceberg_qty)} must be below the quantity "
+                                         f"{fmt_decimal(quantity)}"))
         return out
 
     def _check_notional(self, order_type: str, quantity: Decimal | None, price: Decimal | None,
@@ -506,6 +634,16 @@ def _parse_filters(raw_filters: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             out["max_num_orders"] = MaxNumOrders(kind, int(f["maxNumOrders"]))
         elif kind == "MAX_NUM_ALGO_ORDERS":
             out["max_num_algo_orders"] = MaxNumOrders(kind, int(f["maxNumAlgoOrders"]))
+        elif kind == "MAX_NUM_ICEBERG_ORDERS":
+            out["max_num_iceberg_orders"] = MaxNumOrders(kind, int(f["maxNumIcebergOrders"]))
+        elif kind == "MAX_NUM_ORDER_LISTS":
+            out["max_num_order_lists"] = MaxNumOrders(kind, int(f["maxNumOrderLists"]))
+        elif kind == "MAX_NUM_ORDER_AMENDS":
+            out["max_num_order_amends"] = MaxNumOrders(kind, int(f["maxNumOrderAmends"]))
+        elif kind == "TRAILING_DELTA":
+            out["trailing_delta"] = TrailingDelta(
+                int(f["minTrailingAboveDelta"]), int(f["maxTrailingAboveDelta"]),
+                int(f["minTrailingBelowDelta"]), int(f["maxTrailingBelowDelta"]))
         elif kind == "MAX_POSITION":
             out["max_position"] = _dec(f, "maxPosition")
         elif kind == "ICEBERG_PARTS":

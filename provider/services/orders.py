@@ -1,4 +1,5 @@
-"""Binance order JSON -> typed `Order`, for every response shape (ACK, RESULT, FULL, query, cancel)."""
+"""Binance order JSON -> typed `Order`, for every response shape (ACK, RESULT, FULL, query, cancel),
+and order list JSON -> typed `OrderList`."""
 
 from __future__ import annotations
 
@@ -45,5 +46,42 @@ def order_from_json(o: dict[str, Any]) -> trading_pb2.Order:
             )
             for f in o.get("fills", [])
         ],
+        order_list_id=int(o.get("orderListId", -1)),
+        iceberg_qty=o.get("icebergQty", "") if Decimal(o.get("icebergQty", "0") or "0") else "",
+        trailing_delta=int(o.get("trailingDelta", 0) or 0),
+        trailing_time_ms=int(o.get("trailingTime", 0) or 0),
+        strategy_id=int(o.get("strategyId", 0) or 0),
+        strategy_type=int(o.get("strategyType", 0) or 0),
+        self_trade_prevention_mode=o.get("selfTradePreventionMode", ""),
+        working_time_ms=int(o.get("workingTime", 0) or 0),
+        prevented_quantity=o.get("preventedQuantity", "") if Decimal(o.get("preventedQuantity", "0") or "0") else "",
     )
     return order
+
+
+def order_list_from_json(raw: dict[str, Any], orders: dict[int, dict[str, Any]] | None = None) -> trading_pb2.OrderList:
+    """A list answer (placement, cancel, query) -> typed `OrderList`; each order from `orderReports`
+    or `orders` (full states by order id) when known, else the `orders` stubs (symbol, ids)."""
+    states = {int(r["orderId"]): r for r in raw.get("orderReports", [])}
+    states.update(orders or {})
+    typed = []
+    for stub in raw.get("orders", []):
+        full = states.get(int(stub["orderId"]))
+        if full is not None:
+            if "origClientOrderId" in full:  # a cancel report: its clientOrderId is the cancel's own
+                full = {**full, "clientOrderId": full["origClientOrderId"]}
+            typed.append(order_from_json(full))
+        else:
+            typed.append(trading_pb2.Order(symbol=stub["symbol"], order_id=stub["orderId"],
+                                           client_order_id=stub.get("clientOrderId", ""),
+                                           order_list_id=int(raw.get("orderListId", -1))))
+    return trading_pb2.OrderList(
+        order_list_id=int(raw.get("orderListId", -1)),
+        contingency_type=raw.get("contingencyType", ""),
+        list_status_type=raw.get("listStatusType", ""),
+        list_order_status=raw.get("listOrderStatus", ""),
+        list_client_order_id=raw.get("listClientOrderId", ""),
+        transaction_time_ms=int(raw.get("transactionTime", 0) or 0),
+        symbol=raw.get("symbol", ""),
+        orders=typed,
+    )

@@ -14,6 +14,15 @@ Worst-case notional (what the order can move at most, in the symbol's quote asse
   whole quantity (the cost then has no bound).
 - MARKET SELL by quantity: quantity x the best bid.
 - STOP_LOSS / TAKE_PROFIT (a market order once triggered): quantity x the stop price.
+- A trailing STOP_LOSS / TAKE_PROFIT BUY: quantity x where tracking starts (its stop price, else the
+  best ask) x (1 + delta / 10000): it triggers once the price rises that much from the lowest trade
+  since, which is never above where it started. A trailing SELL: quantity x the higher of its stop
+  price and the best bid (what it sells follows the market up; its quantity is what it can move).
+  The ``*_LIMIT`` trailing stops follow the limit rules above.
+- A pegged order has no price to bound (it follows the book): refused under a cap.
+
+Every order of a list (OCO, OTO, OTOCO) is checked on its own, by these same rules
+(``provider/trading/lists.py``).
 
 The cap is counted in one asset (``cap_asset``): a notional in another quote asset is converted
 with a conservative rate (the ask of QUOTE/CAP, or 1 / the bid of CAP/QUOTE); no rate, no order.
@@ -31,6 +40,7 @@ from provider.errors import InvalidArgument, TradingDisabled
 __all__ = [
     "ALLOWED",
     "REQUIRED",
+    "STOP_TYPES",
     "CapRate",
     "MarketView",
     "Needs",
@@ -48,23 +58,31 @@ REQUIRED: Mapping[str, frozenset[str]] = {
     "LIMIT": frozenset({"quantity", "price"}),
     "MARKET": frozenset(),  # quantity or quote_order_qty, checked apart
     "LIMIT_MAKER": frozenset({"quantity", "price"}),
-    "STOP_LOSS": frozenset({"quantity", "stop_price"}),
-    "STOP_LOSS_LIMIT": frozenset({"quantity", "price", "stop_price"}),
-    "TAKE_PROFIT": frozenset({"quantity", "stop_price"}),
-    "TAKE_PROFIT_LIMIT": frozenset({"quantity", "price", "stop_price"}),
+    "STOP_LOSS": frozenset({"quantity"}),  # and stop_price or trailing_delta, checked apart
+    "STOP_LOSS_LIMIT": frozenset({"quantity", "price"}),
+    "TAKE_PROFIT": frozenset({"quantity"}),
+    "TAKE_PROFIT_LIMIT": frozenset({"quantity", "price"}),
 }
+STOP_TYPES = frozenset({"STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT"})
 ALLOWED: Mapping[str, frozenset[str]] = {
-    "LIMIT": frozenset({"quantity", "price", "time_in_force"}),
+    "LIMIT": frozenset({"quantity", "price", "time_in_force", "iceberg_qty", "peg_price_type", "peg_offset_value"}),
     "MARKET": frozenset({"quantity", "quote_order_qty"}),
-    "LIMIT_MAKER": frozenset({"quantity", "price"}),
-    "STOP_LOSS": frozenset({"quantity", "stop_price"}),
-    "STOP_LOSS_LIMIT": frozenset({"quantity", "price", "stop_price", "time_in_force"}),
-    "TAKE_PROFIT": frozenset({"quantity", "stop_price"}),
-    "TAKE_PROFIT_LIMIT": frozenset({"quantity", "price", "stop_price", "time_in_force"}),
+    "LIMIT_MAKER": frozenset({"quantity", "price", "iceberg_qty", "peg_price_type", "peg_offset_value"}),
+    "STOP_LOSS": frozenset({"quantity", "stop_price", "trailing_delta"}),
+    "STOP_LOSS_LIMIT": frozenset({"quantity", "price", "stop_price", "trailing_delta", "time_in_force",
+                                  "iceberg_qty", "peg_price_type", "peg_offset_value"}),
+    "TAKE_PROFIT": frozenset({"quantity", "stop_price", "trailing_delta"}),
+    "TAKE_PROFIT_LIMIT": frozenset({"quantity", "price", "stop_price", "trailing_delta", "time_in_force",
+                                    "iceberg_qty", "peg_price_type", "peg_offset_value"}),
 }
 _STOP_MARKET = frozenset({"STOP_LOSS", "TAKE_PROFIT"})
 _PREC = 80
-_DECIMALS = ("quantity", "quote_order_qty", "price", "stop_price")
+_DECIMALS = ("quantity", "quote_order_qty", "price", "stop_price", "iceberg_qty")
+_OPTIONAL = (*_DECIMALS, "time_in_force", "trailing_delta", "peg_price_type", "peg_offset_value")
+_WIRE = (("quantity", "quantity"), ("quote_order_qty", "quoteOrderQty"), ("price", "price"),
+         ("stop_price", "stopPrice"), ("trailing_delta", "trailingDelta"), ("iceberg_qty", "icebergQty"),
+         ("strategy_id", "strategyId"), ("strategy_type", "strategyType"),
+         ("peg_price_type", "pegPriceType"), ("peg_offset_value", "pegOffsetValue"))
 
 
 @dataclass(frozen=True)
@@ -81,6 +99,17 @@ class OrderIntent:
     stop_price: str | None = None
     time_in_force: str | None = None
     response_type: str | None = None
+    trailing_delta: int | None = None
+    iceberg_qty: str | None = None
+    stp_mode: str | None = None
+    strategy_id: int | None = None
+    strategy_type: int | None = None
+    peg_price_type: str | None = None
+    peg_offset_value: int | None = None
+
+    @property
+    def pegged(self) -> bool:
+        return self.peg_price_type is not None
 
     def dec(self, name: str) -> Decimal | None:
         """A decimal field as ``Decimal`` (exact), or None when absent."""
@@ -89,24 +118,32 @@ class OrderIntent:
 
     def given(self) -> frozenset[str]:
         """The optional parameters the caller set."""
-        names = (*_DECIMALS, "time_in_force")
-        return frozenset(n for n in names if getattr(self, n) is not None)
+        return frozenset(n for n in _OPTIONAL if getattr(self, n) is not None)
+
+    def fields(self, prefix: str = "") -> dict[str, str]:
+        """The order's own parameters (type-dependent), under a list leg's ``prefix`` when given
+        (``abovePrice``, ``pendingTimeInForce``...): decimals exactly as given."""
+
+        def name(wire: str) -> str:
+            return prefix + wire[0].upper() + wire[1:] if prefix else wire
+
+        out: dict[str, str] = {}
+        if "time_in_force" in ALLOWED[self.order_type]:
+            out[name("timeInForce")] = self.time_in_force or "GTC"
+        for attr, wire in _WIRE:
+            value = getattr(self, attr)
+            if value is not None:
+                out[name(wire)] = str(value)
+        if self.peg_offset_value is not None:
+            out[name("pegOffsetType")] = "PRICE_LEVEL"
+        return out
 
     def params(self) -> dict[str, str]:
         """Binance's parameters for ``POST /api/v3/order``, the decimals exactly as given."""
-        out = {"symbol": self.symbol, "side": self.side, "type": self.order_type}
-        if "time_in_force" in ALLOWED[self.order_type]:
-            out["timeInForce"] = self.time_in_force or "GTC"
-        for name, wire in (
-            ("quantity", "quantity"),
-            ("quote_order_qty", "quoteOrderQty"),
-            ("price", "price"),
-            ("stop_price", "stopPrice"),
-        ):
-            value = getattr(self, name)
-            if value is not None:
-                out[wire] = value
+        out = {"symbol": self.symbol, "side": self.side, "type": self.order_type, **self.fields()}
         out["newClientOrderId"] = self.client_order_id
+        if self.stp_mode is not None:
+            out["selfTradePreventionMode"] = self.stp_mode
         if self.response_type is not None:
             out["newOrderRespType"] = self.response_type
         return out
@@ -120,6 +157,8 @@ def check_shape(intent: OrderIntent) -> None:
     """
     kind, given = intent.order_type, intent.given()
     missing = REQUIRED[kind] - given
+    if intent.pegged:
+        missing -= {"price"}  # a pegged order's price comes from the book
     if missing:
         raise InvalidArgument(
             f"{kind} orders need {', '.join(sorted(REQUIRED[kind]))}; missing {', '.join(sorted(missing))}"
@@ -131,10 +170,30 @@ def check_shape(intent: OrderIntent) -> None:
         )
     if kind == "MARKET" and len(given & {"quantity", "quote_order_qty"}) != 1:
         raise InvalidArgument("MARKET orders need exactly one of quantity (base) or quote_order_qty (quote)")
+    if kind in STOP_TYPES and not given & {"stop_price", "trailing_delta"}:
+        raise InvalidArgument(f"{kind} orders need stop_price or trailing_delta (or both)")
     for name in _DECIMALS:
         value = intent.dec(name)
         if value is not None and value <= 0:
             raise InvalidArgument(f"{name} must be greater than zero; got {getattr(intent, name)}")
+    _check_extras(intent)
+
+
+def _check_extras(intent: OrderIntent) -> None:
+    """Icebergs (GTC, below the quantity), pegs (offset needs a type; no MARKET_PEG on LIMIT_MAKER),
+    strategy types (>= 1000000)."""
+    iceberg, qty = intent.dec("iceberg_qty"), intent.dec("quantity")
+    if iceberg is not None:
+        if intent.time_in_force not in (None, "GTC"):
+            raise InvalidArgument("an iceberg order needs time_in_force GTC")
+        if qty is not None and iceberg >= qty:
+            raise InvalidArgument(f"iceberg_qty {intent.iceberg_qty} must be below the quantity {intent.quantity}")
+    if intent.peg_offset_value is not None and not intent.pegged:
+        raise InvalidArgument("peg_offset_value needs peg_price_type")
+    if intent.peg_price_type == "MARKET_PEG" and intent.order_type == "LIMIT_MAKER":
+        raise InvalidArgument("a LIMIT_MAKER order cannot use MARKET_PEG (it would take); use PRIMARY_PEG")
+    if intent.strategy_type is not None and intent.strategy_type < 1_000_000:
+        raise InvalidArgument(f"strategy_type must be 1000000 or more; got {intent.strategy_type}")
 
 
 def check_allowed(
@@ -175,6 +234,9 @@ class MarketView:
 
 def needs(intent: OrderIntent) -> Needs:
     """What :func:`worst_case_notional` needs to know about the market for ``intent``."""
+    if intent.trailing_delta is not None and intent.order_type in _STOP_MARKET:
+        # where tracking starts: its stop price, else the best ask (BUY); a SELL is valued at the bid
+        return Needs(asks=intent.side == "BUY" and intent.stop_price is None, best_bid=intent.side == "SELL")
     if intent.quote_order_qty is not None or intent.order_type in _STOP_MARKET:
         return Needs()
     if intent.order_type == "MARKET":
@@ -191,10 +253,17 @@ def worst_case_notional(intent: OrderIntent, market: MarketView) -> Decimal:
     quote = intent.dec("quote_order_qty")
     if quote is not None:
         return quote
+    if intent.pegged:
+        raise TradingDisabled(
+            f"a pegged order's price follows the {intent.symbol} book, so its worst case has no bound",
+            hint="Give a limit price instead, or ask the operator to run without BINANCE_MAX_ORDER_NOTIONAL.",
+        )
     qty, price, stop = intent.dec("quantity"), intent.dec("price"), intent.dec("stop_price")
     assert qty is not None  # check_shape ran: every other shape has a quantity
     with localcontext() as ctx:
         ctx.prec = _PREC
+        if intent.order_type in _STOP_MARKET and intent.trailing_delta is not None:
+            return _trailing_market(intent, qty, stop, market)
         if intent.order_type in _STOP_MARKET:
             assert stop is not None
             return qty * stop
@@ -214,6 +283,26 @@ def worst_case_notional(intent: OrderIntent, market: MarketView) -> Decimal:
             return qty * price
         assert bid is not None
         return qty * max(price, bid, stop or price)
+
+
+def _trailing_market(intent: OrderIntent, qty: Decimal, stop: Decimal | None, market: MarketView) -> Decimal:
+    """A trailing STOP_LOSS / TAKE_PROFIT (market once triggered; rules in the module docstring)."""
+    assert intent.trailing_delta is not None
+    if intent.side == "BUY":
+        start = stop if stop is not None else (market.asks[0][0] if market.asks else None)
+        if start is None:
+            raise TradingDisabled(
+                f"no ask is known on {intent.symbol}, so where this trailing BUY starts tracking is unknown",
+                hint="Give stop_price (tracking starts there), or try again when the book has asks.",
+            )
+        return qty * start * (1 + Decimal(intent.trailing_delta) / 10_000)
+    bid = market.best_bid
+    if bid is None or bid <= 0:
+        raise TradingDisabled(
+            f"no bid is known on {intent.symbol}, so the worst case of this SELL cannot be bounded",
+            hint="The cap needs a live price; try again when the book has bids.",
+        )
+    return qty * max(bid, stop or bid)
 
 
 def _walk_asks(qty: Decimal, asks: Sequence[tuple[Decimal, Decimal]], symbol: str) -> Decimal:

@@ -44,10 +44,30 @@ def env_for(sim: SimProcess, tmp_path: Path, **extra: str) -> dict[str, str]:
 async def test_doctor_passes_every_check_against_the_sandbox_with_a_good_key(sim: SimProcess, tmp_path: Path) -> None:
     code, lines, output = await doctor(env_for(sim, tmp_path))
     assert code == 0, output
-    assert set(lines) == {"configuration", "rest", "stream", "clock", "api key", "withdrawals", "trading", "audit log"}
+    assert set(lines) == {"configuration", "rest", "stream", "clock", "api key", "withdrawals", "key permissions",
+                          "trading", "audit log"}
     assert all(status == "OK" for status, _ in lines.values()), output
     assert "canTrade true" in lines["api key"][1]
+    assert "withdrawals no" in lines["key permissions"][1]
     assert sim.info.api_secret not in output
+
+
+async def test_doctor_reports_the_keys_permissions_and_fails_a_key_trading_would_refuse(
+    sim: SimProcess, tmp_path: Path
+) -> None:
+    await sim.fault("api_restrictions", enableWithdrawals=True)
+    try:
+        code, lines, output = await doctor(env_for(sim, tmp_path, BINANCE_TRADING_ENABLED="true"))
+        assert code == 1 and lines["key permissions"][0] == "FAIL", output
+        detail = lines["key permissions"][1]
+        assert "withdrawals yes" in detail and "BINANCE_ALLOW_RISKY_KEY" in detail
+        code, lines, _ = await doctor(env_for(sim, tmp_path, BINANCE_TRADING_ENABLED="true",
+                                              BINANCE_ALLOW_RISKY_KEY="true"))
+        assert lines["key permissions"][0] == "WARN"
+        code, lines, _ = await doctor(env_for(sim, tmp_path, BINANCE_TRADING_ENABLED="false"))  # a warning only
+        assert lines["key permissions"][0] == "WARN"
+    finally:
+        await sim.fault("clear")
 
 
 async def test_doctor_fails_a_rejected_key_without_printing_it(sim: SimProcess, tmp_path: Path) -> None:

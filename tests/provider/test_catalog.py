@@ -20,7 +20,7 @@ SPECS = list(tool_specs().values())
 
 
 def test_every_tool_has_a_description_from_the_proto_comments() -> None:
-    assert len(SPECS) == 17
+    assert len(SPECS) == 27
     ticker = tool_specs()["binance.get_ticker"]
     assert ticker.description.startswith("24-hour rolling statistics")
     assert ticker.input_schema["properties"]["symbol"]["description"] == "Trading pair, any case, e.g. \"BTCUSDT\"."
@@ -136,9 +136,12 @@ def _integer_properties(schema: dict[str, Any], where: str = "") -> list[tuple[s
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
 def test_every_integer_argument_publishes_exact_bounds_within_its_type(spec: Any) -> None:
-    fields = {f.name: f for f in spec.request_cls.DESCRIPTOR.fields}
     for name, prop in _integer_properties(spec.input_schema):
-        low, high = INT_RANGES[fields[name].type]
+        desc = spec.request_cls.DESCRIPTOR
+        *path, leaf = name.split(".")
+        for part in path:  # nested messages (an order list's legs)
+            desc = desc.fields_by_name[part].message_type
+        low, high = INT_RANGES[desc.fields_by_name[leaf].type]
         assert isinstance(prop["minimum"], int) and isinstance(prop["maximum"], int), name
         assert low <= prop["minimum"] <= prop["maximum"] <= high, (name, prop)
 

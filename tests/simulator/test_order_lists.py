@@ -30,11 +30,33 @@ def events(engine: Engine) -> list[dict[str, Any]]:
     return seen
 
 
-def leg(type_: str, side: str, *, qty: str = "0.01", price: Decimal | None = None,
-        stop: Decimal | None = None, tif: str | None = None, cid: str, iceberg: str | None = None,
-        trailing: int | None = None, stp: str = "EXPIRE_MAKER") -> NewOrder:
-    return NewOrder(SYM, side, type_, tif, D(qty), None, price, stop, cid, stp,
-                    iceberg_qty=D(iceberg) if iceberg else None, trailing_delta=trailing)
+def leg(
+    type_: str,
+    side: str,
+    *,
+    qty: str = "0.01",
+    price: Decimal | None = None,
+    stop: Decimal | None = None,
+    tif: str | None = None,
+    cid: str,
+    iceberg: str | None = None,
+    trailing: int | None = None,
+    stp: str = "EXPIRE_MAKER",
+) -> NewOrder:
+    return NewOrder(
+        SYM,
+        side,
+        type_,
+        tif,
+        D(qty),
+        None,
+        price,
+        stop,
+        cid,
+        stp,
+        iceberg_qty=D(iceberg) if iceberg else None,
+        trailing_delta=trailing,
+    )
 
 
 def last(engine: Engine) -> Decimal:
@@ -87,10 +109,15 @@ def oco_sell(engine: Engine, *, qty: str = "0.01") -> tuple[Decimal, Decimal]:
     """A SELL OCO: LIMIT_MAKER 2% above the last price, STOP_LOSS_LIMIT 2% below."""
     p = last(engine)
     up, down = (p * D("1.02")).quantize(D("0.01")), (p * D("0.98")).quantize(D("0.01"))
-    engine.place_list("OCO", [
-        leg("LIMIT_MAKER", "SELL", qty=qty, price=up, cid="above"),
-        leg("STOP_LOSS_LIMIT", "SELL", qty=qty, price=down - 10, stop=down, tif="GTC", cid="below"),
-    ], "oco-1", T0)
+    engine.place_list(
+        "OCO",
+        [
+            leg("LIMIT_MAKER", "SELL", qty=qty, price=up, cid="above"),
+            leg("STOP_LOSS_LIMIT", "SELL", qty=qty, price=down - 10, stop=down, tif="GTC", cid="below"),
+        ],
+        "oco-1",
+        T0,
+    )
     return up, down
 
 
@@ -107,19 +134,33 @@ def test_oco_sell_locks_the_quantity_once_and_reports_both_legs_then_the_list(
     engine: Engine, events: list[dict[str, Any]]
 ) -> None:
     btc_before = engine.account.free["BTC"]
-    lst, orders = engine.place_list("OCO", [
-        leg("LIMIT_MAKER", "SELL", price=(last(engine) * D("1.02")).quantize(D("0.01")), cid="a"),
-        leg("STOP_LOSS", "SELL", stop=(last(engine) * D("0.98")).quantize(D("0.01")), cid="b"),
-    ], "oco-lock", T0)
+    lst, orders = engine.place_list(
+        "OCO",
+        [
+            leg("LIMIT_MAKER", "SELL", price=(last(engine) * D("1.02")).quantize(D("0.01")), cid="a"),
+            leg("STOP_LOSS", "SELL", stop=(last(engine) * D("0.98")).quantize(D("0.01")), cid="b"),
+        ],
+        "oco-lock",
+        T0,
+    )
     assert engine.account.locked["BTC"] == D("0.01") and engine.account.free["BTC"] == btc_before - D("0.01")
     assert [o.status for o in orders] == ["NEW", "NEW"] and lst.order_status == "EXECUTING"
     assert [o.order_list_id for o in orders] == [lst.order_list_id] * 2
     a, b = orders
-    assert kinds(events) == [f"{a.order_id}:NEW/NEW", f"{b.order_id}:NEW/NEW", "list:EXEC_STARTED/EXECUTING",
-                             "outboundAccountPosition"]
+    assert kinds(events) == [
+        f"{a.order_id}:NEW/NEW",
+        f"{b.order_id}:NEW/NEW",
+        "list:EXEC_STARTED/EXECUTING",
+        "outboundAccountPosition",
+    ]
     status = events[2]
-    assert (status["s"], status["g"], status["c"], status["C"], status["r"]) == (SYM, lst.order_list_id, "OCO",
-                                                                                "oco-lock", "NONE")
+    assert (status["s"], status["g"], status["c"], status["C"], status["r"]) == (
+        SYM,
+        lst.order_list_id,
+        "OCO",
+        "oco-lock",
+        "NONE",
+    )
     assert status["O"] == [{"s": SYM, "i": a.order_id, "c": "a"}, {"s": SYM, "i": b.order_id, "c": "b"}]
     assert events[0]["g"] == lst.order_list_id and events[0]["w"] is True and events[1]["w"] is False
     assert engine.open_lists(SYM) == [engine.lists[lst.order_list_id]]
@@ -138,8 +179,12 @@ def test_a_filled_oco_limit_leg_expires_the_stop_and_ends_the_list(
     assert engine.account.locked["BTC"] == 0
     proceeds = up * D("0.01")
     assert engine.account.free["USDT"] - usdt == proceeds - (proceeds * D("0.001")).quantize(D("0.00000001"))
-    assert kinds(events) == [f"{below.order_id}:EXPIRED/EXPIRED", "list:ALL_DONE/ALL_DONE",
-                             f"{above.order_id}:TRADE/FILLED", "outboundAccountPosition"]
+    assert kinds(events) == [
+        f"{below.order_id}:EXPIRED/EXPIRED",
+        "list:ALL_DONE/ALL_DONE",
+        f"{above.order_id}:TRADE/FILLED",
+        "outboundAccountPosition",
+    ]
     assert events[0]["eR"] == "OCO_TRIGGER"
 
 
@@ -152,24 +197,31 @@ def test_a_triggered_oco_stop_expires_the_limit_leg_and_takes_the_lock(
     assert st.book.asks.user.get(int(up / st.spec.tick_size)) == 1000  # the limit leg is on the book
     events.clear()
     trade_at(engine, down, T0 + 1)
-    assert below.is_working and below.working_time == T0 + 1 and below.status in ("NEW", "PARTIALLY_FILLED",
-                                                                                   "FILLED")
+    assert below.is_working and below.working_time == T0 + 1 and below.status in ("NEW", "PARTIALLY_FILLED", "FILLED")
     assert above.status == "EXPIRED" and above.expiry_reason == "OCO_TRIGGER"
     assert st.book.asks.user.get(int(up / st.spec.tick_size), 0) == 0
     assert below.locked + (below.executed_qty) == D("0.01")  # the whole lock moved to the stop leg
     assert engine.account.locked["BTC"] == below.locked
     names = kinds(events)
-    assert names.index(f"{below.order_id}:NEW/NEW") < names.index(f"{above.order_id}:EXPIRED/EXPIRED") \
+    assert (
+        names.index(f"{below.order_id}:NEW/NEW")
+        < names.index(f"{above.order_id}:EXPIRED/EXPIRED")
         < names.index("list:ALL_DONE/ALL_DONE")
+    )
 
 
 def test_a_buy_oco_locks_its_larger_leg_and_releases_the_rest_when_the_limit_leg_fills(engine: Engine) -> None:
     p = last(engine)
     low, high = (p * D("0.98")).quantize(D("0.01")), (p * D("1.02")).quantize(D("0.01"))
-    engine.place_list("OCO", [
-        leg("STOP_LOSS_LIMIT", "BUY", price=high + 50, stop=high, tif="GTC", cid="stop"),
-        leg("LIMIT_MAKER", "BUY", price=low, cid="limit"),
-    ], "oco-buy", T0)
+    engine.place_list(
+        "OCO",
+        [
+            leg("STOP_LOSS_LIMIT", "BUY", price=high + 50, stop=high, tif="GTC", cid="stop"),
+            leg("LIMIT_MAKER", "BUY", price=low, cid="limit"),
+        ],
+        "oco-buy",
+        T0,
+    )
     assert engine.account.locked["USDT"] == (high + 50) * D("0.01")
     limit = by_cid(engine, "limit")
     trade_at(engine, low, T0 + 1)  # a seller at the limit leg's price: bids above pulled, it is the best bid
@@ -205,10 +257,15 @@ def test_oco_leg_types_and_positions_are_binances(side: str, above: str, below: 
 def test_oco_prices_on_the_wrong_side_of_the_last_price_are_refused(engine: Engine) -> None:
     p = last(engine)
     with pytest.raises(ApiError) as err:
-        engine.place_list("OCO", [
-            leg("LIMIT_MAKER", "SELL", price=(p * D("1.02")).quantize(D("0.01")), cid="a"),
-            leg("STOP_LOSS", "SELL", stop=(p * D("1.01")).quantize(D("0.01")), cid="b"),
-        ], "bad", T0)
+        engine.place_list(
+            "OCO",
+            [
+                leg("LIMIT_MAKER", "SELL", price=(p * D("1.02")).quantize(D("0.01")), cid="a"),
+                leg("STOP_LOSS", "SELL", stop=(p * D("1.01")).quantize(D("0.01")), cid="b"),
+            ],
+            "bad",
+            T0,
+        )
     assert (err.value.code, err.value.msg) == (-2010, "The relationship of the prices for the orders is not correct.")
     assert engine.lists == {} and engine.open_orders() == [] and engine.account.locked["BTC"] == 0
 
@@ -219,8 +276,12 @@ def test_canceling_one_leg_cancels_the_list(engine: Engine, events: list[dict[st
     events.clear()
     engine.cancel(below, T0 + 1, "cxl")
     assert above.status == below.status == "CANCELED" and engine.account.locked["BTC"] == 0
-    assert kinds(events) == [f"{above.order_id}:CANCELED/CANCELED", f"{below.order_id}:CANCELED/CANCELED",
-                             "list:ALL_DONE/ALL_DONE", "outboundAccountPosition"]
+    assert kinds(events) == [
+        f"{above.order_id}:CANCELED/CANCELED",
+        f"{below.order_id}:CANCELED/CANCELED",
+        "list:ALL_DONE/ALL_DONE",
+        "outboundAccountPosition",
+    ]
     assert {e["c"] for e in events[:2]} == {"cxl"}
 
 
@@ -229,11 +290,25 @@ def test_max_num_order_lists_is_enforced_per_symbol(engine: Engine) -> None:
     p = last(engine)
     low, high = (p * D("0.9")).quantize(D("0.01")), (p * D("1.1")).quantize(D("0.01"))
     for i in range(spec.max_num_order_lists):  # OTOs without stops: MAX_NUM_ALGO_ORDERS stays out of it
-        engine.place_list("OTO", [leg("LIMIT", "BUY", qty="0.001", price=low, tif="GTC", cid=f"w{i}"),
-                                  leg("LIMIT_MAKER", "SELL", qty="0.001", price=high, cid=f"p{i}")], f"l{i}", T0)
+        engine.place_list(
+            "OTO",
+            [
+                leg("LIMIT", "BUY", qty="0.001", price=low, tif="GTC", cid=f"w{i}"),
+                leg("LIMIT_MAKER", "SELL", qty="0.001", price=high, cid=f"p{i}"),
+            ],
+            f"l{i}",
+            T0,
+        )
     with pytest.raises(ApiError) as err:
-        engine.place_list("OTO", [leg("LIMIT", "BUY", qty="0.001", price=low, tif="GTC", cid="w"),
-                                  leg("LIMIT_MAKER", "SELL", qty="0.001", price=high, cid="p")], "one-more", T0)
+        engine.place_list(
+            "OTO",
+            [
+                leg("LIMIT", "BUY", qty="0.001", price=low, tif="GTC", cid="w"),
+                leg("LIMIT_MAKER", "SELL", qty="0.001", price=high, cid="p"),
+            ],
+            "one-more",
+            T0,
+        )
     assert (err.value.code, err.value.msg) == (-1013, "Filter failure: MAX_NUM_ORDER_LISTS")
     assert len(engine.open_lists(SYM)) == spec.max_num_order_lists
 
@@ -246,10 +321,15 @@ def test_oto_pending_order_waits_then_goes_on_the_book_when_the_working_order_fi
 ) -> None:
     p = last(engine)
     buy_at, sell_at = (p * D("0.99")).quantize(D("0.01")), (p * D("1.03")).quantize(D("0.01"))
-    lst, shown = engine.place_list("OTO", [
-        leg("LIMIT", "BUY", price=buy_at, tif="GTC", cid="w"),
-        leg("LIMIT_MAKER", "SELL", price=sell_at, cid="p"),
-    ], "oto-1", T0)
+    lst, shown = engine.place_list(
+        "OTO",
+        [
+            leg("LIMIT", "BUY", price=buy_at, tif="GTC", cid="w"),
+            leg("LIMIT_MAKER", "SELL", price=sell_at, cid="p"),
+        ],
+        "oto-1",
+        T0,
+    )
     working, pending = by_cid(engine, "w"), by_cid(engine, "p")
     assert [o.status for o in shown] == ["NEW", "PENDING_NEW"] and shown[1].working_time == -1
     assert engine.account.locked["USDT"] == buy_at * D("0.01") and engine.account.locked["BTC"] == 0
@@ -265,16 +345,24 @@ def test_oto_pending_order_waits_then_goes_on_the_book_when_the_working_order_fi
     assert engine.account.locked["BTC"] == D("0.01")  # the pending SELL now locks what was bought
     assert st.book.asks.user.get(int(sell_at / st.spec.tick_size)) == 1000
     names = kinds(events)
-    assert names.index(f"{working.order_id}:TRADE/FILLED") < names.index(f"{pending.order_id}:NEW/NEW") \
+    assert (
+        names.index(f"{working.order_id}:TRADE/FILLED")
+        < names.index(f"{pending.order_id}:NEW/NEW")
         < names.index("list:ALL_DONE/ALL_DONE")
+    )
 
 
 def test_oto_working_order_that_expires_expires_the_pending_order(engine: Engine) -> None:
     p = last(engine)
-    engine.place_list("OTO", [
-        leg("LIMIT", "BUY", price=(p * D("0.9")).quantize(D("0.01")), tif="IOC", cid="w"),
-        leg("MARKET", "SELL", cid="p"),
-    ], "oto-ioc", T0)
+    engine.place_list(
+        "OTO",
+        [
+            leg("LIMIT", "BUY", price=(p * D("0.9")).quantize(D("0.01")), tif="IOC", cid="w"),
+            leg("MARKET", "SELL", cid="p"),
+        ],
+        "oto-ioc",
+        T0,
+    )
     pending = by_cid(engine, "p")
     assert by_cid(engine, "w").status == "EXPIRED"
     assert pending.status == "EXPIRED" and pending.expiry_reason == "OTO_PHASE_ONE_EXPIRED"
@@ -282,11 +370,15 @@ def test_oto_working_order_that_expires_expires_the_pending_order(engine: Engine
 
 
 def test_oto_immediately_filled_working_order_shows_the_pending_order_as_pending_new(engine: Engine) -> None:
-    _, shown = engine.place_list("OTO", [
-        leg("LIMIT", "BUY", qty="0.001", price=(last(engine) * D("1.01")).quantize(D("0.01")), tif="GTC",
-            cid="w"),
-        leg("MARKET", "SELL", qty="0.001", cid="p"),
-    ], "oto-now", T0)
+    _, shown = engine.place_list(
+        "OTO",
+        [
+            leg("LIMIT", "BUY", qty="0.001", price=(last(engine) * D("1.01")).quantize(D("0.01")), tif="GTC", cid="w"),
+            leg("MARKET", "SELL", qty="0.001", cid="p"),
+        ],
+        "oto-now",
+        T0,
+    )
     assert [o.status for o in shown] == ["FILLED", "PENDING_NEW"]
     assert by_cid(engine, "p").status == "FILLED"  # placed right after the answer was taken
 
@@ -294,11 +386,16 @@ def test_oto_immediately_filled_working_order_shows_the_pending_order_as_pending
 def test_otoco_places_its_pair_after_the_working_fill_and_the_pair_cancels_each_other(engine: Engine) -> None:
     p = last(engine)
     buy_at = (p * D("0.99")).quantize(D("0.01"))
-    engine.place_list("OTOCO", [
-        leg("LIMIT", "BUY", price=buy_at, tif="GTC", cid="w"),
-        leg("LIMIT_MAKER", "SELL", price=(p * D("1.05")).quantize(D("0.01")), cid="tp"),
-        leg("STOP_LOSS", "SELL", stop=(p * D("0.95")).quantize(D("0.01")), cid="sl"),
-    ], "otoco-1", T0)
+    engine.place_list(
+        "OTOCO",
+        [
+            leg("LIMIT", "BUY", price=buy_at, tif="GTC", cid="w"),
+            leg("LIMIT_MAKER", "SELL", price=(p * D("1.05")).quantize(D("0.01")), cid="tp"),
+            leg("STOP_LOSS", "SELL", stop=(p * D("0.95")).quantize(D("0.01")), cid="sl"),
+        ],
+        "otoco-1",
+        T0,
+    )
     tp, sl = by_cid(engine, "tp"), by_cid(engine, "sl")
     trade_at(engine, buy_at, T0 + 1)
     st = engine.market.symbols[SYM]
@@ -332,8 +429,10 @@ def test_trailing_stop_sell_tracks_the_high_and_triggers_on_the_delta_down(engin
 def test_trailing_stop_with_a_stop_price_starts_tracking_once_it_is_reached(engine: Engine) -> None:
     p = last(engine)
     stop = (p * D("1.02")).quantize(D("0.01"))
-    order = engine.place(leg("STOP_LOSS_LIMIT", "BUY", qty="0.001", price=stop * 2, stop=stop, tif="GTC",
-                             trailing=500, cid="trail-buy"), T0)
+    order = engine.place(
+        leg("STOP_LOSS_LIMIT", "BUY", qty="0.001", price=stop * 2, stop=stop, tif="GTC", trailing=500, cid="trail-buy"),
+        T0,
+    )
     assert order.trail_extreme is None and order.trailing_time == -1
     trade_at(engine, (p * D("0.9")).quantize(D("0.01")), T0 + 1)  # a 10% fall: not armed, ignored
     assert order.trail_extreme is None
@@ -401,7 +500,12 @@ def test_amend_reduces_quantity_keeps_queue_place_and_releases_the_lock(
     assert st.book.bids.user[tick] == 400
     report = events[0]
     assert (report["x"], report["X"], report["c"], report["I"], D(report["q"])) == (
-        "REPLACED", "NEW", "amended", exec_id, D("0.004"))
+        "REPLACED",
+        "NEW",
+        "amended",
+        exec_id,
+        D("0.004"),
+    )
     assert engine.amendments[order.order_id][0]["origClientOrderId"] == "amend-me"
     for bad, code in ((D("0.005"), -2038), (D("0.004"), -2038), (D("0.0000001"), -1013)):
         with pytest.raises(ApiError) as err:
@@ -431,6 +535,9 @@ def test_amending_an_oco_leg_changes_both_legs_and_reports_the_new_id(
     events.clear()
     engine.amend(above, D("0.006"), "above-2", T0 + 1)
     assert above.orig_qty == below.orig_qty == D("0.006") and engine.account.locked["BTC"] == D("0.006")
-    assert kinds(events)[:3] == [f"{above.order_id}:REPLACED/NEW", f"{below.order_id}:REPLACED/NEW",
-                                 "list:UPDATED/EXECUTING"]
+    assert kinds(events)[:3] == [
+        f"{above.order_id}:REPLACED/NEW",
+        f"{below.order_id}:REPLACED/NEW",
+        "list:UPDATED/EXECUTING",
+    ]
     assert events[2]["O"][0]["c"] == "above-2"

@@ -60,6 +60,56 @@ class TradingStub:
                 request_serializer=binance_dot_v1_dot_trading__pb2.GetAllOrdersRequest.SerializeToString,
                 response_deserializer=binance_dot_v1_dot_trading__pb2.GetAllOrdersResponse.FromString,
                 _registered_method=True)
+        self.PlaceOco = channel.unary_unary(
+                '/binance.v1.Trading/PlaceOco',
+                request_serializer=binance_dot_v1_dot_trading__pb2.PlaceOcoRequest.SerializeToString,
+                response_deserializer=binance_dot_v1_dot_trading__pb2.PlaceOrderListResponse.FromString,
+                _registered_method=True)
+        self.PlaceOto = channel.unary_unary(
+                '/binance.v1.Trading/PlaceOto',
+                request_serializer=binance_dot_v1_dot_trading__pb2.PlaceOtoRequest.SerializeToString,
+                response_deserializer=binance_dot_v1_dot_trading__pb2.PlaceOrderListResponse.FromString,
+                _registered_method=True)
+        self.PlaceOtoco = channel.unary_unary(
+                '/binance.v1.Trading/PlaceOtoco',
+                request_serializer=binance_dot_v1_dot_trading__pb2.PlaceOtocoRequest.SerializeToString,
+                response_deserializer=binance_dot_v1_dot_trading__pb2.PlaceOrderListResponse.FromString,
+                _registered_method=True)
+        self.CancelOrderList = channel.unary_unary(
+                '/binance.v1.Trading/CancelOrderList',
+                request_serializer=binance_dot_v1_dot_trading__pb2.CancelOrderListRequest.SerializeToString,
+                response_deserializer=binance_dot_v1_dot_trading__pb2.CancelOrderListResponse.FromString,
+                _registered_method=True)
+        self.GetOrderList = channel.unary_unary(
+                '/binance.v1.Trading/GetOrderList',
+                request_serializer=binance_dot_v1_dot_trading__pb2.GetOrderListRequest.SerializeToString,
+                response_deserializer=binance_dot_v1_dot_trading__pb2.GetOrderListResponse.FromString,
+                _registered_method=True)
+        self.GetAllOrderLists = channel.unary_unary(
+                '/binance.v1.Trading/GetAllOrderLists',
+                request_serializer=binance_dot_v1_dot_trading__pb2.GetAllOrderListsRequest.SerializeToString,
+                response_deserializer=binance_dot_v1_dot_trading__pb2.GetAllOrderListsResponse.FromString,
+                _registered_method=True)
+        self.GetOpenOrderLists = channel.unary_unary(
+                '/binance.v1.Trading/GetOpenOrderLists',
+                request_serializer=binance_dot_v1_dot_trading__pb2.GetOpenOrderListsRequest.SerializeToString,
+                response_deserializer=binance_dot_v1_dot_trading__pb2.GetOpenOrderListsResponse.FromString,
+                _registered_method=True)
+        self.CancelReplaceOrder = channel.unary_unary(
+                '/binance.v1.Trading/CancelReplaceOrder',
+                request_serializer=binance_dot_v1_dot_trading__pb2.CancelReplaceOrderRequest.SerializeToString,
+                response_deserializer=binance_dot_v1_dot_trading__pb2.CancelReplaceOrderResponse.FromString,
+                _registered_method=True)
+        self.CancelOpenOrders = channel.unary_unary(
+                '/binance.v1.Trading/CancelOpenOrders',
+                request_serializer=binance_dot_v1_dot_trading__pb2.CancelOpenOrdersRequest.SerializeToString,
+                response_deserializer=binance_dot_v1_dot_trading__pb2.CancelOpenOrdersResponse.FromString,
+                _registered_method=True)
+        self.AmendOrder = channel.unary_unary(
+                '/binance.v1.Trading/AmendOrder',
+                request_serializer=binance_dot_v1_dot_trading__pb2.AmendOrderRequest.SerializeToString,
+                response_deserializer=binance_dot_v1_dot_trading__pb2.AmendOrderResponse.FromString,
+                _registered_method=True)
 
 
 class TradingServicer:
@@ -101,6 +151,76 @@ class TradingServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PlaceOco(self, request, context):
+        """Places an OCO (one-cancels-the-other): two orders of one side and quantity, one above and one below the last price; when one starts working (its stop triggers, or the LIMIT_MAKER gets a fill) the exchange expires the other. SELL: above a LIMIT_MAKER, TAKE_PROFIT or TAKE_PROFIT_LIMIT, below a STOP_LOSS or STOP_LOSS_LIMIT; BUY the other way round. Every leg goes through the rails of place_order (allowed types, exact filters with proposed fixes, the cap on each leg's worst case); the list has a list client order id (generated when absent) by which a lost answer is settled, and it is never placed twice. validate_only=true runs every local check and sends nothing (Binance has no test endpoint for order lists). Refused unless trading is enabled.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PlaceOto(self, request, context):
+        """Places an OTO (one-triggers-the-other): a working LIMIT or LIMIT_MAKER order now, and a pending order the exchange places only when the working order is fully filled (e.g. buy, then sell higher). Same rails as place_order for both orders; validate_only=true is a local dry run. Refused unless trading is enabled.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PlaceOtoco(self, request, context):
+        """Places an OTOCO: a working LIMIT or LIMIT_MAKER order now, and a pending OCO pair (above and below, as in place_oco) placed when the working order is fully filled (an entry with its take-profit and stop-loss). Same rails as place_order for all three orders; validate_only=true is a local dry run. Refused unless trading is enabled.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelOrderList(self, request, context):
+        """Cancels every open order of an order list, by order list id or list client order id. Refused for symbols (and order types) the operator does not allow, and unless trading is enabled.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOrderList(self, request, context):
+        """One order list (OCO, OTO, OTOCO) by order list id or list client order id: its status and each of its orders' current state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAllOrderLists(self, request, context):
+        """Order lists of the account in any state, newest first, by time range (at most 24 h) or from an order list id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOpenOrderLists(self, request, context):
+        """Order lists that are still executing, on every symbol (or one).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelReplaceOrder(self, request, context):
+        """Cancels an open order and places a new one on the same symbol in one request (the new order loses the old one's queue place; to only reduce a quantity and keep it, use amend_order). STOP_ON_FAILURE places nothing when the cancel fails; ALLOW_FAILURE places the new order anyway. A partial outcome is answered plainly: what was canceled, what was placed, and why the other half failed; both halves failing is an error (nothing changed). The new order goes through the rails of place_order (filters, cap, its client order id, never placed twice, a lost answer settled by lookups). validate_only=true looks the order to cancel up and checks the new one with the exchange's test endpoint. Refused unless trading is enabled.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelOpenOrders(self, request, context):
+        """Cancels every open order on a symbol, order lists included (each list as a whole). With the operator's order types limited, refused when any open order is of a type the agent may not trade. validate_only=true lists what would be canceled. Refused unless trading is enabled.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AmendOrder(self, request, context):
+        """Reduces an open order's quantity in place, keeping its priority in the queue (Binance's amend keep priority; an OCO's two orders change together). Checks LOT_SIZE and MAX_NUM_ORDER_AMENDS (10 per order) first; the order gets a new client order id (generated when absent) by which a lost answer is settled. validate_only=true is a local dry run. Refused unless trading is enabled.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TradingServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -128,6 +248,56 @@ def add_TradingServicer_to_server(servicer, server):
                     servicer.GetAllOrders,
                     request_deserializer=binance_dot_v1_dot_trading__pb2.GetAllOrdersRequest.FromString,
                     response_serializer=binance_dot_v1_dot_trading__pb2.GetAllOrdersResponse.SerializeToString,
+            ),
+            'PlaceOco': grpc.unary_unary_rpc_method_handler(
+                    servicer.PlaceOco,
+                    request_deserializer=binance_dot_v1_dot_trading__pb2.PlaceOcoRequest.FromString,
+                    response_serializer=binance_dot_v1_dot_trading__pb2.PlaceOrderListResponse.SerializeToString,
+            ),
+            'PlaceOto': grpc.unary_unary_rpc_method_handler(
+                    servicer.PlaceOto,
+                    request_deserializer=binance_dot_v1_dot_trading__pb2.PlaceOtoRequest.FromString,
+                    response_serializer=binance_dot_v1_dot_trading__pb2.PlaceOrderListResponse.SerializeToString,
+            ),
+            'PlaceOtoco': grpc.unary_unary_rpc_method_handler(
+                    servicer.PlaceOtoco,
+                    request_deserializer=binance_dot_v1_dot_trading__pb2.PlaceOtocoRequest.FromString,
+                    response_serializer=binance_dot_v1_dot_trading__pb2.PlaceOrderListResponse.SerializeToString,
+            ),
+            'CancelOrderList': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelOrderList,
+                    request_deserializer=binance_dot_v1_dot_trading__pb2.CancelOrderListRequest.FromString,
+                    response_serializer=binance_dot_v1_dot_trading__pb2.CancelOrderListResponse.SerializeToString,
+            ),
+            'GetOrderList': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOrderList,
+                    request_deserializer=binance_dot_v1_dot_trading__pb2.GetOrderListRequest.FromString,
+                    response_serializer=binance_dot_v1_dot_trading__pb2.GetOrderListResponse.SerializeToString,
+            ),
+            'GetAllOrderLists': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAllOrderLists,
+                    request_deserializer=binance_dot_v1_dot_trading__pb2.GetAllOrderListsRequest.FromString,
+                    response_serializer=binance_dot_v1_dot_trading__pb2.GetAllOrderListsResponse.SerializeToString,
+            ),
+            'GetOpenOrderLists': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOpenOrderLists,
+                    request_deserializer=binance_dot_v1_dot_trading__pb2.GetOpenOrderListsRequest.FromString,
+                    response_serializer=binance_dot_v1_dot_trading__pb2.GetOpenOrderListsResponse.SerializeToString,
+            ),
+            'CancelReplaceOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelReplaceOrder,
+                    request_deserializer=binance_dot_v1_dot_trading__pb2.CancelReplaceOrderRequest.FromString,
+                    response_serializer=binance_dot_v1_dot_trading__pb2.CancelReplaceOrderResponse.SerializeToString,
+            ),
+            'CancelOpenOrders': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelOpenOrders,
+                    request_deserializer=binance_dot_v1_dot_trading__pb2.CancelOpenOrdersRequest.FromString,
+                    response_serializer=binance_dot_v1_dot_trading__pb2.CancelOpenOrdersResponse.SerializeToString,
+            ),
+            'AmendOrder': grpc.unary_unary_rpc_method_handler(
+                    servicer.AmendOrder,
+                    request_deserializer=binance_dot_v1_dot_trading__pb2.AmendOrderRequest.FromString,
+                    response_serializer=binance_dot_v1_dot_trading__pb2.AmendOrderResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -266,6 +436,276 @@ class Trading:
             '/binance.v1.Trading/GetAllOrders',
             binance_dot_v1_dot_trading__pb2.GetAllOrdersRequest.SerializeToString,
             binance_dot_v1_dot_trading__pb2.GetAllOrdersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PlaceOco(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/binance.v1.Trading/PlaceOco',
+            binance_dot_v1_dot_trading__pb2.PlaceOcoRequest.SerializeToString,
+            binance_dot_v1_dot_trading__pb2.PlaceOrderListResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PlaceOto(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/binance.v1.Trading/PlaceOto',
+            binance_dot_v1_dot_trading__pb2.PlaceOtoRequest.SerializeToString,
+            binance_dot_v1_dot_trading__pb2.PlaceOrderListResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PlaceOtoco(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/binance.v1.Trading/PlaceOtoco',
+            binance_dot_v1_dot_trading__pb2.PlaceOtocoRequest.SerializeToString,
+            binance_dot_v1_dot_trading__pb2.PlaceOrderListResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelOrderList(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/binance.v1.Trading/CancelOrderList',
+            binance_dot_v1_dot_trading__pb2.CancelOrderListRequest.SerializeToString,
+            binance_dot_v1_dot_trading__pb2.CancelOrderListResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOrderList(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/binance.v1.Trading/GetOrderList',
+            binance_dot_v1_dot_trading__pb2.GetOrderListRequest.SerializeToString,
+            binance_dot_v1_dot_trading__pb2.GetOrderListResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAllOrderLists(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/binance.v1.Trading/GetAllOrderLists',
+            binance_dot_v1_dot_trading__pb2.GetAllOrderListsRequest.SerializeToString,
+            binance_dot_v1_dot_trading__pb2.GetAllOrderListsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOpenOrderLists(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/binance.v1.Trading/GetOpenOrderLists',
+            binance_dot_v1_dot_trading__pb2.GetOpenOrderListsRequest.SerializeToString,
+            binance_dot_v1_dot_trading__pb2.GetOpenOrderListsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelReplaceOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/binance.v1.Trading/CancelReplaceOrder',
+            binance_dot_v1_dot_trading__pb2.CancelReplaceOrderRequest.SerializeToString,
+            binance_dot_v1_dot_trading__pb2.CancelReplaceOrderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelOpenOrders(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/binance.v1.Trading/CancelOpenOrders',
+            binance_dot_v1_dot_trading__pb2.CancelOpenOrdersRequest.SerializeToString,
+            binance_dot_v1_dot_trading__pb2.CancelOpenOrdersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AmendOrder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/binance.v1.Trading/AmendOrder',
+            binance_dot_v1_dot_trading__pb2.AmendOrderRequest.SerializeToString,
+            binance_dot_v1_dot_trading__pb2.AmendOrderResponse.FromString,
             options,
             channel_credentials,
             insecure,
