@@ -84,7 +84,9 @@ def _problems(case: Case, answer: dict[str, Any]) -> list[str]:
         ok = structured.get("outcome") == "VALIDATED" and structured.get("order_exists") is False
         return [] if ok and not result.get("isError") else [f"not a validated dry run: {structured}"]
     if case.name == "refused arguments":
-        return [] if answer.get("error", {}).get("code") == "tool_is_error" else [f"not tool_is_error: {answer}"]
+        said = str((result.get("content") or [{}])[0].get("text"))
+        ok = result.get("isError") is True and "Invalid arguments" in said
+        return [] if ok else [f"not an isError result stating the cause: {answer}"]
     if case.name == "resource":
         text = (result.get("contents") or [{}])[0].get("text", "")
         return [] if text.startswith("# BTCUSDT market") else [f"unexpected contents: {text[:200]!r}"]
@@ -140,7 +142,7 @@ async def _inspect(node_tools: Path, target: Sequence[str], case: Case, sem: asy
             out, err = await proc.communicate()
     if proc.returncode != case.exit_code:
         return [f"{case.name}: exit {proc.returncode}, wanted {case.exit_code}: {err.decode()[-1500:]}"]
-    # A failing call prints its error envelope on stderr, a result goes to stdout.
+    # A result (also one with isError, exit 5) goes to stdout; an error envelope alone to stderr.
     text = (out or err).decode()
     try:
         answer = json.loads(text)
