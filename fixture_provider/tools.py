@@ -173,6 +173,10 @@ async def error_handling(call: ToolCall, args: dict[str, Any]) -> Reply:
     return Reply([text("This tool intentionally returns an error for testing")], is_error=True)
 
 
+async def header_parameter(call: ToolCall, args: dict[str, Any]) -> Reply:
+    return Reply([text(f"Region: {args.get('region')}")])
+
+
 async def json_schema_tool(call: ToolCall, args: dict[str, Any]) -> Reply:
     return Reply([text(f"JSON Schema 2020-12 tool called with: {json.dumps(args)}")])
 
@@ -494,6 +498,16 @@ def catalog_tools(trigger_tools: Callable[[], None], trigger_prompts: Callable[[
             "Tests server-initiated elicitation (user input request)",
             elicitation,
             _string_args(message="The message to show the user"),
+        ),
+        Tool(
+            "test_header_parameter",
+            "Tool whose region argument is mirrored in an Mcp-Param-Region header (SEP-2243)",
+            header_parameter,
+            {
+                "type": "object",
+                "properties": {"region": {"type": "string", "description": "Any region", "x-mcp-header": "Region"}},
+                "required": ["region"],
+            },
         ),
         Tool(
             "json_schema_2020_12_tool",

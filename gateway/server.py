@@ -160,6 +160,8 @@ class Gateway:
             on_list_prompts=_guard("prompts/list")(self._list_prompts),
             on_get_prompt=_guard("prompts/get")(self._get_prompt),
             on_completion=_guard("completion/complete")(self._complete),
+            # 2026-07-28 `Mcp-Param-*` header checks (SEP-2243) read the tool's schema from here.
+            get_tool_input_schema=self._tool_input_schema,
         )
         # Registered here, not as on_set_logging_level: that argument warns that logging is
         # deprecated in 2026-07-28, but handshake-era clients (Claude Code, the Inspector) use it.
@@ -246,6 +248,10 @@ class Gateway:
 
     async def _list_tools(self, ctx: Ctx, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
         return types.ListToolsResult(tools=[r.tool for r in self.registry.catalog.tools.values()])
+
+    def _tool_input_schema(self, name: str) -> dict[str, Any] | None:
+        route = self.registry.catalog.tool(name)
+        return route.tool.input_schema if route is not None else None
 
     async def _call_tool(
         self, ctx: Ctx, params: types.CallToolRequestParams

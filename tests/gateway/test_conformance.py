@@ -1,9 +1,9 @@
 """The MCP conformance suite (pinned, Node 22) against the gateway in front of the fixture provider.
 
 Every server scenario that a protocol revision requires (`conformance server --requirements REV`)
-must pass over Streamable HTTP through the gRPC hop, with no warning either. Scenarios the suite
-runs but does not score for a revision (extensions such as tasks, pending scenarios) are reported
-by the suite and not asserted here; the README lists them with the reason.
+must pass over Streamable HTTP through the gRPC hop, with no warning either. The whole suite
+(`--suite all`: also pending scenarios and extensions) must pass too, except the scenarios named in
+`EXCLUDED` (listed with their reason in the README).
 """
 
 from __future__ import annotations
@@ -20,6 +20,11 @@ from tests.gateway.processes import fixture_config, fixture_provider, http_gatew
 _SUITE_TIMEOUT_S = 240
 #: server scenarios each revision requires in the pinned suite (0.2.0-alpha.12).
 _REQUIRED = {"2025-11-25": 30, "2026-07-28": 37}
+#: server scenarios in the whole pinned suite, and how many of them the exclusions cover.
+_ALL, _ALL_EXCLUDED = 65, 9
+#: scenarios of `--suite all` that may fail: the tasks extension (SEP-2663), which the gateway does
+#: not offer (provider.v1 has no model of a call that outlives its request).
+EXCLUDED = re.compile(r"tasks-.*")
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +54,8 @@ def _warnings(out_dir: Path, scenarios: list[str]) -> list[str]:
     return found
 
 
-@pytest.mark.timeout(_SUITE_TIMEOUT_S + 60)
-@pytest.mark.parametrize("revision", ["2025-11-25", "2026-07-28"])
-async def test_every_required_server_scenario_passes_through_the_gateway(
-    revision: str, node_tools: Path, tmp_path: Path
-) -> None:
+async def _run_suite(node_tools: Path, tmp_path: Path, *selection: str) -> tuple[int | None, str]:
+    """Run `conformance server` against the gateway in front of a fresh fixture provider."""
     async with (
         fixture_provider(tmp_path / "fixture.log") as address,
         http_gateway("--config", str(fixture_config(tmp_path / "gw.toml", address)), log=tmp_path / "gw.log") as url,
@@ -63,8 +65,7 @@ async def test_every_required_server_scenario_passes_through_the_gateway(
             "server",
             "--url",
             url,
-            "--requirements",
-            revision,
+            *selection,
             "-o",
             str(tmp_path / "results"),
             env=node_env(node_tools),
@@ -74,9 +75,27 @@ async def test_every_required_server_scenario_passes_through_the_gateway(
         )
         async with asyncio.timeout(_SUITE_TIMEOUT_S):
             stdout, _ = await proc.communicate()
-    output = stdout.decode(errors="replace")
+    return proc.returncode, stdout.decode(errors="replace")
+
+
+@pytest.mark.timeout(_SUITE_TIMEOUT_S + 60)
+@pytest.mark.parametrize("revision", ["2025-11-25", "2026-07-28"])
+async def test_every_required_server_scenario_passes_through_the_gateway(
+    revision: str, node_tools: Path, tmp_path: Path
+) -> None:
+    code, output = await _run_suite(node_tools, tmp_path, "--requirements", revision)
     passed, failed = _scored_outcomes(output)
     tail = output[output.find("=== SUMMARY ===") :][-6000:]
-    assert proc.returncode == 0 and not failed, f"failed: {failed}\n{tail}"
+    assert code == 0 and not failed, f"failed: {failed}\n{tail}"
     assert len(passed) == _REQUIRED[revision], f"not every required scenario ran: {passed}\n{tail}"
+    assert _warnings(tmp_path / "results", passed) == []
+
+
+@pytest.mark.timeout(_SUITE_TIMEOUT_S + 60)
+async def test_the_whole_suite_passes_but_the_named_exclusions(node_tools: Path, tmp_path: Path) -> None:
+    _, output = await _run_suite(node_tools, tmp_path, "--suite", "all")
+    passed, failed = _scored_outcomes(output)
+    tail = output[output.find("=== SUMMARY ===") :][-6000:]
+    assert [name for name in failed if not EXCLUDED.fullmatch(name)] == [], tail
+    assert len(passed) + len(failed) == _ALL and len(failed) <= _ALL_EXCLUDED, f"not every scenario ran\n{tail}"
     assert _warnings(tmp_path / "results", passed) == []
