@@ -7,6 +7,7 @@ and key hygiene.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -593,3 +594,64 @@ async def test_a_key_that_can_withdraw_is_refused_unless_the_operator_overrides(
     finally:
         await sim.fault("clear")
         await sim.control("POST", "/sim/market", {"running": False})
+
+
+async def test_one_list_client_order_id_sent_concurrently_places_one_list(s: ClientSession, sim: SimProcess) -> None:
+    last = await last_price(sim, "ETHUSDT")
+    args = {"symbol": "ETHUSDT", "side": "SELL", "quantity": "0.1", "list_client_order_id": "e2e-oco-twice",
+            "above": {"type": "LIMIT_MAKER", "price": q(last * D("1.2"))},
+            "below": {"type": "STOP_LOSS", "stop_price": q(last * D("0.8"))}}
+    await sim.fault("rest_fail", path="/api/v3/orderList/oco", method="POST", hold_ms=1500, times=2)
+    first, second = await asyncio.gather(call(s, "binance_place_oco", args), call(s, "binance_place_oco", args))
+    assert sorted([first["outcome"], second["outcome"]]) == ["PLACED", "RECONCILED_EXISTS"]
+    listed = [x for x in (await call(s, "binance_get_all_order_lists", {}))["order_lists"]
+              if x["list_client_order_id"] == "e2e-oco-twice"]
+    assert len(listed) == 1
+    await call(s, "binance_cancel_order_list", {"symbol": "ETHUSDT", "list_client_order_id": "e2e-oco-twice"})
+    await sim.fault("clear")
+
+
+async def test_a_cancel_replace_whose_answer_is_lost_is_settled_by_looking_both_orders_up(
+    s: ClientSession, sim: SimProcess
+) -> None:
+    bid = D((await book(sim, "ETHBTC"))["bids"][0][0])
+    price = (bid * D("0.85")).quantize(D("0.00001"))
+    await call(s, "binance_place_order", {"symbol": "ETHBTC", "side": "BUY", "type": "LIMIT", "quantity": "0.1",
+                                          "price": str(price), "client_order_id": "e2e-lost-cr-old"})
+    await sim.fault("rest_fail", path="/api/v3/order/cancelReplace", method="POST", status=503, after_execute=True,
+                    times=1)
+    done = await call(s, "binance_cancel_replace_order", {
+        "symbol": "ETHBTC", "cancel_client_order_id": "e2e-lost-cr-old", "mode": "STOP_ON_FAILURE",
+        "side": "BUY", "type": "LIMIT", "quantity": "0.1", "price": str(price - D("0.0001")),
+        "client_order_id": "e2e-lost-cr-new"})
+    assert (done["outcome"], done["cancel_result"], done["new_order_result"]) == ("RECONCILED_EXISTS", "SUCCESS",
+                                                                                 "SUCCESS")
+    assert done["new_order"]["client_order_id"] == "e2e-lost-cr-new" and "answer was lost" in done["note"]
+    assert len([o for o in await sim_orders(sim, "ETHBTC") if o["clientOrderId"] == "e2e-lost-cr-new"]) == 1
+    await call(s, "binance_cancel_order", {"symbol": "ETHBTC", "client_order_id": "e2e-lost-cr-new"})
+
+
+async def test_amending_an_oco_leg_changes_the_pair_and_a_lost_amend_answer_is_reconciled(
+    s: ClientSession, sim: SimProcess
+) -> None:
+    last = await last_price(sim, "BNBUSDT")
+    bnb_locked = await locked(s, "BNB")
+    placed = await call(s, "binance_place_oco", {
+        "symbol": "BNBUSDT", "side": "SELL", "quantity": "2", "list_client_order_id": "e2e-oco-amend",
+        "above": {"type": "LIMIT_MAKER", "price": q(last * D("1.2"))},
+        "below": {"type": "STOP_LOSS", "stop_price": q(last * D("0.8"))}})
+    above_id = placed["order_list"]["orders"][0]["order_id"]
+    amended = await call(s, "binance_amend_order", {"symbol": "BNBUSDT", "order_id": above_id, "new_quantity": "1.5"})
+    assert amended["outcome"] == "AMENDED" and amended["order_list"]["list_client_order_id"] == "e2e-oco-amend"
+    now = (await call(s, "binance_get_order_list", {"list_client_order_id": "e2e-oco-amend"}))["order_list"]
+    assert [D(o["orig_qty"]) for o in now["orders"]] == [D("1.5"), D("1.5")]
+    assert await locked(s, "BNB") - bnb_locked == D("1.5")
+    await sim.fault("rest_fail", path="/api/v3/order/amend/keepPriority", method="PUT", status=503,
+                    after_execute=True, times=1)
+    lost = await call(s, "binance_amend_order", {"symbol": "BNBUSDT", "order_id": above_id, "new_quantity": "1",
+                                                 "new_client_order_id": "e2e-amend-lost"})
+    assert lost["outcome"] == "RECONCILED_AMENDED" and D(lost["order"]["orig_qty"]) == D("1")
+    assert lost["order"]["client_order_id"] == "e2e-amend-lost"
+    assert await locked(s, "BNB") - bnb_locked == D("1")
+    await call(s, "binance_cancel_order_list", {"symbol": "BNBUSDT", "list_client_order_id": "e2e-oco-amend"})
+    assert await locked(s, "BNB") == bnb_locked
