@@ -10,8 +10,10 @@ from typing import Any
 
 import httpx2
 import pytest
+from mcp.server.lowlevel.server import Server
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
-from gateway.events import EventLog, ReplayBudget
+from gateway.events import EventLog, ReplayBudget, SessionEventStore, per_session_stores
 from tests.gateway.processes import http_gateway
 from tests.gateway.stream_provider import StreamProvider
 
@@ -132,3 +134,15 @@ async def test_a_client_that_lost_its_stream_gets_the_rest_after_last_event_id(
     progress = [m["params"]["progress"] for m in replayed if m.get("method") == "notifications/progress"]
     assert progress == [2]
     assert replayed[-1]["result"]["content"][0]["text"] == "released"
+
+
+def test_every_session_gets_a_store_of_its_own() -> None:
+    budget = ReplayBudget()
+    manager = StreamableHTTPSessionManager(app=Server("t"), event_store=SessionEventStore(EventLog(budget=budget)))
+    per_session_stores(manager, lambda: EventLog(budget=budget))
+    one, two = manager._admit_session(None), manager._admit_session(None)
+    assert one is not None and two is not None
+    stores = [one._event_store, two._event_store]
+    # Rule 1: both sessions number their streams "1", "2", ...: one shared store would mix them.
+    assert all(isinstance(s, SessionEventStore) for s in stores) and stores[0] is not stores[1]
+    assert stores[0] is not manager.event_store
