@@ -36,7 +36,7 @@ from provider.services.common import freshness, optional, rules_for
 from provider.services.order_lists import note_reports
 from provider.services.orders import SIDES, TIFS, TYPES, order_from_json, order_list_from_json
 from provider.services.registry import tool
-from provider.services.trading import _RESP, PEG, STP, check_peg_allowed
+from provider.services.trading import RESP, STP, check_peg_allowed
 from provider.trading import plan
 from provider.trading.ledger import LockTimeout
 from provider.trading.placement import Placement, State, Trigger
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
 
 MODES = enum_wire(trading_pb2.CancelReplaceMode.DESCRIPTOR)
 RESTRICTIONS = enum_wire(trading_pb2.CancelRestrictions.DESCRIPTOR)
-_ = PEG
 
 
 def _error_text(body: Any) -> str:
@@ -74,7 +73,7 @@ def replace_intent(req: trading_pb2.CancelReplaceOrderRequest, symbol: str) -> p
         price=optional(req, "price"),
         stop_price=optional(req, "stop_price"),
         time_in_force=TIFS.by_number[req.time_in_force] if req.HasField("time_in_force") else None,
-        response_type=_RESP.by_number[req.response_type] if req.HasField("response_type") else "FULL",
+        response_type=RESP.by_number[req.response_type] if req.HasField("response_type") else "FULL",
         trailing_delta=optional(req, "trailing_delta"),
         iceberg_qty=optional(req, "iceberg_qty"),
         stp_mode=STP.by_number[req.self_trade_prevention_mode] if req.HasField("self_trade_prevention_mode") else None,

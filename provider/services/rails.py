@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -79,13 +80,14 @@ def require_trading(app: App, *, dry_run: bool = False) -> None:
         )
 
 
-_KEY_VERDICTS: dict[int, tuple[Any, keys.KeyVerdict, float]] = {}
+_KEY_VERDICTS: dict[int, tuple[weakref.ref[Any], keys.KeyVerdict, float]] = {}
+"""Per provider (by id, with a weak reference to tell a reused id apart): the verdict and when it was read."""
 
 
 async def key_verdict(app: App, *, fresh: bool = False) -> keys.KeyVerdict:
     """What the exchange says the key may do, judged (cached per provider, see KEY_RECHECK_*)."""
     cached = _KEY_VERDICTS.get(id(app))
-    if cached is not None and cached[0] is app and not fresh:
+    if cached is not None and cached[0]() is app and not fresh:
         _, verdict, at = cached
         if time.monotonic() - at < (KEY_RECHECK_S if verdict.allowed else KEY_RECHECK_REFUSED_S):
             return verdict
@@ -105,7 +107,9 @@ async def key_verdict(app: App, *, fresh: bool = False) -> keys.KeyVerdict:
         log.warning(
             "key_hygiene", allowed=verdict.allowed, overridden=verdict.overridden, problems=list(verdict.problems)
         )
-    _KEY_VERDICTS[id(app)] = (app, verdict, time.monotonic())
+    for key in [k for k, (ref, _, _) in _KEY_VERDICTS.items() if ref() is None]:
+        del _KEY_VERDICTS[key]
+    _KEY_VERDICTS[id(app)] = (weakref.ref(app), verdict, time.monotonic())
     return verdict
 
 

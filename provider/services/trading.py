@@ -63,7 +63,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("provider.trading")
 
-_RESP = enum_wire(common_pb2.OrderResponseType.DESCRIPTOR)
+RESP = enum_wire(common_pb2.OrderResponseType.DESCRIPTOR)
 STP = enum_wire(trading_pb2.SelfTradePreventionMode.DESCRIPTOR)
 PEG = enum_wire(trading_pb2.PegPriceType.DESCRIPTOR)
 _POLL_S = 0.5
@@ -83,7 +83,7 @@ def intent_from(req: trading_pb2.PlaceOrderRequest, symbol: str) -> plan.OrderIn
         price=optional(req, "price"),
         stop_price=optional(req, "stop_price"),
         time_in_force=TIFS.by_number[req.time_in_force] if req.HasField("time_in_force") else None,
-        response_type=_RESP.by_number[req.response_type] if req.HasField("response_type") else None,
+        response_type=RESP.by_number[req.response_type] if req.HasField("response_type") else None,
         trailing_delta=optional(req, "trailing_delta"),
         iceberg_qty=optional(req, "iceberg_qty"),
         stp_mode=STP.by_number[req.self_trade_prevention_mode]
