@@ -80,6 +80,7 @@ _SWITCHOVER_S = 5.0
 _MAX_HELD = 2000
 _RATE_WINDOW_S = 5.0
 _FAILURES_BEFORE_DROP = 3
+_SETTLE_EVERY_S = 30.0  # readers always settle first; this only bounds how late health learns
 
 
 def _stream_name(symbol: str) -> str:
@@ -137,6 +138,7 @@ class _Symbol:
     last_event: float = 0.0  # monotonic time of the last depth event received
     last_probe: float = 0.0
     subscribed_at: float | None = None  # monotonic time its subscription was confirmed live
+    last_settle: float = 0.0  # monotonic time of the last periodic settle
     quiet_checks: int = 0  # silent periods confirmed quiet (no weight spent on the symbol)
     last_error: str | None = None
     failures: int = 0
@@ -383,6 +385,7 @@ class OrderBookManager:
         self._log.info("orderbook.untrack", symbol=name)
 
     def _view(self, sym: _Symbol) -> BookView | None:
+        self._perform(sym, sym.sync.settle())  # book.py Rule 7: never serve an unchecked book
         book = sym.sync.book
         if book is None or book.last_update_id is None:
             return None
@@ -744,7 +747,10 @@ class OrderBookManager:
                     since = max(sym.subscribed_at or now, sym.last_event)
                     if now - since >= self._quiet_after_s:
                         self._perform(sym, sync.on_quiet())
-                elif sync.state is SyncState.SYNCED \
+                elif sync.state is SyncState.SYNCED and now - sym.last_settle >= _SETTLE_EVERY_S:
+                    sym.last_settle = now  # health shows a crossed book within this (book.py Rule 7)
+                    self._perform(sym, sync.settle())
+                if sync.state is SyncState.SYNCED \
                         and now - max(sym.last_event, sym.last_probe) >= self._stall_after_s:
                     sym.last_probe = now
                     silent.append(sym)

@@ -280,11 +280,13 @@ class BookSync:
         event_time: int | None = None
         for event in events:
             outcome = self._apply(book, event)
+            if outcome is DiffOutcome.APPLIED and event is events[-1]:
+                outcome = book.settle()  # book.py Rule 7: checked before it is served
             if outcome is not DiffOutcome.APPLIED:
                 # The buffer is contiguous (Rule 6) so only a crossed or malformed event lands here.
                 self._buffer.clear()  # the next event starts the procedure again (Rule 2)
                 self._goto(Trigger.SNAPSHOT, self.state)
-                what = "malformed" if outcome is None else outcome.value
+                what = "malformed" if outcome in (None, DiffOutcome.MALFORMED) else outcome.value
                 return [self._resync_action(f"buffered event {what}")]
             event_time = event.event_time_ms
         self.unconfirmed = not self._buffer
@@ -316,6 +318,23 @@ class BookSync:
         self.dropped_events += len(self._buffer)
         self._buffer.clear()
         return []
+
+    def settle(self) -> list[Action]:
+        """Fold the book's pending levels in (book.py Rule 7) before it is served or checked;
+        a failure found now (crossed, malformed) resyncs like one found while applying."""
+        book = self.book
+        if book is None:
+            return []
+        book.settle()
+        failure = book.take_failure()
+        if failure is None or self.state is not SyncState.SYNCED:
+            return []
+        self._goto(Trigger.CROSSED, SyncState.RESYNCING)
+        self._buffer.clear()
+        self._attempt = 0
+        self.unconfirmed = False
+        reason = "malformed event" if failure is DiffOutcome.MALFORMED else failure.value
+        return [self._resync_action(reason)]  # the next event starts the procedure (Rule 2)
 
     def on_stall(self) -> list[Action]:
         """No event for a while: probe with a snapshot (the manager keeps the stream)."""
@@ -396,6 +415,8 @@ class BookSync:
     def _apply_live(self, event: DepthEvent) -> list[Action]:
         book = self.book
         assert book is not None
+        if book.failure is not None:  # a read settled the book and found it crossed/malformed
+            return self.settle()
         outcome = self._apply(book, event)
         if self.unconfirmed and outcome is DiffOutcome.GAP:
             # Rule 2b: the quiet-market snapshot was older than the stream; not a resync.
@@ -410,7 +431,7 @@ class BookSync:
         if outcome is DiffOutcome.STALE:
             return []
         trigger = Trigger.CROSSED if outcome is DiffOutcome.CROSSED else Trigger.GAP
-        reason = "malformed event" if outcome is None else outcome.value
+        reason = "malformed event" if outcome in (None, DiffOutcome.MALFORMED) else outcome.value
         self._goto(trigger, SyncState.RESYNCING)
         self._buffer.clear()
         self._attempt = 0

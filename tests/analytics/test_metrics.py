@@ -98,10 +98,11 @@ def test_every_metric_field_has_a_one_line_definition() -> None:
 
 def test_l2_levels_are_plain_decimal_strings_even_below_one_cent() -> None:
     book = OrderBook()
-    book.apply_snapshot(1, [["0.00000010", "12.50000000"], ["0.00000009", "1"]],
-                        [["0.00000011", "100"]])
+    book.apply_snapshot(1, [["0.00000010", "12.50000000"], ["0.00000009", "1.00000000"]],
+                        [["0.00000011", "100.00000000"]])
+    # Binance spells every price and quantity of a symbol with the same decimals; so does the book.
     assert l2_levels(book, 1) == {
-        "bids": [["0.00000010", "12.50000000"]], "asks": [["0.00000011", "100"]]}
+        "bids": [["0.00000010", "12.50000000"]], "asks": [["0.00000011", "100.00000000"]]}
     assert dec_str(D("1E+2")) == "100"
     with pytest.raises(ValueError):
         l2_levels(book, 0)

@@ -99,7 +99,8 @@ def test_after_a_crossed_event_the_next_snapshot_waits_for_a_new_event() -> None
     assert sync.state is SyncState.SYNCED
     crossing = type(events[1])(events[1].first_update_id, events[1].final_update_id, 0,
                                [["0.00000030", "1"]], [])
-    actions = sync.feed(crossing)
+    assert [type(a) for a in sync.feed(crossing)] == [Publish]  # recorded (book.py Rule 6)
+    actions = sync.settle()  # what the manager does before it serves the book (Rule 7)
     assert [type(a) for a in actions] == [Resync]
     assert sync.state is SyncState.RESYNCING and sync.awaiting_snapshot is None
     assert [type(a) for a in sync.feed(events[2])] == [FetchSnapshot]
