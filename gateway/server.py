@@ -170,8 +170,11 @@ class Gateway:
         add_tap(self.logs.offer)
         self.server.middleware.append(self._middleware)
         # 2026-07-28 input_required rounds: the requestState a client carries is sealed (AES-GCM,
-        # a key of this process) and bound to its request, so it can be neither read nor altered.
-        self.server.middleware.append(RequestStateBoundary(RequestStateSecurity.ephemeral(), default_audience=name))
+        # MCP_GATEWAY_STATE_KEYS or a key of this process) and bound to its request, so it can be
+        # neither read nor altered.
+        keys = registry.settings.state_keys
+        security = RequestStateSecurity(keys=list(keys)) if keys else RequestStateSecurity.ephemeral()
+        self.server.middleware.append(RequestStateBoundary(security, default_audience=name))
 
     def initialization_options(self) -> InitializationOptions:
         """Options for `Server.run`, advertising list-changed support for every list."""

@@ -1,7 +1,8 @@
 """Typed, frozen gateway settings, validated once at start-up.
 
 Only this module reads the command line, the TOML config file and the environment
-(`MCP_GATEWAY_TOKEN`). Everything below it receives a `GatewaySettings` explicitly.
+(`MCP_GATEWAY_TOKEN`, `MCP_GATEWAY_STATE_KEYS`). Everything below it receives a `GatewaySettings`
+explicitly.
 
 Precedence: command-line flags override the config file, which overrides the defaults.
 Providers from the command line and the config file are merged; a name given twice is an error.
@@ -24,6 +25,7 @@ from gateway.names import ToolNames
 __all__ = [
     "DEFAULT_DEFAULT_TIMEOUT_MS",
     "DEFAULT_POOL_SIZE",
+    "STATE_KEYS_ENV",
     "GatewaySettings",
     "HttpSettings",
     "ProviderTarget",
@@ -49,6 +51,8 @@ DEFAULT_HEADER_TIMEOUT_S = 10.0
 DEFAULT_BODY_TIMEOUT_S = 30.0
 DEFAULT_KEEP_ALIVE_S = 5.0
 TOKEN_ENV = "MCP_GATEWAY_TOKEN"
+STATE_KEYS_ENV = "MCP_GATEWAY_STATE_KEYS"
+_MIN_STATE_KEY_BYTES = 32
 
 _PROVIDER_KEYS = {"name", "address", "tls_ca_file", "tls_cert_file", "tls_key_file", "tls_server_name", "namespace"}
 _TOP_KEYS = {
@@ -177,6 +181,11 @@ class GatewaySettings:
     """Period of the catalog re-listing that catches changes a health watch misses."""
     input_timeout_s: float = DEFAULT_INPUT_TIMEOUT_S
     """How long a tool call waits for the client to answer one input request (elicitation, sampling)."""
+    state_keys: tuple[str, ...] = field(default=(), repr=False)
+    """Keys that seal a 2026 client's `requestState` (env MCP_GATEWAY_STATE_KEYS, comma-separated,
+    the first seals, all open: rotation). Gateways that share a key accept each other's rounds;
+    empty: a key of this process only (a retry reaching another gateway, or this one after a
+    restart, is refused and the client starts the call afresh)."""
     http: HttpSettings = field(default_factory=HttpSettings)
     log_level: str = "info"
     tool_names: ToolNames = ToolNames.PORTABLE
@@ -427,6 +436,9 @@ def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] 
         tool_names = ToolNames(tool_names_raw)
     except ValueError as exc:
         raise SettingsError(f"tool_names: expected portable or dotted, got {tool_names_raw!r}") from exc
+    state_keys = tuple(k.strip() for k in env.get(STATE_KEYS_ENV, "").split(",") if k.strip())
+    if any(len(k.encode()) < _MIN_STATE_KEY_BYTES for k in state_keys):
+        raise SettingsError(f"{STATE_KEYS_ENV}: every key needs at least {_MIN_STATE_KEY_BYTES} bytes of randomness")
     settings = GatewaySettings(
         providers=tuple(providers),
         pool_size=_positive_int(pick(args.pool_size, "pool_size", DEFAULT_POOL_SIZE), "pool_size"),
@@ -445,6 +457,7 @@ def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] 
         input_timeout_s=_positive_float(
             pick(args.input_timeout_s, "input_timeout_s", DEFAULT_INPUT_TIMEOUT_S), "input_timeout_s"
         ),
+        state_keys=state_keys,
         http=http,
         log_level=log_level,
         tool_names=tool_names,

@@ -259,3 +259,41 @@ async def test_a_catalog_change_reaches_listeners_at_once(gateway: Gateway) -> N
     # The provider's WatchCatalog stream made the gateway re-list at once (its periodic re-listing is 30 s).
     assert isinstance(tools_event, ToolsListChanged) and isinstance(prompts_event, PromptsListChanged)
     assert "test_dynamic_tool" in names
+
+
+@pytest.mark.parametrize("shared", [True, False])
+async def test_gateways_sharing_a_state_key_accept_each_others_rounds(provider: StreamProvider, shared: bool) -> None:
+    target = ProviderTarget("fixture", provider.address, namespace=False)
+    keys = ("k" * 32,)
+    gateways = []
+    for i in range(2):
+        own = keys if shared else (str(i) * 32,)
+        registry = ProviderRegistry(GatewaySettings(providers=(target,), startup_wait_s=5.0, state_keys=own))
+        await registry.start()
+        gateways.append(Gateway(registry))
+    try:
+        answers = Answers()  # the clients declare elicitation
+        async with answers.client(gateways[0], "auto") as first, answers.client(gateways[1], "auto") as second:
+            asked = await first.session.call_tool(
+                "test_input_required_result_elicitation", {}, allow_input_required=True
+            )
+            assert isinstance(asked, types.InputRequiredResult)
+            answer: types.InputResponses = {"user_name": types.ElicitResult(action="accept", content={"name": "Ann"})}
+            retry = second.session.call_tool(
+                "test_input_required_result_elicitation",
+                {},
+                input_responses=answer,
+                request_state=asked.request_state,
+                allow_input_required=True,
+            )
+            if shared:
+                done = await retry
+                assert isinstance(done, types.CallToolResult) and _text(done) == "Hello, Ann!"
+            else:
+                with pytest.raises(MCPError) as err:
+                    await retry
+                assert err.value.code == INVALID_PARAMS
+    finally:
+        for gw in gateways:
+            await gw.close()
+            await gw.registry.close()

@@ -488,3 +488,21 @@ def test_connection_book_makes_room_from_the_oldest_idle_connection_of_the_full_
     book.busy("a3")
     assert book.open("a4", "a").admitted is False  # both of a's connections are serving requests
     assert book.open("c1", "c").close == ("b1",)  # total full: the oldest idle anywhere
+
+
+def test_state_keys_come_from_the_environment_and_must_be_long_enough() -> None:
+    args = ["--provider", "x=127.0.0.1:1"]
+    keys = load_settings(args, {"MCP_GATEWAY_STATE_KEYS": "a" * 32 + ", " + "b" * 40}).state_keys
+    assert keys == ("a" * 32, "b" * 40)
+    assert load_settings(args, {}).state_keys == ()
+    with pytest.raises(SettingsError, match="MCP_GATEWAY_STATE_KEYS"):
+        load_settings(args, {"MCP_GATEWAY_STATE_KEYS": "short"})
+
+
+def test_a_provider_can_keep_its_tool_names_and_namespace_must_be_a_boolean(tmp_path: Path) -> None:
+    cfg = tmp_path / "g.toml"
+    cfg.write_text('[[providers]]\nname = "f"\naddress = "127.0.0.1:1"\nnamespace = false\n')
+    assert load_settings(["--config", str(cfg)], {}).providers[0].namespace is False
+    cfg.write_text('[[providers]]\nname = "f"\naddress = "127.0.0.1:1"\nnamespace = "no"\n')
+    with pytest.raises(SettingsError, match="namespace"):
+        load_settings(["--config", str(cfg)], {})
