@@ -541,3 +541,23 @@ def test_amending_an_oco_leg_changes_both_legs_and_reports_the_new_id(
         "list:UPDATED/EXECUTING",
     ]
     assert events[2]["O"][0]["c"] == "above-2"
+
+
+def test_an_oco_of_take_profit_and_stop_loss_triggers_the_take_profit_and_expires_the_stop(
+    engine: Engine, events: list[dict[str, Any]]
+) -> None:
+    p = last(engine)
+    up, down = (p * D("1.01")).quantize(D("0.01")), (p * D("0.99")).quantize(D("0.01"))
+    _, (tp, sl) = engine.place_list(
+        "OCO",
+        [leg("TAKE_PROFIT", "SELL", qty="0.001", stop=up, cid="tp"), leg("STOP_LOSS", "SELL", qty="0.001", stop=down,
+                                                                          cid="sl")],
+        "tp-sl",
+        T0,
+    )
+    assert not tp.is_working and not sl.is_working and engine.account.locked["BTC"] == D("0.001")
+    trade_at(engine, up, T0 + 1)
+    tp, sl = by_cid(engine, "tp"), by_cid(engine, "sl")
+    assert tp.is_working and tp.working_time == T0 + 1 and tp.status in ("FILLED", "EXPIRED")
+    assert (sl.status, sl.expiry_reason) == ("EXPIRED", "OCO_TRIGGER")
+    assert engine.account.locked["BTC"] == 0 and engine.open_lists() == []
