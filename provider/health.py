@@ -12,13 +12,16 @@ falls back to REST snapshots and marks what it serves).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from grpc_health.v1 import health, health_pb2
 
 REST_SERVICES = ("binance.v1.MarketData", "binance.v1.Account", "binance.v1.Trading")
 ORDERBOOK_SERVICE = "binance.v1.OrderBook"
+#: a health name of its own for the user data stream: SERVING while the live account is LIVE (the
+#: account tools answer from REST otherwise, so binance.v1.Account does not depend on it).
+ACCOUNT_STREAM = "binance.account_stream"
 #: exchange-side failures (error kinds from provider/errors.py) that make REST unusable.
 OUTAGE_KINDS = frozenset(
     {"ExchangeUnreachable", "ExchangeUnavailable", "ExchangeTimeout", "RestrictedLocation", "WafBlocked"}
@@ -37,13 +40,19 @@ def exchange_usable(client_health: Mapping[str, Any]) -> bool:
 
 
 async def report(
-    servicer: health.aio.HealthServicer, client: Any, *, books_enabled: bool, period_s: float = 1.0
+    servicer: health.aio.HealthServicer,
+    client: Any,
+    *,
+    books_enabled: bool,
+    account_live: Callable[[], bool] | None = None,
+    period_s: float = 1.0,
 ) -> None:
-    """Keeps the per-service statuses current until cancelled."""
+    """Keeps the per-service statuses current until cancelled (`account_live`: None without a stream)."""
     serving, not_serving = health_pb2.HealthCheckResponse.SERVING, health_pb2.HealthCheckResponse.NOT_SERVING
     await servicer.set(ORDERBOOK_SERVICE, serving if books_enabled else not_serving)
     while True:
         status = serving if exchange_usable(client.health()) else not_serving
         for name in REST_SERVICES:
             await servicer.set(name, status)
+        await servicer.set(ACCOUNT_STREAM, serving if account_live is not None and account_live() else not_serving)
         await asyncio.sleep(period_s)

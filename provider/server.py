@@ -63,7 +63,13 @@ async def serve(settings: settings_module.Settings) -> None:
     server, port, health_servicer = await create_server(app, settings.listen, settings.tls)
     await server.start()
     reporter = asyncio.create_task(
-        health_report(health_servicer, app.client, books_enabled=app.books is not None), name="health-report"
+        health_report(
+            health_servicer,
+            app.client,
+            books_enabled=app.books is not None,
+            account_live=(lambda: app.account is not None and app.account.state.live) if app.account else None,
+        ),
+        name="health-report",
     )
     metrics_server = None
     if app.metrics is not None and settings.metrics_listen:

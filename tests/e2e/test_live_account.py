@@ -14,8 +14,10 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
+import grpc
 import pytest
 import pytest_asyncio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from mcp import ClientSession, types
 
 from provider.binance.client import BinanceClient
@@ -240,3 +242,17 @@ async def test_get_order_wait_returns_on_a_fill(
         await call(s, "binance_cancel_order", {"symbol": "BTCUSDT", "order_id": order_id})
     finally:
         await sim.control("POST", "/sim/market", {"running": True})
+
+
+async def test_grpc_health_reports_the_account_stream(stack: tuple[ProviderProcess, ClientSession]) -> None:
+    provider, s = stack
+    await until_live(s)
+    async with grpc.aio.insecure_channel(provider.address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        deadline = time.monotonic() + CONVERGE_S
+        while True:  # the reporter refreshes once a second
+            reply = await stub.Check(health_pb2.HealthCheckRequest(service="binance.account_stream"))
+            if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                break
+            assert time.monotonic() < deadline, reply
+            await asyncio.sleep(0.2)
