@@ -32,7 +32,7 @@ from fixture_provider.kit import (
     text,
 )
 
-__all__ = ["AUDIO_WAV", "IMAGE_PNG", "Tool", "catalog_tools"]
+__all__ = ["AUDIO_WAV", "DYNAMIC_TOOL", "IMAGE_PNG", "JSON_SCHEMA_2020_12", "Tool", "catalog_tools"]
 
 IMAGE_PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
