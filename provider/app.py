@@ -79,9 +79,23 @@ class App:
         )
         if account is not None:
             app._tasks.append(asyncio.get_running_loop().create_task(account.run()))
+        if settings.trading.enabled and client.credentials_kind != "none":
+            app._tasks.append(asyncio.get_running_loop().create_task(app._check_key()))
         if metrics is not None:
             metrics.bind(app)
         return app
+
+    async def _check_key(self) -> None:
+        """Reads the key's permissions at start (key hygiene), so a key that can withdraw is refused and
+        logged before the first order rather than at it; the verdict is cached for the order rails."""
+        from provider.services.rails import key_verdict
+
+        try:
+            verdict = await key_verdict(self)
+        except Exception as exc:  # the exchange may be unreachable at start; the first order reads it again
+            log.warning("key_check_deferred", error=str(exc)[:300])
+            return
+        log.info("key_check", allowed=verdict.allowed, problems=list(verdict.problems))
 
     async def close(self) -> None:
         await self.ledger.drain(timeout_s=10.0)  # a placement in flight finishes and is reported

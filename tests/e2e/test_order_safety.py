@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -251,3 +252,16 @@ async def test_filters_use_the_reference_price_when_the_symbol_has_one(
     await clean.control("POST", "/sim/reference_price", {"symbol": "BTCUSDT", "price": None})
     assert (await call(s, PLACE, args))["outcome"] == "VALIDATED"
 
+
+
+async def test_a_key_that_can_withdraw_is_judged_at_start_before_any_order(clean: SimProcess) -> None:
+    await clean.fault("api_restrictions", enableWithdrawals=True)
+    async with Provider(clean) as (process, s):
+        deadline = time.monotonic() + 20
+        while '"key_check"' not in process.logs():
+            assert time.monotonic() < deadline, "no key check at start"
+            await asyncio.sleep(0.1)
+        line = next(json.loads(x) for x in process.logs().splitlines() if '"key_check"' in x)
+        assert line["allowed"] is False and any("withdraw" in p for p in line["problems"])
+        text = await fails(s, PLACE, {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001"})
+        assert "withdraw" in text
