@@ -105,13 +105,19 @@ class WeightGovernor:
             self._refresh_at = None  # the rules are the truth again (rule 6)
             self._peak = max(self._peak, limit)
 
-    def rules_refresh_due(self, now: float) -> bool:
-        """True when the rules should be re-read now (rule 6); the caller then reads them and
-        calls :meth:`set_limit`, or :meth:`rules_refresh_failed`."""
+    def rules_refresh_due(self, now: float, weight: int = 20) -> bool:
+        """True when the rules (a call of ``weight``) should be re-read now (rule 6); the caller
+        then reads them and calls :meth:`set_limit`, or :meth:`rules_refresh_failed`. A re-read
+        waits while it would eat into the slice kept for priority calls (snapshots)."""
         if self._refresh_at is None and self.limit < self._peak:
             self._refresh_at = now + self.recheck_s  # lowered: look again in a while
-        return self._refresh_at is not None and now >= self._refresh_at \
-            and now >= self._blocked_until and now >= self._banned_until
+        if self._refresh_at is None or now < self._refresh_at or now < self._blocked_until \
+                or now < self._banned_until:
+            return False
+        self._roll(now)
+        if self._last_header is not None and self._last_header > self.limit:
+            return True  # our limit is too low for sure: the re-read is what fixes the budget
+        return self._used + weight <= self.budget_for(False)
 
     def rules_refresh_failed(self, now: float) -> None:
         """The re-read did not happen: try again after ``recheck_s``."""

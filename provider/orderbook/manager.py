@@ -106,6 +106,15 @@ class BookView:
     bid_levels_known: int
     ask_levels_known: int
     _book: OrderBook = field(repr=False)
+    unsynced_ms: int = 0
+    """How long the symbol has not been SYNCED (0 when it is)."""
+    warning: str = ""
+    """Why this book is not a SYNCED stream book, and for how long; empty when it is."""
+
+    @property
+    def synced(self) -> bool:
+        """True only for a book that follows the live stream."""
+        return self.state == SyncState.SYNCED.name and self.source == "stream"
 
     def levels(self, n: int) -> tuple[list[Level], list[Level]]:
         """The best ``n`` levels per side: ``(bids high->low, asks low->high)``."""
@@ -138,6 +147,7 @@ class _Symbol:
     last_event: float = 0.0  # monotonic time of the last depth event received
     last_probe: float = 0.0
     subscribed_at: float | None = None  # monotonic time its subscription was confirmed live
+    unsynced_since: float | None = None  # monotonic time it left SYNCED (or was first tracked)
     last_settle: float = 0.0  # monotonic time of the last periodic settle
     quiet_checks: int = 0  # silent periods confirmed quiet (no weight spent on the symbol)
     last_error: str | None = None
@@ -288,9 +298,11 @@ class OrderBookManager:
         book = OrderBook(max_levels=self._max_levels)
         book.apply_snapshot(snap.last_update_id, snap.bids, snap.asks,
                             depth_limit=snap.depth_limit)
+        unsynced_ms, warning = self._unsynced(sym, "rest")
         return BookView(
             name, sym.sync.state.name, "rest", snap.last_update_id, None, 0,
             sym.sync.resync_count, book.exact_depth(Side.BID), book.exact_depth(Side.ASK), book,
+            unsynced_ms, warning,
         )
 
     def health(self) -> dict[str, Any]:
@@ -310,6 +322,7 @@ class OrderBookManager:
                 "messages_per_s": round(self._rate(sym, now), 3),
                 "buffered_events": sym.sync.buffered,
                 "stale_snapshots": sym.sync.stale_snapshots,
+                "unsynced_ms": self._unsynced(sym, "stream")[0],
                 "quiet_checks": sym.quiet_checks,
                 "last_error": sym.last_error,
             }
@@ -357,7 +370,7 @@ class OrderBookManager:
         sym = self._symbols.get(name)
         if sym is None:
             sym = _Symbol(name, BookSync(max_levels=self._max_levels))
-            sym.window_start = sym.last_event = self._clock()
+            sym.window_start = sym.last_event = sym.unsynced_since = self._clock()
             self._symbols[name] = sym
             self._pending_sub.append(name)
             self._log.info("orderbook.track", symbol=name)
@@ -394,10 +407,26 @@ class OrderBookManager:
         if sym.view_src is not book or copy is None or copy.last_update_id != book.last_update_id:
             copy = sym.view_copy = book.copy()
             sym.view_src = book
+        unsynced_ms, warning = self._unsynced(sym, "stream")
         return BookView(
             sym.name, sym.sync.state.name, "stream", book.last_update_id, sym.event_time_ms, age,
             sym.sync.resync_count, book.exact_depth(Side.BID), book.exact_depth(Side.ASK), copy,
+            unsynced_ms, warning,
         )
+
+    def _unsynced(self, sym: _Symbol, source: str) -> tuple[int, str]:
+        """(ms not SYNCED, why) for a served book; (0, "") for a SYNCED stream book."""
+        state = sym.sync.state
+        if state is SyncState.SYNCED and source == "stream":
+            return 0, ""
+        since = sym.unsynced_since
+        ms = 0 if since is None else int((self._clock() - since) * 1000)
+        reason = sym.last_error or sym.sync.last_note or sym.sync.last_reason or "waiting for the stream"
+        if source == "rest":
+            return ms, (f"a one-off REST snapshot, not a live book: the stream is {state.name} "
+                        f"for {ms / 1000:.0f} s ({reason})")
+        return ms, (f"{state.name} for {ms / 1000:.0f} s: the last good book, levels may be out "
+                    f"of date ({reason})")
 
     def _rate(self, sym: _Symbol, now: float) -> float:
         elapsed = now - sym.window_start
@@ -418,11 +447,14 @@ class OrderBookManager:
                 )
             elif isinstance(action, Publish):
                 sym.last_error = None  # healthy again: the last error is history
+                sym.unsynced_since = None
                 sym.last_publish = self._clock()
                 if action.event_time_ms is not None:
                     sym.event_time_ms = action.event_time_ms
                 sym.ready.set()
             elif isinstance(action, Resync):
+                if sym.unsynced_since is None:
+                    sym.unsynced_since = self._clock()
                 self._log.warning("orderbook.resync", symbol=sym.name, reason=action.reason,
                                   resync_count=sym.sync.resync_count)
 
@@ -433,7 +465,8 @@ class OrderBookManager:
             try:
                 data = await self._fetch_snapshot(name, limit)
             except RateLimited as exc:
-                if exc.retry_after_s is not None or _smaller_depth(limit) == limit:
+                long_wait = exc.retry_after_s is None or exc.retry_after_s > self._backoff[1]
+                if not long_wait or _smaller_depth(limit) == limit:
                     raise
                 limit = _smaller_depth(limit)
                 continue
@@ -458,8 +491,10 @@ class OrderBookManager:
                 sym.last_error = f"snapshot: {type(exc).__name__}: {exc}"
                 self._log.warning("orderbook.snapshot_failed", symbol=sym.name,
                                   error=sym.last_error, attempt=attempt, limit=limit)
-                if isinstance(exc, RateLimited) and exc.retry_after_s is None:
-                    # Heavier than the whole weight limit (it dropped): ask for fewer levels.
+                if isinstance(exc, RateLimited) and (
+                        exc.retry_after_s is None or exc.retry_after_s > self._backoff[1]):
+                    # Heavier than the whole weight limit (it dropped), or not before long: a
+                    # book with fewer levels now beats none (the next resync asks for all again).
                     limit = _smaller_depth(limit)
                 if (sym.sync.book is None and sym.failures >= _FAILURES_BEFORE_DROP
                         and not getattr(exc, "retry_safe", False)

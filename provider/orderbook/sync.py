@@ -226,6 +226,7 @@ class BookSync:
         self._next_request = 0
         self._attempt = 0  # refetches of too-old snapshots since the first buffered event
         self.unconfirmed = False  # synced from a quiet-market snapshot no event has confirmed yet
+        self.last_note: str | None = None  # why it is still waiting (not a resync)
 
     # -- inputs ------------------------------------------------------------------------------
 
@@ -308,7 +309,7 @@ class BookSync:
     def _snapshot_too_old(self, last_update_id: int, first_u: int | None) -> list[Action]:
         """Rule 3: refetch with a growing backoff; after ``max_refetch`` start again."""
         self.stale_snapshots += 1
-        self.last_reason = f"snapshot older than the stream: lastUpdateId {last_update_id} < U {first_u}"
+        self.last_note = f"snapshot older than the stream: lastUpdateId {last_update_id} < U {first_u}"
         self._goto(Trigger.SNAPSHOT, self.state)
         self._attempt += 1
         if self._attempt <= self.max_refetch:

@@ -53,6 +53,9 @@ def freshness(app: App, view: BookView) -> orderbook_pb2.BookFreshness:
         source=view.source,
         state=view.state,
         resync_count=view.resync_count,
+        synced=view.synced,
+        warning=view.warning,
+        unsynced_ms=view.unsynced_ms,
     )
 
 
@@ -199,8 +202,10 @@ async def get_health(app: App, req: orderbook_pb2.GetHealthRequest) -> orderbook
                 age_ms=s["age_ms"] or 0,
                 resync_count=s["resync_count"],
                 messages_per_second=s["messages_per_s"],
-                last_error=s["last_error"]
-                or (f"last resync: {s['last_resync_reason']}" if s["last_resync_reason"] else ""),
+                last_error=s["last_error"] or "",  # cleared once the symbol is SYNCED again
+                last_resync_reason=s["last_resync_reason"] or "",
+                stale_snapshots=s["stale_snapshots"],
+                quiet_checks=s["quiet_checks"],
             )
         )
     if wanted and not symbols:

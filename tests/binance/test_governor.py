@@ -53,13 +53,13 @@ def test_a_limit_from_a_refusal_is_provisional_and_the_rules_are_reread_after_th
     gov = WeightGovernor(limit=6000, recheck_s=60.0)
     gov.set_limit(6000, 60)  # exchangeInfo
     assert not gov.rules_refresh_due(T0)
-    gov.on_rate_limited(12.0, T0, "Too much request weight used; current limit is 45 request weight per 1 MINUTE.")
+    gov.on_rate_limited(None, T0 + 48, "Too much request weight used; current limit is 45 request weight per 1 MINUTE.")
     assert gov.limit == 45 and gov.limit_source == "-1003 message"
-    assert not gov.rules_refresh_due(T0 + 11)  # still blocked
-    assert gov.rules_refresh_due(T0 + 12)
+    assert not gov.rules_refresh_due(T0 + 59)  # still blocked, until the window ends
+    assert gov.rules_refresh_due(T0 + 60)
     gov.set_limit(45, 60)  # exchangeInfo still says 45: a drop, look again in a while
-    assert not gov.rules_refresh_due(T0 + 13)
-    assert gov.rules_refresh_due(T0 + 13 + 60)
+    assert not gov.rules_refresh_due(T0 + 61)
+    assert gov.rules_refresh_due(T0 + 61 + 60)
     gov.set_limit(6000, 60)  # restored
     assert gov.limit == 6000 and not gov.rules_refresh_due(T0 + 500)
 

@@ -63,6 +63,8 @@ async def paused(stack_sim: SimProcess) -> AsyncIterator[SimProcess]:
 async def test_l2_equals_the_ground_truth_level_by_level(s: ClientSession, paused: SimProcess) -> None:
     served, truth = await synced_at_truth(s, paused, "BTCUSDT", 100)
     assert served["book"]["source"] == "stream"
+    assert served["book"]["synced"] is True and "warning" not in served["book"]
+    assert served["book"]["unsynced_ms"] == 0
     assert levels(served["bids"], 100) == levels(truth["bids"], 100)
     assert levels(served["asks"], 100) == levels(truth["asks"], 100)
 
@@ -135,6 +137,39 @@ async def test_a_gap_is_healed_and_the_healed_book_matches_the_truth(s: ClientSe
         assert levels(served["asks"], 50) == levels(truth["asks"], 50)
     finally:
         await stack_sim.control("POST", "/sim/market", {"running": True})
+
+
+async def test_a_book_that_is_not_synced_says_so_in_its_structured_result(
+    s: ClientSession, stack_sim: SimProcess
+) -> None:
+    """Issue 13: while a book cannot resync (its snapshots fail), L2 still answers (not isError),
+    with synced false and a warning in the structured result; once healed, the warning and the
+    health's last_error are gone."""
+    await call(s, "binance_orderbook_l2", {"symbol": "ETHBTC", "levels": 5})
+    await stack_sim.control("POST", "/sim/market", {"running": True})
+    await stack_sim.fault("rest_fail", path="/api/v3/depth", status=503, times=100000)
+    try:
+        await stack_sim.fault("gap", symbol="ETHBTC")
+        for _ in range(200):
+            served = await call(s, "binance_orderbook_l2", {"symbol": "ETHBTC", "levels": 5})
+            if served["book"]["state"] != "SYNCED":
+                break
+            await asyncio.sleep(0.05)
+        book = served["book"]
+        assert book["state"] == "RESYNCING" and book["synced"] is False, book
+        assert book["warning"].startswith("RESYNCING for") and book["unsynced_ms"] >= 0
+        health = await call(s, "binance_orderbook_health", {"symbol": "ETHBTC"})
+        assert health["symbols"][0]["last_resync_reason"] == "gap"
+    finally:
+        await stack_sim.fault("clear")
+    for _ in range(400):
+        served = await call(s, "binance_orderbook_l2", {"symbol": "ETHBTC", "levels": 5})
+        if served["book"]["synced"]:
+            break
+        await asyncio.sleep(0.05)
+    assert served["book"]["synced"] is True and "warning" not in served["book"]
+    health = await call(s, "binance_orderbook_health", {"symbol": "ETHBTC"})
+    assert "last_error" not in health["symbols"][0]  # cleared once healthy
 
 
 async def test_unknown_symbol_is_refused_with_a_suggestion(s: ClientSession) -> None:

@@ -222,3 +222,49 @@ async def test_a_lagging_rest_copy_and_a_bursty_stream_cause_no_resync_on_connec
         assert all(s["resync_count"] == 0 for s in health["symbols"].values()), health
     finally:
         await mgr.close()
+
+
+async def test_a_temporary_drop_of_the_weight_limit_never_leaves_a_book_unsynced_for_good(
+    sim: Any,
+) -> None:
+    """Issue 13: the limit drops to 200 < a 5000-level snapshot's weight 250. The book resyncs
+    with fewer levels instead of never, a not-SYNCED book says so in its fields, and the restored
+    limit is learned from the rules re-read while the lower one stands (not at the 15-minute
+    exchangeInfo refresh)."""
+    from provider.binance.client import BinanceClient
+    from provider.binance.environment import Environment
+
+    client = await BinanceClient.create(
+        Environment.custom(sim.info.rest_url, sim.info.ws_url, name="sandbox"))
+    client.governor.recheck_s = 0.5
+    mgr = OrderBookManager(sim.info.ws_url, client.depth_snapshot, snapshot_limit=5000,
+                           backoff_base_s=0.05, backoff_cap_s=0.5)
+    try:
+        await until(lambda: _synced(mgr, "BTCUSDT"))
+        await sim.fault("weight_limit", limit=200)
+        await client.refresh_exchange_info()
+        assert client.governor.limit == 200
+        await sim.fault("gap", symbol="BTCUSDT")
+        await until(lambda: mgr.health()["symbols"]["BTCUSDT"]["resync_count"] >= 1)
+        view = await mgr.get_book("BTCUSDT", timeout_s=5)
+        if view.state != "SYNCED":  # it may heal before we look; if not, it says so
+            assert not view.synced and view.warning.startswith(view.state)
+        await until(lambda: _synced(mgr, "BTCUSDT"))
+        view = await mgr.get_book("BTCUSDT", timeout_s=5)
+        assert view.synced and view.warning == "" and view.bid_levels_known <= 1000
+        assert mgr.health()["symbols"]["BTCUSDT"]["last_error"] is None
+        await sim.fault("clear")  # the limit is back to 6000
+
+        async def learned() -> bool:
+            await client.server_time()  # any call lets the client re-read the rules when due
+            return client.governor.limit == 6000
+
+        await until(learned)
+    finally:
+        await mgr.close()
+        await client.close()
+
+
+async def _synced(mgr: OrderBookManager, symbol: str) -> bool:
+    view = await mgr.get_book(symbol, timeout_s=5)
+    return view.synced

@@ -26,7 +26,7 @@ from contracts.binance.v1 import common_pb2 as binance_dot_v1_dot_common__pb2
 from contracts.binance.v1 import options_pb2 as binance_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x62inance/v1/orderbook.proto\x12\nbinance.v1\x1a\x17\x62inance/v1/common.proto\x1a\x18\x62inance/v1/options.proto\"\x98\x01\n\rBookFreshness\x12\x13\n\x0b\x65nvironment\x18\x01 \x01(\t\x12\x16\n\x0elast_update_id\x18\x02 \x01(\x03\x12\x15\n\revent_time_ms\x18\x03 \x01(\x03\x12\x0e\n\x06\x61ge_ms\x18\x04 \x01(\x03\x12\x0e\n\x06source\x18\x05 \x01(\t\x12\r\n\x05state\x18\x06 \x01(\t\x12\x14\n\x0cresync_count\x18\x07 \x01(\r\"\x9f\x03\n\x0cGetL1Request\x12.\n\x06symbol\x18\x01 \x01(\tB\x1e\x92\xb5\x18\x1a\x08\x01\x12\x16^[A-Za-z0-9_.-]{1,20}$\x12;\n\x10imbalance_levels\x18\x02 \x01(\rB\x1c\x92\xb5\x18\x18\x18\x01!\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00Y@2\x02\x31\x30H\x00\x88\x01\x01\x12-\n\tbands_bps\x18\x03 \x03(\x01\x42\x1a\x92\xb5\x18\x16\x18\x01!\x9a\x99\x99\x99\x99\x99\xb9?)\x00\x00\x00\x00\x00\x88\xc3@@\x05\x12?\n\rvwap_base_qty\x18\x04 \x01(\tB#\x92\xb5\x18\x1f\x12\x1d^[0-9]{1,20}(\\.[0-9]{1,20})?$H\x01\x88\x01\x01\x12\x43\n\x11vwap_quote_amount\x18\x05 \x01(\tB#\x92\xb5\x18\x1f\x12\x1d^[0-9]{1,20}(\\.[0-9]{1,20})?$H\x02\x88\x01\x01\x12&\n\x05walls\x18\x06 \x01(\rB\x12\x92\xb5\x18\x0e\x18\x01)\x00\x00\x00\x00\x00\x00$@2\x01\x33H\x03\x88\x01\x01\x42\x13\n\x11_imbalance_levelsB\x10\n\x0e_vwap_base_qtyB\x14\n\x12_vwap_quote_amountB\x08\n\x06_walls\"b\n\tDepthBand\x12\x0b\n\x03\x62ps\x18\x01 \x01(\x01\x12\x10\n\x08\x62id_base\x18\x02 \x01(\t\x12\x11\n\tbid_quote\x18\x03 \x01(\t\x12\x10\n\x08\x61sk_base\x18\x04 \x01(\t\x12\x11\n\task_quote\x18\x05 \x01(\t\"\xb4\x01\n\x0cVwapEstimate\x12\x1e\n\x04side\x18\x01 \x01(\x0e\x32\x10.binance.v1.Side\x12\x13\n\x0b\x66illed_base\x18\x02 \x01(\t\x12\x14\n\x0c\x66illed_quote\x18\x03 \x01(\t\x12\x0c\n\x04vwap\x18\x04 \x01(\t\x12\x1b\n\x13slippage_bps_vs_mid\x18\x05 \x01(\x01\x12\x1c\n\x14slippage_bps_vs_best\x18\x06 \x01(\x01\x12\x10\n\x08\x63omplete\x18\x07 \x01(\x08\"\xb8\x03\n\rGetL1Response\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12(\n\x08\x62\x65st_bid\x18\x02 \x01(\x0b\x32\x16.binance.v1.PriceLevel\x12(\n\x08\x62\x65st_ask\x18\x03 \x01(\x0b\x32\x16.binance.v1.PriceLevel\x12\x0b\n\x03mid\x18\x04 \x01(\t\x12\x0e\n\x06spread\x18\x05 \x01(\t\x12\x12\n\nspread_bps\x18\x06 \x01(\x01\x12\x12\n\nmicroprice\x18\x07 \x01(\t\x12\x11\n\timbalance\x18\x08 \x01(\x01\x12\x18\n\x10imbalance_levels\x18\t \x01(\r\x12*\n\x0b\x64\x65pth_bands\x18\n \x03(\x0b\x32\x15.binance.v1.DepthBand\x12)\n\tbid_walls\x18\x0b \x03(\x0b\x32\x16.binance.v1.PriceLevel\x12)\n\task_walls\x18\x0c \x03(\x0b\x32\x16.binance.v1.PriceLevel\x12&\n\x04vwap\x18\r \x03(\x0b\x32\x18.binance.v1.VwapEstimate\x12\'\n\x04\x62ook\x18\x0e \x01(\x0b\x32\x19.binance.v1.BookFreshness\"|\n\x0cGetL2Request\x12.\n\x06symbol\x18\x01 \x01(\tB\x1e\x92\xb5\x18\x1a\x08\x01\x12\x16^[A-Za-z0-9_.-]{1,20}$\x12\x31\n\x06levels\x18\x02 \x01(\rB\x1c\x92\xb5\x18\x18\x18\x01!\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00Y@2\x02\x32\x30H\x00\x88\x01\x01\x42\t\n\x07_levels\"\x94\x01\n\rGetL2Response\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12$\n\x04\x62ids\x18\x02 \x03(\x0b\x32\x16.binance.v1.PriceLevel\x12$\n\x04\x61sks\x18\x03 \x03(\x0b\x32\x16.binance.v1.PriceLevel\x12\'\n\x04\x62ook\x18\x04 \x01(\x0b\x32\x19.binance.v1.BookFreshness\"P\n\x10GetHealthRequest\x12\x31\n\x06symbol\x18\x01 \x01(\tB\x1c\x92\xb5\x18\x18\x12\x16^[A-Za-z0-9_.-]{1,20}$H\x00\x88\x01\x01\x42\t\n\x07_symbol\"\x9c\x01\n\x0cSymbolHealth\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x16\n\x0elast_update_id\x18\x03 \x01(\x03\x12\x0e\n\x06\x61ge_ms\x18\x04 \x01(\x03\x12\x14\n\x0cresync_count\x18\x05 \x01(\r\x12\x1b\n\x13messages_per_second\x18\x06 \x01(\x01\x12\x12\n\nlast_error\x18\x07 \x01(\t\"\xb6\x01\n\x11GetHealthResponse\x12\x13\n\x0b\x65nvironment\x18\x01 \x01(\t\x12\x0f\n\x07overall\x18\x02 \x01(\t\x12\x12\n\nconnection\x18\x03 \x01(\t\x12\x15\n\rbooks_tracked\x18\x04 \x01(\r\x12\x11\n\tmax_books\x18\x05 \x01(\r\x12\x12\n\nreconnects\x18\x06 \x01(\r\x12)\n\x07symbols\x18\x07 \x03(\x0b\x32\x18.binance.v1.SymbolHealth2\x87\x03\n\tOrderBook\x12z\n\x05GetL1\x12\x18.binance.v1.GetL1Request\x1a\x19.binance.v1.GetL1Response\"<\x8a\xb5\x18\x38\n\x14\x62inance.orderbook_l1\x12\x17Order book metrics (L1)\x18\x01(\x01\x30\x01\x38\x98u\x12y\n\x05GetL2\x12\x18.binance.v1.GetL2Request\x1a\x19.binance.v1.GetL2Response\";\x8a\xb5\x18\x37\n\x14\x62inance.orderbook_l2\x12\x16Order book levels (L2)\x18\x01(\x01\x30\x01\x38\x98u\x12\x82\x01\n\tGetHealth\x12\x1c.binance.v1.GetHealthRequest\x1a\x1d.binance.v1.GetHealthResponse\"8\x8a\xb5\x18\x34\n\x18\x62inance.orderbook_health\x12\x11Order book health\x18\x01(\x01\x38\x88\'b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x62inance/v1/orderbook.proto\x12\nbinance.v1\x1a\x17\x62inance/v1/common.proto\x1a\x18\x62inance/v1/options.proto\"\xce\x01\n\rBookFreshness\x12\x13\n\x0b\x65nvironment\x18\x01 \x01(\t\x12\x16\n\x0elast_update_id\x18\x02 \x01(\x03\x12\x15\n\revent_time_ms\x18\x03 \x01(\x03\x12\x0e\n\x06\x61ge_ms\x18\x04 \x01(\x03\x12\x0e\n\x06source\x18\x05 \x01(\t\x12\r\n\x05state\x18\x06 \x01(\t\x12\x14\n\x0cresync_count\x18\x07 \x01(\r\x12\x0e\n\x06synced\x18\x08 \x01(\x08\x12\x0f\n\x07warning\x18\t \x01(\t\x12\x13\n\x0bunsynced_ms\x18\n \x01(\x03\"\xad\x03\n\x0cGetL1Request\x12<\n\x06symbol\x18\x01 \x01(\tB,\x92\xb5\x18(\x08\x01\x12$^[A-Za-z0-9_.\\-\\u00C0-\\uFFEF]{1,20}$\x12;\n\x10imbalance_levels\x18\x02 \x01(\rB\x1c\x92\xb5\x18\x18\x18\x01!\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00Y@2\x02\x31\x30H\x00\x88\x01\x01\x12-\n\tbands_bps\x18\x03 \x03(\x01\x42\x1a\x92\xb5\x18\x16\x18\x01!\x9a\x99\x99\x99\x99\x99\xb9?)\x00\x00\x00\x00\x00\x88\xc3@@\x05\x12?\n\rvwap_base_qty\x18\x04 \x01(\tB#\x92\xb5\x18\x1f\x12\x1d^[0-9]{1,20}(\\.[0-9]{1,20})?$H\x01\x88\x01\x01\x12\x43\n\x11vwap_quote_amount\x18\x05 \x01(\tB#\x92\xb5\x18\x1f\x12\x1d^[0-9]{1,20}(\\.[0-9]{1,20})?$H\x02\x88\x01\x01\x12&\n\x05walls\x18\x06 \x01(\rB\x12\x92\xb5\x18\x0e\x18\x01)\x00\x00\x00\x00\x00\x00$@2\x01\x33H\x03\x88\x01\x01\x42\x13\n\x11_imbalance_levelsB\x10\n\x0e_vwap_base_qtyB\x14\n\x12_vwap_quote_amountB\x08\n\x06_walls\"b\n\tDepthBand\x12\x0b\n\x03\x62ps\x18\x01 \x01(\x01\x12\x10\n\x08\x62id_base\x18\x02 \x01(\t\x12\x11\n\tbid_quote\x18\x03 \x01(\t\x12\x10\n\x08\x61sk_base\x18\x04 \x01(\t\x12\x11\n\task_quote\x18\x05 \x01(\t\"\xb4\x01\n\x0cVwapEstimate\x12\x1e\n\x04side\x18\x01 \x01(\x0e\x32\x10.binance.v1.Side\x12\x13\n\x0b\x66illed_base\x18\x02 \x01(\t\x12\x14\n\x0c\x66illed_quote\x18\x03 \x01(\t\x12\x0c\n\x04vwap\x18\x04 \x01(\t\x12\x1b\n\x13slippage_bps_vs_mid\x18\x05 \x01(\x01\x12\x1c\n\x14slippage_bps_vs_best\x18\x06 \x01(\x01\x12\x10\n\x08\x63omplete\x18\x07 \x01(\x08\"\xb8\x03\n\rGetL1Response\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12(\n\x08\x62\x65st_bid\x18\x02 \x01(\x0b\x32\x16.binance.v1.PriceLevel\x12(\n\x08\x62\x65st_ask\x18\x03 \x01(\x0b\x32\x16.binance.v1.PriceLevel\x12\x0b\n\x03mid\x18\x04 \x01(\t\x12\x0e\n\x06spread\x18\x05 \x01(\t\x12\x12\n\nspread_bps\x18\x06 \x01(\x01\x12\x12\n\nmicroprice\x18\x07 \x01(\t\x12\x11\n\timbalance\x18\x08 \x01(\x01\x12\x18\n\x10imbalance_levels\x18\t \x01(\r\x12*\n\x0b\x64\x65pth_bands\x18\n \x03(\x0b\x32\x15.binance.v1.DepthBand\x12)\n\tbid_walls\x18\x0b \x03(\x0b\x32\x16.binance.v1.PriceLevel\x12)\n\task_walls\x18\x0c \x03(\x0b\x32\x16.binance.v1.PriceLevel\x12&\n\x04vwap\x18\r \x03(\x0b\x32\x18.binance.v1.VwapEstimate\x12\'\n\x04\x62ook\x18\x0e \x01(\x0b\x32\x19.binance.v1.BookFreshness\"\x8a\x01\n\x0cGetL2Request\x12<\n\x06symbol\x18\x01 \x01(\tB,\x92\xb5\x18(\x08\x01\x12$^[A-Za-z0-9_.\\-\\u00C0-\\uFFEF]{1,20}$\x12\x31\n\x06levels\x18\x02 \x01(\rB\x1c\x92\xb5\x18\x18\x18\x01!\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x00Y@2\x02\x32\x30H\x00\x88\x01\x01\x42\t\n\x07_levels\"\x94\x01\n\rGetL2Response\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12$\n\x04\x62ids\x18\x02 \x03(\x0b\x32\x16.binance.v1.PriceLevel\x12$\n\x04\x61sks\x18\x03 \x03(\x0b\x32\x16.binance.v1.PriceLevel\x12\'\n\x04\x62ook\x18\x04 \x01(\x0b\x32\x19.binance.v1.BookFreshness\"^\n\x10GetHealthRequest\x12?\n\x06symbol\x18\x01 \x01(\tB*\x92\xb5\x18&\x12$^[A-Za-z0-9_.\\-\\u00C0-\\uFFEF]{1,20}$H\x00\x88\x01\x01\x42\t\n\x07_symbol\"\xe7\x01\n\x0cSymbolHealth\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\r\n\x05state\x18\x02 \x01(\t\x12\x16\n\x0elast_update_id\x18\x03 \x01(\x03\x12\x0e\n\x06\x61ge_ms\x18\x04 \x01(\x03\x12\x14\n\x0cresync_count\x18\x05 \x01(\r\x12\x1b\n\x13messages_per_second\x18\x06 \x01(\x01\x12\x12\n\nlast_error\x18\x07 \x01(\t\x12\x1a\n\x12last_resync_reason\x18\x08 \x01(\t\x12\x17\n\x0fstale_snapshots\x18\t \x01(\r\x12\x14\n\x0cquiet_checks\x18\n \x01(\r\"\xb6\x01\n\x11GetHealthResponse\x12\x13\n\x0b\x65nvironment\x18\x01 \x01(\t\x12\x0f\n\x07overall\x18\x02 \x01(\t\x12\x12\n\nconnection\x18\x03 \x01(\t\x12\x15\n\rbooks_tracked\x18\x04 \x01(\r\x12\x11\n\tmax_books\x18\x05 \x01(\r\x12\x12\n\nreconnects\x18\x06 \x01(\r\x12)\n\x07symbols\x18\x07 \x03(\x0b\x32\x18.binance.v1.SymbolHealth2\x87\x03\n\tOrderBook\x12z\n\x05GetL1\x12\x18.binance.v1.GetL1Request\x1a\x19.binance.v1.GetL1Response\"<\x8a\xb5\x18\x38\n\x14\x62inance.orderbook_l1\x12\x17Order book metrics (L1)\x18\x01(\x01\x30\x01\x38\x98u\x12y\n\x05GetL2\x12\x18.binance.v1.GetL2Request\x1a\x19.binance.v1.GetL2Response\";\x8a\xb5\x18\x37\n\x14\x62inance.orderbook_l2\x12\x16Order book levels (L2)\x18\x01(\x01\x30\x01\x38\x98u\x12\x82\x01\n\tGetHealth\x12\x1c.binance.v1.GetHealthRequest\x1a\x1d.binance.v1.GetHealthResponse\"8\x8a\xb5\x18\x34\n\x18\x62inance.orderbook_health\x12\x11Order book health\x18\x01(\x01\x38\x88\'b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,7 +34,7 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'binance.v1.orderbook_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GETL1REQUEST'].fields_by_name['symbol']._loaded_options = None
-  _globals['_GETL1REQUEST'].fields_by_name['symbol']._serialized_options = b'\222\265\030\032\010\001\022\026^[A-Za-z0-9_.-]{1,20}$'
+  _globals['_GETL1REQUEST'].fields_by_name['symbol']._serialized_options = b'\222\265\030(\010\001\022$^[A-Za-z0-9_.\\-\\u00C0-\\uFFEF]{1,20}$'
   _globals['_GETL1REQUEST'].fields_by_name['imbalance_levels']._loaded_options = None
   _globals['_GETL1REQUEST'].fields_by_name['imbalance_levels']._serialized_options = b'\222\265\030\030\030\001!\000\000\000\000\000\000\360?)\000\000\000\000\000\000Y@2\00210'
   _globals['_GETL1REQUEST'].fields_by_name['bands_bps']._loaded_options = None
@@ -46,11 +46,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETL1REQUEST'].fields_by_name['walls']._loaded_options = None
   _globals['_GETL1REQUEST'].fields_by_name['walls']._serialized_options = b'\222\265\030\016\030\001)\000\000\000\000\000\000$@2\0013'
   _globals['_GETL2REQUEST'].fields_by_name['symbol']._loaded_options = None
-  _globals['_GETL2REQUEST'].fields_by_name['symbol']._serialized_options = b'\222\265\030\032\010\001\022\026^[A-Za-z0-9_.-]{1,20}$'
+  _globals['_GETL2REQUEST'].fields_by_name['symbol']._serialized_options = b'\222\265\030(\010\001\022$^[A-Za-z0-9_.\\-\\u00C0-\\uFFEF]{1,20}$'
   _globals['_GETL2REQUEST'].fields_by_name['levels']._loaded_options = None
   _globals['_GETL2REQUEST'].fields_by_name['levels']._serialized_options = b'\222\265\030\030\030\001!\000\000\000\000\000\000\360?)\000\000\000\000\000\000Y@2\00220'
   _globals['_GETHEALTHREQUEST'].fields_by_name['symbol']._loaded_options = None
-  _globals['_GETHEALTHREQUEST'].fields_by_name['symbol']._serialized_options = b'\222\265\030\030\022\026^[A-Za-z0-9_.-]{1,20}$'
+  _globals['_GETHEALTHREQUEST'].fields_by_name['symbol']._serialized_options = b'\222\265\030&\022$^[A-Za-z0-9_.\\-\\u00C0-\\uFFEF]{1,20}$'
   _globals['_ORDERBOOK'].methods_by_name['GetL1']._loaded_options = None
   _globals['_ORDERBOOK'].methods_by_name['GetL1']._serialized_options = b'\212\265\0308\n\024binance.orderbook_l1\022\027Order book metrics (L1)\030\001(\0010\0018\230u'
   _globals['_ORDERBOOK'].methods_by_name['GetL2']._loaded_options = None
@@ -58,25 +58,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ORDERBOOK'].methods_by_name['GetHealth']._loaded_options = None
   _globals['_ORDERBOOK'].methods_by_name['GetHealth']._serialized_options = b'\212\265\0304\n\030binance.orderbook_health\022\021Order book health\030\001(\0018\210\''
   _globals['_BOOKFRESHNESS']._serialized_start=94
-  _globals['_BOOKFRESHNESS']._serialized_end=246
-  _globals['_GETL1REQUEST']._serialized_start=249
-  _globals['_GETL1REQUEST']._serialized_end=664
-  _globals['_DEPTHBAND']._serialized_start=666
-  _globals['_DEPTHBAND']._serialized_end=764
-  _globals['_VWAPESTIMATE']._serialized_start=767
-  _globals['_VWAPESTIMATE']._serialized_end=947
-  _globals['_GETL1RESPONSE']._serialized_start=950
-  _globals['_GETL1RESPONSE']._serialized_end=1390
-  _globals['_GETL2REQUEST']._serialized_start=1392
-  _globals['_GETL2REQUEST']._serialized_end=1516
-  _globals['_GETL2RESPONSE']._serialized_start=1519
-  _globals['_GETL2RESPONSE']._serialized_end=1667
-  _globals['_GETHEALTHREQUEST']._serialized_start=1669
-  _globals['_GETHEALTHREQUEST']._serialized_end=1749
-  _globals['_SYMBOLHEALTH']._serialized_start=1752
-  _globals['_SYMBOLHEALTH']._serialized_end=1908
-  _globals['_GETHEALTHRESPONSE']._serialized_start=1911
-  _globals['_GETHEALTHRESPONSE']._serialized_end=2093
-  _globals['_ORDERBOOK']._serialized_start=2096
-  _globals['_ORDERBOOK']._serialized_end=2487
+  _globals['_BOOKFRESHNESS']._serialized_end=300
+  _globals['_GETL1REQUEST']._serialized_start=303
+  _globals['_GETL1REQUEST']._serialized_end=732
+  _globals['_DEPTHBAND']._serialized_start=734
+  _globals['_DEPTHBAND']._serialized_end=832
+  _globals['_VWAPESTIMATE']._serialized_start=835
+  _globals['_VWAPESTIMATE']._serialized_end=1015
+  _globals['_GETL1RESPONSE']._serialized_start=1018
+  _globals['_GETL1RESPONSE']._serialized_end=1458
+  _globals['_GETL2REQUEST']._serialized_start=1461
+  _globals['_GETL2REQUEST']._serialized_end=1599
+  _globals['_GETL2RESPONSE']._serialized_start=1602
+  _globals['_GETL2RESPONSE']._serialized_end=1750
+  _globals['_GETHEALTHREQUEST']._serialized_start=1752
+  _globals['_GETHEALTHREQUEST']._serialized_end=1846
+  _globals['_SYMBOLHEALTH']._serialized_start=1849
+  _globals['_SYMBOLHEALTH']._serialized_end=2080
+  _globals['_GETHEALTHRESPONSE']._serialized_start=2083
+  _globals['_GETHEALTHRESPONSE']._serialized_end=2265
+  _globals['_ORDERBOOK']._serialized_start=2268
+  _globals['_ORDERBOOK']._serialized_end=2659
 # @@protoc_insertion_point(module_scope)

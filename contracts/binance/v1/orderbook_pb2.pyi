@@ -9,7 +9,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class BookFreshness(_message.Message):
-    __slots__ = ("environment", "last_update_id", "event_time_ms", "age_ms", "source", "state", "resync_count")
+    __slots__ = ("environment", "last_update_id", "event_time_ms", "age_ms", "source", "state", "resync_count", "synced", "warning", "unsynced_ms")
     ENVIRONMENT_FIELD_NUMBER: _ClassVar[int]
     LAST_UPDATE_ID_FIELD_NUMBER: _ClassVar[int]
     EVENT_TIME_MS_FIELD_NUMBER: _ClassVar[int]
@@ -17,6 +17,9 @@ class BookFreshness(_message.Message):
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     RESYNC_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SYNCED_FIELD_NUMBER: _ClassVar[int]
+    WARNING_FIELD_NUMBER: _ClassVar[int]
+    UNSYNCED_MS_FIELD_NUMBER: _ClassVar[int]
     environment: str
     last_update_id: int
     event_time_ms: int
@@ -24,7 +27,10 @@ class BookFreshness(_message.Message):
     source: str
     state: str
     resync_count: int
-    def __init__(self, environment: _Optional[str] = ..., last_update_id: _Optional[int] = ..., event_time_ms: _Optional[int] = ..., age_ms: _Optional[int] = ..., source: _Optional[str] = ..., state: _Optional[str] = ..., resync_count: _Optional[int] = ...) -> None: ...
+    synced: bool
+    warning: str
+    unsynced_ms: int
+    def __init__(self, environment: _Optional[str] = ..., last_update_id: _Optional[int] = ..., event_time_ms: _Optional[int] = ..., age_ms: _Optional[int] = ..., source: _Optional[str] = ..., state: _Optional[str] = ..., resync_count: _Optional[int] = ..., synced: _Optional[bool] = ..., warning: _Optional[str] = ..., unsynced_ms: _Optional[int] = ...) -> None: ...
 
 class GetL1Request(_message.Message):
     __slots__ = ("symbol", "imbalance_levels", "bands_bps", "vwap_base_qty", "vwap_quote_amount", "walls")
@@ -133,7 +139,7 @@ class GetHealthRequest(_message.Message):
     def __init__(self, symbol: _Optional[str] = ...) -> None: ...
 
 class SymbolHealth(_message.Message):
-    __slots__ = ("symbol", "state", "last_update_id", "age_ms", "resync_count", "messages_per_second", "last_error")
+    __slots__ = ("symbol", "state", "last_update_id", "age_ms", "resync_count", "messages_per_second", "last_error", "last_resync_reason", "stale_snapshots", "quiet_checks")
     SYMBOL_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     LAST_UPDATE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -141,6 +147,9 @@ class SymbolHealth(_message.Message):
     RESYNC_COUNT_FIELD_NUMBER: _ClassVar[int]
     MESSAGES_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
     LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    LAST_RESYNC_REASON_FIELD_NUMBER: _ClassVar[int]
+    STALE_SNAPSHOTS_FIELD_NUMBER: _ClassVar[int]
+    QUIET_CHECKS_FIELD_NUMBER: _ClassVar[int]
     symbol: str
     state: str
     last_update_id: int
@@ -148,7 +157,10 @@ class SymbolHealth(_message.Message):
     resync_count: int
     messages_per_second: float
     last_error: str
-    def __init__(self, symbol: _Optional[str] = ..., state: _Optional[str] = ..., last_update_id: _Optional[int] = ..., age_ms: _Optional[int] = ..., resync_count: _Optional[int] = ..., messages_per_second: _Optional[float] = ..., last_error: _Optional[str] = ...) -> None: ...
+    last_resync_reason: str
+    stale_snapshots: int
+    quiet_checks: int
+    def __init__(self, symbol: _Optional[str] = ..., state: _Optional[str] = ..., last_update_id: _Optional[int] = ..., age_ms: _Optional[int] = ..., resync_count: _Optional[int] = ..., messages_per_second: _Optional[float] = ..., last_error: _Optional[str] = ..., last_resync_reason: _Optional[str] = ..., stale_snapshots: _Optional[int] = ..., quiet_checks: _Optional[int] = ...) -> None: ...
 
 class GetHealthResponse(_message.Message):
     __slots__ = ("environment", "overall", "connection", "books_tracked", "max_books", "reconnects", "symbols")
