@@ -63,12 +63,13 @@ class App:
         )
         books = None
         if settings.orderbook_enabled:
-            from provider.orderbook.manager import OrderBookManager
+            from provider.orderbook.manager import OrderBookManager, tops_via
 
             books = OrderBookManager(
                 settings.environment.ws_url,
                 client.depth_snapshot,
                 max_symbols=settings.orderbook_max_symbols,
+                fetch_tops=tops_via(client.book_ticker),
             )
         account = None
         if settings.account_stream_enabled and client.credentials_kind != "none":

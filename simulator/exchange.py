@@ -81,7 +81,8 @@ class Market:
             mid = int(spec.start_price / spec.tick_size)
             book = SimBook(update_id=rng.randint(1_000_000, 9_000_000))
             seed_book(book, rng, mid, spec.depth_levels, spec.typical_lots)
-            maker = MarketMaker(name, book, rng, spec.typical_lots, spec.depth_levels, mid)
+            maker = MarketMaker(name, book, rng, spec.typical_lots, spec.depth_levels, mid,
+                                spec.activity)
             series = Series(
                 path,
                 SeriesSpec(spec.tick_size, spec.step_size, spec.step_size * spec.typical_lots * 2),

@@ -58,8 +58,10 @@ class MarketMaker:
         lots: int,
         levels: int,
         fair_tick: int,
+        activity: float = 1.0,
     ) -> None:
         self.symbol = symbol
+        self.activity = activity
         self.book = book
         self.rng = rng
         self.lots = lots
@@ -67,8 +69,19 @@ class MarketMaker:
         self.fair = fair_tick
 
     def step(self, sink: TakerSink, now_ms: int) -> None:
-        """One market event; commits its book changes as one update id."""
+        """One market event; commits its book changes as one update id.
+
+        A quiet market (``activity`` < 1) acts on that share of the steps, each time with a
+        synthetic trade; ``activity`` 0 (a symbol in BREAK) never moves.
+        """
         rng = self.rng
+        if self.activity < 1.0:
+            if self.activity <= 0.0 or rng.random() >= self.activity:
+                return
+            self._take(sink, now_ms)
+            self._keep_depth()
+            self.book.commit()
+            return
         if rng.random() < 0.3:
             self.fair += rng.choice((-1, 1))
         r = rng.random()

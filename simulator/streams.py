@@ -41,8 +41,8 @@ log = structlog.get_logger("simulator.streams")
 MAX_STREAMS = 1024
 MAX_INCOMING_PER_S = 5
 QUEUE_LIMIT = 20_000
-STREAM_RE = re.compile(
-    r"^(?P<sym>[a-z0-9]+)@(?P<kind>trade|aggTrade|bookTicker|ticker|miniTicker|avgPrice|referencePrice|"
+STREAM_RE = re.compile(  # symbols in lower case; Unicode names (Binance, since 2025-12) too
+    r"^(?P<sym>[^@/\sA-Z]+)@(?P<kind>trade|aggTrade|bookTicker|ticker|miniTicker|avgPrice|referencePrice|"
     r"depth(?P<levels>5|10|20)?(?P<fast>@100ms|@1000ms)?|kline_(?P<interval>[0-9]+[smhdwM]))$"
 )
 

@@ -64,6 +64,9 @@ class SymbolSpec:
     """PERCENT_PRICE_BY_SIDE `avgPriceMins` (0 = the last trade price)."""
     notional_mins: int = 5
     """NOTIONAL `avgPriceMins` (0 = the last trade price)."""
+    activity: float = 1.0
+    """Share of the market loop's steps that act on this book (1: every step). Below 1 each acting
+    step is a synthetic trade: a quiet market (1/1200: about a trade a minute at `--rate 20`)."""
 
     def filters(self) -> list[dict[str, Any]]:
         """Symbol filters in exchangeInfo form (spec §4)."""
@@ -164,6 +167,8 @@ def _spec(
     max_qty: str = "9000.00000000",
     percent_price_mins: int = 1,
     notional_mins: int = 5,
+    activity: float = 1.0,
+    status: str = "TRADING",
 ) -> SymbolSpec:
     d = Decimal
     return SymbolSpec(
@@ -183,6 +188,8 @@ def _spec(
         typical_lots=lots,
         percent_price_mins=percent_price_mins,
         notional_mins=notional_mins,
+        activity=activity,
+        status=status,
     )
 
 
@@ -204,6 +211,35 @@ DEFAULT_SYMBOLS: dict[str, SymbolSpec] = {
               percent_price_mins=0),
     )
 }
+
+QUIET_BASES = (
+    "ADA", "XRP", "SOL", "DOT", "LINK", "LTC", "TRX", "AVAX", "ATOM", "NEAR", "FIL", "APT",
+    "ARB", "OP", "SUI", "INJ", "AAVE", "UNI", "ETC", "XLM", "ALGO", "VET", "ICP", "HBAR",
+    "EGLD", "SAND", "MANA", "AXS", "THETA", "FTM", "GRT", "CHZ", "ENJ", "ZIL", "KAVA", "RUNE",
+    "CRV", "SNX", "COMP", "MKR", "YFI", "1INCH", "BAT", "ZRX", "KSM", "FLOW", "MINA", "ROSE",
+)
+"""Quiet markets (`<BASE>USDT`): 40 levels a side, about a trade a minute at `--rate 20`."""
+QUIET_ACTIVITY = 1 / 1200
+UNICODE_SYMBOL = "币安人生USDT"
+"""A symbol with a UTF-8 name (Binance lists such symbols since 2025-12)."""
+BREAK_SYMBOL = "LUNAUSDT"
+"""A symbol in BREAK status: listed, not trading; its book never moves."""
+
+
+def _extra_markets() -> list[SymbolSpec]:
+    out = []
+    for i, base in enumerate(QUIET_BASES):
+        price = (Decimal(1) + Decimal(i) * Decimal("0.37")).quantize(Decimal("0.0001"))
+        out.append(_spec(f"{base}USDT", base, "USDT", "0.0001", "0.1", str(price),
+                         min_notional="5", levels=40, lots=1000, activity=QUIET_ACTIVITY))
+    out.append(_spec(UNICODE_SYMBOL, "币安人生", "USDT", "0.00001", "1", "0.15000",
+                     min_notional="5", levels=200, lots=20000, max_qty="90000000", activity=0.05))
+    out.append(_spec(BREAK_SYMBOL, "LUNA", "USDT", "0.0001", "0.01", "0.4000",
+                     min_notional="5", levels=20, lots=1000, activity=0.0, status="BREAK"))
+    return out
+
+
+DEFAULT_SYMBOLS.update((s.symbol, s) for s in _extra_markets())
 
 RATE_LIMITS_DEFAULT = {"REQUEST_WEIGHT": 6000, "ORDERS_10S": 50, "ORDERS_1D": 160000}
 

@@ -45,6 +45,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
+from urllib.parse import quote
 
 import structlog
 from websockets.asyncio.client import ClientConnection, connect
@@ -64,7 +65,7 @@ from provider.orderbook.sync import (
     SyncState,
 )
 
-__all__ = ["BookView", "OrderBookManager", "SnapshotFetcher", "TopsFetcher"]
+__all__ = ["BookView", "OrderBookManager", "SnapshotFetcher", "TopsFetcher", "tops_via"]
 
 SnapshotFetcher = Callable[[str, int], Awaitable[Mapping[str, Any]]]
 """``fetch_snapshot(symbol, limit)`` -> the JSON of ``GET /api/v3/depth``."""
@@ -72,6 +73,19 @@ SnapshotFetcher = Callable[[str, int], Awaitable[Mapping[str, Any]]]
 TopsFetcher = Callable[[list[str]], Awaitable[Sequence[Mapping[str, Any]]]]
 """``fetch_tops(symbols)`` -> the JSON of ``GET /api/v3/ticker/bookTicker?symbols=[...]``:
 ``[{"symbol", "bidPrice", "bidQty", "askPrice", "askQty"}, ...]`` (one call, weight 4)."""
+
+
+
+def tops_via(book_ticker: Callable[..., Awaitable[Any]]) -> TopsFetcher:
+    """A :data:`TopsFetcher` from the Binance client's ``book_ticker(symbols=[...])`` (one call)."""
+
+    async def fetch(symbols: list[str]) -> Sequence[Mapping[str, Any]]:
+        result = await book_ticker(symbols=symbols)
+        data = getattr(result, "data", result)
+        return data if isinstance(data, list) else [data]
+
+    return fetch
+
 
 _CONTROL_RATE_PER_S = 3.0  # leaves room for pongs under Binance's 5 incoming messages/s
 _MAX_STREAMS = 1024
@@ -554,7 +568,7 @@ class OrderBookManager:
                 self._perform(sym, sym.sync.on_subscribed())
 
     def _on_depth(self, conn: _Conn, stream: str, data: Mapping[str, Any]) -> None:
-        sym = self._symbols.get(stream.split("@", 1)[0].upper())
+        sym = self._symbols.get(str(data.get("s") or stream.split("@", 1)[0].upper()))
         if sym is None:
             return
         try:
@@ -607,7 +621,8 @@ class OrderBookManager:
     # -- connection lifecycle ----------------------------------------------------------------
 
     def _url(self, streams: list[str]) -> str:
-        return f"{self._base}/stream?streams={'/'.join(streams)}"
+        # Unicode symbols (Binance, since 2025-12) travel percent-encoded in the URL.
+        return f"{self._base}/stream?streams={quote('/'.join(streams), safe='/@')}"
 
     async def _open(self) -> _Conn:
         streams = [_stream_name(s) for s in self._symbols]
@@ -786,10 +801,14 @@ class OrderBookManager:
                     sym.last_settle = now  # health shows a crossed book within this (book.py Rule 7)
                     self._perform(sym, sync.settle())
                 if sync.state is SyncState.SYNCED \
-                        and now - max(sym.last_event, sym.last_probe) >= self._stall_after_s:
-                    sym.last_probe = now
+                        and now - max(sym.last_event, sym.last_probe) >= self._stall_after_s / 2:
                     silent.append(sym)
-            if silent and (self._quiet_task is None or self._quiet_task.done()):
+            due = any(now - max(sym.last_event, sym.last_probe) >= self._stall_after_s
+                      for sym in silent)
+            if due and (self._quiet_task is None or self._quiet_task.done()):
+                # Those half-way silent go along: one combined call for all, schedules aligned.
+                for sym in silent:
+                    sym.last_probe = now
                 self._quiet_task = asyncio.create_task(self._check_silent(conn, silent),
                                                        name="orderbook-quiet-check")
 

@@ -268,3 +268,58 @@ async def test_a_temporary_drop_of_the_weight_limit_never_leaves_a_book_unsynced
 async def _synced(mgr: OrderBookManager, symbol: str) -> bool:
     view = await mgr.get_book(symbol, timeout_s=5)
     return view.synced
+
+
+async def test_twenty_quiet_markets_cost_one_combined_check_not_a_snapshot_each(sim: Any) -> None:
+    """Issue 13: silent synced books are told from a dead stream by the connection's liveness and
+    one combined bookTicker call (weight 4), not by a weight-50 snapshot each; a Unicode name and
+    a symbol in BREAK are tracked like any other."""
+    from provider.binance.client import BinanceClient
+    from provider.binance.environment import Environment
+    from provider.orderbook.manager import tops_via
+    from simulator.symbols import QUIET_BASES
+
+    client = await BinanceClient.create(
+        Environment.custom(sim.info.rest_url, sim.info.ws_url, name="sandbox"))
+    depth_calls: list[str] = []
+    tops_calls: list[list[str]] = []
+
+    async def depth(symbol: str, limit: int) -> Mapping[str, Any]:
+        depth_calls.append(symbol)
+        return await client.depth_snapshot(symbol, limit)
+
+    async def tops(symbols: list[str]) -> Any:
+        tops_calls.append(symbols)
+        return await tops_via(client.book_ticker)(symbols)
+
+    symbols = [f"{b}USDT" for b in QUIET_BASES[:20]] + ["币安人生USDT", "LUNAUSDT"]
+    mgr = OrderBookManager(sim.info.ws_url, depth, fetch_tops=tops, max_symbols=30,
+                           stall_after_s=1.0, quiet_after_s=0.5, top_grace_s=0.2)
+    try:
+        for symbol in symbols:
+            await mgr.get_book(symbol, timeout_s=5)
+
+        def all_synced() -> bool:
+            h = mgr.health()["symbols"]
+            return len(h) == len(symbols) and all(s["state"] == "SYNCED" for s in h.values())
+
+        await until(all_synced)
+        synced_depth_calls = len(depth_calls)
+        checks = sum(s["quiet_checks"] for s in mgr.health()["symbols"].values())
+        del tops_calls[:]
+        await until(lambda: sum(s["quiet_checks"] for s in mgr.health()["symbols"].values())
+                    >= checks + 3 * (len(symbols) - 1))
+        health = mgr.health()
+        quiet = [s for n, s in health["symbols"].items() if n != "币安人生USDT"]
+        assert all(s["resync_count"] == 0 for s in quiet), health
+        # Silent books were checked together: a few combined calls (weight 4 each) instead of
+        # three rounds of a weight-50 snapshot per symbol, and no snapshot of their own beyond
+        # the rare trade that made a top differ before its event arrived.
+        assert len(depth_calls) - synced_depth_calls <= 2, depth_calls[synced_depth_calls:]
+        assert max(len(t) for t in tops_calls) >= 10
+        assert len(tops_calls) <= 10, [len(t) for t in tops_calls]
+        view = await mgr.get_book("币安人生USDT", timeout_s=5)
+        assert view.synced and view.symbol == "币安人生USDT"
+    finally:
+        await mgr.close()
+        await client.close()

@@ -290,3 +290,37 @@ async def test_a_lagging_rest_copy_serves_a_past_book_that_the_procedure_still_r
         f"{sim.info.rest_url}/api/v3/depth", params={"symbol": "BTCUSDT", "limit": "1"}
     ) as r:
         assert (await r.json())["lastUpdateId"] == truth["lastUpdateId"]  # cleared: current
+
+
+async def test_many_markets_a_unicode_name_quiet_ones_and_one_in_break(sim: SimProcess) -> None:
+    from urllib.parse import quote
+
+    async with aiohttp.ClientSession() as s:
+        async with s.get(f"{sim.info.rest_url}/api/v3/exchangeInfo") as r:
+            info = await r.json()
+        by_name = {x["symbol"]: x for x in info["symbols"]}
+        assert len(by_name) >= 50
+        assert by_name["LUNAUSDT"]["status"] == "BREAK" and by_name["币安人生USDT"]["status"] == "TRADING"
+
+        async def update_id(symbol: str) -> int:
+            async with s.get(f"{sim.info.rest_url}/api/v3/depth",
+                             params={"symbol": symbol, "limit": "5"}) as r:
+                return int((await r.json())["lastUpdateId"])
+
+        before = {n: await update_id(n) for n in ("LUNAUSDT", "BTCUSDT")}
+        async with s.ws_connect(sim.info.ws_url + "/ws/btcusdt@depth@100ms") as ws:
+            await asyncio.wait_for(ws.receive_json(), WAIT_S)  # BTCUSDT has moved meanwhile
+        assert await update_id("BTCUSDT") > before["BTCUSDT"]
+        assert await update_id("LUNAUSDT") == before["LUNAUSDT"]  # BREAK: never moves
+        name = quote("币安人生usdt@depth@100ms", safe="@")
+        async with s.ws_connect(f"{sim.info.ws_url}/ws/{name}") as ws:
+            book = LocalBook()
+            await sync_book(ws, s, sim.info.rest_url, "币安人生USDT", book)
+            await sim.control("POST", "/sim/market", {"running": False})
+            truth = await sim.ground_truth("币安人生USDT")
+            await catch_up(ws, book, truth["lastUpdateId"])
+            assert book.as_truth() == {"bids": truth["bids"], "asks": truth["asks"]}
+        await sim.control("POST", "/sim/market", {"running": True})
+        async with s.ws_connect(f"{sim.info.ws_url}/stream?streams={name}") as ws:
+            frame = await asyncio.wait_for(ws.receive_json(), WAIT_S)
+            assert frame["stream"] == "币安人生usdt@depth@100ms" and frame["data"]["s"] == "币安人生USDT"
