@@ -57,6 +57,8 @@ from mcp_types import CallToolResult, TextContent  # noqa: E402
 
 from benchmarks.procs import gateway_stdio_params, mcp_stdio_session, rss_kib  # noqa: E402
 from benchmarks.results_file import write_section  # noqa: E402
+from provider.binance.client import BinanceClient  # noqa: E402
+from provider.binance.environment import Environment  # noqa: E402
 from tests.sim_fixture import SimProcess  # noqa: E402
 from tests.stack import ProviderProcess, sandbox_env  # noqa: E402
 
@@ -100,6 +102,7 @@ class SoakCounts:
     arguments_changed: int = 0
     account_checks: int = 0
     account_divergences: int = 0
+    account_propagation_ms: list[float] = field(default_factory=list)
     faults_armed: int = 0
     provider_restarts: int = 0
     order_outcomes: dict[str, int] = field(default_factory=dict)
@@ -416,12 +419,34 @@ class Soak:
                     source = served["freshness"]["source"] if served else None
                     if ids == truth and source == "stream":
                         self.counts.account_checks += 1
+                        await self.propagation(session)
                         return
                     if time.monotonic() > deadline:
                         self.counts.account_divergences += 1
                         self.order_example(f"live account never converged: served {ids} ({source}), truth {truth}")
                         return
                     await asyncio.sleep(0.5)
+
+    async def propagation(self, session: ClientSession, rounds: int = 5) -> None:
+        """How long an order placed by another client takes to show in get_open_orders (from the stream)."""
+        env = Environment.custom(self.sim.info.rest_url, self.sim.info.ws_url, name="sandbox")
+        other = await BinanceClient.create(env, self.sim.info.api_key, self.sim.info.api_secret)
+        try:
+            avg = Decimal((await other.avg_price(SYMBOL)).data["price"])
+            price = str((avg * Decimal("0.85")).quantize(Decimal("0.01")))
+            for _ in range(rounds):
+                placed = (await other.new_order({"symbol": SYMBOL, "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+                                                 "quantity": "0.001", "price": price})).data
+                started = time.perf_counter()
+                while time.perf_counter() - started < ACCOUNT_CONVERGE_S:
+                    served = await session.call_tool("binance_get_open_orders", {"symbol": SYMBOL})
+                    ids = {int(o["order_id"]) for o in (served.structured_content or {}).get("orders", [])}
+                    if int(placed["orderId"]) in ids:
+                        self.counts.account_propagation_ms.append(round((time.perf_counter() - started) * 1000, 1))
+                        break
+                await other.cancel_order(SYMBOL, order_id=placed["orderId"])
+        finally:
+            await other.close()
 
     async def sim_open_orders(self) -> set[int]:
         body = await self.sim.control("GET", f"/sim/orders?symbol={SYMBOL}")
@@ -602,6 +627,11 @@ def render(counts: SoakCounts, command: str) -> str:
         ("live-account divergences after convergence", counts.account_divergences, "yes"),
     ]
     out += [f"| {name} | {value} | {zero} |" for name, value, zero in rows]
+    if counts.account_propagation_ms:
+        ms = sorted(counts.account_propagation_ms)
+        out += ["", f"Live account: an order placed by another client showed in get_open_orders (from the stream) "
+                f"after {ms[len(ms) // 2]} ms median, {ms[-1]} ms at most ({len(ms)} orders, each read through "
+                "a gateway: the figure includes one MCP call)."]
     if counts.order_outcomes:
         out += ["", "place_order answers: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.order_outcomes.items()))]
     rss = counts.provider_rss_kib
