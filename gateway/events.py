@@ -13,16 +13,22 @@ reconnects with `Last-Event-ID`, replays what that stream sent after it. Rules:
    existed) replays nothing; the client then gets only what comes next.
 3. Priming events (no message) get ids, so a client can resume a stream that sent nothing yet,
    and are never replayed.
+4. Nothing falls between replay and the live tail. The SDK replays, then sends a priming event,
+   then routes new events to the resumed stream; an event stored in between would be neither
+   replayed nor sent. So while a stream is being resumed the store sends what it stores itself,
+   in order after the replay, and the priming event that ends the replay carries the id of the
+   last event sent (not a new one): a client that reconnects again from it misses nothing.
 
 `EventLog` is the pure bookkeeping; `SessionEventStore` is the SDK's `EventStore` over it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import mcp_types as types
@@ -122,23 +128,53 @@ class EventLog:
         return found.stream_id, later
 
 
+@dataclass
+class _Resuming:
+    """A stream being resumed: where its client is, and how to reach it until the SDK takes over."""
+
+    cursor: str
+    send: EventCallback
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
 class SessionEventStore(EventStore):
-    """The SDK's `EventStore` for one session."""
+    """The SDK's `EventStore` for one session (rule 4 is its own)."""
 
     def __init__(self, log: EventLog) -> None:
         self.log = log
+        self._resuming: dict[str, _Resuming] = {}
 
     async def store_event(self, stream_id: str, message: types.JSONRPCMessage | None) -> str:
+        resuming = self._resuming.get(stream_id)
+        if message is None and resuming is not None:
+            # The priming event of a resumed stream: the SDK goes live after it. Keep the cursor.
+            del self._resuming[stream_id]
+            return resuming.cursor
         size = len(message.model_dump_json(by_alias=True, exclude_none=True)) if message is not None else 0
-        return self.log.append(stream_id, message, size)
+        event_id = self.log.append(stream_id, message, size)
+        if resuming is not None and message is not None:
+            await self._forward(stream_id, resuming, event_id, message)
+        return event_id
+
+    async def _forward(self, stream_id: str, resuming: _Resuming, event_id: str, message: Any) -> None:
+        async with resuming.lock:
+            try:
+                await resuming.send(EventMessage(message, event_id))
+            except Exception:  # the resumed stream closed before it went live; a reconnect replays it
+                self._resuming.pop(stream_id, None)
+                return
+            resuming.cursor = event_id
 
     async def replay_events_after(self, last_event_id: str, send_callback: EventCallback) -> str | None:
         found = self.log.after(last_event_id)
         if found is None:
             return None
         stream_id, later = found
-        for event_id, message in later:
-            await send_callback(EventMessage(message, event_id))
+        resuming = self._resuming[stream_id] = _Resuming(last_event_id, send_callback)
+        async with resuming.lock:  # what is stored meanwhile follows, in order
+            for event_id, message in later:
+                await send_callback(EventMessage(message, event_id))
+                resuming.cursor = event_id
         return stream_id
 
 

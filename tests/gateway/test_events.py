@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import mcp_types as types
 import pytest
 from mcp.server.lowlevel.server import Server
+from mcp.server.streamable_http import EventMessage
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
 from gateway.events import EventLog, ReplayBudget, SessionEventStore, per_session_stores
@@ -88,6 +90,31 @@ async def _events(response: httpx2.Response) -> AsyncIterator[tuple[str | None, 
             event_id, data = None, ""
 
 
+async def _resume(http: httpx2.AsyncClient, url: str, headers: dict[str, str], last_seen: str) -> list[dict[str, Any]]:
+    """Reconnect with Last-Event-ID until the call's response arrives, as a client does.
+
+    A client reconnects whenever its stream ends without the response, or stays silent too long
+    (the server may not have noticed the first drop yet); at most 5 times here.
+    """
+    received: list[dict[str, Any]] = []
+    for _ in range(5):
+        try:
+            async with (
+                asyncio.timeout(5),
+                http.stream("GET", url, headers={**headers, "last-event-id": last_seen}) as again,
+            ):
+                assert again.status_code == 200
+                async for event_id, data in _events(again):
+                    last_seen = event_id or last_seen
+                    if data is not None:
+                        received.append(data)
+                    if data is not None and data.get("id") == 2:
+                        return received
+        except TimeoutError:
+            continue
+    return received
+
+
 async def test_a_client_that_lost_its_stream_gets_the_rest_after_last_event_id(
     provider: StreamProvider, tmp_path: Path
 ) -> None:
@@ -122,15 +149,7 @@ async def test_a_client_that_lost_its_stream_gets_the_rest_after_last_event_id(
                     break  # the connection drops here, mid-call
         assert last_seen is not None
         provider.release.set()  # the call goes on without a connected client
-        replayed: list[dict[str, Any]] = []
-        resume = {**session, "last-event-id": last_seen, "accept": "text/event-stream"}
-        async with asyncio.timeout(15), http.stream("GET", url, headers=resume) as again:
-            assert again.status_code == 200
-            async for _, data in _events(again):
-                if data is not None:
-                    replayed.append(data)
-                if data is not None and data.get("id") == 2:
-                    break
+        replayed = await _resume(http, url, {**session, "accept": "text/event-stream"}, last_seen)
     progress = [m["params"]["progress"] for m in replayed if m.get("method") == "notifications/progress"]
     assert progress == [2]
     assert replayed[-1]["result"]["content"][0]["text"] == "released"
@@ -146,3 +165,21 @@ def test_every_session_gets_a_store_of_its_own() -> None:
     # Rule 1: both sessions number their streams "1", "2", ...: one shared store would mix them.
     assert all(isinstance(s, SessionEventStore) for s in stores) and stores[0] is not stores[1]
     assert stores[0] is not manager.event_store
+
+
+async def test_events_stored_while_a_stream_resumes_are_sent_and_the_cursor_holds() -> None:
+    store = SessionEventStore(EventLog())
+    message = types.JSONRPCNotification(jsonrpc="2.0", method="notifications/progress", params={"progress": 1})
+    first = await store.store_event("2", message)
+    await store.store_event("2", message)
+    sent: list[str | None] = []
+
+    async def send(event: EventMessage) -> None:
+        sent.append(event.event_id)
+
+    assert await store.replay_events_after(first, send) == "2"
+    late = await store.store_event("2", message)  # between the replay and the SDK's live tail
+    cursor = await store.store_event("2", None)  # the priming event that ends the replay
+    after = await store.store_event("2", message)  # live: the SDK sends it, the store does not
+    # Rule 4: the late event was sent, in order; the priming event keeps the last id sent.
+    assert sent == ["2", late] and cursor == late and after not in sent
