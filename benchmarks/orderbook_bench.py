@@ -182,7 +182,7 @@ def run(events_n: int, levels: int, seed: int) -> dict[str, Any]:
         for read_every, settle_every, key in ((0, 0, "ingest"), (0, 300, "ingest_settle300"),
                                               (10, 0, "ingest_read10")):
             best_ours = best_dc = 0.0
-            for _ in range(3):  # best of three, interleaved, against noise on a shared machine
+            for _ in range(5):  # best of five, interleaved, against noise on a shared machine
                 book = ours_build(snap_text)()
                 best_ours = max(best_ours, ingest_ours(book, json.loads(events_text), read_every,
                                                        settle_every))

@@ -86,6 +86,7 @@ class Report:
     cold: list[tuple[str, str, float, float]] = field(default_factory=list)  # what, reference, ms, ref ms
     sizes: list[tuple[str, int, int, str]] = field(default_factory=list)  # tool, text, json, note
     orderbook_core: str = ""
+    orderbook: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
 
@@ -338,11 +339,14 @@ async def bench_sizes(report: Report, session: ClientSession) -> None:
 
 
 def bench_orderbook_core(report: Report, counts: Counts) -> None:
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "orderbook_bench.py"), "--events", str(counts.ob_events)],
-        cwd=str(ROOT), capture_output=True, text=True, timeout=600, check=True,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
+    with tempfile.NamedTemporaryFile(suffix=".json") as figures:
+        out = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "orderbook_bench.py"), "--events", str(counts.ob_events),
+             "--json", figures.name],
+            cwd=str(ROOT), capture_output=True, text=True, timeout=900, check=True,
+            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        )
+        report.orderbook = json.loads(Path(figures.name).read_text())
     report.orderbook_core = out.stdout.strip()
 
 
@@ -380,6 +384,7 @@ def render(report: Report) -> str:
                    f"{gw:.0f} - {direct:.0f} us = {added:.2f} ms (MCP SDK {transport} floor alone "
                    f"{mcp_floor / 1000:.2f} ms; gateway's own share {own:.2f} ms) | < 1 ms | "
                    f"{'yes' if added < 1 else 'no'} |")
+    out.extend(target_rows(report))
     out.append("")
     out.append("### Latency and throughput (one client process; calls/s include the client's own CPU)")
     out.append("")
@@ -392,9 +397,7 @@ def render(report: Report) -> str:
     out.append("")
     out.append("### Order book core (`benchmarks/orderbook_bench.py`), against python-binance DepthCache")
     out.append("")
-    out.append("```")
     out.append(report.orderbook_core)
-    out.append("```")
     out.append("")
     out.append("### Cold paths (median of the runs)")
     out.append("")
@@ -422,6 +425,33 @@ def render(report: Report) -> str:
         out.append("")
         out.extend(f"- {n}" for n in report.notes)
     return "\n".join(out) + "\n"
+
+
+def target_rows(report: Report) -> list[str]:
+    """The issue-18 rows of the summary: each figure, its target, and whether it is met."""
+    def met(ok: bool) -> str:
+        return "yes" if ok else "no"
+
+    rows: list[str] = []
+    ob = report.orderbook
+    if ob:
+        ratio = ob["ingest_ours"] / ob["ingest_dc"]
+        rows.append(f"| order-book ingest vs python-binance DepthCache (float) on the same events | "
+                    f"{ob['ingest_ours']:.0f} vs {ob['ingest_dc']:.0f} events/s = {ratio:.2f}x, top-100 "
+                    f"exact: {met(ob['exact'])} | >= 2x, prices exact | {met(ratio >= 2 and ob['exact'])} |")
+        worst = max(ob["memory_kib"], ob["memory_after_events_kib"])
+        rows.append(f"| order-book memory per symbol, {ob['levels']} levels a side | {ob['memory_kib']:.0f} KiB "
+                    f"after the snapshot, {ob['memory_after_events_kib']:.0f} KiB after the events | <= 1 MiB | "
+                    f"{met(worst <= 1024)} |")
+        rows.append(f"| order-book top-100 read right after an event | {ob['top100_fresh_us']:.1f} us (previous "
+                    f"Decimal book, static: {ob['previous_top100_us']:.1f} us) | <= 20 us | "
+                    f"{met(ob['top100_fresh_us'] <= 20)} |")
+    start = next(((ms, ref) for what, _, ms, ref in report.cold if what == "provider start to SERVING"), None)
+    if start is not None:
+        ratio = start[0] / start[1]
+        rows.append(f"| provider start to SERVING vs a bare grpc.aio server | {start[0]:.0f} vs {start[1]:.0f} ms "
+                    f"= {ratio:.1f}x | <= 3x | {met(ratio <= 3)} |")
+    return rows
 
 
 # -- main ------------------------------------------------------------------------------------

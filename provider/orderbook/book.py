@@ -96,6 +96,9 @@ class DiffOutcome(enum.Enum):
     MALFORMED = "malformed"
 
 
+_APPLIED, _STALE, _GAP = DiffOutcome.APPLIED, DiffOutcome.STALE, DiffOutcome.GAP
+
+
 class _Rescale(Exception):
     """A value needs more decimals than the book's scale (Rule 8)."""
 
@@ -326,8 +329,9 @@ class OrderBook:
             boundary is marked); None keeps everything the stream sends.
     """
 
-    __slots__ = ("_asks", "_bids", "_last_update_id", "_pq", "_qq", "_settled_id", "failure",
-                 "max_levels", "price_scale", "qty_scale")
+    __slots__ = ("_ask_pending", "_asks", "_bid_pending", "_bids", "_last_update_id", "_pq", "_qq",
+                 "_record_asks", "_record_bids", "_settled_id", "failure", "max_levels", "price_scale",
+                 "qty_scale")
 
     def __init__(self, *, max_levels: int | None = None) -> None:
         if max_levels is not None and max_levels < 1:
@@ -335,6 +339,10 @@ class OrderBook:
         self.max_levels = max_levels
         self._bids = _SideLevels(Side.BID)
         self._asks = _SideLevels(Side.ASK)
+        # Rule 6 in one C call a side; the overlays are cleared, never replaced.
+        self._bid_pending, self._ask_pending = self._bids.pending, self._asks.pending
+        self._record_bids: Callable[[Any], None] = self._bid_pending.update
+        self._record_asks: Callable[[Any], None] = self._ask_pending.update
         self._last_update_id: int | None = None
         self._settled_id: int | None = None
         self.price_scale = self.qty_scale = 0
@@ -489,27 +497,26 @@ class OrderBook:
                 back to its last settled state).
         """
         local = self._last_update_id
-        if local is None:
-            raise BookError("apply_diff before the first snapshot")
-        if first_update_id > final_update_id:
-            raise BookError(f"U={first_update_id} > u={final_update_id}")
-        if final_update_id <= local:
-            return DiffOutcome.STALE
-        if first_update_id > local + 1:
-            return DiffOutcome.GAP
-        bid_pending, ask_pending = self._bids.pending, self._asks.pending
-        record_bids: Callable[[Any], None] = bid_pending.update
-        record_asks: Callable[[Any], None] = ask_pending.update
+        # The common case first: the next event of a contiguous stream.
+        if local is None or first_update_id != local + 1 or final_update_id < first_update_id:
+            if local is None:
+                raise BookError("apply_diff before the first snapshot")
+            if first_update_id > final_update_id:
+                raise BookError(f"U={first_update_id} > u={final_update_id}")
+            if final_update_id <= local:
+                return _STALE
+            if first_update_id > local + 1:
+                return _GAP
         try:
-            record_bids(bids)
-            record_asks(asks)
+            self._record_bids(bids)
+            self._record_asks(asks)
         except (TypeError, ValueError) as exc:
             self._discard_pending()
             raise BookError(f"a level is not a [price, qty] pair: {exc}") from exc
         self._last_update_id = final_update_id
-        if len(bid_pending) > _PENDING_MAX or len(ask_pending) > _PENDING_MAX:
+        if len(self._bid_pending) > _PENDING_MAX or len(self._ask_pending) > _PENDING_MAX:
             return self.settle()
-        return DiffOutcome.APPLIED
+        return _APPLIED
 
     def settle(self) -> DiffOutcome:
         """Fold the pending levels into the book (Rule 7): APPLIED, or CROSSED / MALFORMED with
