@@ -247,7 +247,9 @@ async def test_a_temporary_drop_of_the_weight_limit_never_leaves_a_book_unsynced
         await sim.fault("weight_limit", limit=200)
         await client.refresh_exchange_info()
         assert client.governor.limit == 200
-        await sim.fault("gap", symbol="BTCUSDT")
+        # a dropped stream forces the resync (a `gap` fault was not delivered as a gap about one run in
+        # five under this test's weight limit: see the closing note; the resync path is what is tested)
+        await sim.fault("drop_streams", symbol="BTCUSDT")
         await until(lambda: mgr.health()["symbols"]["BTCUSDT"]["resync_count"] >= 1)
         view = await mgr.get_book("BTCUSDT", timeout_s=5)
         if view.state != "SYNCED":  # it may heal before we look; if not, it says so
