@@ -11,6 +11,7 @@ import asyncio
 import json
 import sys
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +113,32 @@ async def demo(session: ClientSession) -> None:
         10,
     )
     await call(session, "binance_get_my_trades", {"symbol": "ETHUSDT", "limit": 5}, 6)
+
+    # An OCO protects the position: a take-profit above the market and a stop-loss below it, one
+    # cancelling the other; every leg passes the same rails as place_order.
+    avg = Decimal((await call(session, "binance_get_avg_price", {"symbol": "ETHUSDT"}, 3)).get("price", "0"))
+    tick = Decimal("0.01")
+    oco = await call(
+        session,
+        "binance_place_oco",
+        {
+            "symbol": "ETHUSDT",
+            "side": "SELL",
+            "quantity": "0.02",
+            "above": {"type": "LIMIT_MAKER", "price": str((avg * Decimal("1.05")).quantize(tick))},
+            "below": {
+                "type": "STOP_LOSS_LIMIT",
+                "stop_price": str((avg * Decimal("0.95")).quantize(tick)),
+                "price": str((avg * Decimal("0.94")).quantize(tick)),
+                "time_in_force": "GTC",
+            },
+        },
+        10,
+    )
+    await call(session, "binance_get_open_order_lists", {}, 6)
+    list_id = (oco.get("order_list") or {}).get("order_list_id")
+    if list_id is not None:
+        await call(session, "binance_cancel_order_list", {"symbol": "ETHUSDT", "order_list_id": list_id}, 6)
 
     banner("5. Resources (markdown, live)")
     for uri in ("binance://market/BTCUSDT", "binance://account/balances", "binance://orders/canceled"):
