@@ -34,9 +34,9 @@ from provider.errors import (
 from provider.services import rails
 from provider.services.common import freshness, optional, rules_for
 from provider.services.order_lists import note_reports
-from provider.services.orders import SIDES, TIFS, TYPES, order_from_json, order_list_from_json
+from provider.services.orders import order_from_json, order_list_from_json
 from provider.services.registry import tool
-from provider.services.trading import RESP, STP, check_peg_allowed
+from provider.services.trading import check_peg_allowed, intent_from
 from provider.trading import plan
 from provider.trading.ledger import LockTimeout
 from provider.trading.placement import Placement, State, Trigger
@@ -60,26 +60,6 @@ def _canceled(raw: dict[str, Any]) -> trading_pb2.Order:
 
 
 # -- cancel-replace ---------------------------------------------------------------------------------
-
-
-def replace_intent(req: trading_pb2.CancelReplaceOrderRequest, symbol: str) -> plan.OrderIntent:
-    return plan.OrderIntent(
-        symbol=symbol,
-        side=SIDES.by_number[req.side],
-        order_type=TYPES.by_number[req.type],
-        client_order_id=req.client_order_id if req.HasField("client_order_id") else new_client_order_id(),
-        quantity=optional(req, "quantity"),
-        quote_order_qty=optional(req, "quote_order_qty"),
-        price=optional(req, "price"),
-        stop_price=optional(req, "stop_price"),
-        time_in_force=TIFS.by_number[req.time_in_force] if req.HasField("time_in_force") else None,
-        response_type=RESP.by_number[req.response_type] if req.HasField("response_type") else "FULL",
-        trailing_delta=optional(req, "trailing_delta"),
-        iceberg_qty=optional(req, "iceberg_qty"),
-        stp_mode=STP.by_number[req.self_trade_prevention_mode] if req.HasField("self_trade_prevention_mode") else None,
-        strategy_id=optional(req, "strategy_id"),
-        strategy_type=optional(req, "strategy_type"),
-    )
 
 
 def _cancel_ref(req: trading_pb2.CancelReplaceOrderRequest) -> dict[str, Any]:
@@ -193,7 +173,7 @@ async def cancel_replace_order(
 ) -> trading_pb2.CancelReplaceOrderResponse:
     deadline = time.monotonic() + rails.PLACE_BUDGET_S
     rules = await rules_for(app, req.symbol)
-    intent = replace_intent(req, rules.symbol)
+    intent = intent_from(req, rules.symbol, default_response="FULL")
     try:
         await rails.ensure_trading(app, dry_run=req.validate_only)
         ref = _cancel_ref(req)

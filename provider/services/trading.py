@@ -71,8 +71,18 @@ _POLL_S = 0.5
 __all__ = ["PLACE_BUDGET_S", "intent_from", "place_order"]
 
 
-def intent_from(req: trading_pb2.PlaceOrderRequest, symbol: str) -> plan.OrderIntent:
-    """The request as an :class:`~provider.trading.plan.OrderIntent` (a client order id generated when absent)."""
+def intent_from(
+    req: trading_pb2.PlaceOrderRequest | trading_pb2.CancelReplaceOrderRequest,
+    symbol: str,
+    *,
+    default_response: str | None = None,
+) -> plan.OrderIntent:
+    """The new order of a place or cancel-replace request as an :class:`~provider.trading.plan.OrderIntent`
+    (a client order id generated when absent; peg fields only where the request has them)."""
+
+    def given(name: str) -> bool:
+        return name in req.DESCRIPTOR.fields_by_name and req.HasField(name)
+
     return plan.OrderIntent(
         symbol=symbol,
         side=SIDES.by_number[req.side],
@@ -83,15 +93,15 @@ def intent_from(req: trading_pb2.PlaceOrderRequest, symbol: str) -> plan.OrderIn
         price=optional(req, "price"),
         stop_price=optional(req, "stop_price"),
         time_in_force=TIFS.by_number[req.time_in_force] if req.HasField("time_in_force") else None,
-        response_type=RESP.by_number[req.response_type] if req.HasField("response_type") else None,
+        response_type=RESP.by_number[req.response_type] if req.HasField("response_type") else default_response,
         trailing_delta=optional(req, "trailing_delta"),
         iceberg_qty=optional(req, "iceberg_qty"),
         stp_mode=STP.by_number[req.self_trade_prevention_mode]
         if req.HasField("self_trade_prevention_mode") else None,
         strategy_id=optional(req, "strategy_id"),
         strategy_type=optional(req, "strategy_type"),
-        peg_price_type=PEG.by_number[req.peg_price_type] if req.HasField("peg_price_type") else None,
-        peg_offset_value=optional(req, "peg_offset_value"),
+        peg_price_type=PEG.by_number[req.peg_price_type] if given("peg_price_type") else None,
+        peg_offset_value=req.peg_offset_value if given("peg_offset_value") else None,
     )
 
 
