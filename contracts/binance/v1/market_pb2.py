@@ -26,7 +26,7 @@ from contracts.binance.v1 import common_pb2 as binance_dot_v1_dot_common__pb2
 from contracts.binance.v1 import options_pb2 as binance_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x62inance/v1/market.proto\x12\nbinance.v1\x1a\x17\x62inance/v1/common.proto\x1a\x18\x62inance/v1/options.proto\"B\n\x10GetTickerRequest\x12.\n\x06symbol\x18\x01 \x01(\tB\x1e\x92\xb5\x18\x1a\x08\x01\x12\x16^[A-Za-z0-9_.-]{1,20}$\"\xae\x03\n\x11GetTickerResponse\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x12\n\nlast_price\x18\x02 \x01(\t\x12\x10\n\x08last_qty\x18\x03 \x01(\t\x12\x14\n\x0cprice_change\x18\x04 \x01(\t\x12\x1c\n\x14price_change_percent\x18\x05 \x01(\t\x12\x1a\n\x12weighted_avg_price\x18\x06 \x01(\t\x12\x12\n\nopen_price\x18\x07 \x01(\t\x12\x12\n\nhigh_price\x18\x08 \x01(\t\x12\x11\n\tlow_price\x18\t \x01(\t\x12\x0e\n\x06volume\x18\n \x01(\t\x12\x14\n\x0cquote_volume\x18\x0b \x01(\t\x12\x11\n\tbid_price\x18\x0c \x01(\t\x12\x0f\n\x07\x62id_qty\x18\r \x01(\t\x12\x11\n\task_price\x18\x0e \x01(\t\x12\x0f\n\x07\x61sk_qty\x18\x0f \x01(\t\x12\x14\n\x0copen_time_ms\x18\x10 \x01(\x03\x12\x15\n\rclose_time_ms\x18\x11 \x01(\x03\x12\x13\n\x0btrade_count\x18\x12 \x01(\x03\x12(\n\tfreshness\x18\x13 \x01(\x0b\x32\x15.binance.v1.Freshness\"\x81\x01\n\x13GetOrderBookRequest\x12.\n\x06symbol\x18\x01 \x01(\tB\x1e\x92\xb5\x18\x1a\x08\x01\x12\x16^[A-Za-z0-9_.-]{1,20}$\x12\x30\n\x05limit\x18\x02 \x01(\rB\x1c\x92\xb5\x18\x18\x18\x01!\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x88\xb3@2\x02\x32\x30H\x00\x88\x01\x01\x42\x08\n\x06_limit\"\xb4\x01\n\x14GetOrderBookResponse\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x16\n\x0elast_update_id\x18\x02 \x01(\x03\x12$\n\x04\x62ids\x18\x03 \x03(\x0b\x32\x16.binance.v1.PriceLevel\x12$\n\x04\x61sks\x18\x04 \x03(\x0b\x32\x16.binance.v1.PriceLevel\x12(\n\tfreshness\x18\x05 \x01(\x0b\x32\x15.binance.v1.Freshness\"\x84\x01\n\x16GetRecentTradesRequest\x12.\n\x06symbol\x18\x01 \x01(\tB\x1e\x92\xb5\x18\x1a\x08\x01\x12\x16^[A-Za-z0-9_.-]{1,20}$\x12\x30\n\x05limit\x18\x02 \x01(\rB\x1c\x92\xb5\x18\x18\x18\x01!\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00@\x8f@2\x02\x35\x30H\x00\x88\x01\x01\x42\x08\n\x06_limit\"k\n\x05Trade\x12\n\n\x02id\x18\x01 \x01(\x03\x12\r\n\x05price\x18\x02 \x01(\t\x12\x0b\n\x03qty\x18\x03 \x01(\t\x12\x11\n\tquote_qty\x18\x04 \x01(\t\x12\x0f\n\x07time_ms\x18\x05 \x01(\x03\x12\x16\n\x0eis_buyer_maker\x18\x06 \x01(\x08\"v\n\x17GetRecentTradesResponse\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12!\n\x06trades\x18\x02 \x03(\x0b\x32\x11.binance.v1.Trade\x12(\n\tfreshness\x18\x03 \x01(\x0b\x32\x15.binance.v1.Freshness\"\xae\x02\n\x10GetKlinesRequest\x12.\n\x06symbol\x18\x01 \x01(\tB\x1e\x92\xb5\x18\x1a\x08\x01\x12\x16^[A-Za-z0-9_.-]{1,20}$\x12\x33\n\x08interval\x18\x02 \x01(\x0e\x32\x19.binance.v1.KlineIntervalB\x06\x92\xb5\x18\x02\x08\x01\x12+\n\rstart_time_ms\x18\x03 \x01(\x03\x42\x0f\x92\xb5\x18\x0b\x18\x01)\x00\xfe?\xe5\x9c\x30\xa2\x42H\x00\x88\x01\x01\x12)\n\x0b\x65nd_time_ms\x18\x04 \x01(\x03\x42\x0f\x92\xb5\x18\x0b\x18\x01)\x00\xfe?\xe5\x9c\x30\xa2\x42H\x01\x88\x01\x01\x12\x31\n\x05limit\x18\x05 \x01(\rB\x1d\x92\xb5\x18\x19\x18\x01!\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00@\x8f@2\x03\x31\x30\x30H\x02\x88\x01\x01\x42\x10\n\x0e_start_time_msB\x0e\n\x0c_end_time_msB\x08\n\x06_limit\"\xe6\x01\n\x05Kline\x12\x14\n\x0copen_time_ms\x18\x01 \x01(\x03\x12\x0c\n\x04open\x18\x02 \x01(\t\x12\x0c\n\x04high\x18\x03 \x01(\t\x12\x0b\n\x03low\x18\x04 \x01(\t\x12\r\n\x05\x63lose\x18\x05 \x01(\t\x12\x0e\n\x06volume\x18\x06 \x01(\t\x12\x15\n\rclose_time_ms\x18\x07 \x01(\x03\x12\x14\n\x0cquote_volume\x18\x08 \x01(\t\x12\x13\n\x0btrade_count\x18\t \x01(\x03\x12\x1d\n\x15taker_buy_base_volume\x18\n \x01(\t\x12\x1e\n\x16taker_buy_quote_volume\x18\x0b \x01(\t\"\x9d\x01\n\x11GetKlinesResponse\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12+\n\x08interval\x18\x02 \x01(\x0e\x32\x19.binance.v1.KlineInterval\x12!\n\x06klines\x18\x03 \x03(\x0b\x32\x11.binance.v1.Kline\x12(\n\tfreshness\x18\x04 \x01(\x0b\x32\x15.binance.v1.Freshness\"M\n\x16GetExchangeInfoRequest\x12\x33\n\x07symbols\x18\x01 \x03(\tB\"\x92\xb5\x18\x1e\x08\x01\x12\x16^[A-Za-z0-9_.-]{1,20}$8\x01@\x14\"\xaa\x03\n\nSymbolInfo\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x12\n\nbase_asset\x18\x03 \x01(\t\x12\x13\n\x0bquote_asset\x18\x04 \x01(\t\x12\x1c\n\x14\x62\x61se_asset_precision\x18\x05 \x01(\r\x12\x1d\n\x15quote_asset_precision\x18\x06 \x01(\r\x12\x13\n\x0border_types\x18\x07 \x03(\t\x12\x11\n\ttick_size\x18\x08 \x01(\t\x12\x11\n\tmin_price\x18\t \x01(\t\x12\x11\n\tmax_price\x18\n \x01(\t\x12\x11\n\tstep_size\x18\x0b \x01(\t\x12\x0f\n\x07min_qty\x18\x0c \x01(\t\x12\x0f\n\x07max_qty\x18\r \x01(\t\x12\x16\n\x0emarket_max_qty\x18\x0e \x01(\t\x12\x14\n\x0cmin_notional\x18\x0f \x01(\t\x12\x14\n\x0cmax_notional\x18\x10 \x01(\t\x12\x16\n\x0emax_num_orders\x18\x11 \x01(\r\x12&\n\x1equote_order_qty_market_allowed\x18\x12 \x01(\x08\x12\x0f\n\x07\x66ilters\x18\x13 \x03(\t\"P\n\tRateLimit\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x10\n\x08interval\x18\x02 \x01(\t\x12\x14\n\x0cinterval_num\x18\x03 \x01(\r\x12\r\n\x05limit\x18\x04 \x01(\r\"\x98\x01\n\x17GetExchangeInfoResponse\x12\'\n\x07symbols\x18\x01 \x03(\x0b\x32\x16.binance.v1.SymbolInfo\x12*\n\x0brate_limits\x18\x02 \x03(\x0b\x32\x15.binance.v1.RateLimit\x12(\n\tfreshness\x18\x03 \x01(\x0b\x32\x15.binance.v1.Freshness\"D\n\x12GetAvgPriceRequest\x12.\n\x06symbol\x18\x01 \x01(\tB\x1e\x92\xb5\x18\x1a\x08\x01\x12\x16^[A-Za-z0-9_.-]{1,20}$\"\x83\x01\n\x13GetAvgPriceResponse\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x0c\n\x04mins\x18\x02 \x01(\r\x12\r\n\x05price\x18\x03 \x01(\t\x12\x15\n\rclose_time_ms\x18\x04 \x01(\x03\x12(\n\tfreshness\x18\x05 \x01(\x0b\x32\x15.binance.v1.Freshness2\xd1\x06\n\nMarketData\x12w\n\tGetTicker\x12\x1c.binance.v1.GetTickerRequest\x1a\x1d.binance.v1.GetTickerResponse\"-\x8a\xb5\x18)\n\x12\x62inance.get_ticker\x12\n24h ticker\x18\x01(\x01\x30\x01\x38\x90N\x12\x93\x01\n\x0cGetOrderBook\x12\x1f.binance.v1.GetOrderBookRequest\x1a .binance.v1.GetOrderBookResponse\"@\x8a\xb5\x18<\n\x15\x62inance.get_orderbook\x12\x1aOrder book (REST snapshot)\x18\x01(\x01\x30\x01\x38\x90N\x12\x93\x01\n\x0fGetRecentTrades\x12\".binance.v1.GetRecentTradesRequest\x1a#.binance.v1.GetRecentTradesResponse\"7\x8a\xb5\x18\x33\n\x19\x62inance.get_recent_trades\x12\rRecent trades\x18\x01(\x01\x30\x01\x38\x90N\x12\x82\x01\n\tGetKlines\x12\x1c.binance.v1.GetKlinesRequest\x1a\x1d.binance.v1.GetKlinesResponse\"8\x8a\xb5\x18\x34\n\x12\x62inance.get_klines\x12\x15Klines (candlesticks)\x18\x01(\x01\x30\x01\x38\x90N\x12\x92\x01\n\x0fGetExchangeInfo\x12\".binance.v1.GetExchangeInfoRequest\x1a#.binance.v1.GetExchangeInfoResponse\"6\x8a\xb5\x18\x32\n\x19\x62inance.get_exchange_info\x12\x0cSymbol rules\x18\x01(\x01\x30\x01\x38\x90N\x12\x83\x01\n\x0bGetAvgPrice\x12\x1e.binance.v1.GetAvgPriceRequest\x1a\x1f.binance.v1.GetAvgPriceResponse\"3\x8a\xb5\x18/\n\x15\x62inance.get_avg_price\x12\rAverage price\x18\x01(\x01\x30\x01\x38\x90Nb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x62inance/v1/market.proto\x12\nbinance.v1\x1a\x17\x62inance/v1/common.proto\x1a\x18\x62inance/v1/options.proto\"P\n\x10GetTickerRequest\x12<\n\x06symbol\x18\x01 \x01(\tB,\x92\xb5\x18(\x08\x01\x12$^[A-Za-z0-9_.\\-\\u00C0-\\uFFEF]{1,20}$\"\xae\x03\n\x11GetTickerResponse\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x12\n\nlast_price\x18\x02 \x01(\t\x12\x10\n\x08last_qty\x18\x03 \x01(\t\x12\x14\n\x0cprice_change\x18\x04 \x01(\t\x12\x1c\n\x14price_change_percent\x18\x05 \x01(\t\x12\x1a\n\x12weighted_avg_price\x18\x06 \x01(\t\x12\x12\n\nopen_price\x18\x07 \x01(\t\x12\x12\n\nhigh_price\x18\x08 \x01(\t\x12\x11\n\tlow_price\x18\t \x01(\t\x12\x0e\n\x06volume\x18\n \x01(\t\x12\x14\n\x0cquote_volume\x18\x0b \x01(\t\x12\x11\n\tbid_price\x18\x0c \x01(\t\x12\x0f\n\x07\x62id_qty\x18\r \x01(\t\x12\x11\n\task_price\x18\x0e \x01(\t\x12\x0f\n\x07\x61sk_qty\x18\x0f \x01(\t\x12\x14\n\x0copen_time_ms\x18\x10 \x01(\x03\x12\x15\n\rclose_time_ms\x18\x11 \x01(\x03\x12\x13\n\x0btrade_count\x18\x12 \x01(\x03\x12(\n\tfreshness\x18\x13 \x01(\x0b\x32\x15.binance.v1.Freshness\"\x8f\x01\n\x13GetOrderBookRequest\x12<\n\x06symbol\x18\x01 \x01(\tB,\x92\xb5\x18(\x08\x01\x12$^[A-Za-z0-9_.\\-\\u00C0-\\uFFEF]{1,20}$\x12\x30\n\x05limit\x18\x02 \x01(\rB\x1c\x92\xb5\x18\x18\x18\x01!\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00\x88\xb3@2\x02\x32\x30H\x00\x88\x01\x01\x42\x08\n\x06_limit\"\xb4\x01\n\x14GetOrderBookResponse\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x16\n\x0elast_update_id\x18\x02 \x01(\x03\x12$\n\x04\x62ids\x18\x03 \x03(\x0b\x32\x16.binance.v1.PriceLevel\x12$\n\x04\x61sks\x18\x04 \x03(\x0b\x32\x16.binance.v1.PriceLevel\x12(\n\tfreshness\x18\x05 \x01(\x0b\x32\x15.binance.v1.Freshness\"\x92\x01\n\x16GetRecentTradesRequest\x12<\n\x06symbol\x18\x01 \x01(\tB,\x92\xb5\x18(\x08\x01\x12$^[A-Za-z0-9_.\\-\\u00C0-\\uFFEF]{1,20}$\x12\x30\n\x05limit\x18\x02 \x01(\rB\x1c\x92\xb5\x18\x18\x18\x01!\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00@\x8f@2\x02\x35\x30H\x00\x88\x01\x01\x42\x08\n\x06_limit\"k\n\x05Trade\x12\n\n\x02id\x18\x01 \x01(\x03\x12\r\n\x05price\x18\x02 \x01(\t\x12\x0b\n\x03qty\x18\x03 \x01(\t\x12\x11\n\tquote_qty\x18\x04 \x01(\t\x12\x0f\n\x07time_ms\x18\x05 \x01(\x03\x12\x16\n\x0eis_buyer_maker\x18\x06 \x01(\x08\"v\n\x17GetRecentTradesResponse\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12!\n\x06trades\x18\x02 \x03(\x0b\x32\x11.binance.v1.Trade\x12(\n\tfreshness\x18\x03 \x01(\x0b\x32\x15.binance.v1.Freshness\"\xbc\x02\n\x10GetKlinesRequest\x12<\n\x06symbol\x18\x01 \x01(\tB,\x92\xb5\x18(\x08\x01\x12$^[A-Za-z0-9_.\\-\\u00C0-\\uFFEF]{1,20}$\x12\x33\n\x08interval\x18\x02 \x01(\x0e\x32\x19.binance.v1.KlineIntervalB\x06\x92\xb5\x18\x02\x08\x01\x12+\n\rstart_time_ms\x18\x03 \x01(\x03\x42\x0f\x92\xb5\x18\x0b\x18\x01)\x00\xfe?\xe5\x9c\x30\xa2\x42H\x00\x88\x01\x01\x12)\n\x0b\x65nd_time_ms\x18\x04 \x01(\x03\x42\x0f\x92\xb5\x18\x0b\x18\x01)\x00\xfe?\xe5\x9c\x30\xa2\x42H\x01\x88\x01\x01\x12\x31\n\x05limit\x18\x05 \x01(\rB\x1d\x92\xb5\x18\x19\x18\x01!\x00\x00\x00\x00\x00\x00\xf0?)\x00\x00\x00\x00\x00@\x8f@2\x03\x31\x30\x30H\x02\x88\x01\x01\x42\x10\n\x0e_start_time_msB\x0e\n\x0c_end_time_msB\x08\n\x06_limit\"\xe6\x01\n\x05Kline\x12\x14\n\x0copen_time_ms\x18\x01 \x01(\x03\x12\x0c\n\x04open\x18\x02 \x01(\t\x12\x0c\n\x04high\x18\x03 \x01(\t\x12\x0b\n\x03low\x18\x04 \x01(\t\x12\r\n\x05\x63lose\x18\x05 \x01(\t\x12\x0e\n\x06volume\x18\x06 \x01(\t\x12\x15\n\rclose_time_ms\x18\x07 \x01(\x03\x12\x14\n\x0cquote_volume\x18\x08 \x01(\t\x12\x13\n\x0btrade_count\x18\t \x01(\x03\x12\x1d\n\x15taker_buy_base_volume\x18\n \x01(\t\x12\x1e\n\x16taker_buy_quote_volume\x18\x0b \x01(\t\"\x9d\x01\n\x11GetKlinesResponse\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12+\n\x08interval\x18\x02 \x01(\x0e\x32\x19.binance.v1.KlineInterval\x12!\n\x06klines\x18\x03 \x03(\x0b\x32\x11.binance.v1.Kline\x12(\n\tfreshness\x18\x04 \x01(\x0b\x32\x15.binance.v1.Freshness\"[\n\x16GetExchangeInfoRequest\x12\x41\n\x07symbols\x18\x01 \x03(\tB0\x92\xb5\x18,\x08\x01\x12$^[A-Za-z0-9_.\\-\\u00C0-\\uFFEF]{1,20}$8\x01@\x14\"\xaa\x03\n\nSymbolInfo\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x12\n\nbase_asset\x18\x03 \x01(\t\x12\x13\n\x0bquote_asset\x18\x04 \x01(\t\x12\x1c\n\x14\x62\x61se_asset_precision\x18\x05 \x01(\r\x12\x1d\n\x15quote_asset_precision\x18\x06 \x01(\r\x12\x13\n\x0border_types\x18\x07 \x03(\t\x12\x11\n\ttick_size\x18\x08 \x01(\t\x12\x11\n\tmin_price\x18\t \x01(\t\x12\x11\n\tmax_price\x18\n \x01(\t\x12\x11\n\tstep_size\x18\x0b \x01(\t\x12\x0f\n\x07min_qty\x18\x0c \x01(\t\x12\x0f\n\x07max_qty\x18\r \x01(\t\x12\x16\n\x0emarket_max_qty\x18\x0e \x01(\t\x12\x14\n\x0cmin_notional\x18\x0f \x01(\t\x12\x14\n\x0cmax_notional\x18\x10 \x01(\t\x12\x16\n\x0emax_num_orders\x18\x11 \x01(\r\x12&\n\x1equote_order_qty_market_allowed\x18\x12 \x01(\x08\x12\x0f\n\x07\x66ilters\x18\x13 \x03(\t\"P\n\tRateLimit\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x10\n\x08interval\x18\x02 \x01(\t\x12\x14\n\x0cinterval_num\x18\x03 \x01(\r\x12\r\n\x05limit\x18\x04 \x01(\r\"\x98\x01\n\x17GetExchangeInfoResponse\x12\'\n\x07symbols\x18\x01 \x03(\x0b\x32\x16.binance.v1.SymbolInfo\x12*\n\x0brate_limits\x18\x02 \x03(\x0b\x32\x15.binance.v1.RateLimit\x12(\n\tfreshness\x18\x03 \x01(\x0b\x32\x15.binance.v1.Freshness\"R\n\x12GetAvgPriceRequest\x12<\n\x06symbol\x18\x01 \x01(\tB,\x92\xb5\x18(\x08\x01\x12$^[A-Za-z0-9_.\\-\\u00C0-\\uFFEF]{1,20}$\"\x83\x01\n\x13GetAvgPriceResponse\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x0c\n\x04mins\x18\x02 \x01(\r\x12\r\n\x05price\x18\x03 \x01(\t\x12\x15\n\rclose_time_ms\x18\x04 \x01(\x03\x12(\n\tfreshness\x18\x05 \x01(\x0b\x32\x15.binance.v1.Freshness2\xd1\x06\n\nMarketData\x12w\n\tGetTicker\x12\x1c.binance.v1.GetTickerRequest\x1a\x1d.binance.v1.GetTickerResponse\"-\x8a\xb5\x18)\n\x12\x62inance.get_ticker\x12\n24h ticker\x18\x01(\x01\x30\x01\x38\x90N\x12\x93\x01\n\x0cGetOrderBook\x12\x1f.binance.v1.GetOrderBookRequest\x1a .binance.v1.GetOrderBookResponse\"@\x8a\xb5\x18<\n\x15\x62inance.get_orderbook\x12\x1aOrder book (REST snapshot)\x18\x01(\x01\x30\x01\x38\x90N\x12\x93\x01\n\x0fGetRecentTrades\x12\".binance.v1.GetRecentTradesRequest\x1a#.binance.v1.GetRecentTradesResponse\"7\x8a\xb5\x18\x33\n\x19\x62inance.get_recent_trades\x12\rRecent trades\x18\x01(\x01\x30\x01\x38\x90N\x12\x82\x01\n\tGetKlines\x12\x1c.binance.v1.GetKlinesRequest\x1a\x1d.binance.v1.GetKlinesResponse\"8\x8a\xb5\x18\x34\n\x12\x62inance.get_klines\x12\x15Klines (candlesticks)\x18\x01(\x01\x30\x01\x38\x90N\x12\x92\x01\n\x0fGetExchangeInfo\x12\".binance.v1.GetExchangeInfoRequest\x1a#.binance.v1.GetExchangeInfoResponse\"6\x8a\xb5\x18\x32\n\x19\x62inance.get_exchange_info\x12\x0cSymbol rules\x18\x01(\x01\x30\x01\x38\x90N\x12\x83\x01\n\x0bGetAvgPrice\x12\x1e.binance.v1.GetAvgPriceRequest\x1a\x1f.binance.v1.GetAvgPriceResponse\"3\x8a\xb5\x18/\n\x15\x62inance.get_avg_price\x12\rAverage price\x18\x01(\x01\x30\x01\x38\x90Nb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,17 +34,17 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'binance.v1.market_pb2', _gl
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GETTICKERREQUEST'].fields_by_name['symbol']._loaded_options = None
-  _globals['_GETTICKERREQUEST'].fields_by_name['symbol']._serialized_options = b'\222\265\030\032\010\001\022\026^[A-Za-z0-9_.-]{1,20}$'
+  _globals['_GETTICKERREQUEST'].fields_by_name['symbol']._serialized_options = b'\222\265\030(\010\001\022$^[A-Za-z0-9_.\\-\\u00C0-\\uFFEF]{1,20}$'
   _globals['_GETORDERBOOKREQUEST'].fields_by_name['symbol']._loaded_options = None
-  _globals['_GETORDERBOOKREQUEST'].fields_by_name['symbol']._serialized_options = b'\222\265\030\032\010\001\022\026^[A-Za-z0-9_.-]{1,20}$'
+  _globals['_GETORDERBOOKREQUEST'].fields_by_name['symbol']._serialized_options = b'\222\265\030(\010\001\022$^[A-Za-z0-9_.\\-\\u00C0-\\uFFEF]{1,20}$'
   _globals['_GETORDERBOOKREQUEST'].fields_by_name['limit']._loaded_options = None
   _globals['_GETORDERBOOKREQUEST'].fields_by_name['limit']._serialized_options = b'\222\265\030\030\030\001!\000\000\000\000\000\000\360?)\000\000\000\000\000\210\263@2\00220'
   _globals['_GETRECENTTRADESREQUEST'].fields_by_name['symbol']._loaded_options = None
-  _globals['_GETRECENTTRADESREQUEST'].fields_by_name['symbol']._serialized_options = b'\222\265\030\032\010\001\022\026^[A-Za-z0-9_.-]{1,20}$'
+  _globals['_GETRECENTTRADESREQUEST'].fields_by_name['symbol']._serialized_options = b'\222\265\030(\010\001\022$^[A-Za-z0-9_.\\-\\u00C0-\\uFFEF]{1,20}$'
   _globals['_GETRECENTTRADESREQUEST'].fields_by_name['limit']._loaded_options = None
   _globals['_GETRECENTTRADESREQUEST'].fields_by_name['limit']._serialized_options = b'\222\265\030\030\030\001!\000\000\000\000\000\000\360?)\000\000\000\000\000@\217@2\00250'
   _globals['_GETKLINESREQUEST'].fields_by_name['symbol']._loaded_options = None
-  _globals['_GETKLINESREQUEST'].fields_by_name['symbol']._serialized_options = b'\222\265\030\032\010\001\022\026^[A-Za-z0-9_.-]{1,20}$'
+  _globals['_GETKLINESREQUEST'].fields_by_name['symbol']._serialized_options = b'\222\265\030(\010\001\022$^[A-Za-z0-9_.\\-\\u00C0-\\uFFEF]{1,20}$'
   _globals['_GETKLINESREQUEST'].fields_by_name['interval']._loaded_options = None
   _globals['_GETKLINESREQUEST'].fields_by_name['interval']._serialized_options = b'\222\265\030\002\010\001'
   _globals['_GETKLINESREQUEST'].fields_by_name['start_time_ms']._loaded_options = None
@@ -54,9 +54,9 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETKLINESREQUEST'].fields_by_name['limit']._loaded_options = None
   _globals['_GETKLINESREQUEST'].fields_by_name['limit']._serialized_options = b'\222\265\030\031\030\001!\000\000\000\000\000\000\360?)\000\000\000\000\000@\217@2\003100'
   _globals['_GETEXCHANGEINFOREQUEST'].fields_by_name['symbols']._loaded_options = None
-  _globals['_GETEXCHANGEINFOREQUEST'].fields_by_name['symbols']._serialized_options = b'\222\265\030\036\010\001\022\026^[A-Za-z0-9_.-]{1,20}$8\001@\024'
+  _globals['_GETEXCHANGEINFOREQUEST'].fields_by_name['symbols']._serialized_options = b'\222\265\030,\010\001\022$^[A-Za-z0-9_.\\-\\u00C0-\\uFFEF]{1,20}$8\001@\024'
   _globals['_GETAVGPRICEREQUEST'].fields_by_name['symbol']._loaded_options = None
-  _globals['_GETAVGPRICEREQUEST'].fields_by_name['symbol']._serialized_options = b'\222\265\030\032\010\001\022\026^[A-Za-z0-9_.-]{1,20}$'
+  _globals['_GETAVGPRICEREQUEST'].fields_by_name['symbol']._serialized_options = b'\222\265\030(\010\001\022$^[A-Za-z0-9_.\\-\\u00C0-\\uFFEF]{1,20}$'
   _globals['_MARKETDATA'].methods_by_name['GetTicker']._loaded_options = None
   _globals['_MARKETDATA'].methods_by_name['GetTicker']._serialized_options = b'\212\265\030)\n\022binance.get_ticker\022\n24h ticker\030\001(\0010\0018\220N'
   _globals['_MARKETDATA'].methods_by_name['GetOrderBook']._loaded_options = None
@@ -70,37 +70,37 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MARKETDATA'].methods_by_name['GetAvgPrice']._loaded_options = None
   _globals['_MARKETDATA'].methods_by_name['GetAvgPrice']._serialized_options = b'\212\265\030/\n\025binance.get_avg_price\022\rAverage price\030\001(\0010\0018\220N'
   _globals['_GETTICKERREQUEST']._serialized_start=90
-  _globals['_GETTICKERREQUEST']._serialized_end=156
-  _globals['_GETTICKERRESPONSE']._serialized_start=159
-  _globals['_GETTICKERRESPONSE']._serialized_end=589
-  _globals['_GETORDERBOOKREQUEST']._serialized_start=592
-  _globals['_GETORDERBOOKREQUEST']._serialized_end=721
-  _globals['_GETORDERBOOKRESPONSE']._serialized_start=724
-  _globals['_GETORDERBOOKRESPONSE']._serialized_end=904
-  _globals['_GETRECENTTRADESREQUEST']._serialized_start=907
-  _globals['_GETRECENTTRADESREQUEST']._serialized_end=1039
-  _globals['_TRADE']._serialized_start=1041
-  _globals['_TRADE']._serialized_end=1148
-  _globals['_GETRECENTTRADESRESPONSE']._serialized_start=1150
-  _globals['_GETRECENTTRADESRESPONSE']._serialized_end=1268
-  _globals['_GETKLINESREQUEST']._serialized_start=1271
-  _globals['_GETKLINESREQUEST']._serialized_end=1573
-  _globals['_KLINE']._serialized_start=1576
-  _globals['_KLINE']._serialized_end=1806
-  _globals['_GETKLINESRESPONSE']._serialized_start=1809
-  _globals['_GETKLINESRESPONSE']._serialized_end=1966
-  _globals['_GETEXCHANGEINFOREQUEST']._serialized_start=1968
-  _globals['_GETEXCHANGEINFOREQUEST']._serialized_end=2045
-  _globals['_SYMBOLINFO']._serialized_start=2048
-  _globals['_SYMBOLINFO']._serialized_end=2474
-  _globals['_RATELIMIT']._serialized_start=2476
-  _globals['_RATELIMIT']._serialized_end=2556
-  _globals['_GETEXCHANGEINFORESPONSE']._serialized_start=2559
-  _globals['_GETEXCHANGEINFORESPONSE']._serialized_end=2711
-  _globals['_GETAVGPRICEREQUEST']._serialized_start=2713
-  _globals['_GETAVGPRICEREQUEST']._serialized_end=2781
-  _globals['_GETAVGPRICERESPONSE']._serialized_start=2784
-  _globals['_GETAVGPRICERESPONSE']._serialized_end=2915
-  _globals['_MARKETDATA']._serialized_start=2918
-  _globals['_MARKETDATA']._serialized_end=3767
+  _globals['_GETTICKERREQUEST']._serialized_end=170
+  _globals['_GETTICKERRESPONSE']._serialized_start=173
+  _globals['_GETTICKERRESPONSE']._serialized_end=603
+  _globals['_GETORDERBOOKREQUEST']._serialized_start=606
+  _globals['_GETORDERBOOKREQUEST']._serialized_end=749
+  _globals['_GETORDERBOOKRESPONSE']._serialized_start=752
+  _globals['_GETORDERBOOKRESPONSE']._serialized_end=932
+  _globals['_GETRECENTTRADESREQUEST']._serialized_start=935
+  _globals['_GETRECENTTRADESREQUEST']._serialized_end=1081
+  _globals['_TRADE']._serialized_start=1083
+  _globals['_TRADE']._serialized_end=1190
+  _globals['_GETRECENTTRADESRESPONSE']._serialized_start=1192
+  _globals['_GETRECENTTRADESRESPONSE']._serialized_end=1310
+  _globals['_GETKLINESREQUEST']._serialized_start=1313
+  _globals['_GETKLINESREQUEST']._serialized_end=1629
+  _globals['_KLINE']._serialized_start=1632
+  _globals['_KLINE']._serialized_end=1862
+  _globals['_GETKLINESRESPONSE']._serialized_start=1865
+  _globals['_GETKLINESRESPONSE']._serialized_end=2022
+  _globals['_GETEXCHANGEINFOREQUEST']._serialized_start=2024
+  _globals['_GETEXCHANGEINFOREQUEST']._serialized_end=2115
+  _globals['_SYMBOLINFO']._serialized_start=2118
+  _globals['_SYMBOLINFO']._serialized_end=2544
+  _globals['_RATELIMIT']._serialized_start=2546
+  _globals['_RATELIMIT']._serialized_end=2626
+  _globals['_GETEXCHANGEINFORESPONSE']._serialized_start=2629
+  _globals['_GETEXCHANGEINFORESPONSE']._serialized_end=2781
+  _globals['_GETAVGPRICEREQUEST']._serialized_start=2783
+  _globals['_GETAVGPRICEREQUEST']._serialized_end=2865
+  _globals['_GETAVGPRICERESPONSE']._serialized_start=2868
+  _globals['_GETAVGPRICERESPONSE']._serialized_end=2999
+  _globals['_MARKETDATA']._serialized_start=3002
+  _globals['_MARKETDATA']._serialized_end=3851
 # @@protoc_insertion_point(module_scope)
