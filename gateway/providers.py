@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ import structlog
 from google.protobuf import json_format, struct_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from common.backoff import Backoff
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
 from gateway.arguments import ArgumentValidator
 from gateway.catalog import Catalog, ProviderSnapshot, build_catalog
@@ -55,7 +57,8 @@ _QUICK_CHECK_S = 1.0
 _LIST_RESOURCES_TIMEOUT_S = 10.0
 #: a `resources/list` older than this is re-listed from the providers before it is answered.
 RESOURCE_LIST_TTL_S = 10.0
-_RETRY_DELAYS_S = (0.2, 0.5, 1.0, 2.0)
+_RETRY = Backoff(base_s=0.25, cap_s=2.0)  # jittered: 0.25, 0.5, 1, 2 s at most
+_RNG = random.Random()
 
 
 def correlation_metadata(correlation_id: str) -> tuple[tuple[str, str], ...]:
@@ -177,7 +180,7 @@ class ProviderLink:
                     return
                 log.debug("health_watch_broken", provider=self.name, status=exc.code().name)
             await self._set_serving(False, on_serving)
-            await asyncio.sleep(_RETRY_DELAYS_S[min(attempt, len(_RETRY_DELAYS_S) - 1)])
+            await asyncio.sleep(_RETRY.delay(attempt, _RNG))
             attempt += 1
 
     async def _poll_health(self, on_serving: Callable[[], Awaitable[None]]) -> None:
@@ -390,7 +393,7 @@ class ProviderRegistry:
                             await self.rebuild()
                 except grpc.aio.AioRpcError as exc:
                     log.debug("catalog_watch_broken", provider=link.name, status=exc.code().name)
-            await asyncio.sleep(_RETRY_DELAYS_S[min(attempt, len(_RETRY_DELAYS_S) - 1)])
+            await asyncio.sleep(_RETRY.delay(attempt, _RNG))
             attempt += 1
 
     async def _refresh(self, link: ProviderLink) -> None:
