@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from typing import Any
 
-from provider.errors import UnknownSymbol
+from provider.errors import TradingDisabled, UnknownSymbol
 
 __all__ = [
     "ABOVE_DELTA",
@@ -37,6 +37,7 @@ __all__ = [
     "floor_to_step",
     "fmt_decimal",
     "is_multiple",
+    "refuse_closed_market",
 ]
 
 _PREC = 80  # enough for 20 integer + 20 fraction digits multiplied together, with margin
@@ -600,6 +601,25 @@ class SymbolRules:
                                      f"{count} open orders already; {f.filter_type} allows "
                                      f"{f.limit} on {self.symbol}: cancel one first"))
         return out
+
+
+def refuse_closed_market(rules: SymbolRules) -> None:
+    """Refuse a new order on a symbol that is not TRADING, before anything is sent.
+
+    Binance answers -2010 "Market is closed." for it (HALT, BREAK, END_OF_DAY, CANCEL_ONLY); saying
+    so here names the status and keeps the order, and its weight, off the wire.
+
+    Raises:
+        TradingDisabled: the symbol's status is not TRADING.
+    """
+    if rules.is_trading:
+        return
+    raise TradingDisabled(
+        f"{rules.symbol} is in status {rules.status}, not TRADING: the exchange takes no new orders on it "
+        "(it would answer -2010 'Market is closed.'); nothing was sent",
+        hint=f"Wait until binance_get_exchange_info shows {rules.symbol} TRADING again"
+        + ("; cancels are still accepted." if rules.status == "CANCEL_ONLY" else "."),
+    )
 
 
 def _parse_filters(raw_filters: Iterable[Mapping[str, Any]]) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from contracts.binance.v1 import common_pb2, trading_pb2
 from provider.account.state import AccountState
 from provider.binance import order_calls
 from provider.binance.environment import EnvironmentKind
-from provider.binance.rules import STOP_TYPES, SymbolRules, Violation, fmt_decimal
+from provider.binance.rules import STOP_TYPES, SymbolRules, Violation, fmt_decimal, refuse_closed_market
 from provider.errors import (
     FilterViolation,
     NotFound,
@@ -225,7 +225,9 @@ def violations_of(
     state: OpenState,
     added: tuple[int, int, int] = (0, 0, 0),
 ) -> list[Violation]:
-    """Every filter ``intent`` breaks, with ``added`` (orders, stops, icebergs) more open before it."""
+    """Every filter ``intent`` breaks, with ``added`` (orders, stops, icebergs) more open before it;
+    a symbol that is not TRADING is refused outright (TradingDisabled: nothing is sent)."""
+    refuse_closed_market(rules)
     counted = state.fetched
     return rules.validate_order(
         side=intent.side,
