@@ -11,6 +11,7 @@ performs the sleep.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 
@@ -39,7 +40,7 @@ class Backoff:
 
     def ceiling(self, attempt: int) -> float:
         """The longest delay after failure number ``attempt`` (0-based): the un-jittered value."""
-        return min(self.cap_s, self.base_s * 2 ** min(max(attempt, 0), _MAX_DOUBLINGS))
+        return min(self.cap_s, math.ldexp(self.base_s, min(max(attempt, 0), _MAX_DOUBLINGS)))
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         """A jittered delay after failure number ``attempt``: uniform in ``[ceiling/2, ceiling]``."""

@@ -33,10 +33,10 @@ import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from common.backoff import backoff_delay
 from provider.account.state import OPEN_STATUSES, AccountState, Change
 from provider.binance.auth import sign_ws_api
 from provider.errors import ProviderError
-from provider.orderbook.lru import backoff_delay
 
 if TYPE_CHECKING:
     from provider.binance.client import BinanceClient

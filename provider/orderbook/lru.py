@@ -1,15 +1,14 @@
-"""Bookkeeping for which symbols keep a live book: LRU order, a cap, and reconnect backoff.
+"""Bookkeeping for which symbols keep a live book: LRU order and a cap.
 
 Pure on purpose (STYLE.md principle 3): these functions decide, the manager performs the I/O
-(unsubscribe the evicted streams, sleep the backoff).
+(unsubscribe the evicted streams). Reconnect delays are ``common/backoff.py``.
 """
 
 from __future__ import annotations
 
-import random
 from collections import OrderedDict
 
-__all__ = ["SymbolLRU", "backoff_delay"]
+__all__ = ["SymbolLRU"]
 
 
 class SymbolLRU:
@@ -31,14 +30,6 @@ class SymbolLRU:
     def __len__(self) -> int:
         return len(self._order)
 
-    def symbols(self) -> list[str]:
-        """Tracked symbols, least recently used first."""
-        return list(self._order)
-
-    def last_used(self, symbol: str) -> float | None:
-        """When ``symbol`` was last touched (caller's clock), or None."""
-        return self._order.get(symbol)
-
     def touch(self, symbol: str, now: float) -> list[str]:
         """Mark ``symbol`` used at ``now``; return the symbols to stop (never ``symbol`` itself)."""
         self._order[symbol] = now
@@ -53,13 +44,3 @@ class SymbolLRU:
         """Stop tracking ``symbol`` (no-op when absent)."""
         self._order.pop(symbol, None)
 
-
-def backoff_delay(
-    attempt: int, *, base_s: float = 0.5, cap_s: float = 30.0, rng: random.Random
-) -> float:
-    """Jittered exponential backoff: uniform in ``[c/2, c]``, ``c = min(cap, base * 2**attempt)``.
-
-    Jitter spreads reconnects of many clients (Binance allows 300 connection attempts per 5 min).
-    """
-    ceiling = min(cap_s, base_s * (2 ** min(attempt, 30)))
-    return rng.uniform(ceiling / 2, ceiling)

@@ -51,9 +51,11 @@ import structlog
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from common.backoff import backoff_delay
 from provider.errors import RateLimited
 from provider.orderbook.book import BookError, Level, OrderBook, Side
-from provider.orderbook.lru import SymbolLRU, backoff_delay
+from provider.orderbook.health import BooksHealth, SymbolBookHealth
+from provider.orderbook.lru import SymbolLRU
 from provider.orderbook.sync import (
     Action,
     BookSync,
@@ -319,38 +321,42 @@ class OrderBookManager:
             unsynced_ms, warning,
         )
 
-    def health(self) -> dict[str, Any]:
+    def book_health(self) -> BooksHealth:
         """Overall and per-symbol health (state names verbatim from :class:`SyncState`)."""
         now = self._clock()
         conn = self._conn
         symbols = {}
         for name, sym in self._symbols.items():
             book = sym.sync.book
-            symbols[name] = {
-                "state": sym.sync.state.name,
-                "last_update_id": None if book is None else book.last_update_id,
-                "event_time_ms": sym.event_time_ms,
-                "age_ms": None if sym.last_publish is None else int((now - sym.last_publish) * 1e3),
-                "resync_count": sym.sync.resync_count,
-                "last_resync_reason": sym.sync.last_reason,
-                "messages_per_s": round(self._rate(sym, now), 3),
-                "buffered_events": sym.sync.buffered,
-                "stale_snapshots": sym.sync.stale_snapshots,
-                "unsynced_ms": self._unsynced(sym, "stream")[0],
-                "quiet_checks": sym.quiet_checks,
-                "last_error": sym.last_error,
-            }
-        return {
-            "status": self._status,
-            "connected": conn is not None,
-            "connection_age_s": None if conn is None else round(now - conn.opened_at, 3),
-            "streams": 0 if conn is None else len(conn.streams),
-            "reconnects": self._reconnects,
-            "renewals": self._renewals,
-            "max_symbols": self._lru.max_symbols,
-            "last_error": self._last_error,
-            "symbols": symbols,
-        }
+            symbols[name] = SymbolBookHealth(
+                state=sym.sync.state.name,
+                last_update_id=None if book is None else book.last_update_id,
+                event_time_ms=sym.event_time_ms,
+                age_ms=None if sym.last_publish is None else int((now - sym.last_publish) * 1e3),
+                resync_count=sym.sync.resync_count,
+                last_resync_reason=sym.sync.last_reason,
+                messages_per_s=round(self._rate(sym, now), 3),
+                buffered_events=sym.sync.buffered,
+                stale_snapshots=sym.sync.stale_snapshots,
+                unsynced_ms=self._unsynced(sym, "stream")[0],
+                quiet_checks=sym.quiet_checks,
+                last_error=sym.last_error,
+            )
+        return BooksHealth(
+            status=self._status,
+            connected=conn is not None,
+            connection_age_s=None if conn is None else round(now - conn.opened_at, 3),
+            streams=0 if conn is None else len(conn.streams),
+            reconnects=self._reconnects,
+            renewals=self._renewals,
+            max_symbols=self._lru.max_symbols,
+            last_error=self._last_error,
+            symbols=symbols,
+        )
+
+    def health(self) -> dict[str, Any]:
+        """:meth:`book_health` in its JSON form (what the metrics and the health tool read)."""
+        return self.book_health().to_dict()
 
     async def close(self) -> None:
         """Stop every task and close the connection(s); idempotent."""
