@@ -343,7 +343,10 @@ class Engine:
             raise errors.order_rejected(errors.INSUFFICIENT_BALANCE)
 
     def _engine_checks(self, state: SymbolState, req: NewOrder) -> None:
-        """The matching engine's own refusals of one order (-2010)."""
+        """The matching engine's own refusals of one order (-2010), a closed market first: Binance
+        takes new orders only on a TRADING symbol (HALT, BREAK, END_OF_DAY, CANCEL_ONLY: no)."""
+        if state.spec.status != "TRADING":
+            raise errors.order_rejected(errors.MARKET_CLOSED)
         if req.iceberg_qty is not None and req.quantity is not None and req.iceberg_qty >= req.quantity:
             raise errors.order_rejected("IcebergQty exceeds QTY.")
         if req.type in STOP_TYPES and req.stop_price is not None:
