@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,13 +24,15 @@ import structlog
 from mcp.server.session import ServerSession
 from mcp.server.subscriptions import ResourceUpdated, SubscriptionBus
 
+from common.backoff import Backoff
 from gateway.providers import ProviderRegistry
 
 __all__ = ["ResourceSubscriptions", "connection_key"]
 
 log = structlog.get_logger("gateway.subscriptions")
 
-_REOPEN_DELAYS_S = (0.2, 0.5, 1.0, 2.0, 5.0)
+#: a broken stream is reopened after a jittered 0.25, 0.5, 1, 2, 4, 5, 5... s at most.
+_REOPEN = Backoff(base_s=0.25, cap_s=5.0)
 
 
 def connection_key(session: ServerSession) -> object:
@@ -55,14 +58,11 @@ class _UriWatch:
 class ResourceSubscriptions:
     """Subscribers per URI and the provider stream that feeds them."""
 
-    def __init__(self, registry: ProviderRegistry, bus: SubscriptionBus) -> None:
+    def __init__(self, registry: ProviderRegistry, bus: SubscriptionBus, *, rng: random.Random | None = None) -> None:
         self._registry = registry
         self._bus = bus
+        self._rng = rng or random.Random()  # reopen jitter
         self._watches: dict[str, _UriWatch] = {}
-
-    def uris(self) -> list[str]:
-        """URIs with an open subscription."""
-        return sorted(self._watches)
 
     def subscribe(self, uri: str, session: ServerSession) -> None:
         """Add a handshake-era session as a subscriber of `uri`."""
@@ -141,7 +141,7 @@ class ResourceSubscriptions:
                         detail=exc.details(),
                         correlation_id=correlation_id,
                     )
-            await asyncio.sleep(_REOPEN_DELAYS_S[min(attempt, len(_REOPEN_DELAYS_S) - 1)])
+            await asyncio.sleep(_REOPEN.delay(attempt, self._rng))
             attempt += 1
 
     async def _deliver(self, uri: str, watch: _UriWatch) -> None:
