@@ -12,9 +12,9 @@ Rate limits are never retried here: the governor already waited as long as it is
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
+from common.backoff import Backoff
 from provider.errors import (
     ExchangeTimeout,
     ExchangeUnavailable,
@@ -24,7 +24,11 @@ from provider.errors import (
     TimestampRejected,
 )
 
-__all__ = ["Decision", "Fatal", "Reconcile", "Retry", "backoff", "classify"]
+__all__ = ["READ_RETRY", "Decision", "Fatal", "Reconcile", "Retry", "classify"]
+
+#: the delay before a read is sent again (one retry, so its first ceiling: 0.2 s; not jittered,
+#: as a single call's retry is no herd).
+READ_RETRY = Backoff(base_s=0.2, cap_s=5.0)
 
 
 @dataclass(frozen=True)
@@ -60,13 +64,6 @@ def classify(exc: ProviderError, *, idempotent: bool, attempt: int = 1) -> Decis
     if isinstance(exc, TimestampRejected):
         return Retry(0.0, resync_clock=True)
     if isinstance(exc, (ExchangeUnavailable, ExchangeTimeout)):
-        return Retry(next(backoff()))
+        return Retry(READ_RETRY.ceiling(attempt - 1))
     return Fatal()
 
-
-def backoff(initial_s: float = 0.2, factor: float = 2.0, max_s: float = 5.0) -> Iterator[float]:
-    """Delays for successive retries: 0.2, 0.4, 0.8, ... capped at ``max_s``."""
-    delay = initial_s
-    while True:
-        yield min(delay, max_s)
-        delay *= factor
