@@ -15,14 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from cryptography.exceptions import UnsupportedAlgorithm
 
 from provider import audit
 from provider.binance.auth import Ed25519Signer
-from provider.binance.environment import Environment
+from provider.binance.environment import Environment, EnvironmentKind
 from provider.tls import ServerTls, TlsError, is_loopback_host, load_server_tls
+from provider.trading.confirm import ConfirmPolicy, parse_policy
 
 #: name -> one-line description (README's configuration table is written from the same facts).
 VARIABLES: dict[str, str] = {
@@ -39,6 +39,10 @@ VARIABLES: dict[str, str] = {
     "BINANCE_MAX_ORDER_NOTIONAL": "Largest worst-case order value, in BINANCE_CAP_ASSET, e.g. 100 (empty = no limit).",
     "BINANCE_CAP_ASSET": (
         "Asset the order cap is counted in; other quote assets are converted at live prices. Default USDT."
+    ),
+    "BINANCE_CONFIRM_ORDERS": (
+        "never, always or above:<notional in BINANCE_CAP_ASSET>: when a person must approve an order (through "
+        "the MCP client) before it is sent. Default never on sandbox and testnet, always on mainnet."
     ),
     "BINANCE_ALLOWED_SYMBOLS": "Comma-separated symbols that may be traded (empty = all).",
     "BINANCE_ALLOWED_ORDER_TYPES": "Comma-separated order types that may be placed (empty = all).",
@@ -59,13 +63,6 @@ VARIABLES: dict[str, str] = {
     "PROVIDER_GRACE_S": "Seconds in-flight calls get to finish on SIGTERM. Default 5.",
     "PROVIDER_LOG_LEVEL": "debug, info, warning or error. Default info.",
     "PROVIDER_ENV_FILE": "Path of the .env file to read. Default ./.env when present.",
-    "PROVIDER_REDIS_URL": (
-        "redis:// or rediss:// URL shared by provider replicas (budgets, order locks, book leases). "
-        "Empty = one process with in-process state."
-    ),
-    "PROVIDER_REDIS_PREFIX": (
-        "Key prefix in Redis. Default binance-mcp:<BINANCE_ENV>: (so budgets are per environment)."
-    ),
 }
 
 _ORDER_TYPES = {
@@ -107,6 +104,8 @@ class TradingLimits:
     allowed_order_types: frozenset[str] = frozenset()
     allow_risky_key: bool = False
     """Trade with a key that can withdraw / has no IP whitelist on mainnet (`provider/trading/keys.py`)."""
+    confirm: ConfirmPolicy = field(default_factory=ConfirmPolicy)
+    """When a person approves an order before it is sent (`provider/trading/confirm.py`)."""
 
 
 @dataclass(frozen=True)
@@ -127,14 +126,6 @@ class Settings:
     grace_s: float = 5.0
     log_level: str = "info"
     tls: ServerTls | None = None
-    redis_url: str | None = field(default=None, repr=False)
-    """Shared state of provider replicas; None = in-process implementations (one process, as before)."""
-    redis_prefix: str = ""
-    """Prefix of every Redis key; default ``binance-mcp:<environment name>:``."""
-
-    def __post_init__(self) -> None:
-        if not self.redis_prefix:
-            object.__setattr__(self, "redis_prefix", f"binance-mcp:{self.environment.name}:")
 
     @property
     def has_credentials(self) -> bool:
@@ -154,8 +145,6 @@ class Settings:
             "orderbook_enabled": self.orderbook_enabled,
             "account_stream_enabled": self.account_stream_enabled,
             "account_resync_s": self.account_resync_s,
-            "redis": _redacted_url(self.redis_url) if self.redis_url else "off",
-            "redis_prefix": self.redis_prefix,
         }
 
 
@@ -249,6 +238,7 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         allowed_symbols=_symbols(get("BINANCE_ALLOWED_SYMBOLS")),
         allowed_order_types=_order_types(get("BINANCE_ALLOWED_ORDER_TYPES")),
         allow_risky_key=_bool(env, "BINANCE_ALLOW_RISKY_KEY", False),
+        confirm=_confirm(get("BINANCE_CONFIRM_ORDERS"), environment),
     )
     listen = get("PROVIDER_LISTEN") or "127.0.0.1:50053"
     _check_address(listen, "PROVIDER_LISTEN")
@@ -283,44 +273,7 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         grace_s=float(_int(get("PROVIDER_GRACE_S"), "PROVIDER_GRACE_S", 5, 0, 600)),
         log_level=log_level,
         tls=tls,
-        redis_url=_redis_url(get("PROVIDER_REDIS_URL")),
-        redis_prefix=_redis_prefix(get("PROVIDER_REDIS_PREFIX")),
     )
-
-
-def _redis_url(value: str | None) -> str | None:
-    """A redis://, rediss:// or unix:// URL with a host (or socket path); the value may hold a password."""
-    if value is None:
-        return None
-    try:
-        parts = urlsplit(value)
-        ok = parts.scheme in ("redis", "rediss", "unix") and bool(parts.hostname or parts.path)
-        _ = parts.port  # raises on a port that is not a number in range
-    except ValueError:
-        ok = False
-    if not ok:
-        raise SettingsError(
-            f"PROVIDER_REDIS_URL: a redis://host:port/db, rediss:// or unix:// URL; got {_redacted_url(value)!r}"
-        )
-    return value
-
-
-def _redacted_url(value: str) -> str:
-    """The URL with any password replaced, for logs and errors."""
-    head, at, host = value.rpartition("@")
-    if not at:
-        return value
-    scheme, sep, userinfo = head.partition("://")
-    user = userinfo.partition(":")[0]
-    return f"{scheme}{sep}{user}:***@{host}" if sep else f"***@{host}"
-
-
-def _redis_prefix(value: str | None) -> str:
-    if value is None:
-        return ""
-    if len(value) > 100 or not re.fullmatch(r"[A-Za-z0-9:_.\-]+", value):
-        raise SettingsError(f"PROVIDER_REDIS_PREFIX: up to 100 of A-Z a-z 0-9 : _ . -; got {value[:40]!r}")
-    return value
 
 
 def _bad_path(value: str) -> str | None:
@@ -381,6 +334,13 @@ def _tls(cert: str | None, key: str | None, client_ca: str | None) -> ServerTls 
         return load_server_tls(cert, key, client_ca, now=datetime.datetime.now(datetime.UTC))
     except TlsError as exc:
         raise SettingsError(str(exc)) from None
+
+
+def _confirm(value: str | None, environment: Environment) -> ConfirmPolicy:
+    try:
+        return parse_policy(value, mainnet=environment.kind is EnvironmentKind.MAINNET)
+    except ValueError as exc:
+        raise SettingsError(f"BINANCE_CONFIRM_ORDERS: {exc}") from None
 
 
 def _environment(name: str, rest: str | None, ws: str | None, ws_api: str | None) -> Environment:
