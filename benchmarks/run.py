@@ -9,6 +9,11 @@ python-binance's DepthCache, cold paths, and the size of every tool's result.
     scripts/bench                 # default counts, a few minutes on 2 cores
     scripts/bench --quick         # a fifth of the calls, one cold start each
     scripts/bench --write benchmarks/RESULTS.md
+    scripts/bench --only stdio,http --calls l1   # only some sections, only the calls named so
+
+Sections (`--only`): direct (gRPC rows), stdio and http (the gateway and the MCP SDK floor on that
+transport, plus the direct InvokeTool L1 row their gateway's own share is computed with), sizes,
+cold, orderbook.
 
 Figures depend on the machine; the ratios to the floors are what carry over.
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -58,6 +64,7 @@ from tests.sim_fixture import SimProcess  # noqa: E402
 from tests.stack import ProviderProcess, sandbox_env  # noqa: E402
 
 SYMBOL = "BTCUSDT"
+L1 = "orderbook_l1 (cached)"
 NEW_SYMBOLS = ("ETHUSDT", "BNBUSDT", "ETHBTC", "SHIBUSDT", "DOGEBTC")
 
 #: the calls measured on every path: (label, canonical tool name, arguments); MCP calls use its
@@ -95,6 +102,40 @@ class Report:
             if r.path == path and r.call == call and r.stats.concurrency == concurrency:
                 return r.stats.p50_us
         return float("nan")
+
+    def rate(self, path: str, call: str, concurrency: int) -> float:
+        for r in self.rows:
+            if r.path == path and r.call == call and r.stats.concurrency == concurrency:
+                return r.stats.calls_per_s
+        return float("nan")
+
+
+SECTIONS = ("direct", "stdio", "http", "sizes", "cold", "orderbook")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What this run measures: sections (`--only`) and calls (`--calls`, substrings of the labels)."""
+
+    sections: frozenset[str]
+    call_filter: tuple[str, ...]
+
+    def wants(self, section: str) -> bool:
+        return section in self.sections
+
+    def calls(self) -> list[tuple[str, str, dict[str, Any]]]:
+        if not self.call_filter:
+            return CALLS
+        return [c for c in CALLS if any(f in c[0] for f in self.call_filter)]
+
+    @classmethod
+    def of(cls, args: argparse.Namespace) -> Plan:
+        sections = frozenset(s.strip() for s in args.only.split(",") if s.strip()) if args.only else frozenset(SECTIONS)
+        unknown = sections - set(SECTIONS)
+        if unknown:
+            raise SystemExit(f"--only: unknown sections {sorted(unknown)}; known: {', '.join(SECTIONS)}")
+        calls = tuple(c.strip() for c in args.calls.split(",") if c.strip()) if args.calls else ()
+        return cls(sections, calls)
 
 
 @dataclass(frozen=True)
@@ -167,16 +208,25 @@ async def warm_book(channel: grpc.aio.Channel, symbol: str, timeout_s: float = 3
         await asyncio.sleep(0.05)
 
 
-async def bench_direct(report: Report, provider: ProviderProcess, echo: EchoServer, counts: Counts) -> None:
+async def bench_direct(report: Report, provider: ProviderProcess, echo: EchoServer, counts: Counts,
+                       plan: Plan) -> None:
+    """The gRPC rows; without the direct section, only the InvokeTool L1 row the gateway rows need."""
     async with grpc.aio.insecure_channel(echo.address) as ech, grpc.aio.insecure_channel(provider.address) as ch:
         await warm_book(ch, SYMBOL)
-        rows: list[tuple[str, str, Callable[[], Awaitable[object]], int]] = [
-            ("floor: bare grpc.aio", "health Check", health_call(ech), counts.grpc),
-            ("provider gRPC (typed)", "health Check", health_call(ch), counts.grpc),
-        ]
-        for label, call in typed_calls(ch).items():
-            rows.append(("provider gRPC (typed)", label, call, counts.rest if "REST" in label else counts.grpc))
-        for label, tool, arguments in CALLS:
+        rows: list[tuple[str, str, Callable[[], Awaitable[object]], int]] = []
+        if plan.wants("direct"):
+            rows += [
+                ("floor: bare grpc.aio", "health Check", health_call(ech), counts.grpc),
+                ("provider gRPC (typed)", "health Check", health_call(ch), counts.grpc),
+            ]
+            labels = {label for label, _, _ in plan.calls()}
+            for label, call in typed_calls(ch).items():
+                if label in labels:
+                    rows.append(("provider gRPC (typed)", label, call, counts.rest if "REST" in label else counts.grpc))
+            invoked = plan.calls()
+        else:
+            invoked = [c for c in CALLS if c[0] == L1]
+        for label, tool, arguments in invoked:
             n = counts.rest if "REST" in label else counts.grpc
             rows.append(("provider gRPC (InvokeTool)", label, invoke_call(ch, tool, arguments), n))
         for path, label, call, n in rows:
@@ -204,11 +254,11 @@ def mcp_call(session: ClientSession, tool: str, arguments: dict[str, Any]) -> Ca
 
 
 async def bench_mcp_session(report: Report, path: str, session: ClientSession, counts: Counts,
-                            floor: bool) -> None:
+                            plan: Plan, floor: bool) -> None:
     if floor:
         calls = [("echo tool", "echo", {"text": "x"})]
     else:
-        calls = [(label, portable_name(tool), arguments) for label, tool, arguments in CALLS]
+        calls = [(label, portable_name(tool), arguments) for label, tool, arguments in plan.calls()]
     for label, tool, arguments in calls:
         n = counts.rest // 2 if "REST" in label else counts.mcp
         for concurrency in (1, 64):
@@ -217,23 +267,27 @@ async def bench_mcp_session(report: Report, path: str, session: ClientSession, c
             log_row(path, label, stats)
 
 
-async def bench_gateway(report: Report, provider: ProviderProcess, counts: Counts, log_dir: Path) -> None:
-    with (log_dir / "gateway-stdio.log").open("w") as errlog:
-        async with mcp_stdio_session(mcp_floor_params(), errlog) as session:
-            await session.list_tools()
-            await bench_mcp_session(report, "floor: MCP SDK stdio", session, counts, floor=True)
-        async with mcp_stdio_session(gateway_stdio_params(provider.address), errlog) as session:
-            await session.list_tools()
-            await bench_mcp_session(report, "gateway MCP stdio", session, counts, floor=False)
+async def bench_gateway(report: Report, provider: ProviderProcess, counts: Counts, plan: Plan,
+                        log_dir: Path) -> None:
+    if plan.wants("stdio"):
+        with (log_dir / "gateway-stdio.log").open("w") as errlog:
+            async with mcp_stdio_session(mcp_floor_params(), errlog) as session:
+                await session.list_tools()
+                await bench_mcp_session(report, "floor: MCP SDK stdio", session, counts, plan, floor=True)
+            async with mcp_stdio_session(gateway_stdio_params(provider.address), errlog) as session:
+                await session.list_tools()
+                await bench_mcp_session(report, "gateway MCP stdio", session, counts, plan, floor=False)
+    if not plan.wants("http"):
+        return
     floor_args = [str(ROOT / "benchmarks" / "mcp_floor_server.py"), "--http"]
     async with http_server(floor_args, log_dir / "mcp-floor-http.log") as url, mcp_http_session(url) as session:
         await session.list_tools()
-        await bench_mcp_session(report, "floor: MCP SDK HTTP", session, counts, floor=True)
+        await bench_mcp_session(report, "floor: MCP SDK HTTP", session, counts, plan, floor=True)
     gw_args = ["-m", "gateway", "--provider", f"binance={provider.address}", "--transport", "http",
                "--listen", "127.0.0.1:0", "--max-concurrency-per-client", "256"]
     async with http_server(gw_args, log_dir / "gateway-http.log") as url, mcp_http_session(url) as session:
         await session.list_tools()
-        await bench_mcp_session(report, "gateway MCP HTTP", session, counts, floor=False)
+        await bench_mcp_session(report, "gateway MCP HTTP", session, counts, plan, floor=False)
 
 
 # -- cold paths ------------------------------------------------------------------------------
@@ -368,22 +422,14 @@ def render(report: Report) -> str:
     out.append("### Summary against the references measured in the same run")
     out.append("")
     floor = report.p50("floor: bare grpc.aio", "health Check")
-    l1 = report.p50("provider gRPC (typed)", "orderbook_l1 (cached)")
-    ratio = l1 / floor
+    l1 = report.p50("provider gRPC (typed)", L1)
     out.append("| claim | measured | target | met |")
     out.append("|---|---|---|---|")
-    out.append(f"| cached L1 p50 over gRPC vs bare grpc.aio echo p50 | {l1:.0f} us vs {floor:.0f} us = "
-               f"{ratio:.2f}x | within 2x | {'yes' if ratio <= 2 else 'no'} |")
-    direct = report.p50("provider gRPC (InvokeTool)", "orderbook_l1 (cached)")
-    for transport, floor_path in (("stdio", "floor: MCP SDK stdio"), ("HTTP", "floor: MCP SDK HTTP")):
-        gw = report.p50(f"gateway MCP {transport}", "orderbook_l1 (cached)")
-        mcp_floor = report.p50(floor_path, "echo tool")
-        added = (gw - direct) / 1000
-        own = (gw - direct - mcp_floor) / 1000
-        out.append(f"| gateway ({transport}) added cost at p50 over direct InvokeTool, cached L1 | "
-                   f"{gw:.0f} - {direct:.0f} us = {added:.2f} ms (MCP SDK {transport} floor alone "
-                   f"{mcp_floor / 1000:.2f} ms; gateway's own share {own:.2f} ms) | < 1 ms | "
-                   f"{'yes' if added < 1 else 'no'} |")
+    if not math.isnan(floor + l1):
+        ratio = l1 / floor
+        out.append(f"| cached L1 p50 over gRPC vs bare grpc.aio echo p50 | {l1:.0f} us vs {floor:.0f} us = "
+                   f"{ratio:.2f}x | within 2x | {'yes' if ratio <= 2 else 'no'} |")
+    out.extend(gateway_rows(report))
     out.extend(target_rows(report))
     out.append("")
     out.append("### Latency and throughput (one client process; calls/s include the client's own CPU)")
@@ -427,6 +473,41 @@ def render(report: Report) -> str:
     return "\n".join(out) + "\n"
 
 
+def gateway_rows(report: Report) -> list[str]:
+    """The gateway's rows of the summary (those measured in this run), each with its target."""
+    def met(ok: bool) -> str:
+        return "yes" if ok else "no"
+
+    rows: list[str] = []
+    direct = report.p50("provider gRPC (InvokeTool)", L1)
+    for transport, share_target in (("stdio", 0.3), ("HTTP", 0.2)):
+        gw = report.p50(f"gateway MCP {transport}", L1)
+        mcp_floor = report.p50(f"floor: MCP SDK {transport}", "echo tool")
+        if math.isnan(gw + mcp_floor + direct):
+            continue
+        added = (gw - direct) / 1000
+        own = gw - direct - mcp_floor
+        share = own / mcp_floor
+        rows.append(f"| gateway ({transport}) added cost at p50 over direct InvokeTool, cached L1 | "
+                    f"{gw:.0f} - {direct:.0f} us = {added:.2f} ms (MCP SDK {transport} floor alone "
+                    f"{mcp_floor / 1000:.2f} ms) | < 1 ms | {met(added < 1)} |")
+        rows.append(f"| gateway's own share per call ({transport}): gateway p50 - direct InvokeTool p50 - MCP SDK "
+                    f"floor p50, cached L1 | {gw:.0f} - {direct:.0f} - {mcp_floor:.0f} us = {own / 1000:.2f} ms = "
+                    f"{share:.2f}x the SDK floor | <= {share_target}x the SDK floor | {met(share <= share_target)} |")
+        gw_rate = report.rate(f"gateway MCP {transport}", L1, 64)
+        floor_rate = report.rate(f"floor: MCP SDK {transport}", "echo tool", 64)
+        ratio = gw_rate / floor_rate
+        rows.append(f"| calls/s at concurrency 64 through the gateway ({transport}, cached L1) vs the MCP SDK floor "
+                    f"| {gw_rate:.0f} vs {floor_rate:.0f} = {ratio:.2f}x | >= 0.8x | {met(ratio >= 0.8)} |")
+    typed = report.p50("provider gRPC (typed)", "orderbook_l2 100")
+    invoked = report.p50("provider gRPC (InvokeTool)", "orderbook_l2 100")
+    if not math.isnan(typed + invoked):
+        ratio = invoked / typed
+        rows.append(f"| InvokeTool vs the typed RPC, orderbook_l2 100 levels, p50 | {invoked:.0f} vs {typed:.0f} us "
+                    f"= {ratio:.2f}x | <= 1.2x | {met(ratio <= 1.2)} |")
+    return rows
+
+
 def target_rows(report: Report) -> list[str]:
     """The issue-18 rows of the summary: each figure, its target, and whether it is met."""
     def met(ok: bool) -> str:
@@ -459,36 +540,48 @@ def target_rows(report: Report) -> list[str]:
 
 async def main_async(args: argparse.Namespace) -> Report:
     counts = Counts.of(args)
+    plan = Plan.of(args)
     report = Report(machine=describe_machine(), command="scripts/bench " + " ".join(sys.argv[1:]))
     log_dir = Path(tempfile.mkdtemp(prefix="bench-"))
     started = time.perf_counter()
     print(f"logs in {log_dir}", file=sys.stderr)
-    # A high weight limit: the benchmark measures the stack, not Binance's request-weight budget.
-    sim = await SimProcess.start("--rate", str(args.rate), "--weight-limit", "100000000")
-    try:
-        env = sandbox_env(sim.info, trading=True)
-        echo = await EchoServer.start()
-        provider, _ = await start_provider_timed(env)
-        try:
-            print("direct gRPC ...", file=sys.stderr)
-            await bench_direct(report, provider, echo, counts)
-            print("through the gateway ...", file=sys.stderr)
-            await bench_gateway(report, provider, counts, log_dir)
-            print("output sizes ...", file=sys.stderr)
-            with (log_dir / "gateway-sizes.log").open("w") as errlog:
-                async with mcp_stdio_session(gateway_stdio_params(provider.address), errlog) as session:
-                    await bench_sizes(report, session)
-        finally:
-            await provider.stop()
-            await echo.stop()
-        print("cold paths ...", file=sys.stderr)
-        await bench_cold(report, sim, env, counts, log_dir)
-    finally:
-        await sim.stop()
-    print("order book core ...", file=sys.stderr)
-    bench_orderbook_core(report, counts)
+    if plan.sections & {"direct", "stdio", "http", "sizes", "cold"}:
+        await bench_stack(report, counts, plan, log_dir, args.rate)
+    if plan.wants("orderbook"):
+        print("order book core ...", file=sys.stderr)
+        bench_orderbook_core(report, counts)
     report.elapsed_s = time.perf_counter() - started
     return report
+
+
+async def bench_stack(report: Report, counts: Counts, plan: Plan, log_dir: Path, rate: float) -> None:
+    """Every section that needs the sandbox and the provider running."""
+    # A high weight limit: the benchmark measures the stack, not Binance's request-weight budget.
+    sim = await SimProcess.start("--rate", str(rate), "--weight-limit", "100000000")
+    try:
+        env = sandbox_env(sim.info, trading=True)
+        if plan.sections & {"direct", "stdio", "http", "sizes"}:
+            echo = await EchoServer.start()
+            provider, _ = await start_provider_timed(env)
+            try:
+                if plan.sections & {"direct", "stdio", "http"}:
+                    print("direct gRPC ...", file=sys.stderr)
+                    await bench_direct(report, provider, echo, counts, plan)
+                print("through the gateway ...", file=sys.stderr)
+                await bench_gateway(report, provider, counts, plan, log_dir)
+                if plan.wants("sizes"):
+                    print("output sizes ...", file=sys.stderr)
+                    with (log_dir / "gateway-sizes.log").open("w") as errlog:
+                        async with mcp_stdio_session(gateway_stdio_params(provider.address), errlog) as session:
+                            await bench_sizes(report, session)
+            finally:
+                await provider.stop()
+                await echo.stop()
+        if plan.wants("cold"):
+            print("cold paths ...", file=sys.stderr)
+            await bench_cold(report, sim, env, counts, log_dir)
+    finally:
+        await sim.stop()
 
 
 def main() -> int:
@@ -500,6 +593,8 @@ def main() -> int:
     parser.add_argument("--cold-runs", type=int, default=3, help="cold starts measured (median shown)")
     parser.add_argument("--ob-events", type=int, default=50000, help="diff events for the order-book core")
     parser.add_argument("--rate", type=float, default=20.0, help="sandbox market events/s per symbol")
+    parser.add_argument("--only", help=f"comma-separated sections to run ({', '.join(SECTIONS)}); all by default")
+    parser.add_argument("--calls", help="comma-separated substrings of the call labels to run (e.g. l1,l2 100)")
     parser.add_argument("--write", type=Path, help="also write the tables to this markdown file")
     parser.add_argument("--json", type=Path, help="also write raw figures as JSON")
     args = parser.parse_args()
