@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.exceptions import UnsupportedAlgorithm
 
@@ -63,6 +64,13 @@ VARIABLES: dict[str, str] = {
     "PROVIDER_GRACE_S": "Seconds in-flight calls get to finish on SIGTERM. Default 5.",
     "PROVIDER_LOG_LEVEL": "debug, info, warning or error. Default info.",
     "PROVIDER_ENV_FILE": "Path of the .env file to read. Default ./.env when present.",
+    "PROVIDER_REDIS_URL": (
+        "redis:// or rediss:// URL shared by provider replicas (budgets, order locks, book leases). "
+        "Empty = one process with in-process state."
+    ),
+    "PROVIDER_REDIS_PREFIX": (
+        "Key prefix in Redis. Default binance-mcp:<BINANCE_ENV>: (so budgets are per environment)."
+    ),
 }
 
 _ORDER_TYPES = {
@@ -126,6 +134,14 @@ class Settings:
     grace_s: float = 5.0
     log_level: str = "info"
     tls: ServerTls | None = None
+    redis_url: str | None = field(default=None, repr=False)
+    """Shared state of provider replicas; None = in-process implementations (one process, as before)."""
+    redis_prefix: str = ""
+    """Prefix of every Redis key; default ``binance-mcp:<environment name>:``."""
+
+    def __post_init__(self) -> None:
+        if not self.redis_prefix:
+            object.__setattr__(self, "redis_prefix", f"binance-mcp:{self.environment.name}:")
 
     @property
     def has_credentials(self) -> bool:
@@ -145,6 +161,8 @@ class Settings:
             "orderbook_enabled": self.orderbook_enabled,
             "account_stream_enabled": self.account_stream_enabled,
             "account_resync_s": self.account_resync_s,
+            "redis": _redacted_url(self.redis_url) if self.redis_url else "off",
+            "redis_prefix": self.redis_prefix,
         }
 
 
@@ -273,7 +291,44 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         grace_s=float(_int(get("PROVIDER_GRACE_S"), "PROVIDER_GRACE_S", 5, 0, 600)),
         log_level=log_level,
         tls=tls,
+        redis_url=_redis_url(get("PROVIDER_REDIS_URL")),
+        redis_prefix=_redis_prefix(get("PROVIDER_REDIS_PREFIX")),
     )
+
+
+def _redis_url(value: str | None) -> str | None:
+    """A redis://, rediss:// or unix:// URL with a host (or socket path); the value may hold a password."""
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value)
+        ok = parts.scheme in ("redis", "rediss", "unix") and bool(parts.hostname or parts.path)
+        _ = parts.port  # raises on a port that is not a number in range
+    except ValueError:
+        ok = False
+    if not ok:
+        raise SettingsError(
+            f"PROVIDER_REDIS_URL: a redis://host:port/db, rediss:// or unix:// URL; got {_redacted_url(value)!r}"
+        )
+    return value
+
+
+def _redacted_url(value: str) -> str:
+    """The URL with any password replaced, for logs and errors."""
+    head, at, host = value.rpartition("@")
+    if not at:
+        return value
+    scheme, sep, userinfo = head.partition("://")
+    user = userinfo.partition(":")[0]
+    return f"{scheme}{sep}{user}:***@{host}" if sep else f"***@{host}"
+
+
+def _redis_prefix(value: str | None) -> str:
+    if value is None:
+        return ""
+    if len(value) > 100 or not re.fullmatch(r"[A-Za-z0-9:_.\-]+", value):
+        raise SettingsError(f"PROVIDER_REDIS_PREFIX: up to 100 of A-Z a-z 0-9 : _ . -; got {value[:40]!r}")
+    return value
 
 
 def _bad_path(value: str) -> str | None:
