@@ -71,6 +71,7 @@ BOOK_SYMBOLS = ("BTCUSDT", "ETHUSDT")
 CALL_TIMEOUT_S = 40.0
 CONVERGE_S = 10.0
 ACCOUNT_CONVERGE_S = 20.0
+_RETRY_IN = re.compile(r"retry in ([0-9.]+) s")
 BOOK_LEVELS = 100
 _GATEWAY_INTERNAL = "failed inside the gateway"
 
@@ -167,6 +168,7 @@ class Soak:
         self.market_gate.set()
         self.rss: dict[str, int] = {}
         self._causes: collections.Counter[str] = collections.Counter()
+        self.last_failure = ""  # the text of the last clear failure, read by the account check
 
     # -- one tool call, classified -----------------------------------------------------------
 
@@ -186,6 +188,7 @@ class Soak:
                 self.unclear(f"{tool}: error without a cause: {text!r}"[:300])
             else:
                 self.counts.failed_clearly += 1
+                self.last_failure = text
                 self._causes[cause_of(tool, text)] += 1
                 if tool != "binance_place_order" and any(w in text.lower() for w in _ORDER_LIMIT_WORDS):
                     self.counts.reads_refused_by_order_limit += 1
@@ -428,7 +431,9 @@ class Soak:
             async with mcp_stdio_session(gateway_stdio_params(self.provider.address), errlog) as session:
                 deadline = time.monotonic() + ACCOUNT_CONVERGE_S
                 while True:
+                    self.last_failure = ""
                     served = await self.call(session, "binance_get_open_orders", {"symbol": SYMBOL})
+                    deadline = max(deadline, self.after_rate_limit_hold(self.last_failure))
                     truth = await self.sim_open_orders()
                     ids = {int(o["order_id"]) for o in served["orders"]} if served else None
                     source = served["freshness"]["source"] if served else None
@@ -441,6 +446,15 @@ class Soak:
                         self.order_example(f"live account never converged: served {ids} ({source}), truth {truth}")
                         return
                     await asyncio.sleep(0.5)
+
+    @staticmethod
+    def after_rate_limit_hold(failure: str) -> float:
+        """When a refusal names the exchange's retry time (a 429 holds requests until its window
+        ends, up to a minute, after the weight-limit fault), convergence is due that long later."""
+        held = _RETRY_IN.search(failure)
+        if held is None:
+            return 0.0
+        return time.monotonic() + min(float(held.group(1)), 65.0) + ACCOUNT_CONVERGE_S
 
     async def propagation(self, session: ClientSession, rounds: int = 5) -> None:
         """How long an order placed by another client takes to show in get_open_orders (from the stream)."""
