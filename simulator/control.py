@@ -2,7 +2,8 @@
 
 POST /sim/fault {"kind": ...}; GET /sim/book?symbol=X; POST /sim/market {"running": bool};
 POST /sim/balances {"asset","free"}; GET /sim/orders?symbol=X; GET /sim/held;
-POST /sim/reference_price {"symbol","price"|null}; POST /sim/take {"symbol","side","quantity"}.
+POST /sim/reference_price {"symbol","price"|null}; POST /sim/take {"symbol","side","quantity"};
+GET /sim/streams (market-stream connections and subscribers per stream).
 See simulator/README.md.
 """
 
@@ -134,6 +135,14 @@ def setup(app: web.Application, sim: Sim) -> None:
         state.book.commit()
         return _ok({"symbol": name, "side": side, "trades": state.next_trade_id - before})
 
+    async def streams(request: web.Request) -> web.StreamResponse:
+        """How many market-stream connections are open and how many subscribe each stream (replicas
+        sharing one ingester per book must show one subscriber per depth stream)."""
+        hub = request.app[HUB_KEY]
+        return _ok({"connections": len(hub.conns),
+                    "subscribers": {name: len(conns) for name, conns in sorted(hub.subs.items())}})
+
+    app.router.add_get("/sim/streams", _loopback_only(streams))
     app.router.add_get("/sim/held", _loopback_only(held))
     app.router.add_post("/sim/take", _loopback_only(take))
     app.router.add_post("/sim/reference_price", _loopback_only(reference_price))
