@@ -33,6 +33,7 @@ class PlaceOutcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     PLACE_OUTCOME_RECONCILED_EXISTS: _ClassVar[PlaceOutcome]
     PLACE_OUTCOME_RECONCILED_ABSENT: _ClassVar[PlaceOutcome]
     PLACE_OUTCOME_UNKNOWN: _ClassVar[PlaceOutcome]
+    PLACE_OUTCOME_NOT_PLACED: _ClassVar[PlaceOutcome]
 
 class CancelReplaceMode(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -70,6 +71,7 @@ PLACE_OUTCOME_VALIDATED: PlaceOutcome
 PLACE_OUTCOME_RECONCILED_EXISTS: PlaceOutcome
 PLACE_OUTCOME_RECONCILED_ABSENT: PlaceOutcome
 PLACE_OUTCOME_UNKNOWN: PlaceOutcome
+PLACE_OUTCOME_NOT_PLACED: PlaceOutcome
 CANCEL_REPLACE_MODE_UNSPECIFIED: CancelReplaceMode
 CANCEL_REPLACE_MODE_STOP_ON_FAILURE: CancelReplaceMode
 CANCEL_REPLACE_MODE_ALLOW_FAILURE: CancelReplaceMode
