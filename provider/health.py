@@ -12,10 +12,12 @@ falls back to REST snapshots and marks what it serves).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
+from typing import Protocol
 
 from grpc_health.v1 import health, health_pb2
+
+from provider.binance.client_health import ClientHealth
 
 REST_SERVICES = ("binance.v1.MarketData", "binance.v1.Account", "binance.v1.Trading")
 ORDERBOOK_SERVICE = "binance.v1.OrderBook"
@@ -28,20 +30,26 @@ OUTAGE_KINDS = frozenset(
 )
 
 
-def exchange_usable(client_health: Mapping[str, Any]) -> bool:
+class HealthSource(Protocol):
+    """What :func:`report` reads: ``BinanceClient`` or a stand-in with the same ``health()``."""
+
+    def health(self) -> ClientHealth: ...
+
+
+def exchange_usable(client_health: ClientHealth) -> bool:
     """False while banned, or while the latest exchange-side failure is newer than the latest success."""
-    if client_health.get("banned_until"):
+    if client_health.banned:
         return False
-    error = client_health.get("last_error")
-    if not error or error.get("kind") not in OUTAGE_KINDS:
+    error = client_health.last_error
+    if error is None or error.kind not in OUTAGE_KINDS:
         return True
-    last_ok = client_health.get("last_ok_at_ms")
-    return last_ok is not None and last_ok > error.get("at_ms", 0)
+    last_ok = client_health.last_ok_at_ms
+    return last_ok is not None and last_ok > error.at_ms
 
 
 async def report(
     servicer: health.aio.HealthServicer,
-    client: Any,
+    client: HealthSource,
     *,
     books_enabled: bool,
     account_live: Callable[[], bool] | None = None,

@@ -86,7 +86,7 @@ class Metrics:
     def bind(self, app: App) -> None:
         """Adds the scrape-time collector over the app's client and order books."""
         books = app.books.health if app.books is not None else None
-        self.registry.register(HealthCollector(app.client.health, books))
+        self.registry.register(HealthCollector(lambda: app.client.health().to_dict(), books))
 
     def render(self) -> bytes:
         """The text exposition format of everything in the registry."""

@@ -37,6 +37,7 @@ from provider.binance.auth import (
     encode_params,
     sign,
 )
+from provider.binance.client_health import ClientHealth, ExchangeFailure
 from provider.binance.clock import ClockOffset
 from provider.binance.constants import ENDPOINTS, KLINE_INTERVALS, NEW_ORDER_ENDPOINTS, Endpoint, weight_of
 from provider.binance.environment import Environment
@@ -189,7 +190,7 @@ class BinanceClient:
         self._reads: SingleFlight[BinanceResult] = SingleFlight()
         self._rules: ExchangeRules | None = None
         self._rules_at: float | None = None  # monotonic
-        self._last_error: dict[str, Any] | None = None
+        self._last_error: ExchangeFailure | None = None
         self._last_ok_ms: int | None = None
         self._sent = 0
         self._coalesced = 0
@@ -317,8 +318,7 @@ class BinanceClient:
             return await self._with_retry(endpoint, clean, client_order_id)
         except ProviderError as exc:
             if not isinstance(exc, _CALLER_MISTAKES):  # health shows exchange trouble, not typos
-                self._last_error = {"kind": exc.kind, "endpoint": name, "message": exc.message,
-                                    "binance_code": exc.binance_code, "at_ms": self._wall_ms()}
+                self._last_error = ExchangeFailure(exc.kind, name, exc.message, exc.binance_code, self._wall_ms())
             if isinstance(exc, UnknownSymbol):
                 enriched = self._with_suggestions(exc, clean.get("symbol"))
                 if enriched is not exc:
@@ -708,29 +708,29 @@ class BinanceClient:
         return await self._call("cancel_open_orders", {"symbol": _symbol(symbol)})
 
     # -- health ----------------------------------------------------------------------------
-    def health(self) -> dict[str, Any]:
+    def health(self) -> ClientHealth:
         """Environment, clock offset, weight use, bans and the last error; no secrets."""
         sample = self.clock.sample
         now_ms = self._wall_ms()
-        out: dict[str, Any] = {
-            "environment": self.env.name,
-            "rest_url": self.env.rest_url,
-            "ws_url": self.env.ws_url,
-            "credentials": self.credentials_kind,
-            "clock_offset_ms": sample.offset_ms if sample else None,
-            "clock_rtt_ms": sample.rtt_ms if sample else None,
-            "clock_age_s": round((now_ms - sample.measured_at_ms) / 1000, 3) if sample else None,
-            "exchange_info_age_s": (round(self._monotonic() - self._rules_at, 3)
-                                    if self._rules_at is not None else None),
-            "symbols": len(self._rules) if self._rules is not None else 0,
-            "requests_sent": self._sent,
-            "requests_coalesced": self._coalesced,
-            "last_error": dict(self._last_error) if self._last_error else None,
-            "last_ok_at_ms": self._last_ok_ms,
-        }
-        out.update(self.governor.snapshot(self._server_now_s()))
-        out.update(self.order_limits.snapshot(self._server_now_s()))
-        return out
+        now_s = self._server_now_s()
+        return ClientHealth(
+            environment=self.env.name,
+            rest_url=self.env.rest_url,
+            ws_url=self.env.ws_url,
+            credentials=self.credentials_kind,
+            clock_offset_ms=sample.offset_ms if sample else None,
+            clock_rtt_ms=sample.rtt_ms if sample else None,
+            clock_age_s=round((now_ms - sample.measured_at_ms) / 1000, 3) if sample else None,
+            exchange_info_age_s=(round(self._monotonic() - self._rules_at, 3)
+                                 if self._rules_at is not None else None),
+            symbols=len(self._rules) if self._rules is not None else 0,
+            requests_sent=self._sent,
+            requests_coalesced=self._coalesced,
+            last_error=self._last_error,
+            last_ok_at_ms=self._last_ok_ms,
+            **self.governor.snapshot(now_s),
+            **self.order_limits.snapshot(now_s),
+        )
 
 
 # -- small helpers ---------------------------------------------------------------------------

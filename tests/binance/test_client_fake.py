@@ -82,7 +82,7 @@ async def test_418_stops_every_rest_call_until_the_ban_ends() -> None:
         await client.depth("BTCUSDT")
     assert len(fake.sent) == before  # refused fast, nothing sent
     assert second.value.banned_until_s == pytest.approx(WALL_MS / 1000 + 120)
-    assert client.health()["banned_until"] == pytest.approx(WALL_MS / 1000 + 120)
+    assert client.health().banned_until == pytest.approx(WALL_MS / 1000 + 120)
 
 
 async def test_429_blocks_calls_until_retry_after() -> None:

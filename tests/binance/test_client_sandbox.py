@@ -202,11 +202,11 @@ async def test_skewed_server_clock_is_corrected_and_reads_retry_once(
     await client.account()
     before = client.clock.offset_ms
     await sim.fault("clock_skew", ms=skew_ms)
-    sent = client.health()["requests_sent"]
+    sent = client.health().requests_sent
     assert "balances" in (await client.account()).data  # -1021, re-measure, retry
     assert abs(client.clock.offset_ms - before - skew_ms) < 1000
-    assert client.health()["clock_offset_ms"] == client.clock.offset_ms
-    assert client.health()["requests_sent"] - sent == 3  # account, time, account
+    assert client.health().clock_offset_ms == client.clock.offset_ms
+    assert client.health().requests_sent - sent == 3  # account, time, account
 
 
 async def test_skew_on_an_order_is_reported_not_retried(sim: Any, client: BinanceClient) -> None:
@@ -241,8 +241,8 @@ async def test_governor_holds_a_burst_under_the_limit_without_any_429(
     assert all(r.binance_code is None for r in refused if isinstance(r, RateLimited))
     assert len(refused) < 30
     health = client.health()
-    assert health["banned_until"] is None
-    assert health["last_error"] is None or health["last_error"]["binance_code"] != -1003
+    assert health.banned_until is None
+    assert health.last_error is None or health.last_error.binance_code != -1003
 
 
 async def test_governor_honours_429_and_never_earns_a_418(sim: Any) -> None:
@@ -259,14 +259,14 @@ async def test_governor_honours_429_and_never_earns_a_418(sim: Any) -> None:
             if exc.binance_code == -1003:
                 seen_429 += 1
                 assert exc.retry_after_s is not None and exc.retry_after_s > 0
-            sent = client.health()["requests_sent"]
+            sent = client.health().requests_sent
             with pytest.raises(RateLimited):  # refused locally, nothing sent
                 await client.ping()
-            assert client.health()["requests_sent"] == sent
+            assert client.health().requests_sent == sent
             break
     assert seen_429 == 1
     assert client.governor.limit == 30  # learned from the -1003 message
-    assert client.health()["banned_until"] is None
+    assert client.health().banned_until is None
     await client.close()
 
 
@@ -275,9 +275,9 @@ async def test_governor_honours_429_and_never_earns_a_418(sim: Any) -> None:
 
 async def test_concurrent_identical_reads_share_one_request(client: BinanceClient) -> None:
     first = await client.depth("BTCUSDT", 100)
-    sent = client.health()["requests_sent"]
+    sent = client.health().requests_sent
     results = await asyncio.gather(*(client.depth("BTCUSDT", 100) for _ in range(20)))
-    assert client.health()["requests_sent"] - sent == 1
+    assert client.health().requests_sent - sent == 1
     assert len({r.data["lastUpdateId"] for r in results}) == 1
     assert sum(r.meta.coalesced for r in results) == 19
     used = results[0].meta.used_weight_1m
@@ -294,11 +294,11 @@ async def test_5xx_after_an_order_executed_is_execution_unknown_then_reconciled(
     qty = await min_quantity(client, "BTCUSDT", price)
     await sim.fault("rest_fail", path="/api/v3/order", method="POST", status=503,
                     after_execute=True)
-    sent = client.health()["requests_sent"]
+    sent = client.health().requests_sent
     with pytest.raises(ExecutionUnknown) as err:
         await client.new_order({"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT",
                                 "timeInForce": "GTC", "quantity": qty, "price": price})
-    assert client.health()["requests_sent"] - sent == 1  # never resent
+    assert client.health().requests_sent - sent == 1  # never resent
     assert err.value.retry_safe is False and err.value.client_order_id
     found = await client.get_order("BTCUSDT", orig_client_order_id=err.value.client_order_id)
     assert found.data["status"] == "NEW"
@@ -332,20 +332,21 @@ async def test_timeout_on_an_order_is_execution_unknown(sim: Any) -> None:
 
 async def test_a_read_is_retried_once_after_a_5xx(sim: Any, client: BinanceClient) -> None:
     await sim.fault("rest_fail", path="/api/v3/avgPrice", method="GET", status=503)
-    sent = client.health()["requests_sent"]
+    sent = client.health().requests_sent
     assert Decimal((await client.avg_price("BTCUSDT")).data["price"]) > 0
-    assert client.health()["requests_sent"] - sent == 2
+    assert client.health().requests_sent - sent == 2
 
 
 async def test_unreachable_exchange_degrades_creation_and_shows_in_health() -> None:
     env = Environment.custom("http://127.0.0.1:9", "ws://127.0.0.1:9", name="nowhere")
     async with await BinanceClient.create(env) as client:
         health = client.health()
-        assert health["environment"] == "nowhere" and health["clock_offset_ms"] is None
+        assert health.environment == "nowhere" and health.clock_offset_ms is None
         with pytest.raises(ProviderError) as err:
             await client.ping()
         assert err.value.kind == "ExchangeUnreachable"
-        assert client.health()["last_error"]["kind"] == "ExchangeUnreachable"
+        last_error = client.health().last_error
+        assert last_error is not None and last_error.kind == "ExchangeUnreachable"
 
 
 # -- credentials and secrecy ----------------------------------------------------------------
@@ -353,10 +354,10 @@ async def test_unreachable_exchange_degrades_creation_and_shows_in_health() -> N
 
 async def test_missing_credentials_fail_before_sending(sim: Any) -> None:
     async with await BinanceClient.create(env_of(sim)) as client:
-        sent = client.health()["requests_sent"]
+        sent = client.health().requests_sent
         with pytest.raises(Unauthenticated) as err:
             await client.account()
-        assert client.health()["requests_sent"] == sent
+        assert client.health().requests_sent == sent
         assert err.value.binance_code is None
 
 
