@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -62,23 +64,98 @@ def is_repeated(field: FieldDescriptor) -> bool:
 
 
 def to_json(msg: Message) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for field in msg.DESCRIPTOR.fields:
-        value = getattr(msg, field.name)
-        if is_map(field):
-            out[field.name] = {k: _value_out(field.message_type.fields_by_name["value"], v) for k, v in value.items()}
-        elif is_repeated(field):
-            out[field.name] = [_value_out(field, v) for v in value]
-        elif field.type == FieldDescriptor.TYPE_MESSAGE:
-            if msg.HasField(field.name):
-                out[field.name] = to_json(value)
-        elif field.has_presence and not msg.HasField(field.name):
-            continue
-        else:
-            converted = _scalar_out(field, value)
-            if converted is not None:
-                out[field.name] = converted
-    return out
+    """A result message as JSON with the conventions above (one compiled converter per message type)."""
+    return _converter(msg.DESCRIPTOR)(msg)
+
+
+Converter = Callable[[Message], dict[str, Any]]
+_CONVERTERS: dict[Descriptor, Converter] = {}
+
+# what one field needs on the way out (see _compile)
+_PLAIN, _STRING, _ENUM, _PRESENT, _MESSAGE, _REPEATED, _REPEATED_MESSAGE, _REPEATED_ENUM, _MAP = range(9)
+
+
+def _converter(desc: Descriptor) -> Converter:
+    """The converter of one message type, compiled on first use: results are converted on every tool
+    call, and walking the descriptors field by field cost more than the call itself for large books."""
+    found = _CONVERTERS.get(desc)
+    if found is None:
+        found = _CONVERTERS[desc] = _compile(desc)
+    return found
+
+
+def _field_step(field: FieldDescriptor) -> tuple[str, int, Any]:
+    name = field.name
+    if is_map(field):
+        return name, _MAP, field.message_type.fields_by_name["value"]
+    if is_repeated(field):
+        if field.type == FieldDescriptor.TYPE_MESSAGE:
+            return name, _REPEATED_MESSAGE, field.message_type
+        if field.type == FieldDescriptor.TYPE_ENUM:
+            return name, _REPEATED_ENUM, field
+        return name, _REPEATED, None
+    if field.type == FieldDescriptor.TYPE_MESSAGE:
+        return name, _MESSAGE, field.message_type
+    if field.has_presence:
+        return name, _PRESENT, field
+    if field.type == FieldDescriptor.TYPE_ENUM:
+        return name, _ENUM, enum_wire(field.enum_type).by_number
+    if field.type == FieldDescriptor.TYPE_STRING:
+        return name, _STRING, None
+    return name, _PLAIN, None
+
+
+def _compile(desc: Descriptor) -> Converter:
+    steps = [_field_step(field) for field in desc.fields]
+    if all(kind in (_PLAIN, _STRING) for _, kind, _ in steps):
+        # Only scalars without presence (a price level, a fill): every value kept but empty strings.
+        names = tuple(name for name, _, _ in steps)
+        if len(names) == 1:
+            only = names[0]
+            return lambda msg: {} if getattr(msg, only) == "" else {only: getattr(msg, only)}
+        values = operator.attrgetter(*names) if names else (lambda msg: ())
+
+        def flat(msg: Message) -> dict[str, Any]:
+            got = values(msg)
+            if "" in got:
+                return {k: v for k, v in zip(names, got, strict=True) if v != ""}
+            return dict(zip(names, got, strict=True))
+
+        return flat
+
+    def convert(msg: Message) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, kind, arg in steps:
+            value = getattr(msg, name)
+            if kind == _PLAIN:
+                out[name] = value
+            elif kind == _STRING:
+                if value != "":
+                    out[name] = value
+            elif kind == _ENUM:
+                wire = arg.get(value)
+                if wire is not None:
+                    out[name] = wire
+            elif kind == _MESSAGE:
+                if msg.HasField(name):
+                    out[name] = _converter(arg)(value)
+            elif kind == _REPEATED_MESSAGE:
+                sub = _converter(arg)
+                out[name] = [sub(v) for v in value]
+            elif kind == _REPEATED:
+                out[name] = list(value)
+            elif kind == _PRESENT:
+                if msg.HasField(name):
+                    converted = _scalar_out(arg, value)
+                    if converted is not None:
+                        out[name] = converted
+            elif kind == _REPEATED_ENUM:
+                out[name] = [_value_out(arg, v) for v in value]
+            else:  # _MAP
+                out[name] = {k: _value_out(arg, v) for k, v in value.items()}
+        return out
+
+    return convert
 
 
 def _value_out(field: FieldDescriptor, value: Any) -> Any:
