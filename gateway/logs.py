@@ -1,4 +1,5 @@
-"""Logging setup: structlog JSON lines on stderr, because stdout belongs to MCP over stdio.
+"""The gateway's logging: the shared set-up (`common/logs.py`, stderr only: stdout belongs to MCP
+over stdio) plus taps.
 
 Every structlog event also passes the taps added with `add_tap` (the MCP log forwarder), after
 the level filter and before rendering; a failing tap never stops the log line.
@@ -6,12 +7,10 @@ the level filter and before rendering; a failing tap never stops the log line.
 
 from __future__ import annotations
 
-import logging
-import sys
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
-import structlog
+from common.logs import configure_logging as _configure
 
 __all__ = ["Tap", "add_tap", "configure_logging", "remove_tap"]
 
@@ -42,35 +41,5 @@ def _run_taps(logger: Any, method: str, event: MutableMapping[str, Any]) -> Muta
 
 
 def configure_logging(level: str = "info") -> None:
-    """Send structlog and stdlib logging (the SDK, grpc) as JSON lines to stderr."""
-    numeric = logging.getLevelName(level.upper())
-    shared: list[structlog.types.Processor] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
-    structlog.configure(
-        processors=[
-            *shared,
-            _run_taps,
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=True,
-    )
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.JSONRenderer(),
-            ],
-            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
-        )
-    )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    # The SDK and grpc are chatty at INFO; their warnings and errors are what matters here.
-    root.setLevel(max(numeric, logging.WARNING))
+    """Send structlog and stdlib logging (the SDK, grpc) to stderr, through the taps."""
+    _configure(level, taps=[_run_taps])

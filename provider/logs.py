@@ -1,28 +1,15 @@
-"""structlog set-up: JSON lines on stderr when not on a terminal, readable lines on a terminal."""
+"""The provider's logging: the shared set-up of both processes (``common/logs.py``).
+
+JSON lines on stderr when not on a terminal, readable lines on a terminal, stdlib records included.
+"""
 
 from __future__ import annotations
 
-import logging
-import sys
+from common.logs import configure_logging
 
-import structlog
+__all__ = ["configure"]
 
 
 def configure(level: str = "info") -> None:
-    numeric = getattr(logging, level.upper(), logging.INFO)
-    renderer: structlog.typing.Processor = (
-        structlog.dev.ConsoleRenderer(colors=False) if sys.stderr.isatty() else structlog.processors.JSONRenderer()
-    )
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=True,
-    )
-    logging.basicConfig(stream=sys.stderr, level=max(numeric, logging.WARNING))
+    """Configure structlog and stdlib logging at ``level`` (see :func:`common.logs.configure_logging`)."""
+    configure_logging(level)
