@@ -432,6 +432,31 @@ class OrderBook:
             self.clear()
             raise BookError("snapshot is crossed")
 
+    def restore(
+        self,
+        last_update_id: int,
+        bids: Iterable[RawLevel],
+        asks: Iterable[RawLevel],
+        *,
+        bid_floor: Decimal | None,
+        ask_ceiling: Decimal | None,
+    ) -> None:
+        """Replace the book with a copy another replica published: its levels and the bounds of
+        its known depth (``bid_floor`` / ``ask_ceiling`` as that book reported them).
+
+        Raises:
+            BookError: a level or bound is malformed, or the copy is crossed.
+        """
+        self.apply_snapshot(last_update_id, bids, asks)
+        for side, bound in ((self._bids, bid_floor), (self._asks, ask_ceiling)):
+            if bound is None:
+                continue
+            try:
+                side.bound = side.sign * _units(bound, self.price_scale)
+            except _Rescale as exc:
+                self.clear()
+                raise BookError(f"bound {bound} is finer than the book's prices") from exc
+
     def _load(self, bids: list[tuple[str | Decimal, str | Decimal]],
               asks: list[tuple[str | Decimal, str | Decimal]]) -> None:
         first = next(iter(bids or asks), None)
