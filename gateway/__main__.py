@@ -29,7 +29,7 @@ async def serve(settings: GatewaySettings) -> None:
         "gateway_starting",
         version=__version__,
         transport=settings.transport.value,
-        providers=[f"{p.name}={p.address}" for p in settings.providers],
+        providers=[f"{p.name}={','.join(p.addresses)}" for p in settings.providers],
         pool_size=settings.pool_size,
     )
     registry = ProviderRegistry(settings)

@@ -97,10 +97,15 @@ def _read(path: Path | None) -> bytes | None:
     return path.read_bytes() if path is not None else None
 
 
-def channel_factory(target: ProviderTarget) -> Callable[[], grpc.aio.Channel]:
-    """A function that opens one channel to `target` (TLS when configured)."""
+def channel_factory(target: ProviderTarget, address: str | None = None) -> Callable[[], grpc.aio.Channel]:
+    """A function that opens one channel to `address` (default: the target's first), TLS when configured.
+
+    Every replica of a target shares its TLS files; without `server_name` each replica's
+    certificate is checked against the host of its own address.
+    """
+    where = address or target.address
     if target.tls is None:
-        return lambda: grpc.aio.insecure_channel(target.address, options=_CHANNEL_OPTIONS)
+        return lambda: grpc.aio.insecure_channel(where, options=_CHANNEL_OPTIONS)
     # With cert_file/key_file the channel presents a client certificate (mutual TLS).
     creds = grpc.ssl_channel_credentials(
         root_certificates=_read(target.tls.ca_file),
@@ -110,7 +115,7 @@ def channel_factory(target: ProviderTarget) -> Callable[[], grpc.aio.Channel]:
     options: list[tuple[str, int | str]] = [*_CHANNEL_OPTIONS]
     if target.tls.server_name:
         options.append(("grpc.ssl_target_name_override", target.tls.server_name))
-    return lambda: grpc.aio.secure_channel(target.address, creds, options=options)
+    return lambda: grpc.aio.secure_channel(where, creds, options=options)
 
 
 class ChannelPool:

@@ -39,6 +39,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from common.backoff import Backoff
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
 from gateway.arguments import ArgumentValidator
+from gateway.balance import ReplicaBook
 from gateway.catalog import Catalog, ProviderSnapshot, build_catalog
 from gateway.errors import details_from_metadata
 from gateway.pool import ChannelPool, channel_factory
@@ -78,19 +79,90 @@ class CatalogChange:
         return self.tools or self.resources or self.prompts
 
 
+Slot = tuple[int, int]
+"""Where a call ran: (replica index, pool slot); handed back to `ProviderLink.evict`."""
+
+
+def catalog_key(caps: provider_pb2.Capabilities) -> bytes:
+    """What replicas must agree on: the capabilities, except the build version."""
+    copy = provider_pb2.Capabilities()
+    copy.CopyFrom(caps)
+    copy.version = ""
+    key: bytes = copy.SerializeToString(deterministic=True)
+    return key
+
+
+class Replica:
+    """One address of a provider: its control channel (health, discovery) and its call pool."""
+
+    def __init__(self, target: ProviderTarget, address: str, pool_size: int) -> None:
+        self.name = target.name
+        self.address = address
+        self._open = channel_factory(target, address)
+        self._control = self._open()
+        self.health = health_pb2_grpc.HealthStub(self._control)
+        self.control_stub = _ProviderStub(self._control)
+        self.pool = ChannelPool(pool_size, self._open)
+        self.caps: provider_pb2.Capabilities | None = None
+        """The capabilities this replica presented at its last discovery."""
+
+    async def list_capabilities(self) -> provider_pb2.Capabilities | None:
+        """Its capabilities now, or None (logged) when it cannot answer."""
+        try:
+            caps: provider_pb2.Capabilities = await self.control_stub.ListCapabilities(
+                provider_pb2.ListCapabilitiesRequest(), timeout=_LIST_TIMEOUT_S, wait_for_ready=True
+            )
+        except grpc.aio.AioRpcError as exc:
+            log.warning(
+                "list_capabilities_failed",
+                provider=self.name,
+                address=self.address,
+                status=exc.code().name,
+                detail=exc.details(),
+            )
+            return None
+        self.caps = caps
+        return caps
+
+    async def quick_check(self) -> bool:
+        """Ask health once, briefly."""
+        try:
+            resp = await self.health.Check(
+                health_pb2.HealthCheckRequest(service=""), timeout=_QUICK_CHECK_S, wait_for_ready=True
+            )
+        except grpc.aio.AioRpcError:
+            return False
+        return bool(resp.status == health_pb2.HealthCheckResponse.SERVING)
+
+    def catalog_changes(self) -> AsyncIterator[provider_pb2.CatalogChanged]:
+        """The replica's WatchCatalog stream, on the control channel."""
+        call: AsyncIterator[provider_pb2.CatalogChanged] = self.control_stub.WatchCatalog(
+            provider_pb2.WatchCatalogRequest(), wait_for_ready=True
+        )
+        return call
+
+    async def close(self) -> None:
+        await self.pool.close()
+        await self._control.close(grace=None)
+
+
 class ProviderLink:
-    """One provider: control channel, call pool, last known capabilities and health."""
+    """One provider: its replicas (one per address), the catalog they agree on, and the calls.
+
+    Every call goes to one eligible replica, in rotation (`gateway/balance.py`). A call that
+    fails UNAVAILABLE before the provider answered anything makes its replica suspect (no calls
+    until a health check clears it); a read-only or idempotent call is then retried on another
+    replica. A call that may have changed something (an order) is never retried here: its
+    outcome is the provider's to reconcile by client order id.
+    """
 
     def __init__(self, target: ProviderTarget, pool_size: int) -> None:
         self.target = target
         self.name = target.name
-        self._open = channel_factory(target)
-        self._control = self._open()
-        self._health = health_pb2_grpc.HealthStub(self._control)
-        self._control_stub = _ProviderStub(self._control)
-        self.pool = ChannelPool(pool_size, self._open)
+        self.replicas = [Replica(target, address, pool_size) for address in target.addresses]
+        self.book = ReplicaBook(len(self.replicas))
         self.snapshot: ProviderSnapshot | None = None
-        self.serving = False
+        """The agreed catalog (see `ReplicaBook`), None before any discovery."""
         self.discovered = asyncio.Event()
         self.listed: tuple[provider_pb2.ResourceDescriptor, ...] = ()
         """The concrete resources of the last successful ListResources."""
@@ -101,46 +173,90 @@ class ProviderLink:
         self.streams_tools = False
         """The provider implements InvokeToolStream (its capabilities say so, and it never answered
         UNIMPLEMENTED since its last discovery)."""
+        self._rechecks: dict[int, asyncio.Task[None]] = {}
+        self._differing: tuple[str, ...] = ()
+        self._changed = asyncio.Event()
+
+    def _bump(self) -> None:
+        """The book changed: wake whoever waits in `wait_until`."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def wait_until(self, predicate: Callable[[ReplicaBook], bool]) -> None:
+        """Wait until `predicate(book)` holds (the caller bounds the wait)."""
+        while True:
+            changed = self._changed
+            if predicate(self.book):
+                return
+            await changed.wait()
+
+    @property
+    def serving(self) -> bool:
+        """True when at least one replica's health says SERVING."""
+        return self.book.serving()
 
     # -- discovery -------------------------------------------------------------------------
 
     async def discover(self) -> bool:
-        """List capabilities; True when a snapshot was obtained."""
-        try:
-            caps = await self._control_stub.ListCapabilities(
-                provider_pb2.ListCapabilitiesRequest(), timeout=_LIST_TIMEOUT_S, wait_for_ready=True
-            )
-        except grpc.aio.AioRpcError as exc:
-            log.warning(
-                "list_capabilities_failed",
-                provider=self.name,
-                status=exc.code().name,
-                detail=exc.details(),
-            )
+        """List every replica's capabilities; True when the agreed catalog could be obtained."""
+        found = await asyncio.gather(*(self.discover_replica(i, agree=False) for i in range(len(self.replicas))))
+        self._adopt()
+        return any(found)
+
+    async def discover_replica(self, index: int, *, agree: bool = True) -> bool:
+        """List one replica's capabilities; True when it answered."""
+        caps = await self.replicas[index].list_capabilities()
+        if caps is None:
             return False
-        self.snapshot = ProviderSnapshot(self.name, caps)
-        self._lists_resources = True
-        self.streams_tools = caps.streams_tools
-        self.discovered.set()
-        log.info(
-            "provider_discovered",
-            provider=self.name,
-            version=caps.version,
-            revision=caps.revision,
-            environment=caps.environment,
-            tools=len(caps.tools),
-            templates=len(caps.resource_templates),
-            prompts=len(caps.prompts),
-        )
+        self.book.set_catalog(index, catalog_key(caps))
+        self._bump()
+        if agree:
+            self._adopt()
         return True
+
+    def _adopt(self) -> None:
+        """Serve the agreed catalog; say which replicas present another one (they get no calls)."""
+        agreeing = self.book.agreeing()
+        if not agreeing:
+            return
+        caps = self.replicas[agreeing[0]].caps
+        assert caps is not None
+        previous = self.snapshot
+        self.snapshot = ProviderSnapshot(self.name, caps)
+        if previous is None or catalog_key(previous.capabilities) != catalog_key(caps):
+            self._lists_resources = True
+            self.streams_tools = caps.streams_tools
+        self.discovered.set()
+        differing = tuple(self.replicas[i].address for i in self.book.differing())
+        if differing and differing != self._differing:
+            log.warning(
+                "replica_catalog_differs",
+                provider=self.name,
+                differing=list(differing),
+                served_from=[self.replicas[i].address for i in agreeing],
+            )
+        self._differing = differing
+        if previous is None or previous.capabilities.revision != caps.revision:
+            log.info(
+                "provider_discovered",
+                provider=self.name,
+                version=caps.version,
+                revision=caps.revision,
+                environment=caps.environment,
+                tools=len(caps.tools),
+                templates=len(caps.resource_templates),
+                prompts=len(caps.prompts),
+                replicas=len(agreeing),
+            )
 
     async def list_resources(self) -> None:
         """Re-list the provider's concrete resources; keeps the previous list when that fails."""
         if not self._lists_resources:
             return
         self.listing_tried_at = time.monotonic()
+        replica = self.replicas[self.book.peek()]  # a listing does not take a call's turn
         try:
-            resp = await self._control_stub.ListResources(
+            resp = await replica.control_stub.ListResources(
                 provider_pb2.ListResourcesRequest(), timeout=_LIST_RESOURCES_TIMEOUT_S
             )
         except grpc.aio.AioRpcError as exc:
@@ -149,52 +265,82 @@ class ProviderLink:
                 self._lists_resources = False
                 self.listed = ()
             else:
-                log.warning("list_resources_failed", provider=self.name, status=exc.code().name, detail=exc.details())
+                log.warning(
+                    "list_resources_failed",
+                    provider=self.name,
+                    address=replica.address,
+                    status=exc.code().name,
+                    detail=exc.details(),
+                )
             return
         self.listed = tuple(resp.resources)
 
     async def quick_check(self) -> bool:
-        """Ask health once, briefly; used when a call arrives while the link looks down."""
-        try:
-            resp = await self._health.Check(
-                health_pb2.HealthCheckRequest(service=""),
-                timeout=_QUICK_CHECK_S,
-                wait_for_ready=True,
-            )
-        except grpc.aio.AioRpcError:
-            return False
-        return bool(resp.status == health_pb2.HealthCheckResponse.SERVING)
+        """May a retry reach a serving replica now? Asks health (briefly) only when none is known."""
+        if self.book.any_eligible():
+            return True
+        answers = await asyncio.gather(*(r.quick_check() for r in self.replicas))
+        for index, serving in enumerate(answers):
+            if serving:
+                self.book.set_serving(index, True)
+                self._bump()
+        return any(answers)
 
-    async def watch_health(self, on_serving: Callable[[], Awaitable[None]]) -> None:
-        """Follow the provider's health forever; call `on_serving` on each transition to SERVING."""
+    async def watch_health(self, index: int, on_serving: Callable[[], Awaitable[None]]) -> None:
+        """Follow one replica's health forever; call `on_serving` on each transition to SERVING."""
+        replica = self.replicas[index]
         attempt = 0
         while True:
             try:
-                call = self._health.Watch(health_pb2.HealthCheckRequest(service=""), wait_for_ready=True)
+                call = replica.health.Watch(health_pb2.HealthCheckRequest(service=""), wait_for_ready=True)
                 async for resp in call:
                     attempt = 0
-                    await self._set_serving(resp.status == health_pb2.HealthCheckResponse.SERVING, on_serving)
+                    await self._set_serving(index, resp.status == health_pb2.HealthCheckResponse.SERVING, on_serving)
             except grpc.aio.AioRpcError as exc:
                 if exc.code() is grpc.StatusCode.UNIMPLEMENTED:
-                    await self._poll_health(on_serving)
+                    await self._poll_health(index, on_serving)
                     return
-                log.debug("health_watch_broken", provider=self.name, status=exc.code().name)
-            await self._set_serving(False, on_serving)
+                log.debug("health_watch_broken", provider=self.name, address=replica.address, status=exc.code().name)
+            await self._set_serving(index, False, on_serving)
             await asyncio.sleep(_RETRY.delay(attempt, _RNG))
             attempt += 1
 
-    async def _poll_health(self, on_serving: Callable[[], Awaitable[None]]) -> None:
+    async def _poll_health(self, index: int, on_serving: Callable[[], Awaitable[None]]) -> None:
         while True:
-            await self._set_serving(await self.quick_check(), on_serving)
+            await self._set_serving(index, await self.replicas[index].quick_check(), on_serving)
             await asyncio.sleep(1.0)
 
-    async def _set_serving(self, serving: bool, on_serving: Callable[[], Awaitable[None]]) -> None:
-        was, self.serving = self.serving, serving
+    async def _set_serving(self, index: int, serving: bool, on_serving: Callable[[], Awaitable[None]]) -> None:
+        was = self.book.health(index)
+        self.book.set_serving(index, serving)
+        self._bump()
+        address = self.replicas[index].address
         if serving and not was:
-            log.info("provider_serving", provider=self.name, address=self.target.address)
+            log.info("provider_serving", provider=self.name, address=address)
             await on_serving()
         elif was and not serving:
-            log.warning("provider_not_serving", provider=self.name, address=self.target.address)
+            log.warning("provider_not_serving", provider=self.name, address=address)
+
+    def _suspect(self, index: int) -> None:
+        """A call to replica `index` failed UNAVAILABLE: no calls until a health check clears it."""
+        self.book.suspect(index)
+        self._bump()
+        if index not in self._rechecks:
+            task = asyncio.get_running_loop().create_task(self._recheck(index), name=f"recheck-{self.name}-{index}")
+            self._rechecks[index] = task
+            task.add_done_callback(lambda _t: self._rechecks.pop(index, None))
+
+    async def _recheck(self, index: int) -> None:
+        """Ask a suspect replica's health until it answers SERVING (its health watch may stay silent)."""
+        attempt = 0
+        while self.book.is_suspect(index):
+            if await self.replicas[index].quick_check():
+                self.book.set_serving(index, True)
+                self._bump()
+                log.info("replica_cleared", provider=self.name, address=self.replicas[index].address)
+                return
+            await asyncio.sleep(_RETRY.delay(attempt, _RNG))
+            attempt += 1
 
     # -- calls -----------------------------------------------------------------------------
 
@@ -207,16 +353,19 @@ class ProviderLink:
         *,
         retry_safe: bool = True,
     ) -> Any:
-        """One unary call over the pool.
+        """One unary call to one replica.
 
         Calls fail fast when no connection can be made (no wait_for_ready), so a dead provider
-        answers "unreachable" at once instead of at the deadline. UNAVAILABLE evicts the channel,
-        which resets its reconnect backoff; when the call is safe to repeat and a brief health
-        check says the provider is back (a restart), it is retried once on a fresh channel.
+        answers "unreachable" at once instead of at the deadline. UNAVAILABLE evicts the channel
+        (its reconnect backoff starts afresh) and makes the replica suspect; a call that is safe
+        to repeat is retried on another eligible replica, or, when none is known, on one that a
+        brief health check finds back (a restart).
         """
-        attempts = 2 if retry_safe else 1
+        attempts = max(2, len(self.replicas)) if retry_safe else 1
+        tried: list[int] = []
         for attempt in range(attempts):
-            index, channel = self.pool.acquire()
+            index = self.book.pick(avoid=tried)
+            pool_index, channel = self.replicas[index].pool.acquire()
             try:
                 return await getattr(_ProviderStub(channel), method)(
                     request, timeout=timeout_s, metadata=correlation_metadata(correlation_id)
@@ -224,12 +373,14 @@ class ProviderLink:
             except grpc.aio.AioRpcError as exc:
                 if exc.code() is not grpc.StatusCode.UNAVAILABLE:
                     raise
-                self.pool.evict(index, channel)
+                self.evict((index, pool_index), channel)
                 if details_from_metadata(exc.trailing_metadata()) is not None:
                     raise  # the provider itself answered UNAVAILABLE (its upstream is down)
+                tried.append(index)
                 if attempt + 1 >= attempts or not await self.quick_check():
                     raise
-                log.info("retrying_after_reconnect", provider=self.name, method=method)
+                failed = self.replicas[index].address
+                log.info("retrying_after_unavailable", provider=self.name, method=method, failed=failed)
         raise AssertionError("unreachable")
 
     async def invoke(
@@ -244,7 +395,7 @@ class ProviderLink:
         """Forward one tool call. Raises grpc.aio.AioRpcError on failure.
 
         `retry_safe`: the tool is read-only or idempotent, so a call lost to a reconnect may be
-        repeated once.
+        repeated (on another replica when there is one).
         """
         # JSON text, not a Struct: a Struct would turn every number into a double (ids above 2^53 change).
         req = provider_pb2.InvokeToolRequest(name=tool, arguments_json=json.dumps(arguments, allow_nan=False))
@@ -253,20 +404,23 @@ class ProviderLink:
         )
         return resp
 
-    def open_tool_stream(self, correlation_id: str) -> tuple[Any, int, grpc.aio.Channel]:
-        """Open an InvokeToolStream call (a `grpc.aio.StreamStreamCall`) on the next pooled channel.
+    def open_tool_stream(self, correlation_id: str) -> tuple[Any, Slot, grpc.aio.Channel]:
+        """Open an InvokeToolStream call (a `grpc.aio.StreamStreamCall`) on the next replica's pool.
 
         No gRPC deadline: the caller bounds the time spent waiting for the provider itself, since
         the time a person takes to answer an elicitation must not count against the tool.
-        Returns the call, and the pool index and channel for `evict` on UNAVAILABLE.
+        Returns the call, and the slot and channel for `evict` on UNAVAILABLE.
         """
-        index, channel = self.pool.acquire()
+        index = self.book.pick()
+        pool_index, channel = self.replicas[index].pool.acquire()
         call = _ProviderStub(channel).InvokeToolStream(metadata=correlation_metadata(correlation_id))
-        return call, index, channel
+        return call, (index, pool_index), channel
 
-    def evict(self, index: int, channel: grpc.aio.Channel) -> None:
-        """Drop a channel whose call failed UNAVAILABLE (its reconnect backoff starts afresh)."""
-        self.pool.evict(index, channel)
+    def evict(self, slot: Slot, channel: grpc.aio.Channel) -> None:
+        """Drop a channel whose call failed UNAVAILABLE; its replica gets no calls until health clears it."""
+        index, pool_index = slot
+        self.replicas[index].pool.evict(pool_index, channel)
+        self._suspect(index)
 
     async def read_resource(
         self,
@@ -300,16 +454,13 @@ class ProviderLink:
         resp: provider_pb2.CompleteResponse = await self._call("Complete", request, timeout_s, correlation_id)
         return resp
 
-    def catalog_changes(self) -> AsyncIterator[provider_pb2.CatalogChanged]:
-        """The provider's WatchCatalog stream, on the control channel."""
-        call: AsyncIterator[provider_pb2.CatalogChanged] = self._control_stub.WatchCatalog(
-            provider_pb2.WatchCatalogRequest(), wait_for_ready=True
-        )
-        return call
-
     def updates(self, uri: str, correlation_id: str) -> AsyncIterator[provider_pb2.ResourceUpdate]:
-        """Open the provider's update stream for one URI (a cancellable streaming call)."""
-        _, channel = self.pool.acquire()
+        """Open one replica's update stream for one URI (a cancellable streaming call).
+
+        When that replica goes away the stream breaks and the subscriber reopens it: the next
+        pick is another replica.
+        """
+        _, channel = self.replicas[self.book.pick()].pool.acquire()
         stub = _ProviderStub(channel)
         call: AsyncIterator[provider_pb2.ResourceUpdate] = stub.SubscribeResourceUpdates(
             provider_pb2.SubscribeResourceUpdatesRequest(uris=[uri]),
@@ -319,9 +470,11 @@ class ProviderLink:
         return call
 
     async def close(self) -> None:
-        """Close the pool and the control channel."""
-        await self.pool.close()
-        await self._control.close(grace=None)
+        """Stop the health re-checks; close every replica's channels."""
+        for task in list(self._rechecks.values()):
+            task.cancel()
+        for replica in self.replicas:
+            await replica.close()
 
 
 def struct_to_dict(value: struct_pb2.Struct) -> dict[str, Any]:
@@ -352,11 +505,13 @@ class ProviderRegistry:
         self._listeners.append(listener)
 
     async def start(self) -> None:
-        """Start watching every provider and wait (bounded) for their first discovery."""
+        """Start watching every replica of every provider and wait (bounded) for their first discovery."""
         for link in self.links.values():
-            self._tasks.append(asyncio.create_task(self._watch(link), name=f"watch-{link.name}"))
-            self._tasks.append(asyncio.create_task(self._refresh(link), name=f"refresh-{link.name}"))
-            self._tasks.append(asyncio.create_task(self._follow_catalog(link), name=f"catalog-{link.name}"))
+            for index, replica in enumerate(link.replicas):
+                tag = f"{link.name}-{replica.address}"
+                self._tasks.append(asyncio.create_task(self._watch(link, index), name=f"watch-{tag}"))
+                self._tasks.append(asyncio.create_task(self._refresh(link, index), name=f"refresh-{tag}"))
+                self._tasks.append(asyncio.create_task(self._follow_catalog(link, index), name=f"catalog-{tag}"))
         waits = [link.discovered.wait() for link in self.links.values()]
         try:
             await asyncio.wait_for(asyncio.gather(*waits), timeout=self.settings.startup_wait_s)
@@ -369,39 +524,45 @@ class ProviderRegistry:
             )
         await self.rebuild()
 
-    async def _watch(self, link: ProviderLink) -> None:
+    async def _rediscover(self, link: ProviderLink, index: int) -> None:
+        if await link.discover_replica(index):
+            await self._list_resources(link)
+            await self.rebuild()
+
+    async def _watch(self, link: ProviderLink, index: int) -> None:
         async def on_serving() -> None:
-            if await link.discover():
-                await self._list_resources(link)
-                await self.rebuild()
+            await self._rediscover(link, index)
 
-        await link.watch_health(on_serving)
+        await link.watch_health(index, on_serving)
 
-    async def _follow_catalog(self, link: ProviderLink) -> None:
-        """Re-list at once when a provider that offers WatchCatalog says its catalog changed."""
+    async def _follow_catalog(self, link: ProviderLink, index: int) -> None:
+        """Re-list at once when a replica that offers WatchCatalog says its catalog changed."""
+        replica = link.replicas[index]
         attempt = 0
         while True:
             await link.discovered.wait()
-            snapshot = link.snapshot
-            if snapshot is not None and snapshot.capabilities.watches_catalog:
+            caps = replica.caps
+            if caps is not None and caps.watches_catalog:
                 try:
-                    async for change in link.catalog_changes():
+                    async for change in replica.catalog_changes():
                         attempt = 0
-                        log.info("provider_catalog_changed", provider=link.name, revision=change.revision)
-                        if await link.discover():
-                            await self._list_resources(link)
-                            await self.rebuild()
+                        log.info(
+                            "provider_catalog_changed",
+                            provider=link.name,
+                            address=replica.address,
+                            revision=change.revision,
+                        )
+                        await self._rediscover(link, index)
                 except grpc.aio.AioRpcError as exc:
                     log.debug("catalog_watch_broken", provider=link.name, status=exc.code().name)
             await asyncio.sleep(_RETRY.delay(attempt, _RNG))
             attempt += 1
 
-    async def _refresh(self, link: ProviderLink) -> None:
+    async def _refresh(self, link: ProviderLink, index: int) -> None:
         while True:
             await asyncio.sleep(self.settings.refresh_interval_s)
-            if link.serving and await link.discover():
-                await self._list_resources(link)
-                await self.rebuild()
+            if link.book.health(index):
+                await self._rediscover(link, index)
 
     async def _list_resources(self, link: ProviderLink, max_age_s: float = 0.0) -> bool:
         """List `link`'s resources unless a listing younger than `max_age_s` exists; True if it listed."""

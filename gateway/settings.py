@@ -54,7 +54,16 @@ TOKEN_ENV = "MCP_GATEWAY_TOKEN"
 STATE_KEYS_ENV = "MCP_GATEWAY_STATE_KEYS"
 _MIN_STATE_KEY_BYTES = 32
 
-_PROVIDER_KEYS = {"name", "address", "tls_ca_file", "tls_cert_file", "tls_key_file", "tls_server_name", "namespace"}
+_PROVIDER_KEYS = {
+    "name",
+    "address",
+    "addresses",
+    "tls_ca_file",
+    "tls_cert_file",
+    "tls_key_file",
+    "tls_server_name",
+    "namespace",
+}
 _TOP_KEYS = {
     "providers",
     "pool_size",
@@ -120,17 +129,25 @@ class ProviderTarget:
     name: str
     """Namespace for the provider's tools, e.g. "binance"."""
     address: str
-    """gRPC target, e.g. "127.0.0.1:50053"."""
+    """gRPC target, e.g. "127.0.0.1:50053" (the first replica's when there are several)."""
     tls: TlsFiles | None = None
     """TLS files, or None for a plaintext channel (loopback only)."""
     namespace: bool = True
     """Prefix the provider's tool names with `<name>.` (TOML `namespace = false` keeps them as the
     provider gives them, e.g. for the conformance fixture, whose clients call `test_simple_text`)."""
+    replicas: tuple[str, ...] = ()
+    """Further addresses of the same provider (replicas sharing state through Redis): calls are
+    balanced over the healthy ones (`gateway/balance.py`); all share `tls`."""
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """Every address of the provider, the first one first."""
+        return (self.address, *self.replicas)
 
     @property
     def is_loopback(self) -> bool:
-        """True when the address only reaches this machine, where plaintext is acceptable."""
-        return is_loopback_host(self.address.rpartition(":")[0])
+        """True when every address only reaches this machine, where plaintext is acceptable."""
+        return all(is_loopback_host(a.rpartition(":")[0]) for a in self.addresses)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,8 +218,9 @@ def _parser() -> argparse.ArgumentParser:
         "--provider",
         action="append",
         default=[],
-        metavar="NAME=HOST:PORT",
-        help="a provider to connect to (repeatable), plaintext, loopback only (TLS: use --config)",
+        metavar="NAME=HOST:PORT[,HOST:PORT...]",
+        help="a provider to connect to (repeatable), plaintext, loopback only (TLS: use --config); "
+        "several addresses are replicas of one provider, calls are balanced over the healthy ones",
     )
     p.add_argument("--config", type=Path, help="TOML config file (providers, TLS files, limits)")
     p.add_argument("--pool-size", type=int, help=f"channels per provider (default {DEFAULT_POOL_SIZE})")
@@ -281,12 +299,38 @@ def _check_name(name: str) -> str:
     return name
 
 
+def _addresses(raw: Sequence[str], what: str) -> tuple[str, ...]:
+    """Replica addresses, each HOST:PORT, none twice."""
+    addresses = tuple(a.strip() for a in raw)
+    if not addresses:
+        raise SettingsError(f"{what}: expected at least one HOST:PORT")
+    for address in addresses:
+        _split_hostport(address, what)
+    if len(set(addresses)) != len(addresses):
+        raise SettingsError(f"{what}: an address is given more than once")
+    return addresses
+
+
 def _provider_from_cli(spec: str) -> ProviderTarget:
-    name, sep, address = spec.partition("=")
+    name, sep, raw = spec.partition("=")
     if not sep:
-        raise SettingsError(f"--provider {spec!r}: expected NAME=HOST:PORT")
-    _split_hostport(address, f"--provider {spec!r}")
-    return ProviderTarget(name=_check_name(name.strip()), address=address.strip())
+        raise SettingsError(f"--provider {spec!r}: expected NAME=HOST:PORT[,HOST:PORT...]")
+    first, *more = _addresses(raw.split(","), f"--provider {spec!r}")
+    return ProviderTarget(name=_check_name(name.strip()), address=first, replicas=tuple(more))
+
+
+def _toml_addresses(entry: Mapping[str, Any], where: str) -> tuple[str, ...]:
+    """`address = "H:P"` or `addresses = ["H:P", ...]` (replicas of one provider), not both."""
+    address, addresses = entry.get("address"), entry.get("addresses")
+    if (address is None) == (addresses is None):
+        raise SettingsError(f"{where}: give 'address' (one) or 'addresses' (replicas), exactly one of them")
+    if address is not None:
+        if not isinstance(address, str):
+            raise SettingsError(f"{where}.address: expected a HOST:PORT string")
+        return _addresses([address], f"{where}.address")
+    if not isinstance(addresses, list) or not all(isinstance(a, str) for a in addresses):
+        raise SettingsError(f"{where}.addresses: expected an array of HOST:PORT strings")
+    return _addresses(addresses, f"{where}.addresses")
 
 
 def _path(raw: Any, base: Path, what: str) -> Path | None:
@@ -307,10 +351,10 @@ def _provider_from_toml(entry: Any, base: Path, index: int) -> ProviderTarget:
     unknown = set(entry) - _PROVIDER_KEYS
     if unknown:
         raise SettingsError(f"{where}: unknown keys {sorted(unknown)}")
-    name, address = entry.get("name"), entry.get("address")
-    if not isinstance(name, str) or not isinstance(address, str):
-        raise SettingsError(f"{where}: 'name' and 'address' are required strings")
-    _split_hostport(address, f"{where}.address")
+    name = entry.get("name")
+    if not isinstance(name, str):
+        raise SettingsError(f"{where}: 'name' is a required string")
+    first, *more = _toml_addresses(entry, where)
     server_name = entry.get("tls_server_name")
     if server_name is not None and (not isinstance(server_name, str) or not server_name):
         raise SettingsError(f"{where}.tls_server_name: expected a host name string")
@@ -328,7 +372,13 @@ def _provider_from_toml(entry: Any, base: Path, index: int) -> ProviderTarget:
     namespace = entry.get("namespace", True)
     if not isinstance(namespace, bool):
         raise SettingsError(f"{where}.namespace: expected true or false")
-    return ProviderTarget(name=_check_name(name), address=address, tls=tls if has_tls else None, namespace=namespace)
+    return ProviderTarget(
+        name=_check_name(name),
+        address=first,
+        tls=tls if has_tls else None,
+        namespace=namespace,
+        replicas=tuple(more),
+    )
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -465,8 +515,8 @@ def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] 
     for p in settings.providers:
         if p.tls is None and not p.is_loopback:
             raise SettingsError(
-                f"provider {p.name!r} at {p.address} is beyond loopback: plaintext gRPC is for 127.0.0.1/localhost "
-                "only; give it tls_ca_file (and tls_cert_file + tls_key_file for mutual TLS) in a [[providers]] "
-                "table of --config"
+                f"provider {p.name!r} at {', '.join(p.addresses)} is beyond loopback: plaintext gRPC is for "
+                "127.0.0.1/localhost only; give it tls_ca_file (and tls_cert_file + tls_key_file for mutual TLS) "
+                "in a [[providers]] table of --config"
             )
     return settings
