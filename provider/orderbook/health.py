@@ -29,6 +29,9 @@ class SymbolBookHealth:
         unsynced_ms: how long the book has not been SYNCED (0 while it is).
         quiet_checks: silent periods confirmed quiet by a top-of-book check.
         last_error: the current error (cleared once SYNCED), or None.
+        role: ``local`` (one provider, its own stream), ``ingester`` (this replica holds the
+            symbol's lease and publishes the book) or ``follower`` (it serves the published book).
+        lease_fence: the fence of the lease this book comes from (replicas only), None without one.
     """
 
     state: str
@@ -43,6 +46,8 @@ class SymbolBookHealth:
     unsynced_ms: int
     quiet_checks: int
     last_error: str | None
+    role: str = "local"
+    lease_fence: int | None = None
 
     @property
     def synced(self) -> bool:

@@ -44,7 +44,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
 import structlog
@@ -67,10 +67,15 @@ from provider.orderbook.sync import (
     SyncState,
 )
 
-__all__ = ["BookView", "OrderBookManager", "SnapshotFetcher", "TopsFetcher", "tops_via"]
+__all__ = ["BookObserver", "BookView", "Books", "OrderBookManager", "SnapshotFetcher", "TopsFetcher", "tops_via"]
 
 SnapshotFetcher = Callable[[str, int], Awaitable[Mapping[str, Any]]]
 """``fetch_snapshot(symbol, limit)`` -> the JSON of ``GET /api/v3/depth``."""
+
+BookObserver = Callable[[str, BookSync, DepthEvent | None], None]
+"""``observer(symbol, sync, event)`` after each Publish or Resync of a symbol's sync: ``event`` is the
+depth event whose feed produced it (None for a snapshot, a probe or a settle). Replicated books use
+it to publish the ingester's book (``provider/orderbook/replicated.py``); it must not block."""
 
 TopsFetcher = Callable[[list[str]], Awaitable[Sequence[Mapping[str, Any]]]]
 """``fetch_tops(symbols)`` -> the JSON of ``GET /api/v3/ticker/bookTicker?symbols=[...]``:
@@ -150,6 +155,27 @@ class BookView:
         return self._book.is_crossed()
 
 
+class Books(Protocol):
+    """What the services read live books through: one :class:`OrderBookManager`, or replicas sharing
+    one ingester per book (``replicated.ReplicatedBooks``)."""
+
+    async def get_book(self, symbol: str, *, timeout_s: float) -> BookView:
+        """A book for ``symbol`` within ``timeout_s``; starts tracking it on first use."""
+        ...
+
+    def book_health(self) -> BooksHealth:
+        """Overall and per-symbol health."""
+        ...
+
+    def health(self) -> dict[str, Any]:
+        """:meth:`book_health` in its JSON form."""
+        ...
+
+    async def close(self) -> None:
+        """Stop everything; idempotent."""
+        ...
+
+
 @dataclass
 class _Symbol:
     """Per-symbol shell state around the pure sync machine."""
@@ -225,6 +251,7 @@ class OrderBookManager:
         snapshot_timeout_s: deadline of one snapshot fetch.
         backoff_base_s / backoff_cap_s: reconnect and snapshot-retry backoff (jittered).
         clock: monotonic seconds (injected for tests); rng: jitter source.
+        observer: told of every Publish and Resync (:data:`BookObserver`).
     """
 
     def __init__(
@@ -247,6 +274,7 @@ class OrderBookManager:
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
         logger: Any = None,
+        observer: BookObserver | None = None,
     ) -> None:
         if not 1 <= max_symbols <= _MAX_STREAMS:
             raise ValueError(f"max_symbols must be within 1..{_MAX_STREAMS}")
@@ -284,6 +312,8 @@ class OrderBookManager:
         self._reconnects = 0
         self._renewals = 0
         self._next_msg_id = 0
+        self._observer = observer
+        self._feeding: DepthEvent | None = None  # the event being fed, for the observer
 
     # -- public API --------------------------------------------------------------------------
 
@@ -378,6 +408,21 @@ class OrderBookManager:
                 await self._close_conn(conn)
         self._conn = self._switch = None
 
+    def track(self, symbol: str) -> None:
+        """Start following ``symbol`` now, without waiting for its book (an ingester's start)."""
+        if self._closed:
+            raise RuntimeError("OrderBookManager is closed")
+        self._track(symbol.upper())
+
+    def sync_of(self, symbol: str) -> BookSync | None:
+        """The sync machine of a tracked symbol (read it, never drive it), None if untracked."""
+        sym = self._symbols.get(symbol.upper())
+        return None if sym is None else sym.sync
+
+    def untrack(self, symbol: str) -> None:
+        """Stop following ``symbol`` (unsubscribe); its book is gone."""
+        self._untrack(symbol.upper())
+
     def renew_connection(self) -> None:
         """Ask for a planned renewal now (what ``serverShutdown`` triggers)."""
         self._renew.set()
@@ -456,8 +501,17 @@ class OrderBookManager:
 
     # -- actions -----------------------------------------------------------------------------
 
+    def _feed(self, sym: _Symbol, event: DepthEvent) -> None:
+        self._feeding = event
+        try:
+            self._perform(sym, sym.sync.feed(event))
+        finally:
+            self._feeding = None
+
     def _perform(self, sym: _Symbol, actions: list[Action]) -> None:
         for action in actions:
+            if self._observer is not None and isinstance(action, (Publish, Resync)):
+                self._observer(sym.name, sym.sync, self._feeding)
             if isinstance(action, FetchSnapshot):
                 if sym.fetch_task is not None:
                     sym.fetch_task.cancel()
@@ -586,11 +640,11 @@ class OrderBookManager:
         if switch is None:
             if conn is self._conn:
                 sym.count_message(self._clock())
-                self._perform(sym, sym.sync.feed(event))
+                self._feed(sym, event)
             return
         if conn is switch.old:
             sym.count_message(self._clock())
-            self._perform(sym, sym.sync.feed(event))
+            self._feed(sym, event)
             self._drain_held(switch, sym)
         elif conn is switch.new:
             self._on_new_conn_event(switch, sym, event)
@@ -604,7 +658,7 @@ class OrderBookManager:
         if sym.name in switch.bridged or sym.sync.state is not SyncState.SYNCED or book is None:
             switch.bridged.add(sym.name)
             sym.count_message(self._clock())
-            self._perform(sym, sym.sync.feed(event))
+            self._feed(sym, event)
             return
         held = switch.held.setdefault(sym.name, [])
         if len(held) < _MAX_HELD:
@@ -622,7 +676,7 @@ class OrderBookManager:
         if held[0].first_update_id <= book.last_update_id + 1:
             switch.bridged.add(sym.name)
             for event in switch.held.pop(sym.name):
-                self._perform(sym, sym.sync.feed(event))
+                self._feed(sym, event)
 
     # -- connection lifecycle ----------------------------------------------------------------
 
@@ -752,7 +806,7 @@ class OrderBookManager:
             sym = self._symbols.get(name)
             if sym is not None:
                 for event in held:
-                    self._perform(sym, sym.sync.feed(event))
+                    self._feed(sym, event)
         await self._close_conn(old)
         self._renewals += 1
         self._log.info("orderbook.renewed", renewals=self._renewals,
