@@ -22,7 +22,8 @@ from provider.app import App
 from provider.health import report as health_report
 from provider.metrics import MetricsInterceptor, MetricsServer
 from provider.services.dispatch import add_typed_services
-from provider.services.errors import IN_FLIGHT, ErrorBoundary
+from provider.services.errors import ErrorBoundary
+from provider.services.in_flight import IN_FLIGHT
 from provider.services.provider_api import ProviderServicer
 from provider.tls import ServerTls
 

@@ -728,12 +728,23 @@ class BinanceClient:
             requests_coalesced=self._coalesced,
             last_error=self._last_error,
             last_ok_at_ms=self._last_ok_ms,
-            **self.governor.snapshot(now_s),
-            **self.order_limits.snapshot(now_s),
+            **_pick(self.governor.snapshot(now_s), _WEIGHT_FIELDS),
+            **_pick(self.order_limits.snapshot(now_s), _ORDER_FIELDS),
         )
 
 
 # -- small helpers ---------------------------------------------------------------------------
+
+#: the governor's and the order limiter's snapshot keys that ClientHealth names (a key added there
+#: shows in health once it is named here and in ClientHealth; it never breaks health meanwhile).
+_WEIGHT_FIELDS = ("used_weight", "weight_limit", "weight_budget", "interval_s", "weight_limit_source",
+                  "last_used_weight_header", "rate_limited_until", "banned_until")
+_ORDER_FIELDS = ("order_limits", "order_counts", "orders_held_until")
+
+
+def _pick(snapshot: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    return {name: snapshot[name] for name in names if name in snapshot}
+
 
 
 def _symbol(symbol: str) -> str:

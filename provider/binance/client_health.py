@@ -37,8 +37,8 @@ class ClientHealth:
     """Environment, clock, request weight, order limits and the latest failure and success.
 
     The weight fields mirror ``WeightGovernor.snapshot`` and the order fields
-    ``OrderRateLimiter.snapshot`` (built from them by keyword, so a new key there is a ``TypeError``
-    here until it is named). Times ``*_until`` are server-clock epoch seconds, None when not in force.
+    ``OrderRateLimiter.snapshot`` (the client picks the keys named here). Times ``*_until`` are
+    server-clock epoch seconds, None when not in force.
     """
 
     environment: str

@@ -1,9 +1,11 @@
 """The one place where a `ProviderError` becomes a gRPC status (and anything else an INTERNAL).
 
-`ErrorBoundary`, a server interceptor, wraps every method of the server once: undecodable request
-bytes become INVALID_ARGUMENT, the call's correlation id is bound to every log line, unary calls are
-counted for the drain, and any error raised by a handler (or while a stream yields) is mapped here.
-Servicers and handlers have no try/except of their own.
+`ErrorBoundary`, a server interceptor, wraps every method of the server once (unary-unary,
+unary-stream and stream-stream; stream-unary methods, which the contracts do not have, pass as they
+are): undecodable request bytes become INVALID_ARGUMENT, the call's correlation id is bound to every
+log line, unary calls and request-streaming calls (a tool call's stream: `InvokeToolStream`) are
+counted for the drain (`in_flight.py`), and any error raised by a handler (or while a stream yields)
+is mapped here. Servicers and handlers have no try/except of their own.
 
 The status message is readable on its own (grpcurl users see it); the same facts travel as JSON in
 the trailing metadata `error-details-json` for the gateway. Both are bounded whatever the input
@@ -12,11 +14,10 @@ the trailing metadata `error-details-json` for the gateway. Both are bounded wha
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
@@ -24,6 +25,7 @@ import structlog
 from google.protobuf.message import DecodeError
 
 from provider.errors import InvalidArgument, ProviderError
+from provider.services.in_flight import IN_FLIGHT
 
 T = TypeVar("T")
 log = structlog.get_logger("provider.rpc")
@@ -34,36 +36,6 @@ MAX_STATUS_BYTES = 900
 MAX_DETAILS_BYTES = 1000
 #: share of each text inside those bounds
 _MESSAGE_BYTES, _BINANCE_MSG_BYTES, _HINT_BYTES, _LOG_FIELD_BYTES = 480, 160, 200, 200
-
-
-class InFlight:
-    """Counts unary calls being served, so shutdown can wait for them and not for open streams."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    def enter(self) -> None:
-        self.count += 1
-        self._idle.clear()
-
-    def exit(self) -> None:
-        self.count -= 1
-        if self.count == 0:
-            self._idle.set()
-
-    async def wait_idle(self, timeout_s: float) -> bool:
-        """True when every call finished within the timeout."""
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout_s)
-        except TimeoutError:
-            return False
-        return True
-
-
-#: the process's unary calls in flight (one provider server per process).
-IN_FLIGHT = InFlight()
 
 
 def clip(text: str, limit_bytes: int) -> str:
@@ -144,56 +116,99 @@ async def _abort(context: grpc.aio.ServicerContext, method: str, exc: Exception)
 
 
 def bounded(handler: grpc.RpcMethodHandler | None, method: str) -> grpc.RpcMethodHandler | None:
-    """`handler` inside the boundary: correlation id, in-flight count (unary), logging, error mapping."""
+    """`handler` inside the boundary: correlation id, in-flight count, logging, error mapping."""
     handler = tolerant(handler, method)
-    if handler is None or handler.request_streaming:
+    if handler is None:
         return handler
-    if handler.unary_unary is not None:
-        inner = handler.unary_unary
+    wrap = _BOUNDED.get((handler.request_streaming, handler.response_streaming))
+    return handler if wrap is None else wrap(handler, method)
 
-        async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            with structlog.contextvars.bound_contextvars(correlation_id=clip(correlation_id(context), 80)):
-                IN_FLIGHT.enter()
-                started = time.perf_counter()
-                try:
-                    result = await inner(request, context)
-                    log.info("rpc", method=method, ms=round((time.perf_counter() - started) * 1000, 3))
-                    return result
-                except grpc.aio.AbortError:
-                    raise
-                except Exception as exc:
-                    await _abort(context, method, exc)
-                    raise
-                finally:
-                    IN_FLIGHT.exit()
 
-        return grpc.unary_unary_rpc_method_handler(
-            unary_unary, request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
-    if handler.unary_stream is not None:
-        inner_stream = handler.unary_stream
+def _bound_unary_unary(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+    inner = handler.unary_unary
 
-        async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            with structlog.contextvars.bound_contextvars(correlation_id=clip(correlation_id(context), 80)):
-                try:
-                    result = inner_stream(request, context)
-                    if inspect.isasyncgen(result):
-                        async for item in result:
-                            yield item
-                    else:
-                        await result
-                except grpc.aio.AbortError:
-                    raise
-                except Exception as exc:
-                    await _abort(context, method, exc)
-                    raise
+    async def unary_unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        with structlog.contextvars.bound_contextvars(correlation_id=clip(correlation_id(context), 80)):
+            IN_FLIGHT.enter()
+            started = time.perf_counter()
+            try:
+                result = await inner(request, context)
+                log.info("rpc", method=method, ms=round((time.perf_counter() - started) * 1000, 3))
+                return result
+            except grpc.aio.AbortError:
+                raise
+            except Exception as exc:
+                await _abort(context, method, exc)
+                raise
+            finally:
+                IN_FLIGHT.exit()
 
-        return grpc.unary_stream_rpc_method_handler(
-            unary_stream, request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
-    return handler
+    return grpc.unary_unary_rpc_method_handler(
+        unary_unary, request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
+
+
+async def _streamed(items: AsyncIterator[Any], context: grpc.aio.ServicerContext, method: str) -> AsyncIterator[Any]:
+    """What a streaming handler yields (see `_later`), its errors mapped."""
+    with structlog.contextvars.bound_contextvars(correlation_id=clip(correlation_id(context), 80)):
+        try:
+            async for item in items:
+                yield item
+        except grpc.aio.AbortError:
+            raise
+        except Exception as exc:
+            await _abort(context, method, exc)
+            raise
+
+
+def _bound_unary_stream(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+    inner = handler.unary_stream
+
+    async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        # the handler is called inside the generator so that even its first step is mapped
+        async for item in _streamed(_later(inner, request, context), context, method):
+            yield item
+
+    return grpc.unary_stream_rpc_method_handler(
+        unary_stream, request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
+
+
+def _bound_stream_stream(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+    inner = handler.stream_stream
+
+    async def stream_stream(requests: AsyncIterable[Any], context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        IN_FLIGHT.enter()  # a tool call that streams: the drain waits for it as for a unary call
+        try:
+            async for item in _streamed(_later(inner, requests, context), context, method):
+                yield item
+        finally:
+            IN_FLIGHT.exit()
+
+    return grpc.stream_stream_rpc_method_handler(
+        stream_stream, request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
+
+
+async def _later(handler: Callable[..., Any], request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+    """Calls `handler` on first iteration (so a handler that raises before its first yield, or one
+    that writes with `context.write`, fails inside the boundary) and yields what it streams."""
+    result = handler(request, context)
+    if inspect.isasyncgen(result):
+        async for item in result:
+            yield item
+    else:
+        await result
+
+
+_BOUNDED: dict[tuple[bool, bool], Callable[[grpc.RpcMethodHandler, str], grpc.RpcMethodHandler]] = {
+    (False, False): _bound_unary_unary,
+    (False, True): _bound_unary_stream,
+    (True, True): _bound_stream_stream,
+}
 
 
 # -- requests whose bytes do not parse ----------------------------------------------------------
@@ -216,8 +231,12 @@ class Undecodable:
 
 
 def tolerant(handler: grpc.RpcMethodHandler | None, method: str) -> grpc.RpcMethodHandler | None:
-    """`handler` with a deserializer that never raises: undecodable bytes become INVALID_ARGUMENT."""
-    if handler is None or handler.request_streaming or handler.request_deserializer is None:
+    """`handler` with a deserializer that never raises: undecodable bytes become INVALID_ARGUMENT.
+
+    In a request stream the refusal comes when the handler reaches the undecodable message (the
+    messages before it are served); a handler reading with `context.read()` sees `Undecodable`.
+    """
+    if handler is None or handler.request_deserializer is None:
         return handler
     parse = handler.request_deserializer
 
@@ -257,6 +276,26 @@ def tolerant(handler: grpc.RpcMethodHandler | None, method: str) -> grpc.RpcMeth
 
         return grpc.unary_stream_rpc_method_handler(
             unary_stream, request_deserializer=deserialize, response_serializer=handler.response_serializer
+        )
+    if handler.stream_stream is not None:
+        inner_bidi = handler.stream_stream
+
+        async def checked(requests: AsyncIterable[Any]) -> AsyncIterator[Any]:
+            async for request in requests:
+                if isinstance(request, Undecodable):
+                    raise request.refuse(method)
+                yield request
+
+        async def stream_stream(requests: AsyncIterable[Any], context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            result = inner_bidi(checked(requests), context)
+            if inspect.isasyncgen(result):
+                async for item in result:
+                    yield item
+            else:  # a handler that writes with context.write
+                await result
+
+        return grpc.stream_stream_rpc_method_handler(
+            stream_stream, request_deserializer=deserialize, response_serializer=handler.response_serializer
         )
     return handler
 

@@ -1,0 +1,114 @@
+"""The error boundary covers stream-stream methods (a tool call's stream, `InvokeToolStream`): each
+message is served, a ProviderError becomes its status with the details trailer, anything else
+INTERNAL, undecodable bytes INVALID_ARGUMENT, and the call counts as in flight until it ends."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterable, AsyncIterator
+
+import grpc
+import pytest
+from google.protobuf.wrappers_pb2 import StringValue
+
+from provider.errors import FilterViolation, RateLimited
+from provider.services.errors import DETAILS_KEY, ErrorBoundary
+from provider.services.in_flight import IN_FLIGHT
+
+GARBAGE = b"\xff\xff\xff\xff"
+
+
+async def _talk(requests: AsyncIterable[StringValue], context: grpc.aio.ServicerContext) -> AsyncIterator[StringValue]:
+    """Echoes each message; `count` answers the calls in flight, `refuse` and `crash` fail."""
+    async for request in requests:
+        if request.value == "refuse":
+            raise FilterViolation("price is not a multiple of tickSize", violations=({"filter": "PRICE_FILTER"},))
+        if request.value == "crash":
+            raise KeyError("a bug")
+        yield StringValue(value=str(IN_FLIGHT.count) if request.value == "count" else request.value)
+
+
+async def _written(requests: AsyncIterable[StringValue], context: grpc.aio.ServicerContext) -> None:
+    """Answers through `context.write`, then is rate limited."""
+    await context.write(StringValue(value="first"))
+    raise RateLimited("rate limited", retry_after_s=3.0)
+
+
+@pytest.fixture
+async def channel() -> AsyncIterator[grpc.aio.Channel]:
+    parse, dump = StringValue.FromString, StringValue.SerializeToString
+    handlers = grpc.method_handlers_generic_handler(
+        "test.Chat",
+        {
+            "Talk": grpc.stream_stream_rpc_method_handler(_talk, parse, dump),
+            "Written": grpc.stream_stream_rpc_method_handler(_written, parse, dump),
+        },
+    )
+    server = grpc.aio.server(interceptors=[ErrorBoundary()])
+    server.add_generic_rpc_handlers((handlers,))
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+            yield ch
+    finally:
+        await server.stop(0)
+
+
+def _open(channel: grpc.aio.Channel, method: str = "Talk") -> grpc.aio.StreamStreamCall:
+    return channel.stream_stream(f"/test.Chat/{method}")(timeout=5)
+
+
+async def _say(call: grpc.aio.StreamStreamCall, text: str) -> str:
+    await call.write(StringValue(value=text).SerializeToString())
+    return StringValue.FromString(await call.read()).value
+
+
+async def test_each_message_is_served_and_the_call_is_in_flight_until_it_ends(channel: grpc.aio.Channel) -> None:
+    before = IN_FLIGHT.count
+    call = _open(channel)
+    assert await _say(call, "hi") == "hi"
+    assert await _say(call, "count") == str(before + 1)
+    await call.done_writing()
+    assert await call.read() is grpc.aio.EOF
+    assert await call.code() is grpc.StatusCode.OK
+    assert IN_FLIGHT.count == before
+
+
+async def test_a_domain_error_mid_stream_becomes_its_status_with_details(channel: grpc.aio.Channel) -> None:
+    before = IN_FLIGHT.count
+    call = _open(channel)
+    assert await _say(call, "hi") == "hi"
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await _say(call, "refuse")
+    assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    details = json.loads(dict(err.value.trailing_metadata() or ())[DETAILS_KEY])
+    assert details["kind"] == "FilterViolation" and details["violations"] == [{"filter": "PRICE_FILTER"}]
+    assert IN_FLIGHT.count == before
+
+
+async def test_anything_else_is_internal_without_its_text(channel: grpc.aio.Channel) -> None:
+    call = _open(channel)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await _say(call, "crash")
+    assert err.value.code() is grpc.StatusCode.INTERNAL and "a bug" not in (err.value.details() or "")
+
+
+async def test_undecodable_bytes_after_a_good_message_are_an_invalid_argument(channel: grpc.aio.Channel) -> None:
+    call = _open(channel)
+    assert await _say(call, "hi") == "hi"
+    await call.write(GARBAGE)
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await call.read()
+    assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert "not a valid protobuf message" in (err.value.details() or "")
+    assert DETAILS_KEY in dict(err.value.trailing_metadata() or ())
+
+
+async def test_a_handler_that_writes_with_the_context_is_mapped_too(channel: grpc.aio.Channel) -> None:
+    call = _open(channel, "Written")
+    assert StringValue.FromString(await call.read()).value == "first"
+    with pytest.raises(grpc.aio.AioRpcError) as err:
+        await call.read()
+    assert err.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert json.loads(dict(err.value.trailing_metadata() or ())[DETAILS_KEY])["retry_after_s"] == 3.0
