@@ -7,6 +7,9 @@ MAX_NUM_ORDER_AMENDS), the cap on the new order's worst case (an amendment only 
 audit line per step. The new order of a cancel-replace and an amended order carry a client order id
 (generated when absent) that is locked while the call runs and by which a lost answer is settled
 under the placement state machine; what was canceled and what was placed is answered plainly.
+Under ``BINANCE_CONFIRM_ORDERS`` a person approves a cancel-replace's new order before anything is
+sent (``confirm.py``); not approved, nothing is canceled or placed. An amendment is never asked:
+it can only lower a resting order's quantity (less at risk), and cancelling needs no approval.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from provider.errors import (
     OrderRejected,
     ProviderError,
 )
-from provider.services import rails
+from provider.services import confirm, rails
 from provider.services.common import freshness, optional, rules_for
 from provider.services.order_lists import note_reports
 from provider.services.orders import order_from_json, order_list_from_json
@@ -173,6 +176,7 @@ async def cancel_replace_order(
 ) -> trading_pb2.CancelReplaceOrderResponse:
     deadline = time.monotonic() + rails.PLACE_BUDGET_S
     rules = await rules_for(app, req.symbol)
+    confirm.pin_ids(req)
     intent = intent_from(req, rules.symbol, default_response="FULL")
     try:
         await rails.ensure_trading(app, dry_run=req.validate_only)
@@ -195,10 +199,32 @@ async def cancel_replace_order(
         params = _replace_params(req, intent)
         if req.validate_only:
             return await _validate(app, intent, answer, params, to_json(req))
+        asking = time.monotonic()
+        refused = await confirm.gate(
+            app, rules, tool="binance.cancel_replace_order", legs=[("new order", intent)],
+            worst=None if answer.worst is None else [answer.worst], params=params,
+            ids={"client_order_id": intent.client_order_id}, replaces=_replaced(target, ref),
+        )
+        if refused is not None:
+            return answer(
+                "NOT_ATTEMPTED", "NOT_ATTEMPTED", outcome=trading_pb2.PLACE_OUTCOME_NOT_PLACED,
+                note=refused.note + " The order to cancel was not canceled.",
+            )
+        deadline += time.monotonic() - asking  # the person's time does not count against the placement
         task = app.ledger.detach(_replace_under_lock(app, rules, ref, params, answer, to_json(req), deadline))
         return await asyncio.shield(task)
     except ProviderError as err:
         raise rails.with_id(err, intent.client_order_id) from None
+
+
+def _replaced(target: dict[str, Any] | None, ref: dict[str, Any]) -> str:
+    """The order a cancel-replace would cancel, for the person approving it."""
+    if target is None:
+        return f"order {ref} (not found now)"
+    return (
+        f"order {target.get('orderId')} ({target.get('side')} {target.get('origQty')} {target.get('type')} "
+        f"at {target.get('price')}, {target.get('status')})"
+    )
 
 
 async def _validate(
@@ -328,7 +354,9 @@ async def _send_replace(
 ) -> trading_pb2.CancelReplaceOrderResponse:
     cid = answer.intent.client_order_id
     placement = rails.new_placement(app, cid)
-    await app.audit.record("cancel_replace.send", client_order_id=cid, asked=asked, sent=params)
+    await app.audit.record(
+        "cancel_replace.send", client_order_id=cid, asked=asked, sent=params, approval=confirm.approval()
+    )
     try:
         result = (await order_calls.cancel_replace(app.client, params)).data
     except ExecutionUnknown as lost:

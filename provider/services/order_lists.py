@@ -9,6 +9,7 @@ caller's order client id that already has an order) is never placed again; the l
 lost answer is looked up by list client order id under the placement state machine (RECONCILED_EXISTS,
 RECONCILED_ABSENT only after timestamp + recvWindow, else UNKNOWN with ``known_at_ms``). Binance has
 no test endpoint for lists: ``validate_only`` is a local dry run and says so. Every step is audited.
+Under ``BINANCE_CONFIRM_ORDERS`` a person approves the whole list, every order shown (``confirm.py``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from provider.binance.client import new_client_order_id
 from provider.binance.rules import STOP_TYPES, SymbolRules
 from provider.catalog.jsonmap import to_json
 from provider.errors import ExecutionUnknown, FailedPrecondition, InvalidArgument, NotFound, ProviderError
-from provider.services import rails
+from provider.services import confirm, rails
 from provider.services.common import check_window, freshness, optional, rules_for
 from provider.services.orders import SIDES, TIFS, TYPES, order_list_from_json
 from provider.services.registry import tool
@@ -129,21 +130,29 @@ def otoco_intent(req: trading_pb2.PlaceOtocoRequest, symbol: str) -> lists.ListI
 
 @tool("binance.place_oco")
 async def place_oco(app: App, req: trading_pb2.PlaceOcoRequest) -> trading_pb2.PlaceOrderListResponse:
-    return await _place(app, req.symbol, lambda s: oco_intent(req, s), req.validate_only, to_json(req))
+    confirm.pin_ids(req)
+    return await _place(app, req.symbol, lambda s: oco_intent(req, s), req.validate_only, to_json(req), "oco")
 
 
 @tool("binance.place_oto")
 async def place_oto(app: App, req: trading_pb2.PlaceOtoRequest) -> trading_pb2.PlaceOrderListResponse:
-    return await _place(app, req.symbol, lambda s: oto_intent(req, s), req.validate_only, to_json(req))
+    confirm.pin_ids(req)
+    return await _place(app, req.symbol, lambda s: oto_intent(req, s), req.validate_only, to_json(req), "oto")
 
 
 @tool("binance.place_otoco")
 async def place_otoco(app: App, req: trading_pb2.PlaceOtocoRequest) -> trading_pb2.PlaceOrderListResponse:
-    return await _place(app, req.symbol, lambda s: otoco_intent(req, s), req.validate_only, to_json(req))
+    confirm.pin_ids(req)
+    return await _place(app, req.symbol, lambda s: otoco_intent(req, s), req.validate_only, to_json(req), "otoco")
 
 
 async def _place(
-    app: App, symbol: str, build: Callable[[str], lists.ListIntent], validate_only: bool, asked: dict[str, Any]
+    app: App,
+    symbol: str,
+    build: Callable[[str], lists.ListIntent],
+    validate_only: bool,
+    asked: dict[str, Any],
+    kind: str,
 ) -> trading_pb2.PlaceOrderListResponse:
     deadline = time.monotonic() + rails.PLACE_BUDGET_S
     rules = await rules_for(app, symbol)
@@ -170,6 +179,16 @@ async def _place(
                     "prices against the last trade and the cap passed. Nothing was sent."
                 ),
             )
+        asking = time.monotonic()
+        refused = await confirm.gate(
+            app, rules, tool=f"binance.place_{kind}", legs=intent.legs, worst=answer.worst, params=intent.params(),
+            ids={"list_client_order_id": intent.list_client_order_id}
+            | {f"{role}.client_order_id": leg.client_order_id for role, leg in intent.legs},
+            list_client_order_id=intent.list_client_order_id,
+        )
+        if refused is not None:
+            return answer(trading_pb2.PLACE_OUTCOME_NOT_PLACED, note=refused.note)
+        deadline += time.monotonic() - asking  # the person's time does not count against the placement
         task = app.ledger.detach(_place_under_lock(app, rules, intent, answer, asked, deadline))
         return await asyncio.shield(task)
     except ProviderError as err:
@@ -374,7 +393,10 @@ async def _send(
 ) -> trading_pb2.PlaceOrderListResponse:
     list_cid, params = intent.list_client_order_id, intent.params()
     placement = rails.new_placement(app, LIST_KEY + list_cid)
-    await app.audit.record("order_list.send", list_client_order_id=list_cid, kind=intent.kind, asked=asked, sent=params)
+    await app.audit.record(
+        "order_list.send", list_client_order_id=list_cid, kind=intent.kind, asked=asked, sent=params,
+        approval=confirm.approval(),
+    )
     try:
         placed = (await order_calls.new_order_list(app.client, intent.kind, params)).data
     except ExecutionUnknown as lost:

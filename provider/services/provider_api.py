@@ -1,9 +1,13 @@
 """`provider.v1.Provider`: the generic contract the gateway speaks.
 
 Tools run through the same `invoke` as the typed services; resources and prompts come from
-`provider/catalog/resources.py` and `prompts.py`. Failures use gRPC statuses with the
-`error-details-json` trailer (see `services/errors.py`); an unknown tool, resource or prompt is
-NOT_FOUND so the gateway can answer with a protocol error.
+`provider/catalog/resources.py` and `prompts.py`. When the operator wants orders approved by a
+person (`BINANCE_CONFIRM_ORDERS` other than never), the capabilities say `streams_tools` and
+every tool call comes through InvokeToolStream, where an order tool can ask the client
+(`provider/services/confirm.py`); other tools answer there exactly as through InvokeTool (one
+result frame, the same errors). With `never` nothing changes: gateways call unary InvokeTool.
+Failures use gRPC statuses with the `error-details-json` trailer (see `services/errors.py`); an
+unknown tool, resource or prompt is NOT_FOUND so the gateway can answer with a protocol error.
 """
 
 from __future__ import annotations
@@ -24,8 +28,10 @@ from provider.catalog.jsonmap import from_json, parse_arguments_json, struct_arg
 from provider.catalog.render import render
 from provider.catalog.tools import tool_specs
 from provider.errors import InvalidArgument, NotFound
+from provider.services import confirm
 from provider.services.dispatch import invoke
-from provider.services.errors import guarded
+from provider.services.errors import _abort, guarded
+from provider_kit import InputNeeded, ToolCall
 
 if TYPE_CHECKING:
     from provider.app import App
@@ -40,11 +46,12 @@ DEFAULT_UPDATE_INTERVAL_MS = 1000
 MOST_TRADED_TTL_S = 300.0
 
 
-def capabilities(environment: str) -> provider_pb2.Capabilities:
+def capabilities(environment: str, *, streams_tools: bool = False) -> provider_pb2.Capabilities:
     caps = provider_pb2.Capabilities(
         provider=PROVIDER_NAME,
         version=VERSION,
         environment=environment,
+        streams_tools=streams_tools,
         tools=[spec.descriptor() for spec in tool_specs().values()],
         resource_templates=[t.descriptor() for t in resources.TEMPLATES],
         prompts=[p.descriptor() for p in prompts.PROMPTS],
@@ -57,7 +64,8 @@ def capabilities(environment: str) -> provider_pb2.Capabilities:
 class ProviderServicer(provider_pb2_grpc.ProviderServicer):
     def __init__(self, app: App) -> None:
         self.app = app
-        self._capabilities = capabilities(app.environment)
+        asks = app.settings.trading.confirm.mode.value != "never"
+        self._capabilities = capabilities(app.environment, streams_tools=asks)
         self._most_traded: tuple[float, list[str]] | None = None
 
     async def ListCapabilities(
@@ -68,24 +76,46 @@ class ProviderServicer(provider_pb2_grpc.ProviderServicer):
     async def InvokeTool(
         self, request: provider_pb2.InvokeToolRequest, context: grpc.aio.ServicerContext
     ) -> provider_pb2.InvokeToolResponse:
+        return await guarded(context, "InvokeTool", lambda: self._invoke(request), tool=request.name)
+
+    async def _invoke(self, request: provider_pb2.InvokeToolRequest) -> provider_pb2.InvokeToolResponse:
         spec = tool_specs().get(request.name)
+        if spec is None:
+            raise NotFound(f"unknown tool {request.name!r}; known: {', '.join(tool_specs())}")
+        raw = request.arguments_json
+        args = parse_arguments_json(raw) if raw else struct_arguments(request.arguments)
+        message = from_json(args, spec.request_cls)
+        result = await invoke(self.app, spec, message)
+        data = to_json(result)
+        return provider_pb2.InvokeToolResponse(
+            text=render(spec.name, data), structured_json=json.dumps(data, separators=(",", ":"))
+        )
 
-        async def call() -> provider_pb2.InvokeToolResponse:
-            if spec is None:
-                raise NotFound(f"unknown tool {request.name!r}; known: {', '.join(tool_specs())}")
-            args = (
-                parse_arguments_json(request.arguments_json)
-                if request.arguments_json
-                else struct_arguments(request.arguments)
-            )
-            message = from_json(args, spec.request_cls)
-            result = await invoke(self.app, spec, message)
-            data = to_json(result)
-            return provider_pb2.InvokeToolResponse(
-                text=render(spec.name, data), structured_json=json.dumps(data, separators=(",", ":"))
-            )
+    async def InvokeToolStream(self, request_iterator: object, context: grpc.aio.ServicerContext) -> None:
+        """One tool call that may ask the client for input (an order's approval): provider.v1's stream.
 
-        return await guarded(context, "InvokeTool", call, tool=request.name)
+        The first frame is `start`; the answer is one `result` frame, or `input_required` (a 2026
+        client is asked by result); errors end the call with the same status and details trailer
+        as InvokeTool. An order's `input_request` frames are sent by `confirm.gate`.
+        """
+        first = await context.read()
+        if first is grpc.aio.EOF or first.WhichOneof("frame") != "start":
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first frame must be start")
+        start = first.start
+        structlog.contextvars.bind_contextvars(tool=start.request.name[:200])
+        call = ToolCall(start.request.name, start.context, context)
+        try:
+            with confirm.streaming(call):
+                reply = await self._invoke(start.request)
+        except InputNeeded as needed:
+            await context.write(provider_pb2.ToolCallDown(input_required=needed.frame()))
+            return
+        except grpc.aio.AbortError:
+            raise
+        except Exception as exc:
+            await _abort(context, "InvokeToolStream", exc)
+            raise
+        await context.write(provider_pb2.ToolCallDown(result=reply))
 
     async def ListResources(
         self, request: provider_pb2.ListResourcesRequest, context: grpc.aio.ServicerContext

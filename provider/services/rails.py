@@ -320,6 +320,25 @@ async def cap_values(app: App, rules: SymbolRules, intents: Sequence[plan.OrderI
     return values
 
 
+async def worst_cases(app: App, rules: SymbolRules, intents: Sequence[plan.OrderIntent]) -> list[Decimal | None]:
+    """Each order's worst case in the cap asset with no cap applied, None where it has no bound (a
+    pegged order, asks too thin, no conversion rate): what a person approving the orders is shown."""
+    cap_asset = app.settings.trading.cap_asset
+    try:
+        market = await market_view(app, rules, [plan.needs(i) for i in intents])
+        book = await _conversion_book(app, rules.quote_asset, cap_asset)
+    except ProviderError:
+        return [None for _ in intents]
+    values: list[Decimal | None] = []
+    for intent in intents:
+        try:
+            notional = plan.worst_case_notional(intent, market)
+            values.append(plan.to_cap_asset(notional, rules.quote_asset, cap_asset, book)[0])
+        except ProviderError:
+            values.append(None)
+    return values
+
+
 async def check_cap(app: App, rules: SymbolRules, intent: plan.OrderIntent) -> Decimal | None:
     """Refuses an order whose worst case exceeds the operator's cap; returns it in the cap asset."""
     values = await cap_values(app, rules, [intent])

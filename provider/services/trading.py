@@ -8,7 +8,9 @@
 4. the symbol's filters, exactly, with Decimal, against the reference each filter uses now (the
    symbol's reference price, else the VWAP over the filter's own avgPriceMins, else the last price),
    each failure with the nearest valid value (TRAILING_DELTA, ICEBERG_PARTS, MAX_NUM_* included);
-5. the operator's cap on the order's worst case, in one asset (`BINANCE_CAP_ASSET`).
+5. the operator's cap on the order's worst case, in one asset (`BINANCE_CAP_ASSET`);
+6. when the operator wants it (`BINANCE_CONFIRM_ORDERS`), a person's approval through the client
+   (`confirm.py`): not approved, nothing is sent and the outcome is NOT_PLACED.
 Then, under the client order id's lock (`provider/trading/ledger.py`): an id that already has an
 order is never placed again; the order is sent once; a lost answer is settled by the placement
 state machine (`provider/trading/placement.py`): looked up by client order id until found, or until
@@ -35,6 +37,7 @@ from provider.binance.rules import SymbolRules
 from provider.catalog.descriptors import enum_wire
 from provider.catalog.jsonmap import to_json
 from provider.errors import ExecutionUnknown, InvalidArgument, ProviderError, TradingDisabled
+from provider.services import confirm
 from provider.services.account import stream_freshness
 from provider.services.common import check_window, freshness, optional, rules_for
 from provider.services.orders import SIDES, TIFS, TYPES, order_from_json
@@ -145,6 +148,7 @@ class _Answer:
 async def place_order(app: App, req: trading_pb2.PlaceOrderRequest) -> trading_pb2.PlaceOrderResponse:
     deadline = time.monotonic() + PLACE_BUDGET_S
     rules = await rules_for(app, req.symbol)
+    confirm.pin_ids(req)
     intent = intent_from(req, rules.symbol)
     try:
         await ensure_trading(app, dry_run=req.validate_only)
@@ -156,6 +160,15 @@ async def place_order(app: App, req: trading_pb2.PlaceOrderRequest) -> trading_p
         answer = _Answer(app, intent, await check_cap(app, rules, intent))
         if req.validate_only:
             return await _validate(app, intent, answer, to_json(req))
+        asking = time.monotonic()
+        refused = await confirm.gate(
+            app, rules, tool="binance.place_order", legs=[("", intent)],
+            worst=None if answer.worst is None else [answer.worst], params=intent.params(),
+            ids={"client_order_id": intent.client_order_id},
+        )
+        if refused is not None:
+            return answer(trading_pb2.PLACE_OUTCOME_NOT_PLACED, note=refused.note)
+        deadline += time.monotonic() - asking  # the person's time does not count against the placement
         # A task of its own: a caller that gives up cannot cancel a placement halfway (see ledger.py).
         task = app.ledger.detach(_place_under_lock(app, rules, intent, answer, to_json(req), deadline))
         return await asyncio.shield(task)
@@ -252,7 +265,9 @@ async def _send(
 ) -> trading_pb2.PlaceOrderResponse:
     cid, params = intent.client_order_id, intent.params()
     placement = new_placement(app, cid)
-    await app.audit.record("place_order.send", client_order_id=cid, asked=asked, sent=params)
+    await app.audit.record(
+        "place_order.send", client_order_id=cid, asked=asked, sent=params, approval=confirm.approval()
+    )
     try:
         placed = (await app.client.new_order(params)).data
     except ExecutionUnknown as lost:

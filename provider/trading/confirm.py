@@ -67,7 +67,7 @@ class ConfirmPolicy:
     def describe(self) -> str:
         if self.mode is ConfirmMode.ABOVE:
             return f"above:{self.threshold}"
-        return self.mode.value
+        return str(self.mode.value)
 
 
 def parse_policy(raw: str | None, *, mainnet: bool) -> ConfirmPolicy:
