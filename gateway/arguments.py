@@ -8,15 +8,20 @@ its next call without reading the schema again.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
 
-__all__ = ["ArgumentValidator", "InvalidSchema"]
+__all__ = ["ArgumentValidator", "InvalidSchema", "fast_check"]
 
 _MAX_ERRORS = 5
+#: keywords that only annotate: they never make an instance invalid
+_ANNOTATIONS = frozenset({"description", "title", "default", "examples", "$comment", "deprecated", "readOnly",
+                          "writeOnly"})
+Check = Callable[[Any], bool]
 
 
 class InvalidSchema(ValueError):
@@ -92,6 +97,79 @@ def _short(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
+def _number_bounds(schema: Mapping[str, Any]) -> Check:
+    low, high = schema.get("minimum"), schema.get("maximum")
+    xlow, xhigh = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+    return lambda v: ((low is None or v >= low) and (high is None or v <= high)
+                      and (xlow is None or v > xlow) and (xhigh is None or v < xhigh))
+
+
+def _scalar_check(schema: Mapping[str, Any]) -> Check | None:
+    """A check that is True only for values the schema surely accepts; None for a schema it cannot read."""
+    known = _ANNOTATIONS | {"type", "pattern", "enum", "minLength", "maxLength", "minimum", "maximum",
+                            "exclusiveMinimum", "exclusiveMaximum", "items", "maxItems", "minItems"}
+    if not isinstance(schema, Mapping) or set(schema) - known:
+        return None
+    kind = schema.get("type")
+    if kind == "string":
+        pattern = re.compile(schema["pattern"]) if "pattern" in schema else None
+        enum = frozenset(v for v in schema.get("enum", ()) if isinstance(v, str)) if "enum" in schema else None
+        shortest, longest = schema.get("minLength", 0), schema.get("maxLength")
+        return lambda v: (type(v) is str and (pattern is None or pattern.search(v) is not None)
+                          and (enum is None or v in enum) and len(v) >= shortest
+                          and (longest is None or len(v) <= longest))
+    if "enum" in schema or "pattern" in schema or "minLength" in schema or "maxLength" in schema:
+        return None
+    if kind in ("integer", "number"):
+        # integer: only a Python int (a float such as 5.0 is left to the full validator); never a bool
+        bounded = _number_bounds(schema)
+        if kind == "integer":
+            return lambda v: type(v) is int and bounded(v)
+        return lambda v: (type(v) is int or (type(v) is float and math.isfinite(v))) and bounded(v)
+    if kind == "boolean":
+        return lambda v: type(v) is bool
+    if kind == "array":
+        item = _scalar_check(schema["items"]) if "items" in schema else (lambda v: True)
+        if item is None:
+            return None
+        fewest, most = schema.get("minItems", 0), schema.get("maxItems")
+        return lambda v: (type(v) is list and len(v) >= fewest and (most is None or len(v) <= most)
+                          and all(item(x) for x in v))
+    return None
+
+
+def fast_check(schema: Mapping[str, Any]) -> Check | None:
+    """A plain-Python check for the common tool schema (an object of typed, bounded properties).
+
+    It answers True only when the arguments surely conform; anything else (False) goes to the full
+    Draft 2020-12 validator, which decides and words the message. None: the schema uses something this
+    check does not read, so every call goes to the full validator.
+    """
+    if schema.get("type") != "object" or set(schema) - (_ANNOTATIONS | {"type", "properties", "required",
+                                                                        "additionalProperties"}):
+        return None
+    if not isinstance(schema.get("additionalProperties", True), bool):
+        return None
+    checks: dict[str, Check] = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        check = _scalar_check(prop)
+        if check is None:
+            return None
+        checks[name] = check
+    required = tuple(schema.get("required", ()))
+
+    def conforms(arguments: Any) -> bool:
+        if type(arguments) is not dict or any(name not in arguments for name in required):
+            return False
+        for name, value in arguments.items():
+            check = checks.get(name)
+            if check is None or not check(value):
+                return False  # an unknown key (allowed or not) or a doubtful value: the full validator says
+        return True
+
+    return conforms
+
+
 class ArgumentValidator:
     """One compiled Draft 2020-12 validator for one tool's input schema."""
 
@@ -107,9 +185,13 @@ class ArgumentValidator:
             raise InvalidSchema(exc.message) from exc
         self._schema = schema
         self._validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        # jsonschema walks the schema on every call (its cost showed in the gateway's profile)
+        self._fast = fast_check(schema)
 
     def problems(self, arguments: Mapping[str, Any]) -> str | None:
         """None when `arguments` conform; otherwise a message for the model."""
+        if self._fast is not None and self._fast(arguments):
+            return None
         not_json = _non_finite(arguments, "arguments")
         if not_json is not None:
             # JSON has no NaN or Infinity; Python's parser lets them through and schemas accept them.
