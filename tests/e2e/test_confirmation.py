@@ -19,7 +19,7 @@ import grpc
 import mcp_types as types
 import pytest
 import pytest_asyncio
-from mcp import Client
+from mcp import Client, MCPError
 
 from contracts.binance.v1 import common_pb2, trading_pb2, trading_pb2_grpc
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
@@ -248,3 +248,51 @@ async def test_typed_and_unary_callers_are_refused_when_approval_is_needed(
             await provider_pb2_grpc.ProviderStub(channel).InvokeTool(unary, timeout=30)
         assert err.value.code() is grpc.StatusCode.FAILED_PRECONDITION
     assert not await _on_sandbox(sim, "confirm-typed") and not await _on_sandbox(sim, "confirm-unary")
+
+
+async def test_a_2026_approval_approves_only_its_own_order_and_a_replayed_retry_places_nothing_twice(
+    sim: SimProcess, gateway: Gateway
+) -> None:
+    args = await _order(sim, "unused", D(500))
+    del args["client_order_id"]
+    yes: types.InputResponses = {"confirm_order": types.ElicitResult(action="accept", content={"approve": True})}
+    async with Client(gateway.server, elicitation_callback=Person("approve").elicit) as client:
+        asked = await client.session.call_tool("binance_place_order", args, allow_input_required=True)
+        assert isinstance(asked, types.InputRequiredResult) and asked.request_state
+        bigger = {**args, "quantity": str(D(args["quantity"]) * 2)}
+        with pytest.raises(MCPError) as err:  # the approval of one order, brought back for another
+            await client.session.call_tool(
+                "binance_place_order", bigger, input_responses=yes, request_state=asked.request_state
+            )
+        assert err.value.code == -32602
+        retries = [
+            await client.session.call_tool(
+                "binance_place_order", args, input_responses=yes, request_state=asked.request_state
+            )
+            for _ in range(2)
+        ]
+    first, second = (r.structured_content for r in retries if isinstance(r, types.CallToolResult))
+    assert first is not None and second is not None
+    assert first["outcome"] == "PLACED" and second["outcome"] == "RECONCILED_EXISTS"
+    assert first["client_order_id"] == second["client_order_id"]
+    rows = (await sim.control("GET", f"/sim/orders?symbol={SYMBOL}"))["orders"]
+    assert sum(o["clientOrderId"] == first["client_order_id"] for o in rows) == 1
+
+
+async def test_a_declined_cancel_replace_neither_cancels_nor_places(sim: SimProcess, gateway: Gateway) -> None:
+    async with Person("approve").client(gateway) as client:
+        placed = await client.call_tool("binance_place_order", await _order(sim, "confirm-old", D(20)))
+    assert placed.structured_content is not None and placed.structured_content["outcome"] == "PLACED"
+    person = Person("decline")
+    new = await _order(sim, "confirm-new", D(500))
+    async with person.client(gateway) as client:
+        result = await client.call_tool(
+            "binance_cancel_replace_order",
+            {**new, "cancel_client_order_id": "confirm-old", "mode": "STOP_ON_FAILURE"},
+        )
+    out = result.structured_content
+    assert out is not None and out["outcome"] == "NOT_PLACED", _text(result)
+    (shown,) = person.shown
+    assert "cancels order" in shown and "confirm-new" in shown
+    rows = {o["clientOrderId"]: o for o in (await sim.control("GET", f"/sim/orders?symbol={SYMBOL}"))["orders"]}
+    assert rows["confirm-old"]["status"] == "NEW" and "confirm-new" not in rows
