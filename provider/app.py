@@ -23,7 +23,8 @@ from provider.settings import Settings
 from provider.trading.ledger import PlacementLedger
 
 if TYPE_CHECKING:
-    from provider.orderbook.manager import OrderBookManager
+    from provider.orderbook.manager import Books
+    from provider.shared.replica import SharedState
 
 log = structlog.get_logger("provider")
 
@@ -33,10 +34,12 @@ class App:
     settings: Settings
     client: BinanceClient
     audit: AuditLog
-    books: OrderBookManager | None = None
+    books: Books | None = None
     metrics: Metrics | None = None
     ledger: PlacementLedger = field(default_factory=PlacementLedger)
     account: UserDataStream | None = None
+    shared: SharedState | None = None
+    """Replicas' shared state through Redis (PROVIDER_REDIS_URL); None = this process alone."""
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     started_at: float = field(default_factory=time.time)
 
@@ -61,22 +64,18 @@ class App:
             recv_window_ms=settings.recv_window_ms,
             transport=transport,
         )
-        books = None
-        if settings.orderbook_enabled:
-            from provider.orderbook.manager import OrderBookManager, tops_via
+        books = _books(settings, client) if settings.orderbook_enabled else None
+        shared = None
+        if settings.redis_url:  # replicas: budgets and order locks in Redis (provider/shared)
+            from provider.shared.replica import open_shared
 
-            books = OrderBookManager(
-                settings.environment.ws_url,
-                client.depth_snapshot,
-                max_symbols=settings.orderbook_max_symbols,
-                fetch_tops=tops_via(client.book_ticker),
-            )
+            shared = await open_shared(settings, client)
         account = None
         if settings.account_stream_enabled and client.credentials_kind != "none":
             account = UserDataStream(settings.environment.ws_api_url, client, resync_every_s=settings.account_resync_s)
         app = cls(
             settings=settings, client=client, audit=AuditLog(settings.audit_log), books=books, metrics=metrics,
-            account=account,
+            account=account, shared=shared, ledger=shared.ledger if shared is not None else PlacementLedger(),
         )
         if account is not None:
             app._tasks.append(asyncio.get_running_loop().create_task(account.run()))
@@ -107,4 +106,29 @@ class App:
                 await task
         if self.books is not None:
             await self.books.close()
+        if self.shared is not None:
+            await self.shared.close()
         await self.client.close()
+
+
+def _books(settings: Settings, client: BinanceClient) -> Books:
+    """One manager with its own stream; with PROVIDER_REDIS_URL, replicas sharing one ingester per book."""
+    from provider.orderbook.manager import BookObserver, OrderBookManager, tops_via
+
+    def manager(observer: BookObserver | None = None) -> OrderBookManager:
+        return OrderBookManager(
+            settings.environment.ws_url,
+            client.depth_snapshot,
+            max_symbols=settings.orderbook_max_symbols,
+            fetch_tops=tops_via(client.book_ticker),
+            observer=observer,
+        )
+
+    if settings.redis_url is None:
+        return manager()
+    from provider.orderbook.replicated import ReplicatedBooks
+    from provider.shared.book_redis import BookBus
+    from provider.shared.redis_conn import client as redis_client
+
+    bus = BookBus(redis_client(settings.redis_url), settings.redis_prefix)
+    return ReplicatedBooks(bus, manager, client.depth_snapshot, max_symbols=settings.orderbook_max_symbols)

@@ -10,7 +10,7 @@ from contracts.binance.v1 import common_pb2, orderbook_pb2
 from provider.analytics.l2 import dec_str
 from provider.analytics.metrics import Vwap, Wall, l1_metrics
 from provider.errors import ExchangeTimeout, FailedPrecondition, InvalidArgument
-from provider.orderbook.manager import BookView, OrderBookManager
+from provider.orderbook.manager import Books, BookView
 from provider.services.common import rules_for, server_now_ms
 from provider.services.registry import tool
 
@@ -22,7 +22,7 @@ METRIC_LEVELS = 1000
 DEFAULT_BANDS_BPS = (10.0, 50.0, 100.0)
 
 
-def books(app: App) -> OrderBookManager:
+def books(app: App) -> Books:
     if app.books is None:
         raise FailedPrecondition(
             "live order books are disabled on this provider",

@@ -12,7 +12,8 @@ stream per symbol, plus one checkpoint hash; ``book_redis.py`` writes them with 
 Rules:
 
 - Rule 1. A follower starts from the latest checkpoint (the whole book and the stream entry it was
-  written at), then applies every later entry in stream order.
+  written at), then applies every later entry in stream order. A loaded checkpoint is served as
+  RESYNCING until a later entry of the ingester confirms it (its writer may have died since).
 - Rule 2. A ``Diff`` applies only if its ``prev`` equals the follower's update id; a ``Beat`` or
   ``Mark`` must name the follower's update id. Anything else is a gap in the published ids (the
   stream was trimmed past the follower, or an entry was lost): the follower says RESYNCING, keeps
@@ -283,7 +284,8 @@ class BookFollow:
         self.publisher_state = "STARTING"
         self.resync_count = 0  # the ingester's, as it publishes it, plus our own gaps
         self.gaps = 0  # gaps in the published ids seen here
-        self.last_reason: str | None = None
+        self.last_reason: str | None = None  # why it last stopped being SYNCED
+        self.note: str | None = None  # why it is not SYNCED yet, when that is not a resync
         self.wants_checkpoint = True
 
     @property
@@ -305,9 +307,11 @@ class BookFollow:
         self.event_time_ms = ckpt.event_time_ms
         self.resync_count = max(self.resync_count, ckpt.resync_count + self.gaps)
         self.wants_checkpoint = False
-        self.publisher_state = "SYNCED"  # a checkpoint is only written from a SYNCED book
-        self.state = FollowState.SYNCED
-        return [Published(ckpt.last_update_id)]
+        # Not SYNCED yet (Rule 4): the ingester that wrote it may be gone; its next entry decides.
+        self.publisher_state = "UNCONFIRMED"
+        self.note = "checkpoint loaded; waiting for the ingester to confirm it"
+        self.state = FollowState.RESYNCING
+        return []
 
     def on_missing_checkpoint(self) -> list[FollowAction]:
         """No checkpoint yet (nobody ingests yet): wait for the first ``Mark``."""
@@ -326,6 +330,9 @@ class BookFollow:
         if self.book is None or self.wants_checkpoint:
             return []  # nothing to apply it to: the checkpoint load is pending
         if isinstance(entry, Beat):
+            if entry.state != "SYNCED":
+                self.resync_count = max(self.resync_count, entry.resync_count + self.gaps)
+                return self._confirmed(entry.state)  # its id means nothing until it is synced again
             if entry.last_update_id != self.last_update_id:
                 return self._gap(f"beat at {entry.last_update_id}, book at {self.last_update_id}")
             self.resync_count = max(self.resync_count, entry.resync_count + self.gaps)
@@ -356,7 +363,7 @@ class BookFollow:
         self.publisher_state = publisher_state
         if publisher_state != "SYNCED":
             return self._unsynced(f"the ingester is {publisher_state}")
-        self.state = FollowState.SYNCED
+        self.state, self.note = FollowState.SYNCED, None
         assert self.book is not None and self.book.last_update_id is not None
         return [Published(self.book.last_update_id)]
 
@@ -371,7 +378,7 @@ class BookFollow:
         return [*actions, LoadCheckpoint(reason)]
 
     def _unsynced(self, reason: str) -> list[FollowAction]:
-        self.last_reason = reason
+        self.last_reason, self.note = reason, None
         if self.book is not None:
             was = self.state
             self.state = FollowState.RESYNCING
