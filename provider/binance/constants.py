@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = [
-    "DEFAULT_WEIGHT_LIMIT_1M",
     "ENDPOINTS",
     "KLINE_INTERVALS",
     "NEW_ORDER_ENDPOINTS",
@@ -21,9 +20,6 @@ __all__ = [
     "Security",
     "weight_of",
 ]
-
-DEFAULT_WEIGHT_LIMIT_1M = 6000
-"""REQUEST_WEIGHT per minute per IP before exchangeInfo tells us the live value (spec §1.5)."""
 
 KLINE_INTERVALS = frozenset(
     {"1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w",
