@@ -13,6 +13,7 @@ import asyncio
 import ipaddress
 import json
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
@@ -142,6 +143,22 @@ def setup(app: web.Application, sim: Sim) -> None:
         return _ok({"connections": len(hub.conns),
                     "subscribers": {name: len(conns) for name, conns in sorted(hub.subs.items())}})
 
+    statuses: Counter[int] = Counter()
+
+    @web.middleware
+    async def count_statuses(request: web.Request, handler: ControlHandler) -> web.StreamResponse:
+        response = await handler(request)
+        statuses[response.status] += 1
+        return response
+
+    async def statuses_seen(request: web.Request) -> web.StreamResponse:
+        """HTTP statuses answered so far (replica tests: no 429 or 418 at all) and this minute's weight."""
+        now_ms = sim.clock.now_ms()
+        return _ok({"statuses": {str(code): n for code, n in sorted(statuses.items())},
+                    "weight": {"used": sim.limiter.current(now_ms), "limit": sim.limiter.limit}})
+
+    app.middlewares.append(count_statuses)
+    app.router.add_get("/sim/statuses", _loopback_only(statuses_seen))
     app.router.add_get("/sim/streams", _loopback_only(streams))
     app.router.add_get("/sim/held", _loopback_only(held))
     app.router.add_post("/sim/take", _loopback_only(take))
