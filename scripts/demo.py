@@ -17,6 +17,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import mcp_types as types
 from mcp import ClientSession
 from mcp.client.stdio import stdio_client
 
@@ -24,6 +25,8 @@ from tests.sim_fixture import SimProcess
 from tests.stack import ProviderProcess, gateway_params, sandbox_env
 
 WIDTH = 100
+#: orders whose worst case is above 1000 USDT need a person's approval (the demo's big order does).
+CONFIRM = "above:1000"
 
 
 def banner(text: str) -> None:
@@ -140,6 +143,18 @@ async def demo(session: ClientSession) -> None:
     if list_id is not None:
         await call(session, "binance_cancel_order_list", {"symbol": "ETHUSDT", "order_list_id": list_id}, 6)
 
+    # A person approves large orders (BINANCE_CONFIRM_ORDERS=above:1000 here): the provider asks
+    # through the client before anything is sent; this client shows the question and approves.
+    banner("4b. A person approves a large order (MCP elicitation through the gateway)")
+    big = await call(
+        session,
+        "binance_place_order",
+        {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.05", "price": "50000"},
+        8,
+    )
+    if big.get("client_order_id"):
+        await call(session, "binance_cancel_order", {"symbol": "BTCUSDT", "client_order_id": big["client_order_id"]}, 4)
+
     banner("5. Resources (markdown, live)")
     for uri in ("binance://market/BTCUSDT", "binance://account/balances", "binance://orders/canceled"):
         print(f"\n> resources/read {uri}")
@@ -158,17 +173,25 @@ async def demo(session: ClientSession) -> None:
             show(getattr(message.content, "text", ""), 10)
 
 
+async def approve(ctx: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+    """The person at the client: shown the order, approves it (a real client asks a human)."""
+    print("\n  [the client asks the person]")
+    show(getattr(params, "message", ""), 12)
+    print("  [the person approves]")
+    return types.ElicitResult(action="accept", content={"approve": True})
+
+
 async def main() -> None:
     banner("Starting the sandbox exchange, the provider and the gateway (all on loopback)")
     sim = await SimProcess.start("--rate", "20")
     print(f"sandbox exchange: {sim.info.rest_url} (streams {sim.info.ws_url})")
-    provider = await ProviderProcess.start(sandbox_env(sim.info, trading=True))
+    provider = await ProviderProcess.start(sandbox_env(sim.info, trading=True, BINANCE_CONFIRM_ORDERS=CONFIRM))
     print(f"provider: grpc://{provider.address} (logs {provider.log_path})")
     gateway_log = provider.log_path.with_name("gateway-demo.log").open("w")
     print(f"gateway logs: {gateway_log.name}")
     try:
         async with stdio_client(gateway_params(provider.address), errlog=gateway_log) as (read, write):
-            async with ClientSession(read, write) as session:
+            async with ClientSession(read, write, elicitation_callback=approve) as session:
                 info = await session.initialize()
                 print(f"gateway: MCP over stdio, server {info.server_info.name} {info.server_info.version}")
                 await demo(session)
