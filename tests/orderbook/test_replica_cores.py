@@ -1,0 +1,212 @@
+"""The pure cores of replicated books (issue 19): the lease rules, what the ingester publishes and
+how a follower applies it. No Redis here: ``test_replicated_redis.py`` runs the same against a real
+server, ``test_replicas_sandbox.py`` with provider processes."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from provider.orderbook.book import OrderBook, Side
+from provider.shared.book_feed import (
+    Beat,
+    BookFollow,
+    Diff,
+    FollowState,
+    LoadCheckpoint,
+    Mark,
+    Published,
+    PublishRules,
+    Unsynced,
+    checkpoint_fields,
+    checkpoint_of,
+    decode_entry,
+    encode_entry,
+)
+from provider.shared.book_lease import Acquire, LeaseChange, LeaseRules, LeaseState, Release, Renew
+
+# -- the lease ---------------------------------------------------------------------------------
+
+
+def held(rules: LeaseRules, fence: int = 7, at: float = 0.0) -> LeaseRules:
+    assert isinstance(rules.due(at), Acquire)
+    assert rules.on_acquired(fence, at) is LeaseChange.GAINED
+    return rules
+
+
+def test_a_follower_takes_a_free_lease_and_renews_it_on_its_schedule_only() -> None:
+    rules = held(LeaseRules("a", ttl_s=3, renew_every_s=1, retry_every_s=0.5, margin_s=0.5))
+    assert rules.state is LeaseState.HOLDING and rules.value == "7:a"
+    assert rules.due(0.9) is None
+    renew = rules.due(1.0)
+    assert renew == Renew("7:a")
+    assert rules.due(1.05) is None  # one request in flight at a time
+    assert rules.on_renewed(True, 1.0) is None
+    assert rules.holding(3.4) and not rules.holding(3.5)  # valid until sent + ttl - margin
+
+
+def test_a_lease_held_by_another_replica_is_tried_again_after_the_retry_period() -> None:
+    rules = LeaseRules("b", retry_every_s=0.5)
+    assert isinstance(rules.due(0.0), Acquire)
+    assert rules.on_acquired(None, 0.0) is None
+    assert rules.state is LeaseState.FOLLOWING and not rules.holding(0.1)
+    assert rules.due(0.4) is None
+    assert isinstance(rules.due(0.5), Acquire)
+
+
+def test_a_refused_renewal_loses_the_lease_and_the_next_take_is_tried_at_once() -> None:
+    rules = held(LeaseRules("a"))
+    assert isinstance(rules.due(1.0), Renew)
+    assert rules.on_renewed(False, 1.0) is LeaseChange.LOST
+    assert rules.state is LeaseState.FOLLOWING and rules.value is None
+    assert isinstance(rules.due(1.0), Acquire)
+
+
+def test_a_holder_that_cannot_reach_redis_stops_before_its_key_can_expire() -> None:
+    rules = held(LeaseRules("a", ttl_s=3, renew_every_s=1, margin_s=0.5))
+    for t in (1.0, 2.0):
+        assert isinstance(rules.due(t), Renew)
+        assert rules.on_failed(t) is None  # still certainly ours
+    assert rules.holding(2.4)
+    assert rules.check(2.5) is LeaseChange.LOST  # 0 + 3 - 0.5: before the server's expiry at 3
+    assert not rules.holding(2.5)
+
+
+def test_a_dead_holders_lease_moves_within_ttl_plus_one_retry() -> None:
+    """A model of the key's expiry (as Redis keeps it) with a holder that stops renewing at 1 s."""
+    ttl, retry = 3.0, 0.5
+    a, b = LeaseRules("a", ttl_s=ttl, retry_every_s=retry), LeaseRules("b", ttl_s=ttl, retry_every_s=retry)
+    expires_at, fence, renewed_at, taken_at = 0.0, 0, 0.0, None
+    for tick in range(100):
+        t = tick / 10
+        for rules, alive in ((a, t < 1.0), (b, True)):
+            action = rules.due(t) if alive else None
+            if isinstance(action, Acquire):
+                free = t >= expires_at
+                if free:
+                    fence, expires_at = fence + 1, t + ttl
+                if rules.on_acquired(fence if free else None, t) and rules is b:
+                    taken_at = t
+                elif free:
+                    renewed_at = t
+            elif isinstance(action, Renew):
+                expires_at, renewed_at = t + ttl, t
+                rules.on_renewed(True, t)
+        if taken_at is not None:
+            break
+    assert taken_at is not None and b.fence == 2
+    assert renewed_at < 1.0  # the key was last extended by the holder before it died
+    assert taken_at - renewed_at <= ttl + retry
+
+
+def test_stopping_hands_a_held_lease_back_and_ends_the_machine() -> None:
+    rules = held(LeaseRules("a"))
+    assert rules.stop() == Release("7:a")
+    assert rules.due(100.0) is None and rules.stop() is None
+
+
+def test_timings_that_cannot_renew_in_time_are_refused() -> None:
+    with pytest.raises(ValueError):
+        LeaseRules("a", ttl_s=1.0, renew_every_s=0.8, margin_s=0.5)
+
+
+# -- what travels ------------------------------------------------------------------------------
+
+
+def test_entries_survive_their_wire_form_with_exact_decimal_strings() -> None:
+    diff = Diff(3, 10, 11, 12, 1700000000000, [["0.00000010", "5.5"]], [[Decimal("0.00000012"), "0"]])
+    back = decode_entry(encode_entry(diff))
+    assert isinstance(back, Diff)
+    assert back.asks == [["0.00000012", "0"]]  # format(d, "f"), never 1.2E-7
+    assert (back.fence, back.prev, back.first_update_id, back.final_update_id) == (3, 10, 11, 12)
+    assert decode_entry(encode_entry(Mark(3, 12))) == Mark(3, 12)
+    assert decode_entry(encode_entry(Beat(3, 12, "RESYNCING", 4, None))) == Beat(3, 12, "RESYNCING", 4, None)
+
+
+def ingester_book() -> OrderBook:
+    book = OrderBook(max_levels=50)
+    book.apply_snapshot(100, [["0.00000010", "1"], ["0.00000009", "2"]],
+                        [["0.00000011", "3"], ["0.00000012", "4"]], depth_limit=2)
+    return book
+
+
+def test_the_publisher_sends_a_checkpoint_for_a_new_book_then_diffs_then_a_checkpoint_again() -> None:
+    rules, book = PublishRules(checkpoint_every=2), ingester_book()
+    assert rules.on_publish(book, None, None) == ("checkpoint", 100)
+    assert rules.on_publish(book, None, None) is None  # a probe confirming the same book
+    for first, final in ((101, 101), (102, 103)):
+        book.apply_diff(first, final, [], [])
+        assert rules.on_publish(book, first, final) == ("diff", first - 1 if first == 101 else 101)
+    book.apply_diff(104, 104, [], [])
+    assert rules.on_publish(book, 104, 104) == ("checkpoint", 104)  # checkpoint_every reached
+    fresh = ingester_book()
+    assert rules.on_publish(fresh, None, None) == ("checkpoint", 100)  # a resynced book
+
+
+def checkpoint_from(book: OrderBook, fence: int = 1, sid: str = "1-0") -> object:
+    fields = checkpoint_fields(book, fence=fence, event_time_ms=5, resync_count=0)
+    return checkpoint_of({**fields, "sid": sid})
+
+
+def synced_follower(book: OrderBook) -> BookFollow:
+    follow = BookFollow(max_levels=50)
+    assert follow.on_checkpoint(checkpoint_from(book)) == []  # type: ignore[arg-type]
+    assert follow.state is FollowState.RESYNCING  # unconfirmed: its writer may be gone
+    assert follow.feed(Beat(1, 100, "SYNCED", 0, None)) == [Published(100)]
+    return follow
+
+
+def test_a_follower_rebuilds_the_ingesters_book_level_for_level_with_its_known_depth() -> None:
+    book = ingester_book()
+    follow = synced_follower(book)
+    diff = Diff(1, 100, 101, 101, 6, [["0.00000010", "0"], ["0.00000008", "7"]], [["0.00000011", "9"]])
+    book.apply_diff(101, 101, diff.bids, diff.asks)
+    assert follow.feed(diff) == [Published(101)]
+    assert follow.state is FollowState.SYNCED and follow.book is not None
+    assert follow.book.levels(10) == book.levels(10)
+    for side in Side:
+        assert follow.book.exact_depth(side) == book.exact_depth(side)
+    assert follow.book.bid_floor == book.bid_floor and follow.book.ask_ceiling == book.ask_ceiling
+
+
+def test_a_gap_in_the_published_ids_keeps_the_book_marked_and_reloads_the_checkpoint() -> None:
+    follow = synced_follower(ingester_book())
+    actions = follow.feed(Diff(1, 101, 102, 102, 6, [], []))
+    assert [type(a) for a in actions] == [Unsynced, LoadCheckpoint]
+    assert follow.state is FollowState.RESYNCING and follow.last_update_id == 100
+    assert follow.wants_checkpoint and follow.resync_count == 1
+    assert follow.feed(Diff(1, 100, 101, 101, 6, [], [])) == []  # nothing applies until reloaded
+
+
+def test_a_beat_at_another_id_is_a_gap_and_a_mark_at_another_id_a_new_book() -> None:
+    follow = synced_follower(ingester_book())
+    assert LoadCheckpoint in {type(a) for a in follow.feed(Beat(1, 105, "SYNCED", 0, None))}
+    follow = synced_follower(ingester_book())
+    assert LoadCheckpoint in {type(a) for a in follow.feed(Mark(2, 300))}
+    follow = synced_follower(ingester_book())
+    assert follow.feed(Mark(1, 100)) == [Published(100)]  # a checkpoint of the book it has
+
+
+def test_an_ingester_that_resyncs_or_falls_silent_makes_the_copy_resyncing_until_it_is_heard_again() -> None:
+    follow = synced_follower(ingester_book())
+    assert follow.feed(Beat(1, 0, "RESYNCING", 1, None)) == [Unsynced("the ingester is RESYNCING")]
+    assert follow.state is FollowState.RESYNCING and follow.resync_count == 1
+    assert follow.feed(Beat(1, 100, "SYNCED", 1, None)) == [Published(100)]
+    assert follow.on_silent() == [Unsynced("the ingester is silent")]
+    assert follow.on_silent() == []
+    assert follow.feed(Diff(1, 100, 101, 101, 6, [], [])) == [Published(101)]
+
+
+def test_entries_of_an_older_fence_than_one_seen_are_ignored() -> None:
+    follow = synced_follower(ingester_book())
+    assert follow.feed(Beat(2, 100, "SYNCED", 0, None)) == [Published(100)]
+    assert follow.feed(Diff(1, 100, 101, 101, 6, [["0.00000010", "0"]], [])) == []
+    assert follow.last_update_id == 100
+
+
+def test_a_checkpoint_older_than_the_fence_seen_is_not_loaded() -> None:
+    follow = synced_follower(ingester_book())
+    follow.feed(Beat(3, 100, "SYNCED", 0, None))
+    assert follow.on_checkpoint(checkpoint_from(ingester_book(), fence=2)) == []  # type: ignore[arg-type]
+    assert follow.state is FollowState.SYNCED
