@@ -18,11 +18,11 @@ from provider.account.stream import UserDataStream
 from provider.audit import AuditLog
 from provider.binance.client import BinanceClient, ClientConfig
 from provider.binance.transport import AiohttpTransport
-from provider.metrics import MeteredTransport, Metrics
 from provider.settings import Settings
 from provider.trading.ledger import PlacementLedger
 
 if TYPE_CHECKING:
+    from provider.metrics import Metrics
     from provider.orderbook.manager import Books
     from provider.shared.replica import SharedState
 
@@ -50,9 +50,12 @@ class App:
     @classmethod
     async def create(cls, settings: Settings) -> App:
         # metrics only when they are served: the REST transport is wrapped to count requests
-        metrics = Metrics() if settings.metrics_listen else None
+        metrics = None
         transport = None
-        if metrics is not None:
+        if settings.metrics_listen:  # prometheus and aiohttp.web imported only then (provider start time)
+            from provider.metrics import MeteredTransport, Metrics
+
+            metrics = Metrics()
             transport = MeteredTransport(
                 AiohttpTransport(settings.environment.rest_url, ClientConfig().transport), metrics
             )

@@ -20,7 +20,6 @@ from provider import logs, systemd
 from provider import settings as settings_module
 from provider.app import App
 from provider.health import report as health_report
-from provider.metrics import MetricsInterceptor, MetricsServer
 from provider.services.dispatch import add_typed_services
 from provider.services.errors import ErrorBoundary
 from provider.services.in_flight import IN_FLIGHT
@@ -36,9 +35,14 @@ OVERALL = ""
 async def create_server(
     app: App, listen: str, tls: ServerTls | None = None
 ) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
-    server = grpc.aio.server(
+    interceptors: list[grpc.aio.ServerInterceptor] = [ErrorBoundary()]
+    if app.metrics is not None:
+        from provider.metrics import MetricsInterceptor  # prometheus and aiohttp.web only when served
+
         # the boundary innermost, so the metrics see the statuses it maps
-        interceptors=[*([MetricsInterceptor(app.metrics)] if app.metrics is not None else []), ErrorBoundary()],
+        interceptors.insert(0, MetricsInterceptor(app.metrics))
+    server = grpc.aio.server(
+        interceptors=interceptors,
         options=[
             ("grpc.max_receive_message_length", 4 * 1024 * 1024),
             ("grpc.keepalive_permit_without_calls", 1),
@@ -74,6 +78,8 @@ async def serve(settings: settings_module.Settings) -> None:
     )
     metrics_server = None
     if app.metrics is not None and settings.metrics_listen:
+        from provider.metrics import MetricsServer
+
         metrics_server = MetricsServer(app.metrics)
         await metrics_server.start(settings.metrics_listen)
     stop = asyncio.Event()
