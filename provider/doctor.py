@@ -125,6 +125,7 @@ def trading_check(settings: settings_module.Settings) -> Check:
         f"max notional {limits.max_order_notional}" if limits.max_order_notional else "no max notional",
         f"symbols {','.join(sorted(limits.allowed_symbols))}" if limits.allowed_symbols else "all symbols",
         f"types {','.join(sorted(limits.allowed_order_types))}" if limits.allowed_order_types else "all order types",
+        f"a person approves orders: {limits.confirm.describe()} (BINANCE_CONFIRM_ORDERS)",
     ]
     summary = "; ".join(rails)
     if settings.environment.kind is EnvironmentKind.MAINNET:
