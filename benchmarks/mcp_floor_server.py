@@ -4,6 +4,10 @@
 `--http`), so a `tools/call` against it is the cheapest MCP round trip the SDK makes here.
 The tool `echo` answers a fixed small text plus structured content, like a real tool result.
 With `--http` it prints `{"event":"ready","url":...}` on stdout when listening.
+
+With `--replay FILE` (a CallToolResult as JSON) the tool `replay` answers that stored result on every
+call: the SDK's own cost of carrying a real tool's result (the gateway's cached L1, captured in the same
+run), apart from anything the gateway does.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import argparse
 import asyncio
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import mcp_types as types
@@ -27,28 +32,35 @@ TOOL = types.Tool(
 )
 
 
-async def list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
-    return types.ListToolsResult(tools=[TOOL])
+REPLAY = types.Tool(
+    name="replay",
+    description="Answers the stored result.",
+    input_schema={"type": "object", "properties": {"symbol": {"type": "string"}}},
+)
 
 
-async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
-    text = str((params.arguments or {}).get("text", ""))
-    return types.CallToolResult(content=[types.TextContent(type="text", text=text)],
-                                structured_content={"text": text})
+def build(replay: types.CallToolResult | None = None) -> Server[Any]:
+    async def list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=[TOOL, REPLAY] if replay is not None else [TOOL])
 
+    async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+        if params.name == "replay" and replay is not None:
+            return replay
+        text = str((params.arguments or {}).get("text", ""))
+        return types.CallToolResult(content=[types.TextContent(type="text", text=text)],
+                                    structured_content={"text": text})
 
-def build() -> Server[Any]:
     return Server("mcp-floor", on_list_tools=list_tools, on_call_tool=call_tool)
 
 
-async def serve_stdio() -> None:
-    server = build()
+async def serve_stdio(replay: types.CallToolResult | None) -> None:
+    server = build(replay)
     async with stdio_server() as (read, write):
         await server.run(read, write, server.create_initialization_options())
 
 
-async def serve_http() -> None:
-    server = build()
+async def serve_http(replay: types.CallToolResult | None) -> None:
+    server = build(replay)
     app = server.streamable_http_app(
         streamable_http_path="/mcp",
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
@@ -74,4 +86,7 @@ async def serve_http() -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--http", action="store_true")
-    asyncio.run(serve_http() if parser.parse_args().http else serve_stdio())
+    parser.add_argument("--replay", type=Path, help="a CallToolResult (JSON) that the tool `replay` answers")
+    args = parser.parse_args()
+    stored = types.CallToolResult.model_validate_json(args.replay.read_text()) if args.replay else None
+    asyncio.run(serve_http(stored) if args.http else serve_stdio(stored))

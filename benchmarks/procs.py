@@ -104,9 +104,10 @@ class EchoServer:
             await asyncio.wait_for(self.proc.wait(), 10)
 
 
-def mcp_floor_params() -> StdioServerParameters:
+def mcp_floor_params(*extra: str) -> StdioServerParameters:
     """stdio command of the trivial MCP server (`benchmarks/mcp_floor_server.py`)."""
-    return StdioServerParameters(command=sys.executable, args=[str(ROOT / "benchmarks" / "mcp_floor_server.py")],
+    return StdioServerParameters(command=sys.executable,
+                                 args=[str(ROOT / "benchmarks" / "mcp_floor_server.py"), *extra],
                                  env=child_env({}), cwd=str(ROOT))
 
 

@@ -267,8 +267,29 @@ async def bench_mcp_session(report: Report, path: str, session: ClientSession, c
             log_row(path, label, stats)
 
 
+REPLAYED = "L1 result replayed"
+
+
+async def capture_l1(session: ClientSession, log_dir: Path) -> Path:
+    """The gateway's cached-L1 result as JSON, for the floor that replays it (same payload, no gateway)."""
+    result = await session.call_tool(portable_name("binance.orderbook_l1"), {"symbol": SYMBOL})
+    path = log_dir / "l1-result.json"
+    path.write_text(result.model_dump_json(by_alias=True, exclude_none=True))
+    return path
+
+
+async def bench_replay(report: Report, path: str, session: ClientSession, counts: Counts) -> None:
+    for concurrency in (1, 64):
+        stats = await measure(mcp_call(session, "replay", {"symbol": SYMBOL}), calls=counts.mcp,
+                              concurrency=concurrency, warmup=20)
+        report.rows.append(Row(path, REPLAYED, stats))
+        log_row(path, REPLAYED, stats)
+
+
 async def bench_gateway(report: Report, provider: ProviderProcess, counts: Counts, plan: Plan,
                         log_dir: Path) -> None:
+    replay = any(label == L1 for label, _, _ in plan.calls())
+    stored: Path | None = None
     if plan.wants("stdio"):
         with (log_dir / "gateway-stdio.log").open("w") as errlog:
             async with mcp_stdio_session(mcp_floor_params(), errlog) as session:
@@ -277,6 +298,11 @@ async def bench_gateway(report: Report, provider: ProviderProcess, counts: Count
             async with mcp_stdio_session(gateway_stdio_params(provider.address), errlog) as session:
                 await session.list_tools()
                 await bench_mcp_session(report, "gateway MCP stdio", session, counts, plan, floor=False)
+                stored = await capture_l1(session, log_dir) if replay else None
+            if stored is not None:
+                async with mcp_stdio_session(mcp_floor_params("--replay", str(stored)), errlog) as session:
+                    await session.list_tools()
+                    await bench_replay(report, "floor: MCP SDK stdio", session, counts)
     if not plan.wants("http"):
         return
     floor_args = [str(ROOT / "benchmarks" / "mcp_floor_server.py"), "--http"]
@@ -288,6 +314,12 @@ async def bench_gateway(report: Report, provider: ProviderProcess, counts: Count
     async with http_server(gw_args, log_dir / "gateway-http.log") as url, mcp_http_session(url) as session:
         await session.list_tools()
         await bench_mcp_session(report, "gateway MCP HTTP", session, counts, plan, floor=False)
+        stored = await capture_l1(session, log_dir) if replay else None
+    if stored is not None:
+        async with (http_server([*floor_args, "--replay", str(stored)], log_dir / "mcp-floor-http.log") as url,
+                    mcp_http_session(url) as session):
+            await session.list_tools()
+            await bench_replay(report, "floor: MCP SDK HTTP", session, counts)
 
 
 # -- cold paths ------------------------------------------------------------------------------
@@ -494,6 +526,15 @@ def gateway_rows(report: Report) -> list[str]:
         rows.append(f"| gateway's own share per call ({transport}): gateway p50 - direct InvokeTool p50 - MCP SDK "
                     f"floor p50, cached L1 | {gw:.0f} - {direct:.0f} - {mcp_floor:.0f} us = {own / 1000:.2f} ms = "
                     f"{share:.2f}x the SDK floor | <= {share_target}x the SDK floor | {met(share <= share_target)} |")
+        replayed = report.p50(f"floor: MCP SDK {transport}", REPLAYED)
+        if not math.isnan(replayed):
+            payload = replayed - mcp_floor
+            rest = gw - direct - replayed
+            rows.append(f"| where that share goes ({transport}): the SDK alone answering the same L1 result "
+                        f"(replayed, no gateway) vs its echo | {replayed:.0f} - {mcp_floor:.0f} us = "
+                        f"{payload / 1000:.2f} ms is the SDK carrying the larger result; the gateway's share net "
+                        f"of it {gw:.0f} - {direct:.0f} - {replayed:.0f} us = {rest / 1000:.2f} ms = "
+                        f"{rest / mcp_floor:.2f}x the echo floor | (for the record) | |")
         gw_rate = report.rate(f"gateway MCP {transport}", L1, 64)
         floor_rate = report.rate(f"floor: MCP SDK {transport}", "echo tool", 64)
         ratio = gw_rate / floor_rate
