@@ -30,11 +30,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
+import grpc
 import httpx2
 
+from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
 from tests.redis_server import RedisServer
 from tests.sim_fixture import SimProcess
 from tests.stack import ROOT, ProviderProcess, child_env, free_port, sandbox_env
@@ -161,6 +163,21 @@ class ReplicaStack:
     def provider_events(self, index: int) -> list[dict[str, Any]]:
         """Provider `index`'s log, one dict a JSON line (other lines skipped)."""
         return json_lines(self.providers[index].logs())
+
+
+async def invoke(address: str, tool: str, arguments: dict[str, Any], timeout_s: float = 15.0) -> dict[str, Any]:
+    """Call one replica's tool directly over provider.v1 (no gateway); returns its structured result.
+
+    Raises:
+        AssertionError: the tool answered an error.
+    """
+    request = provider_pb2.InvokeToolRequest(name=tool, arguments_json=json.dumps(arguments))
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = cast(Any, provider_pb2_grpc.ProviderStub)(channel)
+        reply: provider_pb2.InvokeToolResponse = await stub.InvokeTool(request, timeout=timeout_s)
+    assert not reply.is_error, reply.text
+    result: dict[str, Any] = json.loads(reply.structured_json)
+    return result
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:

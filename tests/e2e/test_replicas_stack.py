@@ -22,7 +22,7 @@ import pytest_asyncio
 from mcp import Client, ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from tests.replicas import Dispatch, ReplicaStack, replica_stack
+from tests.replicas import Dispatch, ReplicaStack, invoke, replica_stack
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
 
@@ -156,6 +156,73 @@ async def test_one_client_order_id_placed_at_once_through_both_gateways_executes
     finally:
         for http in clients:
             await http.aclose()
+
+
+async def test_one_client_order_id_placed_at_once_on_every_replica_executes_once(stack: ReplicaStack) -> None:
+    symbol = "ETHUSDT"
+    price = str((await best_bid(stack, symbol) * Decimal("0.9")).quantize(Decimal("0.01")))
+    cid = "replicas-each-replica-1"
+    args = {
+        "symbol": symbol,
+        "side": "BUY",
+        "type": "LIMIT",
+        "quantity": "0.01",
+        "price": price,
+        "client_order_id": cid,
+    }
+    answers = await asyncio.gather(
+        *(invoke(p.address, "binance.place_order", args) for p in stack.providers), return_exceptions=True
+    )
+    assert any(isinstance(a, dict) and a.get("order_exists") for a in answers), answers
+    on_exchange = [o for o in await sandbox_orders(stack, symbol) if o["clientOrderId"] == cid]
+    assert len(on_exchange) == 1, on_exchange
+    await invoke(stack.providers[0].address, "binance.cancel_order", {"symbol": symbol, "client_order_id": cid})
+
+
+BOOK_SYMBOLS = ("BTCUSDT", "ETHUSDT")
+BOOK_LEVELS = 10
+
+
+def levels(raw: list[Any]) -> list[tuple[Decimal, Decimal]]:
+    """Price levels as decimals, whether served as objects or as the sandbox's [price, qty] pairs."""
+    out = []
+    for level in raw[:BOOK_LEVELS]:
+        price, qty = (level["price"], level["quantity"]) if isinstance(level, dict) else level
+        out.append((Decimal(price), Decimal(qty)))
+    return out
+
+
+async def served_at(address: str, symbol: str, update_id: int, limit_s: float = 10.0) -> dict[str, Any]:
+    """The replica's L2 once it serves a SYNCED book at `update_id` (bounded wait)."""
+    async with asyncio.timeout(limit_s):
+        while True:
+            served = await invoke(address, "binance.orderbook_l2", {"symbol": symbol, "levels": BOOK_LEVELS})
+            book = served["book"]
+            if book["state"] == "SYNCED" and int(book["last_update_id"]) == update_id:
+                return served
+            await asyncio.sleep(0.05)
+
+
+async def test_every_replica_serves_the_sandboxs_book_and_each_depth_stream_has_one_subscriber(
+    stack: ReplicaStack,
+) -> None:
+    for symbol in BOOK_SYMBOLS:  # tracked (lazily) on whichever replica asks first
+        await invoke(stack.providers[0].address, "binance.orderbook_l2", {"symbol": symbol, "levels": 1})
+    await stack.sim.control("POST", "/sim/market", {"running": False})
+    try:
+        for symbol in BOOK_SYMBOLS:
+            truth = await stack.sim.ground_truth(symbol)
+            update_id = int(truth["lastUpdateId"])
+            for provider in stack.providers:
+                served = await served_at(provider.address, symbol, update_id)
+                assert levels(served["bids"]) == levels(truth["bids"]), (provider.address, symbol)
+                assert levels(served["asks"]) == levels(truth["asks"]), (provider.address, symbol)
+    finally:
+        await stack.sim.control("POST", "/sim/market", {"running": True})
+    streams = await stack.sim.control("GET", "/sim/streams")
+    depth = {name: n for name, n in streams["subscribers"].items() if "@depth" in name}
+    for symbol in BOOK_SYMBOLS:
+        assert [n for name, n in depth.items() if name.startswith(symbol.lower() + "@")] == [1], depth
 
 
 async def test_the_sandbox_answered_no_429_or_418_and_the_weight_stayed_within_its_limit(stack: ReplicaStack) -> None:
