@@ -186,9 +186,12 @@ async def test_an_order_under_the_threshold_is_not_asked(sim: SimProcess, gatewa
     async with person.client(gateway) as client:
         result = await client.call_tool("binance_place_order", await _order(sim, "confirm-small", D(20)))
         ticker = await client.call_tool("binance_get_ticker", {"symbol": SYMBOL})  # other tools: the stream path
+        unknown = await client.call_tool("binance_get_ticker", {"symbol": "NOPEUSDT"})
     assert result.structured_content is not None and result.structured_content["outcome"] == "PLACED"
     assert person.shown == [] and await _on_sandbox(sim, "confirm-small")
     assert ticker.structured_content is not None and ticker.structured_content["symbol"] == SYMBOL
+    # a failure keeps its status and its details trailer through the stream, as through unary InvokeTool
+    assert unknown.is_error and "(INVALID_ARGUMENT)" in _text(unknown) and "Kind: UnknownSymbol" in _text(unknown)
 
 
 async def test_a_2026_client_approves_by_result_and_the_order_shown_is_the_order_placed(
