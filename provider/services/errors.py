@@ -14,10 +14,11 @@ the trailing metadata `error-details-json` for the gateway. Both are bounded wha
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import grpc
@@ -149,12 +150,15 @@ def _bound_unary_unary(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcM
     )
 
 
-async def _streamed(items: AsyncIterator[Any], context: grpc.aio.ServicerContext, method: str) -> AsyncIterator[Any]:
+async def _streamed(
+    items: AsyncGenerator[Any, None], context: grpc.aio.ServicerContext, method: str
+) -> AsyncGenerator[Any, None]:
     """What a streaming handler yields (see `_later`), its errors mapped."""
     with structlog.contextvars.bound_contextvars(correlation_id=clip(correlation_id(context), 80)):
         try:
-            async for item in items:
-                yield item
+            async with contextlib.aclosing(items):
+                async for item in items:
+                    yield item
         except grpc.aio.AbortError:
             raise
         except Exception as exc:
@@ -167,8 +171,9 @@ def _bound_unary_stream(handler: grpc.RpcMethodHandler, method: str) -> grpc.Rpc
 
     async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         # the handler is called inside the generator so that even its first step is mapped
-        async for item in _streamed(_later(inner, request, context), context, method):
-            yield item
+        async with contextlib.aclosing(_streamed(_later(inner, request, context), context, method)) as items:
+            async for item in items:
+                yield item
 
     return grpc.unary_stream_rpc_method_handler(
         unary_stream, request_deserializer=handler.request_deserializer,
@@ -182,8 +187,9 @@ def _bound_stream_stream(handler: grpc.RpcMethodHandler, method: str) -> grpc.Rp
     async def stream_stream(requests: AsyncIterable[Any], context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         IN_FLIGHT.enter()  # a tool call that streams: the drain waits for it as for a unary call
         try:
-            async for item in _streamed(_later(inner, requests, context), context, method):
-                yield item
+            async with contextlib.aclosing(_streamed(_later(inner, requests, context), context, method)) as items:
+                async for item in items:
+                    yield item
         finally:
             IN_FLIGHT.exit()
 
@@ -193,13 +199,20 @@ def _bound_stream_stream(handler: grpc.RpcMethodHandler, method: str) -> grpc.Rp
     )
 
 
-async def _later(handler: Callable[..., Any], request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+async def _later(
+    handler: Callable[..., Any], request: Any, context: grpc.aio.ServicerContext
+) -> AsyncGenerator[Any, None]:
     """Calls `handler` on first iteration (so a handler that raises before its first yield, or one
-    that writes with `context.write`, fails inside the boundary) and yields what it streams."""
+    that writes with `context.write`, fails inside the boundary) and yields what it streams.
+
+    Every generator level is closed explicitly (`aclosing`) so that a call that ends early runs the
+    handler's cleanup at once rather than whenever the event loop finalizes abandoned generators.
+    """
     result = handler(request, context)
     if inspect.isasyncgen(result):
-        async for item in result:
-            yield item
+        async with contextlib.aclosing(result):  # the handler's finally runs when the call ends
+            async for item in result:
+                yield item
     else:
         await result
 

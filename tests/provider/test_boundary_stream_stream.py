@@ -4,6 +4,7 @@ INTERNAL, undecodable bytes INVALID_ARGUMENT, and the call counts as in flight u
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterable, AsyncIterator
 
@@ -16,16 +17,22 @@ from provider.services.errors import DETAILS_KEY, ErrorBoundary
 from provider.services.in_flight import IN_FLIGHT
 
 GARBAGE = b"\xff\xff\xff\xff"
+#: set by `_talk` when it ends, however it ends
+ENDED: asyncio.Event | None = None
 
 
 async def _talk(requests: AsyncIterable[StringValue], context: grpc.aio.ServicerContext) -> AsyncIterator[StringValue]:
     """Echoes each message; `count` answers the calls in flight, `refuse` and `crash` fail."""
-    async for request in requests:
-        if request.value == "refuse":
-            raise FilterViolation("price is not a multiple of tickSize", violations=({"filter": "PRICE_FILTER"},))
-        if request.value == "crash":
-            raise KeyError("a bug")
-        yield StringValue(value=str(IN_FLIGHT.count) if request.value == "count" else request.value)
+    try:
+        async for request in requests:
+            if request.value == "refuse":
+                raise FilterViolation("price is not a multiple of tickSize", violations=({"filter": "PRICE_FILTER"},))
+            if request.value == "crash":
+                raise KeyError("a bug")
+            yield StringValue(value=str(IN_FLIGHT.count) if request.value == "count" else request.value)
+    finally:
+        if ENDED is not None:
+            ENDED.set()
 
 
 async def _written(requests: AsyncIterable[StringValue], context: grpc.aio.ServicerContext) -> None:
@@ -112,3 +119,17 @@ async def test_a_handler_that_writes_with_the_context_is_mapped_too(channel: grp
         await call.read()
     assert err.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
     assert json.loads(dict(err.value.trailing_metadata() or ())[DETAILS_KEY])["retry_after_s"] == 3.0
+
+
+async def test_a_call_the_client_cancels_ends_the_handler_and_leaves_the_in_flight_count(
+    channel: grpc.aio.Channel,
+) -> None:
+    global ENDED
+    ENDED = asyncio.Event()
+    before = IN_FLIGHT.count
+    call = _open(channel)
+    assert await _say(call, "count") == str(before + 1)
+    call.cancel()
+    await asyncio.wait_for(ENDED.wait(), timeout=5)
+    assert await call.code() is grpc.StatusCode.CANCELLED
+    assert IN_FLIGHT.count == before
