@@ -163,6 +163,11 @@ class ReplicatedBooks:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(rep.ready.wait(), timeout=timeout_s * 0.5)
         if rep.local:
+            sync = self._local.sync_of(name)
+            if sync is None or sync.book is None:  # just took over: the copy it followed, marked
+                view = self._follow_view(rep)
+                if view is not None:
+                    return view
             return await self._local.get_book(name, timeout_s=max(deadline - self._clock(), 0.001))
         view = self._follow_view(rep)
         if view is not None:
@@ -286,6 +291,7 @@ class ReplicatedBooks:
             self._log.info("orderbook.lease_gained", symbol=rep.name, fence=rep.lease.fence)
             rep.publish.forget()
             rep.degraded = False
+            self._perform(rep, rep.follow.suspend("this replica took over ingesting; its own book is starting"))
             if not rep.local:
                 rep.local = True
                 self._local.track(rep.name)

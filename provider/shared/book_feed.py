@@ -355,6 +355,10 @@ class BookFollow:
             return self._unsynced("the ingester is silent")
         return []
 
+    def suspend(self, reason: str) -> list[FollowAction]:
+        """No longer known current, for ``reason`` (e.g. this replica took over ingesting)."""
+        return self._unsynced(reason)
+
     def stop(self) -> None:
         """Stop following; every later input is ignored."""
         self.state = FollowState.STOPPED

@@ -1,0 +1,157 @@
+"""Replicated books against the sandbox and a real Redis (issue 19): provider processes sharing one
+Redis track one symbol through one stream subscription; every replica serves the sandbox's truth
+at the same update id; a SIGKILLed ingester's lease moves and no replica serves a wrong book
+meanwhile; a stale holder's writes are refused by Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import grpc
+import pytest
+
+from contracts.binance.v1 import orderbook_pb2, orderbook_pb2_grpc
+from provider.shared.book_feed import Beat
+from provider.shared.book_redis import BookBus
+from provider.shared.redis_conn import client
+from tests.orderbook.test_manager_sandbox import until
+from tests.redis_server import RedisServer, running_redis
+from tests.sim_fixture import SimProcess
+from tests.stack import ProviderProcess, sandbox_env
+
+SYMBOL = "BTCUSDT"
+STREAM = "btcusdt@depth@100ms"
+PREFIX = "binance-mcp:sandbox:"
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[RedisServer]:
+    async with running_redis() as server:
+        yield server
+
+
+async def l2(address: str) -> orderbook_pb2.GetL2Response:
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = orderbook_pb2_grpc.OrderBookStub(channel)
+        reply: orderbook_pb2.GetL2Response = await stub.GetL2(
+            orderbook_pb2.GetL2Request(symbol=SYMBOL, levels=100), timeout=10)
+        return reply
+
+
+def levels(rows: Any) -> list[tuple[Decimal, Decimal]]:
+    return [(Decimal(r.price), Decimal(r.quantity)) for r in rows]
+
+
+def wrong_levels(reply: orderbook_pb2.GetL2Response, truth: dict[str, Any]) -> int:
+    """Levels that differ from the truth's top 100, compared as values (0: the same book)."""
+    bad = 0
+    for served, side in ((levels(reply.bids), truth["bids"]), (levels(reply.asks), truth["asks"])):
+        expected = [(Decimal(p), Decimal(q)) for p, q in side[:100]]
+        bad += sum(a != b for a, b in zip(served, expected, strict=False)) + abs(len(served) - len(expected))
+    return bad
+
+
+async def all_synced_at(addresses: list[str], update_id: int) -> bool:
+    replies = await asyncio.gather(*(l2(a) for a in addresses))
+    return all(r.book.synced and r.book.last_update_id == update_id for r in replies)
+
+
+async def holder_pid(redis_url: str) -> int | None:
+    conn = client(redis_url)
+    try:
+        value = await conn.get(f"{PREFIX}book:{SYMBOL}:lease")
+    finally:
+        await conn.aclose()
+    return None if value is None else int(value.decode().split(":", 1)[1].split("/")[1])
+
+
+async def one_subscription(sim: SimProcess) -> bool:
+    streams = await sim.control("GET", "/sim/streams")
+    return bool(streams["connections"] == 1 and streams["subscribers"].get(STREAM) == 1)
+
+
+async def test_replicas_share_one_subscription_serve_the_truth_and_survive_a_killed_ingester(
+    sim: SimProcess, redis: RedisServer
+) -> None:
+    env = sandbox_env(sim.info, trading=False, PROVIDER_REDIS_URL=redis.url, PROVIDER_GRACE_S="1")
+    providers = await asyncio.gather(*(ProviderProcess.start(env) for _ in range(3)))
+    addresses = [p.address for p in providers]
+    try:
+        await until(lambda: all_synced_any(addresses), timeout_s=20)
+        await until(lambda: one_subscription(sim))
+
+        # Every replica serves the truth at the same update id (market paused: the truth holds still).
+        await sim.control("POST", "/sim/market", json={"running": False})
+        truth = await sim.ground_truth(SYMBOL)
+        await until(lambda: all_synced_at(addresses, truth["lastUpdateId"]))
+        for reply in await asyncio.gather(*(l2(a) for a in addresses)):
+            assert wrong_levels(reply, truth) == 0
+
+        # SIGKILL the ingester: the lease moves; survivors never serve a wrong book as synced.
+        pid = await holder_pid(redis.url)
+        victim = next(p for p in providers if p.proc is not None and p.proc.pid == pid)
+        survivors = [p.address for p in providers if p is not victim]
+        await victim.stop(signal.SIGKILL)
+        killed_at = asyncio.get_running_loop().time()
+        served: list[orderbook_pb2.GetL2Response] = []
+
+        async def lease_moved() -> bool:  # survivors read all along: the book they serve meanwhile
+            served.extend(await asyncio.gather(*(l2(a) for a in survivors)))
+            new = await holder_pid(redis.url)
+            return new is not None and new != pid
+
+        await until(lease_moved, timeout_s=5)
+        moved_after = asyncio.get_running_loop().time() - killed_at
+        assert all(wrong_levels(r, truth) == 0 and r.book.last_update_id == truth["lastUpdateId"]
+                   for r in served if r.book.synced)
+        assert all(r.book.warning for r in served if not r.book.synced)
+        assert moved_after < 5.0
+
+        # The new ingester follows the live stream: the survivors match the truth again later on.
+        await sim.control("POST", "/sim/market", json={"running": True})
+        await until(lambda: all_synced_any(survivors, above=truth["lastUpdateId"]))
+        await until(lambda: one_subscription(sim))
+        await sim.control("POST", "/sim/market", json={"running": False})
+        truth = await sim.ground_truth(SYMBOL)
+        await until(lambda: all_synced_at(survivors, truth["lastUpdateId"]))
+        for reply in await asyncio.gather(*(l2(a) for a in survivors)):
+            assert wrong_levels(reply, truth) == 0
+        assert await one_subscription(sim)
+    finally:
+        await sim.control("POST", "/sim/market", json={"running": True})
+        await asyncio.gather(*(p.stop(timeout_s=5) for p in providers))
+
+
+async def all_synced_any(addresses: list[str], above: int = 0) -> bool:
+    replies = await asyncio.gather(*(l2(a) for a in addresses))
+    return all(r.book.synced and r.book.last_update_id > above for r in replies)
+
+
+async def test_a_stale_holders_writes_and_renewals_are_refused_by_redis(redis: RedisServer) -> None:
+    old, new = BookBus(client(redis.url), "t:"), BookBus(client(redis.url), "t:")
+    try:
+        fence = await old.acquire(SYMBOL, "old", 50)
+        assert fence == 1
+        assert await new.acquire(SYMBOL, "new", 60_000) is None  # held
+        await until(lambda: _gone(old), timeout_s=5)  # the old holder stopped renewing: it expires
+        assert await new.acquire(SYMBOL, "new", 60_000) == 2
+        stale = Beat(1, 100, "SYNCED", 0, None)
+        assert not await old.publish("1:old", SYMBOL, stale)
+        assert not await old.checkpoint("1:old", SYMBOL, {"f": "1", "id": "100", "b": "[]", "a": "[]"})
+        assert not await old.renew("1:old", SYMBOL, 60_000)
+        assert await new.publish("2:new", SYMBOL, Beat(2, 200, "SYNCED", 0, None))
+        rows = await new.read({SYMBOL: "0-0"}, 10)
+        assert [entry for _, _, entry in rows] == [Beat(2, 200, "SYNCED", 0, None)]
+        assert await new.load_checkpoint(SYMBOL) is None
+        assert await new.holder(SYMBOL) == "2:new"
+    finally:
+        await old.close()
+        await new.close()
+
+
+async def _gone(bus: BookBus) -> bool:
+    return await bus.holder(SYMBOL) is None
