@@ -30,7 +30,7 @@ from provider.catalog.tools import tool_specs
 from provider.errors import InvalidArgument, NotFound
 from provider.services import confirm
 from provider.services.dispatch import invoke
-from provider.services.errors import _abort, guarded
+from provider.services.errors import Undecodable, guarded
 from provider_kit import InputNeeded, ToolCall
 
 if TYPE_CHECKING:
@@ -96,11 +96,14 @@ class ProviderServicer(provider_pb2_grpc.ProviderServicer):
 
         The first frame is `start`; the answer is one `result` frame, or `input_required` (a 2026
         client is asked by result); errors end the call with the same status and details trailer
-        as InvokeTool. An order's `input_request` frames are sent by `confirm.gate`.
+        as InvokeTool (the error boundary maps them). An order's `input_request` frames are sent by
+        `confirm.gate`.
         """
         first = await context.read()
+        if isinstance(first, Undecodable):
+            raise first.refuse("/provider.v1.Provider/InvokeToolStream")
         if first is grpc.aio.EOF or first.WhichOneof("frame") != "start":
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "the first frame must be start")
+            raise InvalidArgument("the first frame of InvokeToolStream must be start")
         start = first.start
         structlog.contextvars.bind_contextvars(tool=start.request.name[:200])
         call = ToolCall(start.request.name, start.context, context)
@@ -110,11 +113,6 @@ class ProviderServicer(provider_pb2_grpc.ProviderServicer):
         except InputNeeded as needed:
             await context.write(provider_pb2.ToolCallDown(input_required=needed.frame()))
             return
-        except grpc.aio.AbortError:
-            raise
-        except Exception as exc:
-            await _abort(context, "InvokeToolStream", exc)
-            raise
         await context.write(provider_pb2.ToolCallDown(result=reply))
 
     async def ListResources(

@@ -299,3 +299,20 @@ async def test_a_declined_cancel_replace_neither_cancels_nor_places(sim: SimProc
     assert "cancels order" in shown and "confirm-new" in shown
     rows = {o["clientOrderId"]: o for o in (await sim.control("GET", f"/sim/orders?symbol={SYMBOL}"))["orders"]}
     assert rows["confirm-old"]["status"] == "NEW" and "confirm-new" not in rows
+
+
+async def test_the_stream_refuses_a_call_that_does_not_start_with_start_or_names_no_tool(
+    provider: ProviderProcess,
+) -> None:
+    async with grpc.aio.insecure_channel(provider.address) as channel:
+        stub = provider_pb2_grpc.ProviderStub(channel)
+        for first, code in (
+            (provider_pb2.ToolCallUp(input_response=provider_pb2.InputResponse(key="x")), "INVALID_ARGUMENT"),
+            (provider_pb2.ToolCallUp(start=provider_pb2.ToolCallStart(
+                request=provider_pb2.InvokeToolRequest(name="binance.nope", arguments_json="{}"))), "NOT_FOUND"),
+        ):
+            call = stub.InvokeToolStream(timeout=30)
+            await call.write(first)
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await call.read()
+            assert err.value.code().name == code
