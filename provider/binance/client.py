@@ -271,6 +271,11 @@ class BinanceClient:
         """The exchange's clock as we estimate it (local clock + measured offset)."""
         return self._server_now_ms()
 
+    def use_governor(self, governor: AsyncGovernor) -> None:
+        """Reserve weight through ``governor`` (on this client's cores): replicas share one budget per IP
+        through Redis (``provider/shared/budgets.py``)."""
+        self._gov = governor
+
     def clock_error_ms(self) -> int:
         """How far :meth:`server_now_ms` may be off: the last measurement's round trip (1 s if none)."""
         sample = self.clock.sample

@@ -26,6 +26,12 @@ Rules (spec §1.5), applied by the pure :class:`WeightGovernor`:
    heavier than the limit itself is refused outright (the caller asks for less, e.g. a smaller
    depth snapshot).
 
+8. Replicas (issue 19): with Redis, one budget per IP is kept by a script running these same rules
+   (``provider/shared/budgets.py``); this core then mirrors it and tells the shell what it learned
+   (``listener``: every header, 429, 418 and limit). Without Redis, this process falls back to a
+   share of the budget (:meth:`WeightGovernor.set_share`, e.g. 1/N of it for N replicas), counting
+   only its own calls, while a used-weight header still stops it once the whole IP has used the budget.
+
 Times are server-clock epoch seconds passed in by the caller; only :class:`AsyncGovernor` (the
 shell) reads a clock and sleeps.
 """
@@ -40,7 +46,11 @@ from typing import Any
 
 from provider.errors import IpBanned, RateLimited
 
-__all__ = ["AsyncGovernor", "WeightGovernor", "parse_limit_from_message"]
+__all__ = ["AsyncGovernor", "GovernorEvent", "WeightGovernor", "parse_limit_from_message"]
+
+#: what the core learned, for a shell that shares it: ("observe", weight, header, sent_at, now),
+#: ("release", weight), ("rate_limited", until, limit, interval_s), ("banned", until), ("limit", limit, interval_s).
+GovernorEvent = tuple[Any, ...]
 
 _LIMIT_RE = re.compile(r"current limit is (\d+) request weight per (\d+)?\s*(\w+)", re.IGNORECASE)
 _INTERVAL_S = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
@@ -91,6 +101,18 @@ class WeightGovernor:
         self.limit_source = "default"  # "exchangeInfo", "-1003 message" or "default"
         self._refresh_at: float | None = None  # when the rules should be re-read (rule 6)
         self._peak = 0  # the highest limit the rules (exchangeInfo) gave
+        self.share = 1.0  # fraction of the budget this process may use alone (rule 8)
+        self.listener: Callable[[GovernorEvent], None] | None = None  # rule 8: a sharing shell
+
+    def _tell(self, *event: Any) -> None:
+        if self.listener is not None:
+            self.listener(event)
+
+    def set_share(self, share: float) -> None:
+        """Use ``share`` of the budget, counting only this process's calls (rule 8); 1.0 = all of it."""
+        if not 0 < share <= 1:
+            raise ValueError("share must be in (0, 1]")
+        self.share = share
 
     # -- configuration -----------------------------------------------------------------
     def set_limit(self, limit: int, interval_s: int = 60, *, source: str = "exchangeInfo") -> None:
@@ -104,6 +126,7 @@ class WeightGovernor:
         if source == "exchangeInfo":
             self._refresh_at = None  # the rules are the truth again (rule 6)
             self._peak = max(self._peak, limit)
+            self._tell("limit", limit, interval_s)
 
     def rules_refresh_due(self, now: float, weight: int = 20) -> bool:
         """True when the rules (a call of ``weight``) should be re-read now (rule 6); the caller
@@ -126,7 +149,12 @@ class WeightGovernor:
 
     @property
     def budget(self) -> int:
-        """Weight we allow ourselves per window."""
+        """Weight we allow ourselves per window (our share of it, rule 8)."""
+        return max(1, math.floor(self.limit * (1 - self.headroom) * self.share))
+
+    @property
+    def ip_budget(self) -> int:
+        """Weight all processes on this IP together allow themselves per window."""
         return max(1, math.floor(self.limit * (1 - self.headroom)))
 
     def budget_for(self, priority: bool) -> int:
@@ -195,16 +223,21 @@ class WeightGovernor:
         A header is ignored if the call was sent in an earlier window than ``now`` (it counts a
         window that is over).
         """
+        self._tell("observe", weight, used_header, sent_at, now)
         self._in_flight = max(0, self._in_flight - weight)
         self._roll(now)
         if used_header is not None and self.window_of(sent_at) == self._window:
             self._last_header = used_header
-            self._used = used_header + self._in_flight
+            if self.share >= 1:
+                self._used = used_header + self._in_flight
+            elif used_header + self._in_flight >= self.ip_budget:  # rule 8: the whole IP is at the budget
+                self._used = max(self._used, self.budget)
             if used_header > self.limit:  # rule 6: the exchange allows more than we think
                 self._refresh_at = now
 
     def release(self, weight: int) -> None:
         """Settle a reserved call that got no answer; its weight stays counted (conservative)."""
+        self._tell("release", weight)
         self._in_flight = max(0, self._in_flight - weight)
 
     def on_rate_limited(self, retry_after_s: float | None, now: float,
@@ -221,10 +254,21 @@ class WeightGovernor:
         self._used = max(self._used, self.budget)
         if parsed is not None:  # rule 6: provisional; re-read the rules once the block is over
             self._refresh_at = self._blocked_until
+        self._tell("rate_limited", self._blocked_until, self.limit if parsed else None, self.interval_s)
 
     def on_banned(self, retry_after_s: float | None, now: float) -> None:
         """HTTP 418: refuse every call until the ban ends (2 minutes if Retry-After is missing)."""
         self._banned_until = max(self._banned_until, now + (retry_after_s or 120.0))
+        self._tell("banned", self._banned_until)
+
+    def adopt_shared(self, *, used: int | None = None, blocked_until: float = 0.0, banned_until: float = 0.0,
+                     now: float) -> None:
+        """Mirror the replicas' shared state (rule 8), so health and a later fallback start from it."""
+        self._roll(now)
+        if used is not None:
+            self._used = max(used, 0)
+        self._blocked_until = max(self._blocked_until, blocked_until)
+        self._banned_until = max(self._banned_until, banned_until)
 
     # -- reporting -----------------------------------------------------------------------
     @property

@@ -11,13 +11,18 @@ Rules (spec §1.5):
 4. A new order is refused locally when the exchange already reported the limit reached in the
    current window (it would only earn another -1015); the refusal says when the window ends.
 
+5. Replicas (issue 19): the count is per account whichever replica sent the order. With Redis, a
+   script keeps the shared counts and hold and takes one slot per order atomically
+   (``provider/shared/budgets.py``); this core mirrors that state (:meth:`OrderRateLimiter.adopt_shared`)
+   and tells the shell what each answer reported (``listener``).
+
 Times are epoch seconds passed in by the caller.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +63,8 @@ class OrderRateLimiter:
         self._counts: dict[str, tuple[int, int]] = {}  # label -> (window index, count)
         self._blocked_until = 0.0
         self._last_reason = ""
+        #: rule 5: ("observe", {label: count}, now_s) and ("rejected", held_until_s, reason) for a sharing shell
+        self.listener: Callable[[tuple[Any, ...]], None] | None = None
 
     def set_limits(self, limits: Iterable[OrderLimit]) -> None:
         """Adopt the limits of a fresh exchangeInfo."""
@@ -68,12 +75,24 @@ class OrderRateLimiter:
         for limit in self.limits:
             if limit.label in counts:
                 self._counts[limit.label] = (self._window(limit, now_s), counts[limit.label])
+        if self.listener is not None and counts:
+            self.listener(("observe", dict(counts), now_s))
 
     def on_rejected(self, retry_after_s: float | None, message: str | None, now_s: float) -> None:
         """-1015: hold back new orders until ``Retry-After`` (or a short default)."""
         wait = retry_after_s if retry_after_s is not None and retry_after_s > 0 else _DEFAULT_BLOCK_S
         self._blocked_until = max(self._blocked_until, now_s + wait)
         self._last_reason = message or "too many new orders"
+        if self.listener is not None:
+            self.listener(("rejected", self._blocked_until, self._last_reason))
+
+    def adopt_shared(self, counts: Mapping[str, int], held_until_s: float, reason: str, now_s: float) -> None:
+        """Mirror the replicas' shared counts (current windows, keys like "10s") and hold (rule 5)."""
+        for limit in self.limits:
+            if limit.label in counts:
+                self._counts[limit.label] = (self._window(limit, now_s), counts[limit.label])
+        if held_until_s > self._blocked_until:
+            self._blocked_until, self._last_reason = held_until_s, reason or self._last_reason
 
     def check(self, now_s: float) -> None:
         """Raises :class:`OrderRateLimited` when a new order would exceed a known limit."""

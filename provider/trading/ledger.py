@@ -9,13 +9,14 @@ cancel it halfway and free the lock while an order is on the wire.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from provider.trading.placement import Placement
+from provider.trading.placement import Placement, State
 
-__all__ = ["LockTimeout", "PlacementLedger"]
+__all__ = ["LockTimeout", "PlacementLedger", "placement_from_json", "placement_to_json"]
 
 T = TypeVar("T")
 
@@ -24,8 +25,38 @@ class LockTimeout(Exception):
     """Another call kept the client order id's lock past this call's budget."""
 
 
+def placement_to_json(placement: Placement) -> str:
+    """The placement as JSON, for a ledger that keeps it outside this process (``provider/shared/ledger.py``)."""
+    return json.dumps({
+        "client_order_id": placement.client_order_id, "recv_window_ms": placement.recv_window_ms,
+        "margin_ms": placement.margin_ms, "state": placement.state.value, "known_at_ms": placement.known_at_ms,
+        "lookups": placement.lookups, "history": [s.value for s in placement.history],
+    }, separators=(",", ":"))
+
+
+def placement_from_json(text: str | bytes) -> Placement:
+    """The placement :func:`placement_to_json` wrote.
+
+    Raises:
+        ValueError: not such a placement (a foreign or damaged value).
+    """
+    try:
+        d = json.loads(text)
+        return Placement(
+            str(d["client_order_id"]), int(d["recv_window_ms"]), int(d["margin_ms"]), State(d["state"]),
+            None if d["known_at_ms"] is None else int(d["known_at_ms"]), int(d["lookups"]),
+            [State(s) for s in d["history"]],
+        )
+    except (KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"not a stored placement: {exc}") from exc
+
+
 class PlacementLedger:
-    """Locks by client order id, remembered placements, and the tasks that run them."""
+    """Locks by client order id, remembered placements, and the tasks that run them.
+
+    This is the in-process ledger of a single provider; ``provider/shared/ledger.py`` extends it so the
+    lock and the placements live in Redis when replicas share them.
+    """
 
     def __init__(self, keep_ms: int = 300_000) -> None:
         self.keep_ms = keep_ms

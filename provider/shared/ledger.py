@@ -1,0 +1,224 @@
+"""The placement ledger of provider replicas: one lock per client order id, and its placement, in Redis.
+
+Rules (issue 19: two replicas can never both place one id):
+
+1. The lock is a Redis key set only if absent, holding a random token, expiring after
+   ``lock_ttl_ms`` (longer than a placement's budget, 27 s) and renewed every third of that while
+   held; only the holder's token releases it (a script compares and deletes).
+2. Taking the lock also reads the id's last placement and writes a *placing* marker; a clean release
+   writes the placements made under the lock and deletes the marker. A marker found on taking the
+   lock means the last holder died (or lost Redis) mid-call: its order may be on the wire, so the id
+   is recalled as UNKNOWN until ``marker + lock_ttl + recvWindow + margin``, and the placement state
+   machine looks it up before anything is sent again.
+3. Redis unreachable: taking the lock raises :class:`RedisUnavailable` and nothing is sent; while the
+   lock is held, calls under it are marked :data:`~provider.shared.budgets.STRICT`, so they are never
+   sent on the local budget either.
+4. Within a process the in-process lock is taken first, so one replica's callers queue locally and
+   only one of them polls Redis.
+
+Keys: ``<prefix>order-lock:<id>``, ``<prefix>placement:<id>``, ``<prefix>placing:<id>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+import structlog
+
+from provider.shared.budgets import STRICT
+from provider.shared.redis_conn import RedisUnavailable, translated
+from provider.trading.ledger import LockTimeout, PlacementLedger, placement_from_json, placement_to_json
+from provider.trading.placement import Placement
+
+__all__ = ["SharedPlacementLedger"]
+
+log = structlog.get_logger("provider.shared")
+
+#: KEYS lock, placement, marker. ARGV token, lock_ttl_ms, marker value, keep_ms -> {1, placement, old marker} | {0}
+_ACQUIRE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  local p = redis.call('GET', KEYS[2])
+  local m = redis.call('GET', KEYS[3])
+  redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4])
+  return {1, p or false, m or false}
+end
+return {0}
+"""
+#: KEYS lock. ARGV token, lock_ttl_ms -> 1 renewed | 0 not ours any more
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+#: KEYS lock, marker, placement keys... ARGV token, keep_ms, placement values... -> 1 released | 0 not ours
+_RELEASE = """
+for i = 3, #KEYS do redis.call('SET', KEYS[i], ARGV[i], 'PX', ARGV[2]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return 1
+end
+return 0
+"""
+_POLL_S = 0.02
+_MARGIN_MS = 1000
+
+
+@dataclass
+class _Held:
+    """What one holder of one id's lock read and wrote."""
+
+    key: str
+    token: str
+    stored: Placement | None = None  # the id's placement read from Redis (rule 2)
+    orphaned: Placement | None = None  # a dead holder's call, as UNKNOWN (rule 2)
+    made: dict[str, Placement] = field(default_factory=dict)
+
+
+_HELD: contextvars.ContextVar[_Held | None] = contextvars.ContextVar("shared_ledger_hold", default=None)
+
+
+class SharedPlacementLedger(PlacementLedger):
+    """:class:`PlacementLedger` whose lock and placements every replica sees (rules above).
+
+    Args:
+        conn: the process's Redis client.
+        prefix: key prefix (``Settings.redis_prefix``).
+        now_ms: server-clock epoch milliseconds (for a dead holder's marker).
+        recv_window_ms: the recvWindow orders are signed with.
+        on_hold: awaited once the lock is held, before the call runs (the order-rate slot).
+    """
+
+    def __init__(self, conn: aioredis.Redis, prefix: str, *, now_ms: Callable[[], int], recv_window_ms: int,
+                 keep_ms: int = 300_000, lock_ttl_ms: int = 60_000,
+                 on_hold: Callable[[], Awaitable[None]] | None = None) -> None:
+        super().__init__(keep_ms)
+        self.prefix = prefix
+        self.lock_ttl_ms = lock_ttl_ms
+        self.recv_window_ms = recv_window_ms
+        self.on_hold = on_hold
+        self._now_ms = now_ms
+        self._acquire = conn.register_script(_ACQUIRE)
+        self._renew = conn.register_script(_RENEW)
+        self._release = conn.register_script(_RELEASE)
+
+    def _keys(self, client_order_id: str) -> list[str]:
+        return [f"{self.prefix}{kind}:{client_order_id}" for kind in ("order-lock", "placement", "placing")]
+
+    @asynccontextmanager
+    async def hold(self, client_order_id: str, timeout_s: float) -> AsyncIterator[None]:
+        """Holds the id's lock in this process and in Redis.
+
+        Raises:
+            LockTimeout: another call (here or on another replica) kept it past ``timeout_s``.
+            RedisUnavailable: Redis cannot be reached; nothing was sent.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        async with super().hold(client_order_id, timeout_s):
+            held = await self._take(client_order_id, deadline)
+            strict, current = STRICT.set(True), _HELD.set(held)
+            renewing = loop.create_task(self._keep(held))
+            try:
+                if self.on_hold is not None:
+                    await self.on_hold()
+                yield
+            finally:
+                STRICT.reset(strict)
+                _HELD.reset(current)
+                renewing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewing
+                await self._give_back(held)
+
+    async def _take(self, client_order_id: str, deadline: float) -> _Held:
+        keys = self._keys(client_order_id)
+        held = _Held(keys[0], secrets.token_hex(16))
+        loop = asyncio.get_running_loop()
+        while True:
+            with translated("the order lock"):
+                answer = await self._acquire(
+                    keys=keys, args=[held.token, self.lock_ttl_ms, f"{self._now_ms()}:{self.lock_ttl_ms}", self.keep_ms]
+                )
+            if answer[0] == 1:
+                break
+            if loop.time() >= deadline:
+                raise LockTimeout(client_order_id)
+            await asyncio.sleep(min(_POLL_S, max(deadline - loop.time(), 0.001)))
+        stored, marker = answer[1], answer[2]
+        if stored is not None:
+            try:
+                held.stored = placement_from_json(stored)
+            except ValueError as exc:
+                log.warning("stored_placement_unreadable", client_order_id=client_order_id, error=str(exc)[:200])
+        if marker is not None:
+            held.orphaned = self._orphaned(client_order_id, _text(marker))
+        return held
+
+    def _orphaned(self, client_order_id: str, marker: str) -> Placement:
+        """Rule 2: a holder that took the lock at ``marked_ms`` (its lock lasting ``ttl_ms``) and never gave it
+        back may have sent an order signed as late as its lock lasted."""
+        marked_ms, _, ttl_ms = marker.partition(":")
+        try:
+            last_ms = int(marked_ms) + int(ttl_ms or self.lock_ttl_ms)
+        except ValueError:  # a foreign value: assume the worst, a send just now
+            last_ms = self._now_ms() + self.lock_ttl_ms
+        placement = Placement(client_order_id, self.recv_window_ms, _MARGIN_MS)
+        placement.answer_lost(last_ms)
+        log.warning("order_lock_orphaned", client_order_id=client_order_id, known_at_ms=placement.known_at_ms)
+        return placement
+
+    async def _keep(self, held: _Held) -> None:
+        while True:
+            await asyncio.sleep(self.lock_ttl_ms / 3000)
+            try:
+                with translated("renewing the order lock"):
+                    renewed = await self._renew(keys=[held.key], args=[held.token, self.lock_ttl_ms])
+            except RedisUnavailable as exc:
+                log.warning("order_lock_renew_failed", lock=held.key, error=exc.message)
+                continue
+            if not renewed:
+                log.error("order_lock_lost", lock=held.key)
+                return
+
+    async def _give_back(self, held: _Held) -> None:
+        made = list(held.made.values())
+        keys = [held.key, held.key.replace("order-lock:", "placing:", 1)]
+        keys += [f"{self.prefix}placement:{p.client_order_id}" for p in made]
+        args: list[str | int] = [held.token, self.keep_ms, *(placement_to_json(p) for p in made)]
+        try:
+            with translated("releasing the order lock"):
+                await self._release(keys=keys, args=args)
+        except RedisUnavailable as exc:  # the lock expires; the marker makes the next holder look first
+            log.warning("order_lock_release_failed", lock=held.key, error=exc.message)
+
+    def remember(self, placement: Placement, now_ms: int) -> None:
+        """Keeps ``placement`` here and, when the lock is given back, in Redis for every replica."""
+        super().remember(placement, now_ms)
+        held = _HELD.get()
+        if held is not None:
+            held.made[placement.client_order_id] = placement
+
+    def recall(self, client_order_id: str, now_ms: int) -> Placement | None:
+        """The id's placement: as stored in Redis, else as known here, else a dead holder's (rule 2)."""
+        held = _HELD.get()
+        if held is not None and held.key == self._keys(client_order_id)[0]:
+            if client_order_id in held.made:
+                return held.made[client_order_id]
+            if held.stored is not None:
+                return held.stored
+        local = super().recall(client_order_id, now_ms)
+        if local is not None:
+            return local
+        if held is not None and held.orphaned is not None and held.orphaned.client_order_id == client_order_id:
+            return held.orphaned
+        return None
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
