@@ -69,8 +69,8 @@ __all__ = [
 
 log = structlog.get_logger("provider.confirm")
 
-#: how long a person has to answer (rule 2); the gateway's own input timeout may be shorter.
-CONFIRM_WAIT_S = 120.0
+#: how long a person has to answer (rule 2): the gateway's default input timeout; a shorter one there ends it first.
+CONFIRM_WAIT_S = 300.0
 CONFIRM_KEY = "confirm_order"
 _STATE_VERSION = 1
 _MISSING_CAPABILITY = -32021
