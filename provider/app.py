@@ -18,12 +18,12 @@ from provider.account.stream import UserDataStream
 from provider.audit import AuditLog
 from provider.binance.client import BinanceClient, ClientConfig
 from provider.binance.transport import AiohttpTransport
-from provider.metrics import MeteredTransport, Metrics
 from provider.settings import Settings
 from provider.trading.ledger import PlacementLedger
 
 if TYPE_CHECKING:
-    from provider.orderbook.manager import OrderBookManager
+    from provider.metrics import Metrics
+    from provider.orderbook.manager import Books
     from provider.shared.replica import SharedState
 
 log = structlog.get_logger("provider")
@@ -34,7 +34,7 @@ class App:
     settings: Settings
     client: BinanceClient
     audit: AuditLog
-    books: OrderBookManager | None = None
+    books: Books | None = None
     metrics: Metrics | None = None
     ledger: PlacementLedger = field(default_factory=PlacementLedger)
     account: UserDataStream | None = None
@@ -50,9 +50,12 @@ class App:
     @classmethod
     async def create(cls, settings: Settings) -> App:
         # metrics only when they are served: the REST transport is wrapped to count requests
-        metrics = Metrics() if settings.metrics_listen else None
+        metrics = None
         transport = None
-        if metrics is not None:
+        if settings.metrics_listen:  # prometheus and aiohttp.web imported only then (provider start time)
+            from provider.metrics import MeteredTransport, Metrics
+
+            metrics = Metrics()
             transport = MeteredTransport(
                 AiohttpTransport(settings.environment.rest_url, ClientConfig().transport), metrics
             )
@@ -64,16 +67,7 @@ class App:
             recv_window_ms=settings.recv_window_ms,
             transport=transport,
         )
-        books = None
-        if settings.orderbook_enabled:
-            from provider.orderbook.manager import OrderBookManager, tops_via
-
-            books = OrderBookManager(
-                settings.environment.ws_url,
-                client.depth_snapshot,
-                max_symbols=settings.orderbook_max_symbols,
-                fetch_tops=tops_via(client.book_ticker),
-            )
+        books = _books(settings, client) if settings.orderbook_enabled else None
         shared = None
         if settings.redis_url:  # replicas: budgets and order locks in Redis (provider/shared)
             from provider.shared.replica import open_shared
@@ -118,3 +112,26 @@ class App:
         if self.shared is not None:
             await self.shared.close()
         await self.client.close()
+
+
+def _books(settings: Settings, client: BinanceClient) -> Books:
+    """One manager with its own stream; with PROVIDER_REDIS_URL, replicas sharing one ingester per book."""
+    from provider.orderbook.manager import BookObserver, OrderBookManager, tops_via
+
+    def manager(observer: BookObserver | None = None) -> OrderBookManager:
+        return OrderBookManager(
+            settings.environment.ws_url,
+            client.depth_snapshot,
+            max_symbols=settings.orderbook_max_symbols,
+            fetch_tops=tops_via(client.book_ticker),
+            observer=observer,
+        )
+
+    if settings.redis_url is None:
+        return manager()
+    from provider.orderbook.replicated import ReplicatedBooks
+    from provider.shared.book_redis import BookBus
+    from provider.shared.redis_conn import client as redis_client
+
+    bus = BookBus(redis_client(settings.redis_url), settings.redis_prefix)
+    return ReplicatedBooks(bus, manager, client.depth_snapshot, max_symbols=settings.orderbook_max_symbols)
