@@ -332,8 +332,9 @@ class StreamHub:
             c.send(wrapped if c.combined else raw)
 
     def mark_gap(self, symbol: str) -> None:
+        """Fault `gap`: both diff streams of `symbol` lose the next id committed (depthdiff rule 2)."""
         for speed in (100, 1000):
-            self.diffs[(symbol, speed)].gap_pending = True
+            self.diffs[(symbol, speed)].mark_gap()
 
     def drop_all(self, symbol: str | None) -> int:
         """Abort connections (all, or those with a stream of `symbol`) like a network drop."""

@@ -77,6 +77,26 @@ def test_injected_gap_skips_the_first_id_and_its_changes() -> None:
     assert e.bids == [] and e.asks == [(105, 2)]
 
 
+def test_a_gap_loses_an_id_committed_after_the_fault_never_one_a_snapshot_may_hold() -> None:
+    """Ids 11-12 were committed before the fault, so a REST snapshot may already hold them: they
+    are cut into an event of their own, and the id lost is 13, the first committed after it."""
+    acc = DiffAccumulator(last_u=10)
+    acc.on_commit(11, [(Side.BID, 100, 5)])
+    acc.on_commit(12, [(Side.ASK, 105, 2)])
+    acc.mark_gap()
+    acc.on_commit(13, [(Side.BID, 101, 1)])
+    cut = acc.drain()
+    assert cut is not None and (cut.first_id, cut.final_id) == (11, 12)
+    assert cut.bids == [(100, 5)] and cut.asks == [(105, 2)]
+    assert acc.drain() is None  # 13 is lost; the event after it waits for 14
+    acc.on_commit(14, [(Side.ASK, 106, 3)])
+    after = acc.drain()
+    assert after is not None and (after.first_id, after.final_id) == (14, 14)
+    assert after.bids == [] and after.asks == [(106, 3)]
+    # a client synced from a snapshot at 12 (or anything up to 12) meets U = 14 > 12 + 1: a gap
+    assert after.first_id > cut.final_id + 1
+
+
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.lists(st.tuples(st.booleans(), st.integers(1, 30), st.integers(0, 5)),
                          min_size=1, max_size=5), min_size=1, max_size=40),
