@@ -204,6 +204,9 @@ async def gate(
     cids = ", ".join(ids.values())
     call = _CALL.get()
     if call is None:
+        await app.audit.record(
+            "confirm.unavailable", tool=tool, ids=dict(ids), policy=policy.describe(), caller="typed or unary"
+        )
         raise ConfirmationUnavailable(
             f"not sent: BINANCE_CONFIRM_ORDERS={policy.describe()} needs a person to approve this order, and a "
             f"typed gRPC or unary InvokeTool call cannot ask one [{cids}]"
