@@ -141,12 +141,16 @@ async def test_an_approved_order_is_placed_and_the_approval_is_audited_next_to_w
     assert send["approval"]["asked_at_ms"] <= send["approval"]["answered_at_ms"]
 
 
-@pytest.mark.parametrize("answer", ["decline", "cancel"])
+@pytest.mark.parametrize(("answer", "mode"), [("decline", "legacy"), ("cancel", "legacy"), ("decline", "auto")])
 async def test_a_declined_or_cancelled_order_is_not_sent(
-    sim: SimProcess, provider: ProviderProcess, gateway: Gateway, answer: Literal["decline", "cancel"]
+    sim: SimProcess,
+    provider: ProviderProcess,
+    gateway: Gateway,
+    answer: Literal["decline", "cancel"],
+    mode: Literal["legacy", "auto"],
 ) -> None:
-    cid = f"confirm-{answer}"
-    async with Person(answer).client(gateway) as client:
+    cid = f"confirm-{answer}-{mode}"
+    async with Person(answer).client(gateway, mode) as client:
         result = await client.call_tool("binance_place_order", await _order(sim, cid, D(500)))
     out = result.structured_content
     assert out is not None and out["outcome"] == "NOT_PLACED" and out["client_order_id"] == cid
