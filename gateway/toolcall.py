@@ -104,6 +104,24 @@ def _error(text: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(text=text)], is_error=True)
 
 
+_CAPS_JSON: dict[int, tuple[types.ClientCapabilities, str]] = {}
+_CAPS_JSON_MAX = 1024
+
+
+def _caps_json(caps: types.ClientCapabilities | None) -> str:
+    """A session's capabilities as JSON, dumped once per capabilities object (not once per call)."""
+    if caps is None:
+        return "{}"
+    found = _CAPS_JSON.get(id(caps))
+    if found is not None and found[0] is caps:
+        return found[1]
+    if len(_CAPS_JSON) >= _CAPS_JSON_MAX:
+        _CAPS_JSON.clear()
+    text = json.dumps(caps.model_dump(by_alias=True, mode="json", exclude_none=True))
+    _CAPS_JSON[id(caps)] = (caps, text)
+    return text
+
+
 def _raw_meta(ctx: Ctx) -> Mapping[str, Any]:
     meta = ctx.params.get("_meta") if ctx.params is not None else None
     return meta if isinstance(meta, Mapping) else {}
@@ -134,12 +152,9 @@ class CallSite:
         return self.ctx.session.client_capabilities
 
     def context(self, responses: list[provider_pb2.InputResponse], provider_state: str) -> provider_pb2.CallContext:
-        caps = self.caps
         return provider_pb2.CallContext(
             protocol_version=self.ctx.protocol_version,
-            client_capabilities_json=json.dumps(
-                caps.model_dump(by_alias=True, mode="json", exclude_none=True) if caps is not None else {}
-            ),
+            client_capabilities_json=_caps_json(self.caps),
             input_mode=self.mode,
             input_responses=responses,
             request_state=provider_state,
