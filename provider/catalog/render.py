@@ -40,16 +40,21 @@ def _pairs(data: dict[str, Any]) -> str:
 
 def _table(name: str, rows: list[dict[str, Any]]) -> list[str]:
     columns: list[str] = []
+    nested = False  # any list in a row (tables inside rows); a book's levels have none
     for row in rows:
         for key, value in row.items():
-            if key not in columns and not isinstance(value, dict | list):
+            if isinstance(value, dict | list):
+                nested = nested or isinstance(value, list)
+            elif key not in columns:
                 columns.append(key)
     out = [f"{name}[{len(rows)}]: {' '.join(columns)}"]
     for row in rows:
-        out.append("  " + " ".join(_fmt(c, row.get(c, "-")) for c in columns))
-        for key, value in row.items():
-            if isinstance(value, list) and value and isinstance(value[0], dict):
-                out.extend("  " + line for line in _table(key, value))
+        # hundreds of rows for a book: strings (prices, quantities) need no formatting
+        out.append("  " + " ".join([v if type(v) is str else _fmt(c, v) for c in columns for v in (row.get(c, "-"),)]))
+        if nested:
+            for key, value in row.items():
+                if isinstance(value, list) and value and isinstance(value[0], dict):
+                    out.extend("  " + line for line in _table(key, value))
     return out
 
 

@@ -10,6 +10,7 @@ from google.protobuf.message import Message
 
 from provider.catalog.descriptors import enum_wire
 from provider.catalog.jsonmap import is_map, is_repeated, to_json
+from provider.catalog.render import render
 from provider.catalog.tools import tool_specs
 from tests.provider.test_catalog import fill
 
@@ -53,3 +54,20 @@ def test_compiled_results_equal_the_field_by_field_walk(spec: Any) -> None:
         assert to_json(msg) == reference_json(msg)
     empty = spec.response_cls()
     assert to_json(empty) == reference_json(empty)
+
+
+def test_tables_render_nested_rows_missing_cells_and_formatted_values() -> None:
+    data = {"symbol": "BTCUSDT", "orders": [
+        {"id": 1, "price": "1.5", "filled": True, "ratio": 0.25, "time_ms": 1700000000000,
+         "fills": [{"qty": "0.1", "fee": 0.5}, {"qty": "0.2"}]},
+        {"id": 2, "side": "SELL", "filled": False, "fills": [], "meta": {"a": 1}},
+    ]}
+    assert render("t", data) == "\n".join([
+        "t: symbol=BTCUSDT",
+        "orders[2]: id price filled ratio time_ms side",
+        "  1 1.5 true 0.25 2023-11-14T22:13:20.000Z -",
+        "  fills[2]: qty fee",
+        "    0.1 0.5",
+        "    0.2 -",
+        "  2 - false - - SELL",
+    ])
