@@ -271,14 +271,17 @@ class ReplicatedBooks:
         try:
             if isinstance(action, Acquire):
                 fence = await self._bus.acquire(rep.name, rep.lease.token, rep.lease.ttl_ms)
+                change = rep.lease.on_acquired(fence, now)
                 self._redis_back(rep)
-                self._changed_lease(rep, rep.lease.on_acquired(fence, now))
+                self._changed_lease(rep, change)
             elif isinstance(action, Renew):
                 ok = await self._bus.renew(action.value, rep.name, rep.lease.ttl_ms)
                 self._redis_back(rep)
                 self._changed_lease(rep, rep.lease.on_renewed(ok, now))
         except RedisUnavailable as exc:
             self._last_error = str(exc)
+            if self._redis_down_since is None:
+                self._redis_down_since = now
             self._changed_lease(rep, rep.lease.on_failed(self._clock()))
             self._redis_lost(rep, now)
         value = rep.lease.value
@@ -302,8 +305,12 @@ class ReplicatedBooks:
             rep.ready.set()
             self._changed.set()
         elif change is LeaseChange.LOST:
-            self._log.warning("orderbook.lease_lost", symbol=rep.name, fence=rep.lease.fence)
-            self._stop_local(rep)
+            self._log.warning("orderbook.lease_lost", symbol=rep.name, fence=rep.lease.fence,
+                              redis_down=self._redis_down_since is not None)
+            if self._redis_down_since is not None and rep.local:
+                rep.degraded = True  # nobody can publish now: keep ingesting for our own readers
+            else:
+                self._stop_local(rep)
 
     def _stop_local(self, rep: _Replica) -> None:
         if rep.local:
@@ -318,9 +325,8 @@ class ReplicatedBooks:
 
     def _redis_lost(self, rep: _Replica, now: float) -> None:
         """Redis unreachable past a lease's life: ingest locally, as one provider would."""
-        if self._redis_down_since is None:
-            self._redis_down_since = now
-        if not rep.local and now - self._redis_down_since >= rep.lease.ttl_s:
+        down_since = self._redis_down_since if self._redis_down_since is not None else now
+        if not rep.local and now - down_since >= rep.lease.ttl_s:
             self._log.warning("orderbook.redis_down_local_ingest", symbol=rep.name)
             rep.local = rep.degraded = True
             self._local.track(rep.name)

@@ -3,7 +3,9 @@
 Keys, per symbol, under the environment's prefix (``binance-mcp:sandbox:`` ...):
 
 - ``book:<SYMBOL>:lease`` — ``<fence>:<token>`` of the replica that ingests the symbol, with a TTL.
-- ``book:<SYMBOL>:fence`` — the fence counter (INCR on each take: it never goes down).
+- ``book:<SYMBOL>:fence`` — the fence counter: each take gets the larger of INCR and Redis's
+  clock in ms, so fences keep growing even after a Redis restart that lost the counter (a
+  follower ignores entries of a fence lower than one it saw).
 - ``book:<SYMBOL>:events`` — a stream of diffs, checkpoint marks and beats (``book_feed.py``),
   trimmed to about ``keep_entries``.
 - ``book:<SYMBOL>:ckpt`` — the latest checkpoint: the whole book and the stream entry it was
@@ -30,6 +32,12 @@ __all__ = ["BookBus"]
 _ACQUIRE = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local fence = redis.call('INCR', KEYS[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if fence < now then
+  fence = now
+  redis.call('SET', KEYS[2], fence)
+end
 redis.call('SET', KEYS[1], fence .. ':' .. ARGV[1], 'PX', ARGV[2])
 return fence
 """

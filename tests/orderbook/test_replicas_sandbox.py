@@ -11,14 +11,18 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
+import aiohttp
 import grpc
 import pytest
+import pytest_asyncio
 
 from contracts.binance.v1 import orderbook_pb2, orderbook_pb2_grpc
+from provider.orderbook.manager import OrderBookManager
+from provider.orderbook.replicated import ReplicatedBooks
 from provider.shared.book_feed import Beat
 from provider.shared.book_redis import BookBus
 from provider.shared.redis_conn import client
-from tests.orderbook.test_manager_sandbox import until
+from tests.orderbook.test_manager_sandbox import depth_fetcher, until
 from tests.redis_server import RedisServer, running_redis
 from tests.sim_fixture import SimProcess
 from tests.stack import ProviderProcess, sandbox_env
@@ -28,7 +32,10 @@ STREAM = "btcusdt@depth@100ms"
 PREFIX = "binance-mcp:sandbox:"
 
 
-@pytest.fixture
+pytestmark = pytest.mark.asyncio(loop_scope="module")  # one sandbox for the module (module_sim)
+
+
+@pytest_asyncio.fixture(loop_scope="module")
 async def redis() -> AsyncIterator[RedisServer]:
     async with running_redis() as server:
         yield server
@@ -69,20 +76,23 @@ async def holder_pid(redis_url: str) -> int | None:
     return None if value is None else int(value.decode().split(":", 1)[1].split("/")[1])
 
 
-async def one_subscription(sim: SimProcess) -> bool:
+async def one_subscription(sim: SimProcess, connections: int | None = None) -> bool:
+    """One subscriber of the depth stream (and ``connections`` open, when given)."""
     streams = await sim.control("GET", "/sim/streams")
-    return bool(streams["connections"] == 1 and streams["subscribers"].get(STREAM) == 1)
+    return bool(streams["subscribers"].get(STREAM) == 1
+                and connections in (None, streams["connections"]))
 
 
 async def test_replicas_share_one_subscription_serve_the_truth_and_survive_a_killed_ingester(
-    sim: SimProcess, redis: RedisServer
+    module_sim: SimProcess, redis: RedisServer
 ) -> None:
+    sim = module_sim
     env = sandbox_env(sim.info, trading=False, PROVIDER_REDIS_URL=redis.url, PROVIDER_GRACE_S="1")
     providers = await asyncio.gather(*(ProviderProcess.start(env) for _ in range(3)))
     addresses = [p.address for p in providers]
     try:
         await until(lambda: all_synced_any(addresses), timeout_s=20)
-        await until(lambda: one_subscription(sim))
+        await until(lambda: one_subscription(sim, connections=1))  # the followers never connect
 
         # Every replica serves the truth at the same update id (market paused: the truth holds still).
         await sim.control("POST", "/sim/market", json={"running": False})
@@ -114,7 +124,7 @@ async def test_replicas_share_one_subscription_serve_the_truth_and_survive_a_kil
         # The new ingester follows the live stream: the survivors match the truth again later on.
         await sim.control("POST", "/sim/market", json={"running": True})
         await until(lambda: all_synced_any(survivors, above=truth["lastUpdateId"]))
-        await until(lambda: one_subscription(sim))
+        await until(lambda: one_subscription(sim, connections=1))  # the dead one's is gone
         await sim.control("POST", "/sim/market", json={"running": False})
         truth = await sim.ground_truth(SYMBOL)
         await until(lambda: all_synced_at(survivors, truth["lastUpdateId"]))
@@ -135,19 +145,21 @@ async def test_a_stale_holders_writes_and_renewals_are_refused_by_redis(redis: R
     old, new = BookBus(client(redis.url), "t:"), BookBus(client(redis.url), "t:")
     try:
         fence = await old.acquire(SYMBOL, "old", 50)
-        assert fence == 1
+        assert fence is not None
         assert await new.acquire(SYMBOL, "new", 60_000) is None  # held
         await until(lambda: _gone(old), timeout_s=5)  # the old holder stopped renewing: it expires
-        assert await new.acquire(SYMBOL, "new", 60_000) == 2
-        stale = Beat(1, 100, "SYNCED", 0, None)
-        assert not await old.publish("1:old", SYMBOL, stale)
-        assert not await old.checkpoint("1:old", SYMBOL, {"f": "1", "id": "100", "b": "[]", "a": "[]"})
-        assert not await old.renew("1:old", SYMBOL, 60_000)
-        assert await new.publish("2:new", SYMBOL, Beat(2, 200, "SYNCED", 0, None))
+        newer = await new.acquire(SYMBOL, "new", 60_000)
+        assert newer is not None and newer > fence
+        stale = Beat(fence, 100, "SYNCED", 0, None)
+        assert not await old.publish(f"{fence}:old", SYMBOL, stale)
+        assert not await old.checkpoint(f"{fence}:old", SYMBOL,
+                                        {"f": str(fence), "id": "100", "b": "[]", "a": "[]"})
+        assert not await old.renew(f"{fence}:old", SYMBOL, 60_000)
+        assert await new.publish(f"{newer}:new", SYMBOL, Beat(newer, 200, "SYNCED", 0, None))
         rows = await new.read({SYMBOL: "0-0"}, 10)
-        assert [entry for _, _, entry in rows] == [Beat(2, 200, "SYNCED", 0, None)]
+        assert [entry for _, _, entry in rows] == [Beat(newer, 200, "SYNCED", 0, None)]
         assert await new.load_checkpoint(SYMBOL) is None
-        assert await new.holder(SYMBOL) == "2:new"
+        assert await new.holder(SYMBOL) == f"{newer}:new"
     finally:
         await old.close()
         await new.close()
@@ -155,3 +167,43 @@ async def test_a_stale_holders_writes_and_renewals_are_refused_by_redis(redis: R
 
 async def _gone(bus: BookBus) -> bool:
     return await bus.holder(SYMBOL) is None
+
+
+QUICK_LEASE = {"ttl_s": 1.0, "renew_every_s": 0.3, "retry_every_s": 0.2, "margin_s": 0.2}
+
+
+async def test_without_redis_each_replica_ingests_itself_and_one_ingester_returns_with_it(
+    module_sim: SimProcess, redis: RedisServer
+) -> None:
+    sim = module_sim
+    async with aiohttp.ClientSession() as http:
+        fetch = depth_fetcher(http, sim.info.rest_url)
+
+        def replica() -> ReplicatedBooks:
+            return ReplicatedBooks(
+                BookBus(client(redis.url), "t:"),
+                lambda observer: OrderBookManager(sim.info.ws_url, fetch, observer=observer), fetch,
+                stale_after_s=0.6, beat_every_s=0.2, lease=QUICK_LEASE)
+
+        replicas = [replica(), replica()]
+        try:
+            async def synced(roles: set[str]) -> bool:
+                views = [await r.get_book(SYMBOL, timeout_s=5) for r in replicas]
+                assert not any(v.is_crossed for v in views)
+                return all(v.synced for v in views) and {
+                    r.book_health().symbols[SYMBOL].role for r in replicas} == roles
+
+            await until(lambda: synced({"ingester", "follower"}))
+            await until(lambda: one_subscription(sim))
+
+            await redis.kill()
+            await until(lambda: synced({"local"}))  # each follows its own stream meanwhile
+            streams = await sim.control("GET", "/sim/streams")
+            assert streams["subscribers"][STREAM] == 2
+
+            await redis.launch()  # empty (no persistence): the lease is taken anew
+            await until(lambda: synced({"ingester", "follower"}))
+            await until(lambda: one_subscription(sim))  # the follower's idle connection may stay
+        finally:
+            for r in replicas:
+                await r.close()
