@@ -42,7 +42,8 @@ from tests.sim_fixture import SimProcess
 from tests.stack import ROOT, ProviderProcess, child_env, free_port, sandbox_env
 
 SESSION_HEADER = "mcp-session-id"
-_READY_TIMEOUT_S = 30.0
+_READY_TIMEOUT_S = 60.0
+"""Five Python processes importing gRPC and the MCP SDK at once on 2 busy cores take a while."""
 
 
 @dataclass
@@ -86,6 +87,17 @@ class GatewayProcess:
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    async def wait_logged(self, event: str, **fields: str) -> None:
+        """Wait until the gateway has logged `event` with `fields` (the caller bounds the wait).
+
+        A log file has no change notification to wait on, so it is re-read every 50 ms.
+        """
+        while True:
+            for e in json_lines(self.logs()):
+                if e.get("event") == event and all(e.get(k) == v for k, v in fields.items()):
+                    return
+            await asyncio.sleep(0.05)
 
     async def stop(self) -> None:
         if self.proc is None or self.proc.returncode is not None:
@@ -160,6 +172,13 @@ class ReplicaStack:
         transport = DispatchTransport([g.url for g in self.gateways], dispatch)
         return httpx2.AsyncClient(transport=transport, timeout=timeout_s), transport
 
+    async def wait_balanced(self, limit_s: float = _READY_TIMEOUT_S) -> None:
+        """Wait (bounded) until every gateway has seen every replica SERVING (its `provider_serving` log)."""
+        async with asyncio.timeout(limit_s):
+            for gateway in self.gateways:
+                for provider in self.providers:
+                    await gateway.wait_logged("provider_serving", address=provider.address)
+
     def provider_events(self, index: int) -> list[dict[str, Any]]:
         """Provider `index`'s log, one dict a JSON line (other lines skipped)."""
         return json_lines(self.providers[index].logs())
@@ -214,8 +233,8 @@ async def replica_stack(
     for the first replica to serve and discovers the others as they come.
     """
     sim, server = await _sandbox_and_redis(sim_args, redis)
-    procs = [ProviderProcess(env=provider_env(sim, server, **(provider_extra or {})), port=free_port())]
-    procs += [ProviderProcess(env=procs[0].env, port=free_port()) for _ in range(providers - 1)]
+    env = provider_env(sim, server, **(provider_extra or {}))
+    procs = [ProviderProcess(env=env, port=free_port(), ready_timeout_s=_READY_TIMEOUT_S) for _ in range(providers)]
     spec = "binance=" + ",".join(p.address for p in procs)
     state_key = secrets.token_urlsafe(32)
     gws = [GatewayProcess(("--provider", spec), {"MCP_GATEWAY_STATE_KEYS": state_key}) for _ in range(gateways)]
@@ -224,7 +243,9 @@ async def replica_stack(
         failed = [r for r in started if isinstance(r, BaseException)]
         if failed:
             raise failed[0]
-        yield ReplicaStack(sim, server, procs, gws)
+        stack = ReplicaStack(sim, server, procs, gws)
+        await stack.wait_balanced()
+        yield stack
     finally:
         await asyncio.gather(*(g.stop() for g in gws), *(p.stop() for p in procs), return_exceptions=True)
         if server is not None:

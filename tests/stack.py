@@ -93,6 +93,8 @@ class ProviderProcess:
     log_path: Path = field(default_factory=lambda: Path(tempfile.mkstemp(prefix="provider-", suffix=".log")[1]))
     credentials: grpc.ChannelCredentials | None = None
     """Channel credentials the readiness check uses when the provider speaks TLS."""
+    ready_timeout_s: float = 20.0
+    """How long `launch` waits for SERVING (several processes starting at once on 2 cores need more)."""
 
     @property
     def address(self) -> str:
@@ -127,7 +129,7 @@ class ProviderProcess:
         )
         log.close()
         try:
-            await wait_serving(self.address, credentials=self.credentials)
+            await wait_serving(self.address, self.ready_timeout_s, credentials=self.credentials)
         except TimeoutError:
             await self.stop()
             raise TimeoutError(f"provider did not start; log:\n{self.logs()[-4000:]}") from None
