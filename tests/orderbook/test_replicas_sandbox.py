@@ -22,7 +22,7 @@ from provider.orderbook.replicated import ReplicatedBooks
 from provider.shared.book_feed import Beat
 from provider.shared.book_redis import BookBus
 from provider.shared.redis_conn import client
-from tests.orderbook.test_manager_sandbox import depth_fetcher, until
+from tests.orderbook.test_manager_sandbox import compare_with_ground_truth, depth_fetcher, until
 from tests.redis_server import RedisServer, running_redis
 from tests.sim_fixture import SimProcess
 from tests.stack import ProviderProcess, sandbox_env
@@ -172,7 +172,7 @@ async def _gone(bus: BookBus) -> bool:
 QUICK_LEASE = {"ttl_s": 1.0, "renew_every_s": 0.3, "retry_every_s": 0.2, "margin_s": 0.2}
 
 
-async def test_without_redis_each_replica_ingests_itself_and_one_ingester_returns_with_it(
+async def test_a_gap_reaches_followers_as_a_resync_and_without_redis_each_replica_ingests_itself(
     module_sim: SimProcess, redis: RedisServer
 ) -> None:
     sim = module_sim
@@ -195,6 +195,17 @@ async def test_without_redis_each_replica_ingests_itself_and_one_ingester_return
 
             await until(lambda: synced({"ingester", "follower"}))
             await until(lambda: one_subscription(sim))
+
+            # A gap at the ingester: it resyncs, the follower follows its new book (never a wrong one).
+            await sim.fault("gap", symbol=SYMBOL)
+
+            async def resynced() -> bool:
+                return await synced({"ingester", "follower"}) and all(
+                    r.book_health().symbols[SYMBOL].resync_count >= 1 for r in replicas)
+
+            await until(resynced)
+            for r in replicas:
+                assert await compare_with_ground_truth(sim, r, SYMBOL, min_known=1000) == 0  # type: ignore[arg-type]
 
             await redis.kill()
             await until(lambda: synced({"local"}))  # each follows its own stream meanwhile
