@@ -271,6 +271,12 @@ class WeightGovernor:
         self._banned_until = max(self._banned_until, banned_until)
 
     # -- reporting -----------------------------------------------------------------------
+    def window_used(self, now: float) -> int:
+        """The most this process knows was used in the current window: its count or the last header (rule 8:
+        what a sharing shell seeds the shared window with when it starts or Redis comes back)."""
+        self._roll(now)
+        return max(self._used, self._last_header or 0)
+
     @property
     def used(self) -> int:
         """Estimated weight used in the current window (as of the last call)."""

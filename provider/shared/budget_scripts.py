@@ -53,6 +53,7 @@ return {'ok', tostring(used), tostring(limit)}
 
 #: KEYS[1] weight hash. ARGV[1] the event, then its values (now is always ARGV[2]):
 #: observe: now, weight, header (-1 = none), sent_at, interval_s
+#: seed: now, used, interval_s   (what a replica knew when it started sharing: raises the window's count)
 #: release: now, weight
 #: rate_limited: now, until, limit ('' = unchanged), interval_s, used_floor
 #: banned: now, until
@@ -74,6 +75,11 @@ if ev == 'observe' then
   roll(ivl)
   infl = math.max(0, infl - weight)
   if header >= 0 and math.floor(sent / ivl) == w then used = math.max(used, header + infl) end
+elseif ev == 'seed' then
+  local ivl = tonumber(ARGV[4])
+  if tonumber(s[7]) then ivl = tonumber(s[7]) end
+  roll(ivl)
+  used = math.max(used, tonumber(ARGV[3]))
 elseif ev == 'release' then
   infl = math.max(0, infl - tonumber(ARGV[3]))
 elseif ev == 'rate_limited' then

@@ -88,6 +88,8 @@ class SharedBudgets(AsyncGovernor):
         self._replicas = conn.register_script(lua.REPLICAS)
         self._pending: asyncio.Queue[tuple[str, GovernorEvent]] = asyncio.Queue(_MAX_PENDING)
         self._tasks: list[asyncio.Task[None]] = []
+        self._pushed = self._done = 0  # events queued and settled so far (for flush)
+        self._flushes: list[tuple[int, asyncio.Future[None]]] = []
         core.listener = lambda event: self._push("weight", event)
         orders.listener = lambda event: self._push("orders", event)
 
@@ -96,6 +98,7 @@ class SharedBudgets(AsyncGovernor):
         """Start the heartbeat and the sender of what the cores learn."""
         if self.core.limit_source == "exchangeInfo":  # read before this shell listened
             self._push("weight", ("limit", self.core.limit, self.core.interval_s))
+        self._seed()
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._heartbeat()), loop.create_task(self._send_events())]
 
@@ -104,6 +107,10 @@ class SharedBudgets(AsyncGovernor):
             task.cancel()
         if self._tasks:  # bounded: a Redis call being cancelled must not hold the shutdown
             await asyncio.wait(self._tasks, timeout=2.0)
+        for _, future in self._flushes:
+            if not future.done():
+                future.set_result(None)
+        self._flushes.clear()
         self.core.listener = None
         self.orders.listener = None
 
@@ -111,6 +118,8 @@ class SharedBudgets(AsyncGovernor):
     async def acquire(self, weight: int, *, priority: bool = False) -> float:
         """Wait until ``weight`` is reserved from the shared budget (or the local share); the grant time."""
         while True:
+            if self._done < self._pushed and (self.shared or STRICT.get()):
+                await self.flush()  # what this replica learned counts before it takes more
             now = self.now()
             if self.shared or STRICT.get():
                 try:
@@ -182,8 +191,9 @@ class SharedBudgets(AsyncGovernor):
     def _push(self, which: str, event: GovernorEvent) -> None:
         if self._pending.full():
             self._pending.get_nowait()  # drop the oldest: Redis is slow or gone, and headers keep coming
-            self._pending.task_done()
+            self._done_events(1)
         self._pending.put_nowait((which, event))
+        self._pushed += 1
 
     async def _send_events(self) -> None:
         while True:
@@ -198,11 +208,22 @@ class SharedBudgets(AsyncGovernor):
             except RedisUnavailable:
                 self._lost("budget update")
             finally:
-                self._pending.task_done()
+                self._done_events(1)
+
+    def _done_events(self, n: int) -> None:
+        self._done += n
+        waiting, self._flushes = self._flushes, [(upto, f) for upto, f in self._flushes if upto > self._done]
+        for upto, future in waiting:
+            if upto <= self._done and not future.done():
+                future.set_result(None)
 
     async def flush(self) -> None:
-        """Wait until everything the cores learned so far was sent (or given up: Redis unreachable)."""
-        await self._pending.join()
+        """Wait until what the cores learned before this call was sent (or given up: Redis unreachable)."""
+        if self._done >= self._pushed:
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._flushes.append((self._pushed, future))
+        await future
 
     def _weight_args(self, event: GovernorEvent) -> list[Any]:
         kind, now = event[0], repr(self.now())
@@ -216,6 +237,8 @@ class SharedBudgets(AsyncGovernor):
             return [kind, now, repr(until), "" if limit is None else limit, interval_s, self.core.ip_budget]
         if kind == "banned":
             return [kind, now, repr(event[1])]
+        if kind == "seed":
+            return [kind, repr(event[2]), event[1], self.core.interval_s]
         return [kind, now, event[1], event[2]]  # "limit"
 
     def _order_args(self, event: GovernorEvent) -> list[Any]:
@@ -250,12 +273,19 @@ class SharedBudgets(AsyncGovernor):
         if not self.shared:
             self.shared = True
             self.core.set_share(1.0)
+            self._seed()  # a restarted Redis knows nothing of this window
             log.info("shared_budget_restored", replicas=self.replicas)
+
+    def _seed(self) -> None:
+        now = self.now()
+        used = self.core.window_used(now)
+        if used:
+            self._push("weight", ("seed", used, now))
 
     async def _heartbeat(self) -> None:
         while True:
             await self.beat()
-            await asyncio.sleep(HEARTBEAT_S)
+            await asyncio.sleep(HEARTBEAT_S if self.shared else HEARTBEAT_S / 4)  # back soon after Redis
 
 
 def _text(value: Any) -> str:
