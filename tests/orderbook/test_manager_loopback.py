@@ -134,7 +134,13 @@ async def test_dropped_connections_reconnect_and_every_book_recovers(
         for s in SYMBOLS:
             await settled(exchange, mgr, s)
         watcher = asyncio.create_task(watch(exchange, mgr, stop))
+        dropped: set[object] = set()
         for n in range(1, 3):
+            # drop a new connection carrying every book: the reconnect counter moves when the old one
+            # dies, before the new one is up, and a drop with nothing connected drops nothing
+            await until(lambda: any(ws not in dropped and len(names) >= len(SYMBOLS)
+                                    for ws, names in exchange.subs.items()))
+            dropped.update(exchange.subs)
             await exchange.drop_connections()
             await until(lambda: bool(mgr.health()["reconnects"] >= n))  # noqa: B023
         stop.set()
