@@ -695,7 +695,12 @@ def main() -> int:
                         help="calls/s per client (default 10; about a third reach the exchange)")
     parser.add_argument("--json", type=Path, help="also write the counts as JSON")
     parser.add_argument("--write", type=Path, help="also write the counts into this markdown file's soak section")
+    parser.add_argument("--replicas", action="store_true",
+                        help="the replica soak instead: 2 gateways, 3 providers, Redis; kills the ingesting "
+                             "replica, then Redis (benchmarks/soak_replicas.py; --duration-s default 30)")
     args = parser.parse_args()
+    if args.replicas:
+        return replica_main(args)
     if args.duration_s <= 0 or args.duration_s > 3600 or not 1 <= args.clients <= 32:
         parser.error("--duration-s must be in (0, 3600] and --clients in [1, 32]")
     counts = asyncio.run(run_soak(args.duration_s, args.clients, args.rate, args.call_rate))
@@ -704,6 +709,22 @@ def main() -> int:
     if args.write:
         kept = "\n".join(line for line in text.splitlines() if not line.startswith("Logs: "))
         write_section(args.write, "soak", "Reliability (`scripts/soak`, see `benchmarks/soak.py`)", kept)
+    if args.json:
+        args.json.write_text(json.dumps(asdict(counts), indent=1))
+    return 1 if counts.problems() else 0
+
+
+def replica_main(args: argparse.Namespace) -> int:
+    """`--replicas`: run benchmarks/soak_replicas.py's soak with this command line's bounds."""
+    from benchmarks.soak_replicas import render_replicas, run_replica_soak
+
+    duration = args.duration_s if "--duration-s" in sys.argv else 30.0
+    rate = args.rate if "--rate" in sys.argv else 20.0
+    counts = asyncio.run(run_replica_soak(duration, args.clients, rate))
+    text = render_replicas(counts, "scripts/soak " + " ".join(sys.argv[1:]))
+    print(text)
+    if args.write:
+        write_section(args.write, "soak-replicas", "Replica soak (`scripts/soak --replicas`)", text)
     if args.json:
         args.json.write_text(json.dumps(asdict(counts), indent=1))
     return 1 if counts.problems() else 0
