@@ -11,8 +11,9 @@ python-binance's DepthCache, cold paths, and the size of every tool's result.
     scripts/bench --write benchmarks/RESULTS.md
     scripts/bench --only stdio,http --calls l1   # only some sections, only the calls named so
 
-Sections (`--only`): direct (gRPC rows), stdio and http (the gateway and the MCP SDK floor on that
-transport, plus the direct InvokeTool L1 row their gateway's own share is computed with), sizes,
+Sections (`--only`): direct (gRPC rows), stdio and http (the gateway on that transport; for the cached
+L1, the gateway, the MCP SDK floor's echo, the floor answering the gateway's own L1 result and the same
+call straight to the provider take turns, so the load of a shared machine falls on all alike), sizes,
 cold, orderbook.
 
 Figures depend on the machine; the ratios to the floors are what carry over.
@@ -45,7 +46,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc  # noqa: E402
 from mcp import ClientSession  # noqa: E402
 from mcp_types import CallToolResult, TextContent  # noqa: E402
 
-from benchmarks.load import Stats, measure  # noqa: E402
+from benchmarks.load import Stats, measure, measure_interleaved  # noqa: E402
 from benchmarks.procs import (  # noqa: E402
     EchoServer,
     describe_machine,
@@ -110,7 +111,7 @@ class Report:
         return float("nan")
 
 
-SECTIONS = ("direct", "stdio", "http", "sizes", "cold", "orderbook")
+SECTIONS = ("direct", "stdio", "http", "sizes", "cold", "orderbook", "replicas")
 
 
 @dataclass(frozen=True)
@@ -210,23 +211,18 @@ async def warm_book(channel: grpc.aio.Channel, symbol: str, timeout_s: float = 3
 
 async def bench_direct(report: Report, provider: ProviderProcess, echo: EchoServer, counts: Counts,
                        plan: Plan) -> None:
-    """The gRPC rows; without the direct section, only the InvokeTool L1 row the gateway rows need."""
+    """The gRPC rows: floors, typed RPCs and InvokeTool."""
     async with grpc.aio.insecure_channel(echo.address) as ech, grpc.aio.insecure_channel(provider.address) as ch:
         await warm_book(ch, SYMBOL)
-        rows: list[tuple[str, str, Callable[[], Awaitable[object]], int]] = []
-        if plan.wants("direct"):
-            rows += [
-                ("floor: bare grpc.aio", "health Check", health_call(ech), counts.grpc),
-                ("provider gRPC (typed)", "health Check", health_call(ch), counts.grpc),
-            ]
-            labels = {label for label, _, _ in plan.calls()}
-            for label, call in typed_calls(ch).items():
-                if label in labels:
-                    rows.append(("provider gRPC (typed)", label, call, counts.rest if "REST" in label else counts.grpc))
-            invoked = plan.calls()
-        else:
-            invoked = [c for c in CALLS if c[0] == L1]
-        for label, tool, arguments in invoked:
+        rows: list[tuple[str, str, Callable[[], Awaitable[object]], int]] = [
+            ("floor: bare grpc.aio", "health Check", health_call(ech), counts.grpc),
+            ("provider gRPC (typed)", "health Check", health_call(ch), counts.grpc),
+        ]
+        labels = {label for label, _, _ in plan.calls()}
+        for label, call in typed_calls(ch).items():
+            if label in labels:
+                rows.append(("provider gRPC (typed)", label, call, counts.rest if "REST" in label else counts.grpc))
+        for label, tool, arguments in plan.calls():
             n = counts.rest if "REST" in label else counts.grpc
             rows.append(("provider gRPC (InvokeTool)", label, invoke_call(ch, tool, arguments), n))
         for path, label, call, n in rows:
@@ -253,16 +249,13 @@ def mcp_call(session: ClientSession, tool: str, arguments: dict[str, Any]) -> Ca
     return call
 
 
-async def bench_mcp_session(report: Report, path: str, session: ClientSession, counts: Counts,
-                            plan: Plan, floor: bool) -> None:
-    if floor:
-        calls = [("echo tool", "echo", {"text": "x"})]
-    else:
-        calls = [(label, portable_name(tool), arguments) for label, tool, arguments in plan.calls()]
+async def bench_mcp_calls(report: Report, path: str, session: ClientSession, counts: Counts,
+                          calls: list[tuple[str, str, dict[str, Any]]]) -> None:
     for label, tool, arguments in calls:
         n = counts.rest // 2 if "REST" in label else counts.mcp
         for concurrency in (1, 64):
-            stats = await measure(mcp_call(session, tool, arguments), calls=n, concurrency=concurrency, warmup=20)
+            stats = await measure(mcp_call(session, portable_name(tool), arguments), calls=n,
+                                  concurrency=concurrency, warmup=20)
             report.rows.append(Row(path, label, stats))
             log_row(path, label, stats)
 
@@ -278,48 +271,60 @@ async def capture_l1(session: ClientSession, log_dir: Path) -> Path:
     return path
 
 
-async def bench_replay(report: Report, path: str, session: ClientSession, counts: Counts) -> None:
-    for concurrency in (1, 64):
-        stats = await measure(mcp_call(session, "replay", {"symbol": SYMBOL}), calls=counts.mcp,
-                              concurrency=concurrency, warmup=20)
-        report.rows.append(Row(path, REPLAYED, stats))
-        log_row(path, REPLAYED, stats)
+async def bench_shares(report: Report, transport: str, floor: ClientSession, replay: ClientSession,
+                       gateway: ClientSession, direct: Callable[[], Awaitable[object]], counts: Counts) -> None:
+    """The rows of the gateway's own share, measured taking turns so that the load of a shared machine
+    falls on all of them alike: the SDK floor's echo, the floor answering the gateway's L1 result, the
+    gateway's cached L1, and the same call straight to the provider (InvokeTool)."""
+    paths = {
+        (f"floor: MCP SDK {transport}", "echo tool"): mcp_call(floor, "echo", {"text": "x"}),
+        (f"floor: MCP SDK {transport}", REPLAYED): mcp_call(replay, "replay", {"symbol": SYMBOL}),
+        (f"gateway MCP {transport}", L1): mcp_call(gateway, portable_name("binance.orderbook_l1"), {"symbol": SYMBOL}),
+        (f"provider gRPC (InvokeTool), beside {transport}", L1): direct,
+    }
+    for concurrency, rounds in ((1, 10), (64, 4)):
+        measured = await measure_interleaved({f"{p}|{c}": call for (p, c), call in paths.items()}, n=counts.mcp,
+                                             concurrency=concurrency, rounds=rounds)
+        for key, stats in measured.items():
+            path, call = key.split("|")
+            report.rows.append(Row(path, call, stats))
+            log_row(path, call, stats)
 
 
 async def bench_gateway(report: Report, provider: ProviderProcess, counts: Counts, plan: Plan,
                         log_dir: Path) -> None:
-    replay = any(label == L1 for label, _, _ in plan.calls())
-    stored: Path | None = None
-    if plan.wants("stdio"):
-        with (log_dir / "gateway-stdio.log").open("w") as errlog:
-            async with mcp_stdio_session(mcp_floor_params(), errlog) as session:
-                await session.list_tools()
-                await bench_mcp_session(report, "floor: MCP SDK stdio", session, counts, plan, floor=True)
-            async with mcp_stdio_session(gateway_stdio_params(provider.address), errlog) as session:
-                await session.list_tools()
-                await bench_mcp_session(report, "gateway MCP stdio", session, counts, plan, floor=False)
-                stored = await capture_l1(session, log_dir) if replay else None
-            if stored is not None:
-                async with mcp_stdio_session(mcp_floor_params("--replay", str(stored)), errlog) as session:
-                    await session.list_tools()
-                    await bench_replay(report, "floor: MCP SDK stdio", session, counts)
-    if not plan.wants("http"):
-        return
-    floor_args = [str(ROOT / "benchmarks" / "mcp_floor_server.py"), "--http"]
-    async with http_server(floor_args, log_dir / "mcp-floor-http.log") as url, mcp_http_session(url) as session:
-        await session.list_tools()
-        await bench_mcp_session(report, "floor: MCP SDK HTTP", session, counts, plan, floor=True)
-    gw_args = ["-m", "gateway", "--provider", f"binance={provider.address}", "--transport", "http",
-               "--listen", "127.0.0.1:0", "--max-concurrency-per-client", "256"]
-    async with http_server(gw_args, log_dir / "gateway-http.log") as url, mcp_http_session(url) as session:
-        await session.list_tools()
-        await bench_mcp_session(report, "gateway MCP HTTP", session, counts, plan, floor=False)
-        stored = await capture_l1(session, log_dir) if replay else None
-    if stored is not None:
-        async with (http_server([*floor_args, "--replay", str(stored)], log_dir / "mcp-floor-http.log") as url,
-                    mcp_http_session(url) as session):
-            await session.list_tools()
-            await bench_replay(report, "floor: MCP SDK HTTP", session, counts)
+    shares = any(label == L1 for label, _, _ in plan.calls())
+    rest = [c for c in plan.calls() if c[0] != L1]
+    async with grpc.aio.insecure_channel(provider.address) as channel:
+        direct = invoke_call(channel, "binance.orderbook_l1", {"symbol": SYMBOL})
+        if plan.wants("stdio"):
+            with (log_dir / "gateway-stdio.log").open("w") as errlog:
+                async with mcp_stdio_session(gateway_stdio_params(provider.address), errlog) as gateway:
+                    await gateway.list_tools()
+                    await bench_mcp_calls(report, "gateway MCP stdio", gateway, counts, rest)
+                    if shares:
+                        stored = await capture_l1(gateway, log_dir)
+                        async with (mcp_stdio_session(mcp_floor_params(), errlog) as floor,
+                                    mcp_stdio_session(mcp_floor_params("--replay", str(stored)), errlog) as replay):
+                            await floor.list_tools()
+                            await replay.list_tools()
+                            await bench_shares(report, "stdio", floor, replay, gateway, direct, counts)
+        if plan.wants("http"):
+            floor_args = [str(ROOT / "benchmarks" / "mcp_floor_server.py"), "--http"]
+            gw_args = ["-m", "gateway", "--provider", f"binance={provider.address}", "--transport", "http",
+                       "--listen", "127.0.0.1:0", "--max-concurrency-per-client", "256"]
+            async with http_server(gw_args, log_dir / "gateway-http.log") as url, mcp_http_session(url) as gateway:
+                await gateway.list_tools()
+                await bench_mcp_calls(report, "gateway MCP HTTP", gateway, counts, rest)
+                if shares:
+                    stored = await capture_l1(gateway, log_dir)
+                    async with (http_server(floor_args, log_dir / "mcp-floor-http.log") as floor_url,
+                                http_server([*floor_args, "--replay", str(stored)],
+                                            log_dir / "mcp-floor-http-replay.log") as replay_url,
+                                mcp_http_session(floor_url) as floor, mcp_http_session(replay_url) as replay):
+                        await floor.list_tools()
+                        await replay.list_tools()
+                        await bench_shares(report, "HTTP", floor, replay, gateway, direct, counts)
 
 
 # -- cold paths ------------------------------------------------------------------------------
@@ -511,8 +516,8 @@ def gateway_rows(report: Report) -> list[str]:
         return "yes" if ok else "no"
 
     rows: list[str] = []
-    direct = report.p50("provider gRPC (InvokeTool)", L1)
     for transport, share_target in (("stdio", 0.3), ("HTTP", 0.2)):
+        direct = report.p50(f"provider gRPC (InvokeTool), beside {transport}", L1)
         gw = report.p50(f"gateway MCP {transport}", L1)
         mcp_floor = report.p50(f"floor: MCP SDK {transport}", "echo tool")
         if math.isnan(gw + mcp_floor + direct):
@@ -591,6 +596,10 @@ async def main_async(args: argparse.Namespace) -> Report:
     if plan.wants("orderbook"):
         print("order book core ...", file=sys.stderr)
         bench_orderbook_core(report, counts)
+    if plan.wants("replicas"):  # issue 19: rows and notes from benchmarks/replicas.py
+        print("replicas ...", file=sys.stderr)
+        from benchmarks.replicas import bench_replicas
+        await bench_replicas(report, counts.rest, args.rate)
     report.elapsed_s = time.perf_counter() - started
     return report
 
@@ -605,11 +614,14 @@ async def bench_stack(report: Report, counts: Counts, plan: Plan, log_dir: Path,
             echo = await EchoServer.start()
             provider, _ = await start_provider_timed(env)
             try:
-                if plan.sections & {"direct", "stdio", "http"}:
+                if plan.wants("direct"):
                     print("direct gRPC ...", file=sys.stderr)
                     await bench_direct(report, provider, echo, counts, plan)
-                print("through the gateway ...", file=sys.stderr)
-                await bench_gateway(report, provider, counts, plan, log_dir)
+                if plan.sections & {"stdio", "http"}:
+                    print("through the gateway ...", file=sys.stderr)
+                    async with grpc.aio.insecure_channel(provider.address) as channel:
+                        await warm_book(channel, SYMBOL)
+                    await bench_gateway(report, provider, counts, plan, log_dir)
                 if plan.wants("sizes"):
                     print("output sizes ...", file=sys.stderr)
                     with (log_dir / "gateway-sizes.log").open("w") as errlog:
