@@ -21,8 +21,9 @@ from contracts.provider.v1 import provider_pb2
 from gateway.balance import ReplicaBook
 from gateway.providers import ProviderLink, ProviderRegistry
 from gateway.server import Gateway
-from gateway.settings import GatewaySettings, ProviderTarget, SettingsError, load_settings
+from gateway.settings import GatewaySettings, ProviderTarget, SettingsError, TlsFiles, load_settings
 from tests.gateway.fake_provider import FakeProvider
+from tests.gateway.test_tls import _self_signed_localhost
 
 A, B = b"catalog-a", b"catalog-b"
 
@@ -295,3 +296,24 @@ async def test_a_replica_with_another_catalog_gets_no_calls_until_the_majority_m
     finally:
         await gw.close()
         await registry.close()
+
+
+async def test_replicas_behind_tls_are_each_verified_against_the_server_name_and_all_serve(tmp_path: Path) -> None:
+    key_pem, cert_pem = _self_signed_localhost()  # valid for "localhost" only
+    (tmp_path / "ca.pem").write_bytes(cert_pem)
+    fakes = [await FakeProvider(tls=(key_pem, cert_pem)).start() for _ in range(2)]
+    tls = TlsFiles(ca_file=tmp_path / "ca.pem", server_name="localhost")
+    target = ProviderTarget("fake", fakes[0].address, tls=tls, replicas=(fakes[1].address,))
+    registry = ProviderRegistry(GatewaySettings(providers=(target,), startup_wait_s=5.0, pool_size=1))
+    try:
+        await registry.start()
+        link = registry.links["fake"]
+        await all_eligible(link)
+        for n in range(4):
+            resp = await link.invoke("fake.echo", {"text": f"tls{n}"}, 5.0, f"cid-tls-{n}", retry_safe=True)
+            assert not resp.is_error
+        assert [echoes(fp) for fp in fakes] == [2, 2]
+    finally:
+        await registry.close()
+        for fp in fakes:
+            await fp.stop()
