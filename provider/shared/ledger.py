@@ -141,10 +141,17 @@ class SharedPlacementLedger(PlacementLedger):
         held = _Held(keys[0], secrets.token_hex(16))
         loop = asyncio.get_running_loop()
         while True:
-            with translated("the order lock"):
-                answer = await self._acquire(
-                    keys=keys, args=[held.token, self.lock_ttl_ms, f"{self._now_ms()}:{self.lock_ttl_ms}", self.keep_ms]
-                )
+            try:
+                with translated("the order lock"):
+                    answer = await self._acquire(
+                        keys=keys,
+                        args=[held.token, self.lock_ttl_ms, f"{self._now_ms()}:{self.lock_ttl_ms}", self.keep_ms],
+                    )
+            except RedisUnavailable as exc:
+                raise RedisUnavailable(
+                    f"NOT placed: the replicas' shared order lock (Redis) is unreachable, so nothing was sent "
+                    f"({exc.message})"
+                ) from exc
             if answer[0] == 1:
                 break
             if loop.time() >= deadline:

@@ -82,6 +82,7 @@ async def test_without_redis_orders_are_refused_with_their_id_and_nothing_is_sen
         refused = await call(address, "binance.place_order", market_buy(cid))
         assert isinstance(refused, grpc.aio.AioRpcError)
         assert refused.code() == grpc.StatusCode.UNAVAILABLE and cid in (refused.details() or "")
+        assert "NOT placed" in (refused.details() or "")
         details = json.loads(dict(refused.trailing_metadata() or ())["error-details-json"])
         assert details["kind"] == "RedisUnavailable" and details["retry_safe"] is True
         ticker = await invoke(address, "binance.get_ticker", {"symbol": "BTCUSDT"})  # reads go on
