@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-__all__ = ["Stats", "measure", "percentile"]
+__all__ = ["Stats", "measure", "measure_interleaved", "percentile"]
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -74,3 +74,46 @@ async def measure(call: Callable[[], Awaitable[object]], *, calls: int, concurre
     start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     return Stats.of(latencies, concurrency, time.perf_counter() - start, failures)
+
+
+async def measure_interleaved(calls: dict[str, Callable[[], Awaitable[object]]], *, n: int, concurrency: int,
+                              rounds: int = 10, warmup: int = 20) -> dict[str, Stats]:
+    """`measure` for several paths taking turns (`rounds` slices of n/rounds calls each), so a change
+    in the machine's load during the run falls on every path alike: the ratios between them hold."""
+    for call in calls.values():
+        for _ in range(warmup):
+            await call()
+    latencies: dict[str, list[float]] = {name: [] for name in calls}
+    wall = dict.fromkeys(calls, 0.0)
+    failures = dict.fromkeys(calls, 0)
+    per_round = max(n // rounds, concurrency)
+    for _ in range(rounds):
+        for name, call in calls.items():
+            stats, sample = await _timed_slice(call, per_round, concurrency)
+            latencies[name] += sample
+            wall[name] += stats[0]
+            failures[name] += stats[1]
+    return {name: Stats.of(latencies[name], concurrency, wall[name], failures[name]) for name in calls}
+
+
+async def _timed_slice(call: Callable[[], Awaitable[object]], calls: int,
+                       concurrency: int) -> tuple[tuple[float, int], list[float]]:
+    latencies: list[float] = []
+    failures = 0
+    remaining = calls
+
+    async def worker() -> None:
+        nonlocal remaining, failures
+        while remaining > 0:
+            remaining -= 1
+            start = time.perf_counter()
+            try:
+                await call()
+            except Exception:
+                failures += 1
+                continue
+            latencies.append(time.perf_counter() - start)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return (time.perf_counter() - start, failures), latencies

@@ -5,9 +5,10 @@
 The tool `echo` answers a fixed small text plus structured content, like a real tool result.
 With `--http` it prints `{"event":"ready","url":...}` on stdout when listening.
 
-With `--replay FILE` (a CallToolResult as JSON) the tool `replay` answers that stored result on every
-call: the SDK's own cost of carrying a real tool's result (the gateway's cached L1, captured in the same
-run), apart from anything the gateway does.
+With `--replay FILE` (`{"tool": Tool, "result": CallToolResult}` as JSON) the tool `replay` has that
+tool's schemas and answers that stored result on every call: the SDK's own cost of carrying a real
+tool's result (the gateway's cached L1, captured in the same run, whose output schema the client SDK
+checks each result against), apart from anything the gateway does.
 """
 
 from __future__ import annotations
@@ -32,20 +33,22 @@ TOOL = types.Tool(
 )
 
 
-REPLAY = types.Tool(
-    name="replay",
-    description="Answers the stored result.",
-    input_schema={"type": "object", "properties": {"symbol": {"type": "string"}}},
-)
+Replay = tuple[types.Tool, types.CallToolResult]
 
 
-def build(replay: types.CallToolResult | None = None) -> Server[Any]:
+def load_replay(path: Path) -> Replay:
+    stored = json.loads(path.read_text())
+    tool = types.Tool.model_validate({**stored["tool"], "name": "replay"})
+    return tool, types.CallToolResult.model_validate(stored["result"])
+
+
+def build(replay: Replay | None = None) -> Server[Any]:
     async def list_tools(ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=[TOOL, REPLAY] if replay is not None else [TOOL])
+        return types.ListToolsResult(tools=[TOOL, replay[0]] if replay is not None else [TOOL])
 
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         if params.name == "replay" and replay is not None:
-            return replay
+            return replay[1]
         text = str((params.arguments or {}).get("text", ""))
         return types.CallToolResult(content=[types.TextContent(type="text", text=text)],
                                     structured_content={"text": text})
@@ -53,13 +56,13 @@ def build(replay: types.CallToolResult | None = None) -> Server[Any]:
     return Server("mcp-floor", on_list_tools=list_tools, on_call_tool=call_tool)
 
 
-async def serve_stdio(replay: types.CallToolResult | None) -> None:
+async def serve_stdio(replay: Replay | None) -> None:
     server = build(replay)
     async with stdio_server() as (read, write):
         await server.run(read, write, server.create_initialization_options())
 
 
-async def serve_http(replay: types.CallToolResult | None) -> None:
+async def serve_http(replay: Replay | None) -> None:
     server = build(replay)
     app = server.streamable_http_app(
         streamable_http_path="/mcp",
@@ -86,7 +89,8 @@ async def serve_http(replay: types.CallToolResult | None) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--http", action="store_true")
-    parser.add_argument("--replay", type=Path, help="a CallToolResult (JSON) that the tool `replay` answers")
+    parser.add_argument("--replay", type=Path,
+                        help="{tool, result} JSON: the tool `replay` lists that tool's schemas, answers that result")
     args = parser.parse_args()
-    stored = types.CallToolResult.model_validate_json(args.replay.read_text()) if args.replay else None
+    stored = load_replay(args.replay) if args.replay else None
     asyncio.run(serve_http(stored) if args.http else serve_stdio(stored))
