@@ -3,8 +3,9 @@
 Rules (issue 19: two replicas can never both place one id):
 
 1. The lock is a Redis key set only if absent, holding a random token, expiring after
-   ``lock_ttl_ms`` (longer than a placement's budget, 27 s) and renewed every third of that while
-   held; only the holder's token releases it (a script compares and deletes).
+   ``lock_ttl_ms`` (30 s: longer than a placement's budget, 27 s, so a stalled holder keeps it while
+   its call can still send; short enough that a dead holder's id is free again soon) and renewed
+   every third of that while held; only the holder's token releases it (a script compares and deletes).
 2. Taking the lock also reads the id's last placement and writes a *placing* marker; a clean release
    writes the placements made under the lock and deletes the marker. A marker found on taking the
    lock means the last holder died (or lost Redis) mid-call: its order may be on the wire, so the id
@@ -95,7 +96,7 @@ class SharedPlacementLedger(PlacementLedger):
     """
 
     def __init__(self, conn: aioredis.Redis, prefix: str, *, now_ms: Callable[[], int], recv_window_ms: int,
-                 keep_ms: int = 300_000, lock_ttl_ms: int = 60_000,
+                 keep_ms: int = 300_000, lock_ttl_ms: int = 30_000,
                  on_hold: Callable[[], Awaitable[None]] | None = None) -> None:
         super().__init__(keep_ms)
         self.prefix = prefix
