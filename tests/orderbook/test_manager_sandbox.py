@@ -254,7 +254,9 @@ async def test_a_temporary_drop_of_the_weight_limit_never_leaves_a_book_unsynced
             assert not view.synced and view.warning.startswith(view.state)
         await until(lambda: _synced(mgr, "BTCUSDT"))
         view = await mgr.get_book("BTCUSDT", timeout_s=5)
-        assert view.synced and view.warning == "" and view.bid_levels_known <= 1000
+        # From a 1000-level snapshot (a 5000 one, refused under the limit, holds all 2,500 levels
+        # of this side); events since may have added a few levels inside its range (1001 was seen).
+        assert view.synced and view.warning == "" and view.bid_levels_known < 1500
         assert mgr.health()["symbols"]["BTCUSDT"]["last_error"] is None
         await sim.fault("clear")  # the limit is back to 6000
 
