@@ -5,8 +5,11 @@ server, ``test_replicas_sandbox.py`` with provider processes."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from provider.orderbook.book import OrderBook, Side
 from provider.shared.book_feed import (
@@ -25,6 +28,7 @@ from provider.shared.book_feed import (
     encode_entry,
 )
 from provider.shared.book_lease import Acquire, LeaseChange, LeaseRules, LeaseState, Release, Renew
+from tests.orderbook.strategies import ReferenceMarket, changes
 
 # -- the lease ---------------------------------------------------------------------------------
 
@@ -210,3 +214,122 @@ def test_a_checkpoint_older_than_the_fence_seen_is_not_loaded() -> None:
     follow.feed(Beat(3, 100, "SYNCED", 0, None))
     assert follow.on_checkpoint(checkpoint_from(ingester_book(), fence=2)) == []  # type: ignore[arg-type]
     assert follow.state is FollowState.SYNCED
+
+
+# -- a follower against a lossy published stream (property) ------------------------------------
+
+Op = tuple[str, Any]
+
+ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("event"), st.lists(changes, min_size=1, max_size=3)),
+        st.tuples(st.just("resync"), st.none()),
+        st.tuples(st.just("beat"), st.sampled_from(["SYNCED", "SYNCED", "RESYNCING"])),
+        st.tuples(st.just("read"), st.integers(1, 4)),
+        st.tuples(st.just("lose"), st.integers(1, 3)),  # entries the follower never sees (trimmed, lost)
+        st.tuples(st.just("again"), st.none()),  # the last entry read is delivered again
+        st.tuples(st.just("silent"), st.none()),
+    ),
+    max_size=60,
+)
+
+
+class PublishedStream:
+    """The ingester (a book that follows the reference market), its stream and latest checkpoint."""
+
+    def __init__(self) -> None:
+        self.market = ReferenceMarket()
+        self.market.apply([("b", 5, "1"), ("a", 25, "1")])
+        self.rules = PublishRules(checkpoint_every=5)
+        self.entries: list[Any] = []
+        self.checkpoint: tuple[int, Any] | None = None
+        self.state = "SYNCED"
+        self.resync()
+
+    def resync(self) -> None:
+        snap = self.market.snapshot()
+        self.book = OrderBook()
+        self.book.apply_snapshot(snap.last_update_id, snap.bids, snap.asks)
+        self.state = "SYNCED"
+        self.publish(None, None)
+
+    def event(self, batches: list[list[Any]]) -> None:
+        ev = self.market.event(batches)
+        if self.state != "SYNCED":
+            return  # a resyncing ingester publishes nothing until its next book
+        self.book.apply_diff(ev.first_update_id, ev.final_update_id, ev.bids, ev.asks)
+        self.publish(ev, ev)
+
+    def publish(self, ev: Any, _: Any) -> None:
+        decision = self.rules.on_publish(self.book, None if ev is None else ev.first_update_id,
+                                         None if ev is None else ev.final_update_id)
+        if decision is None:
+            return
+        kind, prev = decision
+        if kind == "diff":
+            self.entries.append(decode_entry(encode_entry(
+                Diff(1, prev, ev.first_update_id, ev.final_update_id, 0, ev.bids, ev.asks))))
+            return
+        fields = checkpoint_fields(self.book, fence=1, event_time_ms=None, resync_count=0)
+        self.entries.append(Mark(1, prev))
+        self.checkpoint = (len(self.entries), checkpoint_of({**fields, "sid": str(len(self.entries))}))
+
+    def beat(self, state: str) -> None:
+        self.state = state
+        last = self.rules.last_update_id or 0
+        self.rules.on_beat()
+        self.entries.append(Beat(1, last, state, 0, None))
+        if state != "SYNCED":
+            self.rules.forget()  # its next book (after the resync) is a new one
+
+
+@settings(max_examples=100, deadline=None)
+@given(ops)
+def test_a_follower_is_never_synced_on_a_book_the_market_did_not_have_at_its_id(script: list[Op]) -> None:
+    pub, follow = PublishedStream(), BookFollow()
+    cursor, last_read = 0, None
+
+    def read(n: int) -> None:
+        nonlocal cursor, last_read
+        for _ in range(n):
+            if follow.wants_checkpoint and pub.checkpoint is not None:
+                cursor, ckpt = pub.checkpoint
+                follow.on_checkpoint(ckpt)
+            if cursor >= len(pub.entries):
+                return
+            last_read = pub.entries[cursor]
+            cursor += 1
+            follow.feed(last_read)
+            check()
+
+    def check() -> None:
+        if follow.state is FollowState.SYNCED:
+            assert follow.book is not None and follow.last_update_id is not None
+            assert follow.book.levels(100) == pub.market.truth(follow.last_update_id)
+
+    for kind, arg in script:
+        if kind == "event":
+            pub.event(arg)
+        elif kind == "resync":
+            if pub.state != "SYNCED":
+                pub.resync()
+        elif kind == "beat":
+            pub.beat(arg)
+        elif kind == "read":
+            read(arg)
+        elif kind == "lose":
+            cursor = min(cursor + arg, len(pub.entries))
+        elif kind == "again" and last_read is not None:
+            follow.feed(last_read)
+            check()
+        elif kind == "silent":
+            follow.on_silent()
+            check()
+    # A faithful channel from here on: the follower ends SYNCED at the ingester's book.
+    if pub.state != "SYNCED":
+        pub.resync()
+    pub.beat("SYNCED")
+    read(len(pub.entries) + 2)
+    assert follow.state is FollowState.SYNCED
+    assert follow.last_update_id == pub.book.last_update_id
+    assert follow.book is not None and follow.book.levels(100) == pub.book.levels(100)
