@@ -11,7 +11,10 @@ Rules:
    connection is refused. Busy connections are never closed to make room, so a client whose
    requests arrive promptly keeps being served while thousands of header-less (slowloris)
    connections push each other out.
-3. The caller closes the connections `open` returns, and reports every close with `close`.
+3. Among idle connections, one that has never completed a request's headers goes first (the
+   oldest of those), before a kept-alive one that has served requests: a flood of header-less
+   connections does not close a working client's pooled connection between its requests.
+4. The caller closes the connections `open` returns, and reports every close with `close`.
 
 `ConnectionBook` decides; the shell (`gateway/http.py`) performs and times (header deadlines).
 """
@@ -46,6 +49,8 @@ class ConnectionBook(Generic[K]):
     _count: dict[str, int] = field(default_factory=dict)
     _idle: OrderedDict[K, None] = field(default_factory=OrderedDict)
     _idle_by_client: dict[str, OrderedDict[K, None]] = field(default_factory=dict)
+    _fresh: OrderedDict[K, None] = field(default_factory=OrderedDict)
+    """Open connections that never completed a request's headers (rule 3), oldest first."""
 
     def __post_init__(self) -> None:
         if self.max_total <= 0 or self.max_per_client <= 0:
@@ -55,12 +60,14 @@ class ConnectionBook(Generic[K]):
         """Admit `conn` from `client` (rule 2); it starts idle."""
         victims: list[K] = []
         if self._count.get(client, 0) >= self.max_per_client:
-            victim = next(iter(self._idle_by_client.get(client, ())), None)
+            victim = self._victim(self._idle_by_client.get(client, OrderedDict()), victims)
             if victim is None:
                 return Opened(False)
             victims.append(victim)
         if len(self._client) - len(victims) >= self.max_total:
-            victim = next((c for c in self._idle if c not in victims), None)
+            victim = next((c for c in self._fresh if c not in victims), None)  # fresh ones are idle
+            if victim is None:
+                victim = next((c for c in self._idle if c not in victims), None)
             if victim is None:
                 return Opened(False)
             victims.append(victim)
@@ -69,6 +76,7 @@ class ConnectionBook(Generic[K]):
         self._client[conn] = client
         self._count[client] = self._count.get(client, 0) + 1
         self._set_idle(conn, client)
+        self._fresh[conn] = None
         return Opened(True, tuple(victims))
 
     def busy(self, conn: K) -> None:
@@ -76,6 +84,7 @@ class ConnectionBook(Generic[K]):
         client = self._client.get(conn)
         if client is not None:
             self._idle.pop(conn, None)
+            self._fresh.pop(conn, None)
             self._idle_by_client.get(client, OrderedDict()).pop(conn, None)
 
     def idle(self, conn: K) -> None:
@@ -90,6 +99,7 @@ class ConnectionBook(Generic[K]):
         if client is None:
             return
         self._idle.pop(conn, None)
+        self._fresh.pop(conn, None)
         by_client = self._idle_by_client.get(client)
         if by_client is not None:
             by_client.pop(conn, None)
@@ -109,6 +119,18 @@ class ConnectionBook(Generic[K]):
     def count(self, client: str) -> int:
         """Open connections of `client`."""
         return self._count.get(client, 0)
+
+    def _victim(self, idle: OrderedDict[K, None], taken: list[K]) -> K | None:
+        """The connection of `idle` to close (rule 3): the oldest never-served one, else the oldest."""
+        fallback: K | None = None
+        for conn in idle:
+            if conn in taken:
+                continue
+            if conn in self._fresh:
+                return conn
+            if fallback is None:
+                fallback = conn
+        return fallback
 
     def _set_idle(self, conn: K, client: str) -> None:
         self._idle.pop(conn, None)

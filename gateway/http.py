@@ -2,12 +2,16 @@
 
 Connections (`ConnectionGuard`, inside uvicorn's h11 protocol, before any request exists):
 1. At most `max_connections_per_client` per client address and `max_connections` in all (kept
-   below the file-descriptor limit); over a limit, the oldest idle connection makes room, and
-   with none idle the new one is closed at once (rules in `gateway/connections.py`).
+   below the file-descriptor limit); over a limit, the oldest idle connection makes room (one that
+   never sent a complete request first), and with none idle the new one is closed at once (rules
+   in `gateway/connections.py`). The listen backlog (`listen_backlog`) also bounds how many are
+   accepted at once before the guard sees them: a flood of connects holds at most about
+   `max_connections` + 2 x `listen_backlog` descriptors.
 2. A connection has `header_timeout_s` to send a request's complete headers, on connect and again
    between requests (uvicorn has no such deadline: a slowloris connection would live forever);
    an idle kept-alive connection that sends nothing is closed after `keep_alive_s`.
-3. Shed connections are logged as one line of counts at most every 10 s.
+3. Shed connections are logged as one line of counts at most every 10 s, and once more at
+   shutdown with what is left.
 4. WebSocket upgrades are not served (`ws="none"`): an `Upgrade` request is plain HTTP.
 
 Requests (`HttpGuard`, ASGI, before the SDK sees them), in this order:
@@ -97,12 +101,16 @@ def _bearer_matches(authorization: str, token: bytes) -> bool:
     return hmac.compare_digest(given, token) and scheme.lower() == "bearer"
 
 
-def connection_budget(wanted: int) -> int:
-    """`wanted` connections, or fewer so that they fit under the soft file-descriptor limit."""
+def connection_budget(wanted: int, backlog: int = 0) -> int:
+    """`wanted` connections, or fewer so that they fit under the soft file-descriptor limit.
+
+    Under a flood, besides the admitted connections, up to a backlog's worth are accepted and not
+    yet seen by the guard, and as many are being closed: two backlogs are kept free for them.
+    """
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return wanted
-    return max(1, min(wanted, soft - _RESERVED_FDS))
+    return max(1, min(wanted, soft - _RESERVED_FDS - 2 * backlog))
 
 
 # -- connections -----------------------------------------------------------------------------
@@ -156,6 +164,12 @@ class ConnectionGuard:
             self._log()
         else:
             self._flush = asyncio.get_running_loop().call_later(delay, self._log)
+
+    def flush(self) -> None:
+        """Log what was shed since the last line now (at shutdown: no count is lost)."""
+        if self._flush is not None:
+            self._flush.cancel()
+        self._log()
 
     def _log(self) -> None:
         self._flush = None
@@ -368,9 +382,22 @@ def build_app(gateway: Gateway, settings: HttpSettings) -> ASGIApp:
     return HttpGuard(app, settings)
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, logging the shed connections still uncounted when it shuts down (after
+    a signal uvicorn raises it again as soon as `serve` returns: a `finally` would come too late)."""
+
+    def __init__(self, config: uvicorn.Config, guard: ConnectionGuard) -> None:
+        super().__init__(config)
+        self._guard = guard
+
+    async def shutdown(self, sockets: list[Any] | None = None) -> None:
+        await super().shutdown(sockets)
+        self._guard.flush()
+
+
 async def serve_http(gateway: Gateway, settings: HttpSettings) -> None:
     """Serve until SIGINT/SIGTERM (uvicorn handles both gracefully)."""
-    max_total = connection_budget(settings.max_connections)
+    max_total = connection_budget(settings.max_connections, settings.listen_backlog)
     if max_total < settings.max_connections:
         log.warning("max_connections_lowered", wanted=settings.max_connections, allowed=max_total)
     guard = ConnectionGuard(settings, max_total)
@@ -386,8 +413,10 @@ async def serve_http(gateway: Gateway, settings: HttpSettings) -> None:
         log_config=None,
         access_log=False,
         lifespan="on",
+        # Also how many connections asyncio accepts in one go, before the guard sees them.
+        backlog=settings.listen_backlog,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config, guard)
 
     async def announce() -> None:
         # uvicorn has no ready callback; poll its flag briefly.

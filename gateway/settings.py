@@ -50,6 +50,7 @@ DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 100
 DEFAULT_HEADER_TIMEOUT_S = 10.0
 DEFAULT_BODY_TIMEOUT_S = 30.0
 DEFAULT_KEEP_ALIVE_S = 5.0
+DEFAULT_LISTEN_BACKLOG = 128
 TOKEN_ENV = "MCP_GATEWAY_TOKEN"
 STATE_KEYS_ENV = "MCP_GATEWAY_STATE_KEYS"
 _MIN_STATE_KEY_BYTES = 32
@@ -80,6 +81,7 @@ _TOP_KEYS = {
     "header_timeout_s",
     "body_timeout_s",
     "keep_alive_s",
+    "listen_backlog",
     "allowed_origins",
     "log_level",
     "tool_names",
@@ -173,6 +175,9 @@ class HttpSettings:
     """Time a request has to send its complete body once its headers are in."""
     keep_alive_s: float = DEFAULT_KEEP_ALIVE_S
     """Idle time after which a kept-alive connection that sent nothing is closed."""
+    listen_backlog: int = DEFAULT_LISTEN_BACKLOG
+    """Pending connections the kernel queues, and the most accepted in one go before the guard
+    sees them: with `max_connections` it bounds the descriptors a connection flood can take."""
     allowed_origins: tuple[str, ...] = ()
     """Extra browser origins allowed besides loopback ones."""
 
@@ -266,6 +271,11 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         dest="header_timeout_s",
         help=f"seconds to send a request's headers (default {DEFAULT_HEADER_TIMEOUT_S:g})",
+    )
+    p.add_argument(
+        "--listen-backlog",
+        type=int,
+        help=f"pending HTTP connections queued and accepted at once (default {DEFAULT_LISTEN_BACKLOG})",
     )
     p.add_argument(
         "--body-timeout",
@@ -473,6 +483,9 @@ def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] 
             pick(args.body_timeout_s, "body_timeout_s", DEFAULT_BODY_TIMEOUT_S), "body_timeout_s"
         ),
         keep_alive_s=_positive_float(file.get("keep_alive_s", DEFAULT_KEEP_ALIVE_S), "keep_alive_s"),
+        listen_backlog=_positive_int(
+            pick(args.listen_backlog, "listen_backlog", DEFAULT_LISTEN_BACKLOG), "listen_backlog"
+        ),
     )
     if transport is Transport.HTTP and not http.is_loopback and not http.token:
         raise SettingsError(

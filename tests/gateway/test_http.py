@@ -346,44 +346,85 @@ def _open_fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-async def _closed_by_server(reader: asyncio.StreamReader) -> None:
-    # A server closing with our bytes unread makes the kernel answer RST instead of FIN.
-    with contextlib.suppress(ConnectionResetError):
+# The attacker runs as a process of its own, so its 2,000 connects never hold up the test's own
+# MCP client: it opens them all at once from eight loopback addresses, each sending part of its
+# headers and then nothing, prints "held" once every connect went through, and "closed" once the
+# gateway closed every one of them.
+_SLOWLORIS = """
+import asyncio, contextlib, sys
+
+async def one(host, port, i, opened, all_open, n):
+    try:
+        reader, writer = await asyncio.open_connection(host, port, local_addr=(f"127.0.0.{2 + i % 8}", 0))
+        writer.write(b"POST /mcp HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n")
+    finally:
+        opened.append(i)
+        if len(opened) == n:
+            all_open.set()
+    with contextlib.suppress(ConnectionError):
         await reader.read()
 
+async def main(host, port, n):
+    opened, all_open = [], asyncio.Event()
+    tasks = [asyncio.create_task(one(host, port, i, opened, all_open, n)) for i in range(n)]
+    await all_open.wait()
+    print("held", flush=True)
+    await asyncio.gather(*tasks)
+    print("closed", flush=True)
 
-async def test_slowloris_connections_are_shed_without_exhausting_descriptors_and_tokens_keep_working(
+asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
+"""
+
+
+async def test_two_thousand_slow_connections_are_held_off_while_every_mcp_call_is_served(
     fake: FakeProvider, tmp_path: Path
 ) -> None:
+    """Issue 13's load case: 2,000 slowloris connections from another process while an
+    authenticated MCP client keeps calling a tool. The connection ceiling (`--max-connections`)
+    keeps the gateway's descriptors bounded by closing never-served connections (not the client's
+    kept-alive one), every call is served, and the header deadline then closes every slow
+    connection left; the shedding is logged as a few lines of counts."""
     errlog, procs = tmp_path / "gateway.log", []
-    limits = ["--max-connections", "40", "--max-connections-per-client", "25", "--header-timeout", "3"]
+    slow_n, ceiling, backlog = 2000, 200, 64
+    limits = ["--max-connections", str(ceiling), "--max-connections-per-client", "100", "--header-timeout", "2",
+              "--listen-backlog", str(backlog)]
     async with (
         http_gateway(fake, "--token", TOKEN, *limits, errlog=errlog, procs=procs) as url,
-        httpx2.AsyncClient(timeout=20) as http,
+        _client({"authorization": f"Bearer {TOKEN}"}) as http,
+        Client(streamable_http_client(url, http_client=http)) as client,
     ):
         parts = urlsplit(url)
         pid = procs[0].pid
         baseline = _open_fds(pid)
-        # 300 connections from four loopback addresses, each sending only part of its headers.
-        slow: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
-        for i in range(300):
-            source = (f"127.0.0.{2 + i % 4}", 0)
-            reader, writer = await asyncio.open_connection(parts.hostname, parts.port, local_addr=source)
-            writer.write(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-            slow.append((reader, writer))
-        closed = [asyncio.create_task(_closed_by_server(reader)) for reader, _ in slow]
-        async with asyncio.timeout(20):  # the server admitted at most 40 of them and closed the rest
-            while sum(t.done() for t in closed) < 300 - 40:
-                await asyncio.wait([t for t in closed if not t.done()], return_when=asyncio.FIRST_COMPLETED)
-        during = _open_fds(pid)
-        served = await http.post(url, json=_INIT, headers={**_MCP_HEADERS, "authorization": f"Bearer {TOKEN}"})
-        async with asyncio.timeout(20):  # the header deadline closes the ones left
-            await asyncio.gather(*closed)
-        for _, writer in slow:
-            writer.close()
-    assert served.status_code == 200
-    assert during - baseline <= 40 + 2
+        attacker = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _SLOWLORIS, str(parts.hostname), str(parts.port), str(slow_n),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert attacker.stdout is not None
+        held = asyncio.create_task(attacker.stdout.readline())
+        texts: list[str] = []
+        fds: list[int] = []
+        try:
+            async with asyncio.timeout(60):
+                while not held.done() or len(texts) < 3:  # all through the flood, then 3 calls at least
+                    result = await client.call_tool("fake_echo", {"text": f"n{len(texts)}"})
+                    assert result.structured_content is not None
+                    texts.append(result.structured_content["text"])
+                    fds.append(_open_fds(pid))
+                assert await held == b"held\n"
+                # the header deadline closes the slow connections left
+                assert await attacker.stdout.readline() == b"closed\n"
+                assert await attacker.wait() == 0
+        finally:
+            if attacker.returncode is None:
+                attacker.kill()
+                await attacker.wait()
+    assert texts == [f"n{k}" for k in range(len(texts))]
+    # never 2,000 descriptors: the admitted ones, plus what is accepted at once or being closed
+    assert max(fds) - baseline <= ceiling + 4 * backlog + 10
     lines = [json.loads(line) for line in errlog.read_text().splitlines() if line.startswith("{")]
     shed = [line for line in lines if line.get("event") == "http_connections_shed"]
-    assert 1 <= len(shed) <= 3 and sum(line.get("evicted", 0) for line in shed) >= 1
-    assert len([line for line in lines if line.get("level") == "warning"]) <= 5
+    assert 2 <= len(shed) <= 4  # the first at once, the rest as counts (the last at shutdown)
+    shed_n = sum(line.get("evicted", 0) + line.get("refused", 0) + line.get("header_timeout", 0) for line in shed)
+    assert shed_n >= slow_n and sum(line.get("header_timeout", 0) for line in shed) >= 1
+    assert len([line for line in lines if line.get("level") == "warning"]) <= 6
