@@ -261,8 +261,9 @@ class ReplicatedBooks:
         while not self._closed:
             now = self._clock()
             steps = [self._lease_step(rep, now) for rep in list(self._symbols.values())]
-            if steps:
-                await asyncio.gather(*steps)
+            for result in await asyncio.gather(*steps, return_exceptions=True):
+                if isinstance(result, Exception):  # a bug, never Redis (that is RedisUnavailable)
+                    self._log.error("orderbook.lease_step_failed", error=repr(result))
             await asyncio.sleep(_TICK_S)
 
     async def _lease_step(self, rep: _Replica, now: float) -> None:
@@ -380,20 +381,26 @@ class ReplicatedBooks:
     async def _write_loop(self) -> None:
         while not self._closed:
             name, value, what = await self._writes.get()
-            rep = self._symbols.get(name)
-            if rep is None or rep.lease.value != value:
-                continue  # the lease changed hands since: the new holder publishes its own book
             try:
-                if isinstance(what, dict):
-                    ok = await self._bus.checkpoint(value, name, what)
-                else:
-                    ok = await self._bus.publish(value, name, what)
-            except RedisUnavailable as exc:
-                self._last_error = str(exc)
-                rep.publish.forget()  # followers may have missed it: start them from a checkpoint
-                continue
-            if not ok and rep.lease.value == value:  # fenced out: another replica holds it now
-                self._changed_lease(rep, rep.lease.on_renewed(False, self._clock()))
+                await self._write(name, value, what)
+            except Exception as exc:  # a bug, never Redis (that is RedisUnavailable): keep publishing
+                self._log.error("orderbook.publish_failed", symbol=name, error=repr(exc))
+
+    async def _write(self, name: str, value: str, what: Diff | Beat | dict[str, str]) -> None:
+        rep = self._symbols.get(name)
+        if rep is None or rep.lease.value != value:
+            return  # the lease changed hands since: the new holder publishes its own book
+        try:
+            if isinstance(what, dict):
+                ok = await self._bus.checkpoint(value, name, what)
+            else:
+                ok = await self._bus.publish(value, name, what)
+        except RedisUnavailable as exc:
+            self._last_error = str(exc)
+            rep.publish.forget()  # followers may have missed it: start them from a checkpoint
+            return
+        if not ok and rep.lease.value == value:  # fenced out: another replica holds it now
+            self._changed_lease(rep, rep.lease.on_renewed(False, self._clock()))
 
     # -- following ---------------------------------------------------------------------------
 
@@ -410,6 +417,9 @@ class ReplicatedBooks:
                 self._last_error = None if self._redis_down_since is None else self._last_error
             except RedisUnavailable as exc:
                 self._last_error = str(exc)
+                await asyncio.sleep(0.2)
+            except Exception as exc:  # a bug, never Redis: the copies go stale (RESYNCING), not wrong
+                self._log.error("orderbook.follow_failed", error=repr(exc))
                 await asyncio.sleep(0.2)
             now = self._clock()
             for rep in followed.values():

@@ -19,13 +19,15 @@ a symbol nobody tracks any more leaves nothing behind.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
+import redis.exceptions
 
 from provider.shared.book_feed import Checkpoint, Entry, checkpoint_of, decode_entry, encode_entry
-from provider.shared.redis_conn import translated
+from provider.shared.redis_conn import RedisUnavailable, translated
 
 __all__ = ["BookBus"]
 
@@ -71,6 +73,19 @@ return sid
 """
 
 
+@contextlib.contextmanager
+def _translated(what: str) -> Iterator[None]:
+    """As ``redis_conn.translated``, and a command Redis refused (OOM, READONLY, BUSY script...) is
+    :class:`RedisUnavailable` too: either way it was not done, and the caller retries later."""
+    with translated(what):
+        try:
+            yield
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            raise
+        except redis.exceptions.RedisError as exc:
+            raise RedisUnavailable(f"Redis refused {what}: {type(exc).__name__}: {exc}") from exc
+
+
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -102,31 +117,31 @@ class BookBus:
 
     async def acquire(self, symbol: str, token: str, ttl_ms: int) -> int | None:
         """Take the lease if free: our new fence, or None when another replica holds it."""
-        with translated("book lease"):
+        with _translated("book lease"):
             fence = await self._acquire(keys=[self.key(symbol, "lease"), self.key(symbol, "fence")],
                                         args=[token, ttl_ms])
         return int(fence) or None
 
     async def renew(self, value: str, symbol: str, ttl_ms: int) -> bool:
         """Extend the lease if it still holds ``value``."""
-        with translated("book lease"):
+        with _translated("book lease"):
             return bool(await self._renew(keys=[self.key(symbol, "lease")], args=[value, ttl_ms]))
 
     async def release(self, value: str, symbol: str) -> None:
         """Hand the lease back if it still holds ``value``."""
-        with translated("book lease"):
+        with _translated("book lease"):
             await self._release(keys=[self.key(symbol, "lease")], args=[value])
 
     async def holder(self, symbol: str) -> str | None:
         """What the lease key holds now (``<fence>:<token>``), for health and tests."""
-        with translated("book lease"):
+        with _translated("book lease"):
             value = await self._redis.get(self.key(symbol, "lease"))
         return None if value is None else _text(value)
 
     async def publish(self, value: str, symbol: str, entry: Entry) -> bool:
         """Append ``entry`` to the symbol's stream; False: the lease is no longer ``value``."""
         fields = [x for pair in encode_entry(entry).items() for x in pair]
-        with translated("book publish"):
+        with _translated("book publish"):
             sid = await self._publish(keys=[self.key(symbol, "lease"), self.key(symbol, "events")],
                                       args=[value, self.keep_entries, *fields])
         return sid is not None
@@ -134,7 +149,7 @@ class BookBus:
     async def checkpoint(self, value: str, symbol: str, fields: Mapping[str, str]) -> bool:
         """Write the whole book and its mark (``book_feed.checkpoint_fields``); False as publish."""
         flat = [x for pair in fields.items() for x in pair]
-        with translated("book checkpoint"):
+        with _translated("book checkpoint"):
             sid = await self._checkpoint(
                 keys=[self.key(symbol, "lease"), self.key(symbol, "events"), self.key(symbol, "ckpt")],
                 args=[value, self.keep_entries, self.expire_ms, fields["f"], fields["id"], *flat])
@@ -146,7 +161,7 @@ class BookBus:
         Raises:
             BookError: the hash is not a checkpoint (a foreign writer under our prefix).
         """
-        with translated("book checkpoint"):
+        with _translated("book checkpoint"):
             raw = await self._redis.hgetall(self.key(symbol, "ckpt"))
         if not raw:
             return None
@@ -157,7 +172,7 @@ class BookBus:
         """Entries after each symbol's cursor, waiting up to ``block_ms``: ``(symbol, id, entry)``
         in stream order per symbol; an entry that does not parse comes as None (a gap for it)."""
         streams = {self.key(s, "events"): cursor for s, cursor in cursors.items()}
-        with translated("book read"):
+        with _translated("book read"):
             answer = await self._redis.xread(streams, count=count, block=block_ms)  # type: ignore[arg-type]
         out: list[tuple[str, str, Entry | None]] = []
         items = answer.items() if isinstance(answer, dict) else (answer or [])
