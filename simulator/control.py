@@ -3,7 +3,7 @@
 POST /sim/fault {"kind": ...}; GET /sim/book?symbol=X; POST /sim/market {"running": bool};
 POST /sim/balances {"asset","free"}; GET /sim/orders?symbol=X; GET /sim/held;
 POST /sim/reference_price {"symbol","price"|null}; POST /sim/take {"symbol","side","quantity"};
-GET /sim/streams (market-stream connections and subscribers per stream).
+GET /sim/streams (market-stream connections, subscribers per stream, user data subscriptions).
 See simulator/README.md.
 """
 
@@ -140,8 +140,10 @@ def setup(app: web.Application, sim: Sim) -> None:
         """How many market-stream connections are open and how many subscribe each stream (replicas
         sharing one ingester per book must show one subscriber per depth stream)."""
         hub = request.app[HUB_KEY]
+        ws_api = request.app[WS_API_KEY]
         return _ok({"connections": len(hub.conns),
-                    "subscribers": {name: len(conns) for name, conns in sorted(hub.subs.items())}})
+                    "subscribers": {name: len(conns) for name, conns in sorted(hub.subs.items())},
+                    "user_data_subscriptions": sum(len(c.session.subscriptions) for c in ws_api.conns)})
 
     statuses: Counter[int] = Counter()
 
