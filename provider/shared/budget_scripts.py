@@ -19,7 +19,7 @@ Numbers go in and out as strings (Redis would truncate a Lua number reply to an 
 
 from __future__ import annotations
 
-__all__ = ["ORDER_EVENT", "ORDER_RESERVE", "REPLICAS", "WEIGHT_EVENT", "WEIGHT_RESERVE"]
+__all__ = ["ORDER_EVENT", "ORDER_RELEASE", "ORDER_RESERVE", "REPLICAS", "WEIGHT_EVENT", "WEIGHT_RESERVE"]
 
 #: KEYS[1] weight hash. ARGV: weight, now, priority (1/0), limit, interval_s, headroom, priority_share.
 #: -> {"ok", used, limit} | {"wait", delay_s, used} | {"banned", until} | {"never", limit, interval_s}
@@ -134,6 +134,24 @@ end
 for _, s in ipairs(slots) do redis.call('HSET', k, s[1], s[2]) end
 redis.call('EXPIRE', k, 90000)
 return out
+"""
+
+#: KEYS[1] orders hash. ARGV: now, then per limit: label, interval_s. Gives back a slot taken in the current
+#: windows by a call that then sent nothing (a duplicate refused, a lookup). -> 1
+ORDER_RELEASE = """
+local k, now = KEYS[1], tonumber(ARGV[1])
+for i = 2, #ARGV, 2 do
+  local label, ivl = ARGV[i], tonumber(ARGV[i + 1])
+  local window = math.floor(now / ivl)
+  local r = redis.call('HGET', k, 'r:' .. label)
+  if r then
+    local rw, rc = string.match(r, '^(-?%d+):(%d+)$')
+    if tonumber(rw) == window and tonumber(rc) > 0 then
+      redis.call('HSET', k, 'r:' .. label, window .. ':' .. (tonumber(rc) - 1))
+    end
+  end
+end
+return 1
 """
 
 #: KEYS[1] orders hash. ARGV: "observe", now, then label, interval_s, count ... | "rejected", now, until, reason

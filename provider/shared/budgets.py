@@ -84,6 +84,7 @@ class SharedBudgets(AsyncGovernor):
         self._reserve = conn.register_script(lua.WEIGHT_RESERVE)
         self._event = conn.register_script(lua.WEIGHT_EVENT)
         self._order_reserve = conn.register_script(lua.ORDER_RESERVE)
+        self._order_release = conn.register_script(lua.ORDER_RELEASE)
         self._order_event = conn.register_script(lua.ORDER_EVENT)
         self._replicas = conn.register_script(lua.REPLICAS)
         self._pending: asyncio.Queue[tuple[str, GovernorEvent]] = asyncio.Queue(_MAX_PENDING)
@@ -186,6 +187,17 @@ class SharedBudgets(AsyncGovernor):
             counts = dict(zip(answer[1::2], (int(c) for c in answer[2::2]), strict=True))
             self.orders.adopt_shared(counts, 0.0, "", now)
         self.orders.check(now)  # raises OrderRateLimited with the core's words when held or full
+
+    async def release_order(self) -> None:
+        """Give back the slot :meth:`reserve_order` took, for a call that sent no order (best effort)."""
+        args: list[Any] = [repr(self.now())]
+        for limit in self.orders.limits:
+            args += [limit.label, limit.interval_s]
+        try:
+            with translated("order-rate release"):
+                await self._order_release(keys=[self._orders_key], args=args)
+        except RedisUnavailable as exc:  # the slot lapses with its window
+            log.warning("order_slot_release_failed", error=exc.message)
 
     # -- what the cores learn, sent in order ---------------------------------------------
     def _push(self, which: str, event: GovernorEvent) -> None:

@@ -93,16 +93,19 @@ class SharedPlacementLedger(PlacementLedger):
         now_ms: server-clock epoch milliseconds (for a dead holder's marker).
         recv_window_ms: the recvWindow orders are signed with.
         on_hold: awaited once the lock is held, before the call runs (the order-rate slot).
+        on_unused: awaited when a call that ran ``on_hold`` made no placement, so sent no order (the slot back).
     """
 
     def __init__(self, conn: aioredis.Redis, prefix: str, *, now_ms: Callable[[], int], recv_window_ms: int,
                  keep_ms: int = 300_000, lock_ttl_ms: int = 30_000,
-                 on_hold: Callable[[], Awaitable[None]] | None = None) -> None:
+                 on_hold: Callable[[], Awaitable[None]] | None = None,
+                 on_unused: Callable[[], Awaitable[None]] | None = None) -> None:
         super().__init__(keep_ms)
         self.prefix = prefix
         self.lock_ttl_ms = lock_ttl_ms
         self.recv_window_ms = recv_window_ms
         self.on_hold = on_hold
+        self.on_unused = on_unused
         self._now_ms = now_ms
         self._acquire = conn.register_script(_ACQUIRE)
         self._renew = conn.register_script(_RENEW)
@@ -125,9 +128,11 @@ class SharedPlacementLedger(PlacementLedger):
             held = await self._take(client_order_id, deadline)
             strict, current = STRICT.set(True), _HELD.set(held)
             renewing = loop.create_task(self._keep(held))
+            slot = False
             try:
                 if self.on_hold is not None:
                     await self.on_hold()
+                    slot = True
                 yield
             finally:
                 STRICT.reset(strict)
@@ -135,6 +140,8 @@ class SharedPlacementLedger(PlacementLedger):
                 renewing.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await renewing
+                if slot and not held.made and self.on_unused is not None:
+                    await self.on_unused()
                 await self._give_back(held)
 
     async def _take(self, client_order_id: str, deadline: float) -> _Held:

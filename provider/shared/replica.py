@@ -55,6 +55,6 @@ async def open_shared(settings: Settings, binance: BinanceClient) -> SharedState
     budgets.start()
     ledger = SharedPlacementLedger(
         conn, settings.redis_prefix, now_ms=binance.server_now_ms, recv_window_ms=settings.recv_window_ms,
-        on_hold=budgets.reserve_order,
+        on_hold=budgets.reserve_order, on_unused=budgets.release_order,
     )
     return SharedState(conn, budgets, ledger)

@@ -129,6 +129,10 @@ async def test_order_slots_are_counted_across_replicas_and_a_1015_holds_them_all
     await a.reserve_order()
     with pytest.raises(OrderRateLimited):
         await b.reserve_order()  # the account's 3 per 10 s, whichever replica sent them
+    await a.release_order()  # a call that took a slot and then sent nothing (a duplicate refused) gives it back
+    await b.reserve_order()
+    with pytest.raises(OrderRateLimited):
+        await b.reserve_order()
     clock.now += 10  # next 10 s window
     await b.reserve_order()
     a.orders.on_rejected(5.0, "Too many new orders", clock.now)
