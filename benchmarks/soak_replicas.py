@@ -113,6 +113,12 @@ class ReplicaSoak:
         self.redis_down = False
         self.orders: dict[str, OrderSent] = {}
         self.causes: dict[str, int] = {}
+        # A book check pauses the market: no order may change a book meanwhile (the truth would move).
+        self.orders_allowed = asyncio.Event()
+        self.orders_allowed.set()
+        self.ordering = 0
+        self.no_orders = asyncio.Event()
+        self.no_orders.set()
 
     # -- one call, classified ------------------------------------------------------------------
 
@@ -168,6 +174,18 @@ class ReplicaSoak:
                 await asyncio.sleep(0.1)
 
     async def order_round(self, client: Client, cid: str, bid: Decimal) -> None:
+        """`place_and_cancel`, never while a book check runs."""
+        await self.orders_allowed.wait()
+        self.ordering += 1
+        self.no_orders.clear()
+        try:
+            await self.place_and_cancel(client, cid, bid)
+        finally:
+            self.ordering -= 1
+            if self.ordering == 0:
+                self.no_orders.set()
+
+    async def place_and_cancel(self, client: Client, cid: str, bid: Decimal) -> None:
         """A small resting order far below the market; retried once with its id; canceled if placed."""
         price = str((bid * Decimal("0.9")).quantize(Decimal("0.01")))
         args = {"symbol": SYMBOL, "side": "BUY", "type": "LIMIT", "quantity": "0.001", "price": price}
@@ -269,7 +287,9 @@ class ReplicaSoak:
     # -- ground truth --------------------------------------------------------------------------
 
     async def book_check(self, skip: int | None = None) -> None:
-        """Pause the market; every live replica's book must equal the truth at the same update id."""
+        """Pause the market (and the orders); every live replica's book must equal the truth at the same update id."""
+        self.orders_allowed.clear()
+        await self.no_orders.wait()
         await self.stack.sim.control("POST", "/sim/market", {"running": False})
         try:
             for symbol in BOOK_SYMBOLS:
@@ -279,6 +299,7 @@ class ReplicaSoak:
                         await self.check_book(provider.address, symbol, truth)
         finally:
             await self.stack.sim.control("POST", "/sim/market", {"running": True})
+            self.orders_allowed.set()
 
     async def check_book(self, address: str, symbol: str, truth: dict[str, Any]) -> None:
         deadline = time.monotonic() + CONVERGE_S

@@ -64,6 +64,10 @@ class ReplicaBook:
         """True while a failed call's suspicion has not been cleared by a health answer."""
         return self._suspect[index]
 
+    def catalog(self, index: int) -> bytes | None:
+        """The replica's last catalog key, None before its first discovery."""
+        return self._keys[index]
+
     def set_catalog(self, index: int, key: bytes) -> None:
         """The replica's latest catalog (its comparison key)."""
         self._keys[index] = key

@@ -208,7 +208,12 @@ class ProviderLink:
         caps = await self.replicas[index].list_capabilities()
         if caps is None:
             return False
-        self.book.set_catalog(index, catalog_key(caps))
+        key = catalog_key(caps)
+        if key != self.book.catalog(index):
+            log.info(
+                "replica_discovered", provider=self.name, address=self.replicas[index].address, revision=caps.revision
+            )
+        self.book.set_catalog(index, key)
         self._bump()
         if agree:
             self._adopt()

@@ -173,11 +173,11 @@ class ReplicaStack:
         return httpx2.AsyncClient(transport=transport, timeout=timeout_s), transport
 
     async def wait_balanced(self, limit_s: float = _READY_TIMEOUT_S) -> None:
-        """Wait (bounded) until every gateway has seen every replica SERVING (its `provider_serving` log)."""
+        """Wait (bounded) until every gateway has discovered every replica (its `replica_discovered` log)."""
         async with asyncio.timeout(limit_s):
             for gateway in self.gateways:
                 for provider in self.providers:
-                    await gateway.wait_logged("provider_serving", address=provider.address)
+                    await gateway.wait_logged("replica_discovered", address=provider.address)
 
     def provider_events(self, index: int) -> list[dict[str, Any]]:
         """Provider `index`'s log, one dict a JSON line (other lines skipped)."""
