@@ -70,10 +70,14 @@ async def http_gateway(
         assert ready["event"] == "ready"
         yield str(ready["url"])
     finally:
-        if proc.returncode is None:
-            proc.terminate()
-            async with asyncio.timeout(10):
-                await proc.wait()
+        try:
+            if proc.returncode is None:
+                proc.terminate()
+                async with asyncio.timeout(10):
+                    await proc.wait()
+        finally:
+            if not isinstance(stderr, int):
+                stderr.close()  # the child has its own descriptor; ours would leak (ResourceWarning)
 
 
 def _client(headers: dict[str, str] | None = None) -> httpx2.AsyncClient:
