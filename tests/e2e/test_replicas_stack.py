@@ -10,6 +10,7 @@ issued their `Mcp-Session-Id`.
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -227,3 +228,27 @@ async def test_the_sandbox_answered_no_429_or_418_and_the_weight_stayed_within_i
     assert seen["statuses"].get("200", 0) > 0
     assert "429" not in seen["statuses"] and "418" not in seen["statuses"], seen
     assert seen["weight"]["used"] <= seen["weight"]["limit"]
+
+
+async def test_reads_through_both_gateways_are_all_answered_while_a_replica_is_killed(stack: ReplicaStack) -> None:
+    # The module's last test: the stack is not whole after it.
+    answered = 0
+    enough = asyncio.Event()
+
+    async def counted(call: Any, name: str, args: dict[str, Any]) -> types.CallToolResult:
+        nonlocal answered
+        result = await call(name, args)
+        answered += 1
+        if answered >= 8:
+            enough.set()
+        return result
+
+    async def client(index: int) -> int:
+        http, _ = stack.client(Dispatch.ROUND_ROBIN)
+        async with http, Client(streamable_http_client(stack.url, http_client=http)) as session:
+            return await reads(lambda name, args: counted(session.call_tool, name, args), index, 6)
+
+    clients = [asyncio.create_task(client(i)) for i in range(4)]
+    await asyncio.wait_for(enough.wait(), 30)
+    await stack.providers[2].stop(signal.SIGKILL)
+    assert sum(await asyncio.gather(*clients)) == 4 * 12  # `reads` asserts every answer
