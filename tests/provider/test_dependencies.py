@@ -15,7 +15,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-LOCAL = {"provider", "gateway", "simulator", "contracts", "fixture_provider", "common", "tests", "scripts", "benchmarks"}
+LOCAL = {
+    "provider", "gateway", "simulator", "contracts", "fixture_provider", "common", "tests", "scripts", "benchmarks"
+}
 RUNTIME_DIRS = ("provider", "gateway", "simulator", "contracts", "common")
 DEV_DIRS = ("tests", "scripts", "benchmarks")
 
