@@ -75,7 +75,7 @@ class App:
             shared = await open_shared(settings, client)
         account = None
         if settings.account_stream_enabled and client.credentials_kind != "none":
-            account = UserDataStream(settings.environment.ws_api_url, client, resync_every_s=settings.account_resync_s)
+            account = _account_stream(settings, client)
         app = cls(
             settings=settings, client=client, audit=AuditLog(settings.audit_log), books=books, metrics=metrics,
             account=account, shared=shared, ledger=shared.ledger if shared is not None else PlacementLedger(),
@@ -135,3 +135,19 @@ def _books(settings: Settings, client: BinanceClient) -> Books:
 
     bus = BookBus(redis_client(settings.redis_url), settings.redis_prefix)
     return ReplicatedBooks(bus, manager, client.depth_snapshot, max_symbols=settings.orderbook_max_symbols)
+
+
+def _account_stream(settings: Settings, client: BinanceClient) -> UserDataStream:
+    """The user data stream; with PROVIDER_REDIS_URL, one connection per account across the replicas."""
+    url, every = settings.environment.ws_api_url, settings.account_resync_s
+    if settings.redis_url is None:
+        return UserDataStream(url, client, resync_every_s=every)
+    import hashlib
+
+    from provider.account.shared import SharedUserDataStream
+    from provider.shared.book_redis import BookBus
+    from provider.shared.redis_conn import client as redis_client
+
+    bus = BookBus(redis_client(settings.redis_url), settings.redis_prefix, namespace="account")
+    name = hashlib.sha256((settings.api_key or "").encode()).hexdigest()[:16]  # never the key itself
+    return SharedUserDataStream(url, client, bus=bus, account=name, resync_every_s=every)

@@ -278,6 +278,7 @@ class UserDataStream:
             raise ConnectionClosed(None, None)  # the exchange is going away: reconnect elsewhere
         was_live = self.state.live
         changes = self.state.apply(event)
+        self._record("e", event)
         if was_live and not self.state.live:
             log.warning("account_stream.gap", reason=self.state.reason)
             self._gap.set()
@@ -285,17 +286,22 @@ class UserDataStream:
 
     async def _resync(self, why: str) -> None:
         self.state.begin_resync(why)
+        self._record("b", why)
         try:
             account = (await self.client.account()).data
             open_orders = (await self.client.open_orders()).data
         except ProviderError as exc:
-            await self._publish(self.state.abort_resync(f"{type(exc).__name__}: {exc.message[:200]}"))
+            reason = f"{type(exc).__name__}: {exc.message[:200]}"
+            changes = self.state.abort_resync(reason)
+            self._record("a", reason)
+            await self._publish(changes)
             if not self.state.live:
                 raise
             log.warning("account_stream.check_failed", error=exc.message[:300])
             return
         self._writes.clear()  # the snapshot shows every write made before it
         changes = self.state.load_snapshot(account, open_orders)
+        self._record("s", {"account": account, "open_orders": open_orders})
         if self.state.live:
             self.live_since_ms = self.client.server_now_ms()
         log.info("account_stream.live", why=why, open_orders=len(self.state.open_orders), live=self.state.live)
@@ -303,7 +309,13 @@ class UserDataStream:
 
     async def _down(self, reason: str) -> None:
         self.state.down(reason)
+        self._record("d", reason)
         await self._publish([])
+
+    def _record(self, kind: str, payload: Any) -> None:
+        """Each input given to :attr:`state`, in order (``b`` begin_resync, ``s`` load_snapshot, ``e``
+        apply, ``a`` abort_resync, ``d`` down): replicas sharing one connection publish them
+        (``provider/account/shared.py``); one provider alone does nothing here."""
 
     async def next_change(self, timeout_s: float) -> bool:
         """Waits for the next batch of changes (or a change of phase); False at the timeout."""

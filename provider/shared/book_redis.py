@@ -91,15 +91,16 @@ def _text(value: Any) -> str:
 
 
 class BookBus:
-    """Lease, publish and read operations on one Redis, for books under ``prefix``.
+    """Lease, publish and read operations on one Redis, for books under ``prefix`` (``namespace``
+    ``account`` serves the user data stream's lease and stream the same way).
 
     Raises (every method):
         RedisUnavailable: Redis did not answer (``redis_conn.translated``).
     """
 
     def __init__(self, redis: aioredis.Redis, prefix: str, *, keep_entries: int = 5000,
-                 expire_ms: int = 3_600_000) -> None:
-        self._redis, self._prefix = redis, prefix
+                 expire_ms: int = 3_600_000, namespace: str = "book") -> None:
+        self._redis, self._prefix, self._namespace = redis, prefix, namespace
         self.keep_entries, self.expire_ms = keep_entries, expire_ms
         self._acquire = redis.register_script(_ACQUIRE)
         self._renew = redis.register_script(_RENEW)
@@ -113,7 +114,7 @@ class BookBus:
 
     def key(self, symbol: str, what: str) -> str:
         """The Redis key of ``symbol``'s ``what`` (lease, fence, events, ckpt)."""
-        return f"{self._prefix}book:{symbol}:{what}"
+        return f"{self._prefix}{self._namespace}:{symbol}:{what}"
 
     async def acquire(self, symbol: str, token: str, ttl_ms: int) -> int | None:
         """Take the lease if free: our new fence, or None when another replica holds it."""
@@ -140,11 +141,25 @@ class BookBus:
 
     async def publish(self, value: str, symbol: str, entry: Entry) -> bool:
         """Append ``entry`` to the symbol's stream; False: the lease is no longer ``value``."""
-        fields = [x for pair in encode_entry(entry).items() for x in pair]
-        with _translated("book publish"):
-            sid = await self._publish(keys=[self.key(symbol, "lease"), self.key(symbol, "events")],
-                                      args=[value, self.keep_entries, *fields])
+        return await self.append(value, symbol, encode_entry(entry))
+
+    async def append(self, value: str, name: str, fields: Mapping[str, str]) -> bool:
+        """Append ``fields`` to ``name``'s stream; False: the lease is no longer ``value``."""
+        flat = [x for pair in fields.items() for x in pair]
+        with _translated("publish"):
+            sid = await self._publish(keys=[self.key(name, "lease"), self.key(name, "events")],
+                                      args=[value, self.keep_entries, *flat])
         return sid is not None
+
+    async def flag(self, name: str, what: str, ttl_ms: int) -> None:
+        """Raise a short-lived flag (e.g. a follower asking the holder for a fresh resync)."""
+        with _translated("flag"):
+            await self._redis.set(self.key(name, what), "1", px=ttl_ms)
+
+    async def take_flag(self, name: str, what: str) -> bool:
+        """Whether the flag was raised, lowering it."""
+        with _translated("flag"):
+            return bool(await self._redis.delete(self.key(name, what)))
 
     async def checkpoint(self, value: str, symbol: str, fields: Mapping[str, str]) -> bool:
         """Write the whole book and its mark (``book_feed.checkpoint_fields``); False as publish."""
@@ -171,19 +186,28 @@ class BookBus:
                    ) -> list[tuple[str, str, Entry | None]]:
         """Entries after each symbol's cursor, waiting up to ``block_ms``: ``(symbol, id, entry)``
         in stream order per symbol; an entry that does not parse comes as None (a gap for it)."""
-        streams = {self.key(s, "events"): cursor for s, cursor in cursors.items()}
-        with _translated("book read"):
-            answer = await self._redis.xread(streams, count=count, block=block_ms)  # type: ignore[arg-type]
         out: list[tuple[str, str, Entry | None]] = []
+        for symbol, sid, fields in await self.read_fields(cursors, block_ms, count):
+            try:
+                entry: Entry | None = decode_entry(fields)
+            except ValueError:
+                entry = None
+            out.append((symbol, sid, entry))
+        return out
+
+    async def read_fields(self, cursors: Mapping[str, str], block_ms: int, count: int = 500
+                          ) -> list[tuple[str, str, dict[str, str]]]:
+        """Raw entries after each name's cursor: ``(name, id, fields)`` in stream order per name."""
+        streams = {self.key(s, "events"): cursor for s, cursor in cursors.items()}
+        with _translated("read"):
+            answer = await self._redis.xread(streams, count=count, block=block_ms)  # type: ignore[arg-type]
+        out: list[tuple[str, str, dict[str, str]]] = []
         items = answer.items() if isinstance(answer, dict) else (answer or [])
+        skip = len(self._prefix) + len(self._namespace) + 1
         for key, rows in items:
-            symbol = _text(key)[len(self._prefix) + len("book:"):].rsplit(":", 1)[0]
+            name = _text(key)[skip:].rsplit(":", 1)[0]
             for sid, fields in _rows(rows):
-                try:
-                    entry: Entry | None = decode_entry({_text(k): _text(v) for k, v in fields.items()})
-                except ValueError:
-                    entry = None
-                out.append((symbol, _text(sid), entry))
+                out.append((name, _text(sid), {_text(k): _text(v) for k, v in fields.items()}))
         return out
 
 
