@@ -188,9 +188,17 @@ async def gateway(fakes: list[FakeProvider]) -> AsyncIterator[Gateway]:
 
 
 async def all_eligible(link: ProviderLink, limit_s: float = 10.0) -> None:
-    """Wait (bounded) until every replica's health watch has said SERVING and none is suspect."""
+    """Wait (bounded) until every replica may take calls (SERVING, not suspect, agreed catalog)."""
     async with asyncio.timeout(limit_s):
-        await link.wait_until(lambda book: all(book.health(i) and not book.is_suspect(i) for i in range(book.size)))
+        await link.wait_until(lambda book: all(book.eligible(i) for i in range(book.size)))
+
+
+async def all_discovered(link: ProviderLink, limit_s: float = 10.0) -> None:
+    """Wait (bounded) until every replica is SERVING and its catalog known, whichever it is."""
+    async with asyncio.timeout(limit_s):
+        await link.wait_until(
+            lambda book: all(book.health(i) and book.catalog(i) is not None for i in range(book.size))
+        )
 
 
 def echoes(fp: FakeProvider) -> int:
@@ -274,8 +282,7 @@ async def test_a_replica_with_another_catalog_gets_no_calls_until_the_majority_m
     registry, gw = await start_gateway(fakes)
     link = registry.links["fake"]
     try:
-        await all_eligible(link)
-        await link.discover()
+        await all_discovered(link)
         await registry.rebuild()
         assert link.book.differing() == [2]
         async with Client(gw.server) as client:
