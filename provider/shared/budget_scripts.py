@@ -176,10 +176,13 @@ redis.call('EXPIRE', k, 90000)
 return 1
 """
 
-#: KEYS[1] replicas sorted set. ARGV: replica id, now_ms, ttl_ms -> replicas seen within ttl (this one included)
+#: KEYS[1] replicas sorted set (member: replica id, score: alive until, Redis's clock in ms, so the
+#: replicas' own clocks do not matter). ARGV: replica id, ttl_ms -> replicas alive (this one included)
 REPLICAS = """
-redis.call('ZADD', KEYS[1], tonumber(ARGV[2]) + tonumber(ARGV[3]), ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[2]))
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 4)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 4)
 return redis.call('ZCARD', KEYS[1])
 """

@@ -26,7 +26,6 @@ import asyncio
 import contextvars
 import hashlib
 import secrets
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -39,13 +38,14 @@ from provider.errors import RateLimited
 from provider.shared import budget_scripts as lua
 from provider.shared.redis_conn import RedisUnavailable, translated
 
-__all__ = ["HEARTBEAT_S", "STRICT", "SharedBudgets", "account_key"]
+__all__ = ["HEARTBEAT_S", "REPLICA_TTL_MS", "STRICT", "SharedBudgets", "account_key"]
 
 log = structlog.get_logger("provider.shared")
 
 HEARTBEAT_S = 1.0
-#: a replica not heard from for this long no longer counts towards N (rule 2)
-REPLICA_TTL_MS = 5_000
+#: a replica not heard from for this long no longer counts towards N (rule 2), and its order locks may
+#: be taken over (``ledger.py`` rule 5): three missed heartbeats
+REPLICA_TTL_MS = 3_000
 #: events waiting to be sent to Redis; past this the oldest are dropped (Redis is slow or gone)
 _MAX_PENDING = 2_000
 
@@ -80,7 +80,7 @@ class SharedBudgets(AsyncGovernor):
         self.shared = True  # False while Redis is unreachable (rules 2 and 3)
         self._weight_key = f"{prefix}weight"
         self._orders_key = f"{prefix}orders:{account}"
-        self._replicas_key = f"{prefix}replicas"
+        self.replicas_key = f"{prefix}replicas"
         self._reserve = conn.register_script(lua.WEIGHT_RESERVE)
         self._event = conn.register_script(lua.WEIGHT_EVENT)
         self._order_reserve = conn.register_script(lua.ORDER_RESERVE)
@@ -275,9 +275,7 @@ class SharedBudgets(AsyncGovernor):
         """One heartbeat: count the replicas alive, and use the shared budget again if Redis is back (rule 3)."""
         try:
             with translated("heartbeat"):
-                seen = await self._replicas(
-                    keys=[self._replicas_key], args=[self.replica_id, time.time_ns() // 1_000_000, REPLICA_TTL_MS]
-                )
+                seen = await self._replicas(keys=[self.replicas_key], args=[self.replica_id, REPLICA_TTL_MS])
         except RedisUnavailable:
             self._lost("heartbeat")
             return

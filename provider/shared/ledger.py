@@ -16,6 +16,10 @@ Rules (issue 19: two replicas can never both place one id):
    sent on the local budget either.
 4. Within a process the in-process lock is taken first, so one replica's callers queue locally and
    only one of them polls Redis.
+5. A lock whose holder's replica stopped beating (``<prefix>replicas``, the budgets' heartbeat; a
+   holder counts as alive ``alive_ms`` after taking it) is taken over at once instead of after its
+   expiry: rule 2 makes that safe (the new holder looks the id up first; the old one cannot send
+   without Redis, and its release then writes nothing).
 
 Keys: ``<prefix>order-lock:<id>``, ``<prefix>placement:<id>``, ``<prefix>placing:<id>``.
 """
@@ -42,9 +46,27 @@ __all__ = ["SharedPlacementLedger"]
 
 log = structlog.get_logger("provider.shared")
 
-#: KEYS lock, placement, marker. ARGV token, lock_ttl_ms, marker value, keep_ms -> {1, placement, old marker} | {0}
+#: KEYS lock, placement, marker, replicas. ARGV value (<owner>/<token>), lock_ttl_ms, marker value, keep_ms,
+#: alive_ms ('0' = never take a lock over). -> {1, placement, old marker} | {0}
 _ACQUIRE = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+local cur = redis.call('GET', KEYS[1])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local alive = tonumber(ARGV[5])
+if cur and alive > 0 then
+  local owner = string.match(cur, '^([^/]+)/')
+  local seen = owner and tonumber(redis.call('ZSCORE', KEYS[4], owner))
+  if owner and (seen == nil or seen < now) then
+    redis.call('DEL', KEYS[1])
+    cur = false
+  end
+end
+if not cur and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  if alive > 0 then
+    local owner = string.match(ARGV[1], '^([^/]+)/')
+    local seen = tonumber(redis.call('ZSCORE', KEYS[4], owner)) or 0
+    redis.call('ZADD', KEYS[4], math.max(seen, now + alive), owner)
+  end
   local p = redis.call('GET', KEYS[2])
   local m = redis.call('GET', KEYS[3])
   redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4])
@@ -57,10 +79,11 @@ _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
-#: KEYS lock, marker, placement keys... ARGV token, keep_ms, placement values... -> 1 released | 0 not ours
+#: KEYS lock, marker, placement keys... ARGV value, keep_ms, placement values... -> 1 released | 0 not ours
+#: (a lock taken over from us: the new holder's record and marker stand, ours are not written)
 _RELEASE = """
-for i = 3, #KEYS do redis.call('SET', KEYS[i], ARGV[i], 'PX', ARGV[2]) end
 if redis.call('GET', KEYS[1]) == ARGV[1] then
+  for i = 3, #KEYS do redis.call('SET', KEYS[i], ARGV[i], 'PX', ARGV[2]) end
   redis.call('DEL', KEYS[1], KEYS[2])
   return 1
 end
@@ -99,8 +122,12 @@ class SharedPlacementLedger(PlacementLedger):
     def __init__(self, conn: aioredis.Redis, prefix: str, *, now_ms: Callable[[], int], recv_window_ms: int,
                  keep_ms: int = 300_000, lock_ttl_ms: int = 30_000,
                  on_hold: Callable[[], Awaitable[None]] | None = None,
-                 on_unused: Callable[[], Awaitable[None]] | None = None) -> None:
+                 on_unused: Callable[[], Awaitable[None]] | None = None,
+                 owner: str | None = None, replicas_key: str | None = None, alive_ms: int = 3_000) -> None:
         super().__init__(keep_ms)
+        self.owner = owner or secrets.token_hex(6)
+        self.replicas_key = replicas_key
+        self.alive_ms = alive_ms if replicas_key is not None else 0
         self.prefix = prefix
         self.lock_ttl_ms = lock_ttl_ms
         self.recv_window_ms = recv_window_ms
@@ -113,6 +140,9 @@ class SharedPlacementLedger(PlacementLedger):
 
     def _keys(self, client_order_id: str) -> list[str]:
         return [f"{self.prefix}{kind}:{client_order_id}" for kind in ("order-lock", "placement", "placing")]
+
+    def _acquire_keys(self, client_order_id: str) -> list[str]:
+        return [*self._keys(client_order_id), self.replicas_key or f"{self.prefix}replicas"]
 
     @asynccontextmanager
     async def hold(self, client_order_id: str, timeout_s: float) -> AsyncIterator[None]:
@@ -145,15 +175,16 @@ class SharedPlacementLedger(PlacementLedger):
                 await self._give_back(held)
 
     async def _take(self, client_order_id: str, deadline: float) -> _Held:
-        keys = self._keys(client_order_id)
-        held = _Held(keys[0], secrets.token_hex(16))
+        keys = self._acquire_keys(client_order_id)
+        held = _Held(keys[0], f"{self.owner}/{secrets.token_hex(16)}")
         loop = asyncio.get_running_loop()
         while True:
             try:
                 with translated("the order lock"):
                     answer = await self._acquire(
                         keys=keys,
-                        args=[held.token, self.lock_ttl_ms, f"{self._now_ms()}:{self.lock_ttl_ms}", self.keep_ms],
+                        args=[held.token, self.lock_ttl_ms, f"{self._now_ms()}:{self.lock_ttl_ms}", self.keep_ms,
+                              self.alive_ms],
                     )
             except RedisUnavailable as exc:
                 raise RedisUnavailable(

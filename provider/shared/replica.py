@@ -15,7 +15,7 @@ import structlog
 
 from provider.binance.client import BinanceClient
 from provider.settings import Settings
-from provider.shared.budgets import SharedBudgets, account_key
+from provider.shared.budgets import REPLICA_TTL_MS, SharedBudgets, account_key
 from provider.shared.ledger import SharedPlacementLedger
 from provider.shared.redis_conn import RedisUnavailable, client, connect
 
@@ -56,5 +56,6 @@ async def open_shared(settings: Settings, binance: BinanceClient) -> SharedState
     ledger = SharedPlacementLedger(
         conn, settings.redis_prefix, now_ms=binance.server_now_ms, recv_window_ms=settings.recv_window_ms,
         on_hold=budgets.reserve_order, on_unused=budgets.release_order,
+        owner=budgets.replica_id, replicas_key=budgets.replicas_key, alive_ms=REPLICA_TTL_MS,
     )
     return SharedState(conn, budgets, ledger)

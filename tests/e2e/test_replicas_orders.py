@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import signal
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
@@ -108,6 +109,34 @@ async def all_sharing_again(stack: ReplicaStack, timeout_s: float = 10.0) -> Non
             return
         await asyncio.sleep(0.05)
     raise TimeoutError("a replica did not go back to the shared budget after Redis returned")
+
+
+async def test_a_replica_killed_while_its_order_is_on_the_wire_loses_nothing_and_a_retry_elsewhere_adds_nothing(
+    stack: ReplicaStack,
+) -> None:
+    a, b = stack.providers
+    cid = "rc-" + secrets.token_hex(8)
+    await stack.sim.fault("rest_fail", path="/api/v3/order", method="POST", hold_ms=1500, times=1)
+    placing = asyncio.create_task(call(a.address, "binance.place_order", market_buy(cid)))
+    await until_held(stack)  # the order left replica A and the exchange holds it before executing it
+    await a.stop(signal.SIGKILL)
+    lost = await placing
+    assert isinstance(lost, grpc.aio.AioRpcError)  # the caller never heard; it retries through B
+    restart = asyncio.create_task(a.launch())  # a new replica A, for the next test
+    # B takes the lock over once A's heartbeat is gone, treats the id as unknown, and finds the order
+    retried = await call(b.address, "binance.place_order", market_buy(cid))
+    assert isinstance(retried, dict) and retried["outcome"] == "RECONCILED_EXISTS", retried
+    assert len(await orders_with(stack, cid)) == 1
+    await restart
+
+
+async def until_held(stack: ReplicaStack, timeout_s: float = 10.0) -> None:
+    """Waits (bounded) until the sandbox holds a request (a `hold_ms` fault)."""
+    for _ in range(int(timeout_s / 0.02)):
+        if (await stack.sim.control("GET", "/sim/held"))["held"]:
+            return
+        await asyncio.sleep(0.02)
+    raise TimeoutError("the sandbox never held the order")
 
 
 async def test_heavy_reads_through_both_replicas_stay_within_the_sandbox_weight_limit(stack: ReplicaStack) -> None:

@@ -216,6 +216,27 @@ async def test_a_lock_whose_holder_vanished_expires_and_the_next_holder_treats_t
     assert seen.known_at_ms == 10_000 + 300 + 5000 + 1000  # what it may have sent, until its lock ran out
 
 
+async def test_a_lock_whose_replica_stopped_beating_is_taken_over_before_it_expires(
+    redis_server: RedisServer,
+) -> None:
+    prefix = f"t{secrets.token_hex(4)}:"
+    replicas = f"{prefix}replicas"
+
+    def ledger(owner: str, alive_ms: int) -> SharedPlacementLedger:
+        return SharedPlacementLedger(client(redis_server.url), prefix, now_ms=lambda: 20_000, recv_window_ms=5000,
+                                     owner=owner, replicas_key=replicas, alive_ms=alive_ms)
+
+    live, dead, b = ledger("live", 60_000), ledger("dead", 200), ledger("b", 60_000)
+    await live._take("cid-4", asyncio.get_running_loop().time() + 1)  # alive for a minute: kept
+    with pytest.raises(LockTimeout):
+        async with b.hold("cid-4", 0.3):
+            pass
+    await dead._take("cid-5", asyncio.get_running_loop().time() + 1)  # its 30 s lock outlives its beat
+    async with b.hold("cid-5", 10.0):
+        seen = b.recall("cid-5", 20_000)
+    assert seen is not None and seen.state is State.UNKNOWN  # it may have sent: looked up before any send
+
+
 async def test_no_order_lock_without_redis(redis_server: RedisServer) -> None:
     ledger = SharedPlacementLedger(client(redis_server.url), "t:", now_ms=lambda: 0, recv_window_ms=5000)
     await redis_server.kill()
