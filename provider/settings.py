@@ -85,7 +85,7 @@ _ORDER_TYPES = {
 
 
 #: Binance's symbol pattern (spec: exchangeInfo `symbol`).
-_SYMBOL = re.compile(r"[A-Z0-9\-_.]{1,20}")
+_SYMBOL = re.compile(r"[A-Z0-9\-_.\u00C0-\uFFEF]{1,20}")  # UTF-8 names too (Binance, since 2025-12)
 #: variables that name a file; a NUL or control character in a path is refused before any open.
 _PATH_VARIABLES = (
     "BINANCE_PRIVATE_KEY_FILE",
