@@ -6,8 +6,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
+from hypothesis import settings
 
 from tests.sim_fixture import SimProcess
+
+# Hypothesis's default 200 ms deadline per example is a timed assertion: on a loaded 2-core CI machine
+# it fails examples that are merely slow. Property tests judge results, never time.
+settings.register_profile("project", deadline=None)
+settings.load_profile("project")
 
 
 @pytest.fixture
