@@ -98,9 +98,11 @@ class _Held:
     """What one holder of one id's lock read and wrote."""
 
     key: str
+    marker_key: str
     token: str
     stored: Placement | None = None  # the id's placement read from Redis (rule 2)
     orphaned: Placement | None = None  # a dead holder's call, as UNKNOWN (rule 2)
+    orphan_ours: bool = False  # that holder was this process (its release failed): what it knows stands
     made: dict[str, Placement] = field(default_factory=dict)
 
 
@@ -176,15 +178,14 @@ class SharedPlacementLedger(PlacementLedger):
 
     async def _take(self, client_order_id: str, deadline: float) -> _Held:
         keys = self._acquire_keys(client_order_id)
-        held = _Held(keys[0], f"{self.owner}/{secrets.token_hex(16)}")
+        held = _Held(keys[0], keys[2], f"{self.owner}/{secrets.token_hex(16)}")
         loop = asyncio.get_running_loop()
         while True:
             try:
                 with translated("the order lock"):
+                    mark = f"{self._now_ms()}:{self.lock_ttl_ms}:{self.owner}"
                     answer = await self._acquire(
-                        keys=keys,
-                        args=[held.token, self.lock_ttl_ms, f"{self._now_ms()}:{self.lock_ttl_ms}", self.keep_ms,
-                              self.alive_ms],
+                        keys=keys, args=[held.token, self.lock_ttl_ms, mark, self.keep_ms, self.alive_ms]
                     )
             except RedisUnavailable as exc:
                 raise RedisUnavailable(
@@ -204,12 +205,14 @@ class SharedPlacementLedger(PlacementLedger):
                 log.warning("stored_placement_unreadable", client_order_id=client_order_id, error=str(exc)[:200])
         if marker is not None:
             held.orphaned = self._orphaned(client_order_id, _text(marker))
+            held.orphan_ours = _text(marker).split(":")[2:3] == [self.owner]
         return held
 
     def _orphaned(self, client_order_id: str, marker: str) -> Placement:
         """Rule 2: a holder that took the lock at ``marked_ms`` (its lock lasting ``ttl_ms``) and never gave it
         back may have sent an order signed as late as its lock lasted."""
-        marked_ms, _, ttl_ms = marker.partition(":")
+        marked_ms, _, rest = marker.partition(":")
+        ttl_ms = rest.partition(":")[0]
         try:
             last_ms = int(marked_ms) + int(ttl_ms or self.lock_ttl_ms)
         except ValueError:  # a foreign value: assume the worst, a send just now
@@ -234,7 +237,7 @@ class SharedPlacementLedger(PlacementLedger):
 
     async def _give_back(self, held: _Held) -> None:
         made = list(held.made.values())
-        keys = [held.key, held.key.replace("order-lock:", "placing:", 1)]
+        keys = [held.key, held.marker_key]
         keys += [f"{self.prefix}placement:{p.client_order_id}" for p in made]
         args: list[str | int] = [held.token, self.keep_ms, *(placement_to_json(p) for p in made)]
         try:
@@ -251,11 +254,14 @@ class SharedPlacementLedger(PlacementLedger):
             held.made[placement.client_order_id] = placement
 
     def recall(self, client_order_id: str, now_ms: int) -> Placement | None:
-        """The id's placement: as stored in Redis, else as known here, else a dead holder's (rule 2)."""
+        """The id's placement: made under this hold; else a dead holder's (rule 2: it is newer than any
+        stored one); else as stored in Redis; else as known here; else this process's own orphan."""
         held = _HELD.get()
         if held is not None and held.key == self._keys(client_order_id)[0]:
             if client_order_id in held.made:
                 return held.made[client_order_id]
+            if held.orphaned is not None and not held.orphan_ours:
+                return held.orphaned
             if held.stored is not None:
                 return held.stored
         local = super().recall(client_order_id, now_ms)

@@ -18,7 +18,7 @@ from provider.shared.budgets import STRICT, SharedBudgets
 from provider.shared.ledger import SharedPlacementLedger
 from provider.shared.redis_conn import RedisUnavailable, client
 from provider.trading.ledger import LockTimeout
-from provider.trading.placement import Placement, State
+from provider.trading.placement import Placement, State, Trigger
 from tests.redis_server import RedisServer
 
 T0 = 1_700_000_040.0  # on a minute boundary
@@ -206,13 +206,18 @@ async def test_a_lock_whose_holder_vanished_expires_and_the_next_holder_treats_t
     redis_server: RedisServer,
 ) -> None:
     prefix = f"t{secrets.token_hex(4)}:"
+    first = SharedPlacementLedger(client(redis_server.url), prefix, now_ms=lambda: 9_000, recv_window_ms=5000)
+    async with first.hold("cid-2", 1.0):  # an earlier call, cleanly finished: rejected
+        earlier = Placement("cid-2", 5000, 1000)
+        first.remember(earlier, 9_000)
+        earlier.fire(Trigger.REJECTED)
     dead = SharedPlacementLedger(client(redis_server.url), prefix, now_ms=lambda: 10_000, recv_window_ms=5000,
                                  lock_ttl_ms=300)
     await dead._take("cid-2", asyncio.get_running_loop().time() + 1)  # took the lock, then "died"
     b = SharedPlacementLedger(client(redis_server.url), prefix, now_ms=lambda: 10_100, recv_window_ms=5000)
     async with b.hold("cid-2", 10.0):
         seen = b.recall("cid-2", 10_100)
-    assert seen is not None and seen.state is State.UNKNOWN
+    assert seen is not None and seen.state is State.UNKNOWN  # the dead call is newer than the stored rejection
     assert seen.known_at_ms == 10_000 + 300 + 5000 + 1000  # what it may have sent, until its lock ran out
 
 
