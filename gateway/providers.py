@@ -176,6 +176,8 @@ class ProviderLink:
         self._rechecks: dict[int, asyncio.Task[None]] = {}
         self._differing: tuple[str, ...] = ()
         self._changed = asyncio.Event()
+        self.on_catalog: Callable[[], Awaitable[object]] | None = None
+        """Called when a replica going down changed the agreed catalog (the registry rebuilds)."""
 
     def _bump(self) -> None:
         """The book changed: wake whoever waits in `wait_until`."""
@@ -316,7 +318,7 @@ class ProviderLink:
             await asyncio.sleep(1.0)
 
     async def _set_serving(self, index: int, serving: bool, on_serving: Callable[[], Awaitable[None]]) -> None:
-        was = self.book.health(index)
+        was, agreed = self.book.health(index), self.book.agreed
         self.book.set_serving(index, serving)
         self._bump()
         address = self.replicas[index].address
@@ -325,6 +327,10 @@ class ProviderLink:
             await on_serving()
         elif was and not serving:
             log.warning("provider_not_serving", provider=self.name, address=address)
+            if self.book.agreed != agreed:  # the replicas left serving agree on another catalog
+                self._adopt()
+                if self.on_catalog is not None:
+                    await self.on_catalog()
 
     def _suspect(self, index: int) -> None:
         """A call to replica `index` failed UNAVAILABLE: no calls until a health check clears it."""
@@ -497,6 +503,8 @@ class ProviderRegistry:
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
         self.links: dict[str, ProviderLink] = {t.name: ProviderLink(t, settings.pool_size) for t in settings.providers}
+        for link in self.links.values():
+            link.on_catalog = self.rebuild
         self.catalog = Catalog()
         self._validators: dict[str, ArgumentValidator] = {}
         self._listeners: list[CatalogListener] = []

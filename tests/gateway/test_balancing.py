@@ -19,7 +19,7 @@ from mcp import Client
 
 from contracts.provider.v1 import provider_pb2
 from gateway.balance import ReplicaBook
-from gateway.providers import ProviderLink, ProviderRegistry
+from gateway.providers import CatalogChange, ProviderLink, ProviderRegistry
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings, ProviderTarget, SettingsError, TlsFiles, load_settings
 from tests.gateway.fake_provider import FakeProvider
@@ -324,3 +324,30 @@ async def test_replicas_behind_tls_are_each_verified_against_the_server_name_and
         await registry.close()
         for fp in fakes:
             await fp.stop()
+
+
+async def test_when_a_replica_goes_down_and_the_rest_agree_on_another_catalog_that_one_is_listed(
+    fakes: list[FakeProvider],
+) -> None:
+    extra = provider_pb2.ToolDescriptor(name="fake.newer", input_schema_json='{"type":"object"}')
+    fakes[0].bump_catalog(extra)  # [new, old, old]: the old catalog is served
+    registry, gw = await start_gateway(fakes)
+    link = registry.links["fake"]
+    changed = asyncio.Event()
+
+    async def on_change(change: CatalogChange) -> None:
+        if change.tools:
+            changed.set()
+
+    try:
+        await all_discovered(link)
+        await registry.rebuild()
+        assert "fake_newer" not in set(registry.catalog.tools)
+        registry.add_listener(on_change)
+        await fakes[1].stop()  # [new, down, old]: a tie, which the first address wins
+        await asyncio.wait_for(changed.wait(), 10)
+        assert "fake_newer" in set(registry.catalog.tools)
+        assert link.book.differing() == [1, 2]  # the old catalog, down or not, gets no calls
+    finally:
+        await gw.close()
+        await registry.close()
