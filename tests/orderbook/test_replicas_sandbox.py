@@ -1,7 +1,9 @@
-"""Replicated books against the sandbox and a real Redis (issue 19): provider processes sharing one
-Redis track one symbol through one stream subscription; every replica serves the sandbox's truth
-at the same update id; a SIGKILLed ingester's lease moves and no replica serves a wrong book
-meanwhile; a stale holder's writes are refused by Redis."""
+"""Replicated books and the shared user data stream against the sandbox and a real Redis (issue 19):
+provider processes sharing one Redis track one symbol through one stream subscription and the
+account through one user data subscription; every replica serves the sandbox's truth at the same
+update id and the live account from the stream; a SIGKILLed ingester's lease moves and no replica
+serves a wrong book meanwhile, a SIGKILLed account holder's connection is taken over; a stale
+holder's writes are refused by Redis."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import grpc
 import pytest
 import pytest_asyncio
 
-from contracts.binance.v1 import orderbook_pb2, orderbook_pb2_grpc
+from contracts.binance.v1 import account_pb2, account_pb2_grpc, orderbook_pb2, orderbook_pb2_grpc
 from provider.orderbook.manager import OrderBookManager
 from provider.orderbook.replicated import ReplicatedBooks
 from provider.shared.book_feed import Beat
@@ -67,13 +69,33 @@ async def all_synced_at(addresses: list[str], update_id: int) -> bool:
     return all(r.book.synced and r.book.last_update_id == update_id for r in replies)
 
 
-async def holder_pid(redis_url: str) -> int | None:
+async def holder_pid(redis_url: str, namespace: str = "book") -> int | None:
+    """The pid of the replica holding the book's (or the account's) lease: ``<fence>:<host>/<pid>/..``."""
     conn = client(redis_url)
     try:
-        value = await conn.get(f"{PREFIX}book:{SYMBOL}:lease")
+        keys = await conn.keys(f"{PREFIX}{namespace}:*:lease")
+        value = await conn.get(keys[0]) if len(keys) == 1 else None
     finally:
         await conn.aclose()
     return None if value is None else int(value.decode().split(":", 1)[1].split("/")[1])
+
+
+async def account(address: str) -> account_pb2.GetAccountResponse:
+    async with grpc.aio.insecure_channel(address) as channel:
+        reply: account_pb2.GetAccountResponse = await account_pb2_grpc.AccountStub(channel).GetAccount(
+            account_pb2.GetAccountRequest(), timeout=10)
+        return reply
+
+
+async def accounts_from_stream(addresses: list[str], usdt: Decimal | None = None) -> bool:
+    """Every replica answers from the live account (and shows ``usdt`` free, when given)."""
+    replies = await asyncio.gather(*(account(a) for a in addresses))
+    free = [next((Decimal(b.free) for b in r.balances if b.asset == "USDT"), None) for r in replies]
+    return all(r.freshness.source == "stream" for r in replies) and (usdt is None or free == [usdt] * len(free))
+
+
+async def user_data_subscriptions(sim: SimProcess) -> int:
+    return int((await sim.control("GET", "/sim/streams"))["user_data_subscriptions"])
 
 
 async def one_subscription(sim: SimProcess, connections: int | None = None) -> bool:
@@ -83,7 +105,7 @@ async def one_subscription(sim: SimProcess, connections: int | None = None) -> b
                 and connections in (None, streams["connections"]))
 
 
-async def test_replicas_share_one_subscription_serve_the_truth_and_survive_a_killed_ingester(
+async def test_replicas_share_one_book_and_one_account_connection_and_survive_their_holders_killed(
     module_sim: SimProcess, redis: RedisServer
 ) -> None:
     sim = module_sim
@@ -93,6 +115,10 @@ async def test_replicas_share_one_subscription_serve_the_truth_and_survive_a_kil
     try:
         await until(lambda: all_synced_any(addresses), timeout_s=20)
         await until(lambda: one_subscription(sim, connections=1))  # the followers never connect
+        await until(lambda: accounts_from_stream(addresses))  # the followers replay the holder's stream
+        assert await user_data_subscriptions(sim) == 1
+        await sim.control("POST", "/sim/balances", json={"asset": "USDT", "free": "12345.5"})
+        await until(lambda: accounts_from_stream(addresses, Decimal("12345.5")))
 
         # Every replica serves the truth at the same update id (market paused: the truth holds still).
         await sim.control("POST", "/sim/market", json={"running": False})
@@ -131,6 +157,22 @@ async def test_replicas_share_one_subscription_serve_the_truth_and_survive_a_kil
         for reply in await asyncio.gather(*(l2(a) for a in survivors)):
             assert wrong_levels(reply, truth) == 0
         assert await one_subscription(sim)
+
+        # The account: one user data subscription; kill its holder, the last replica takes it over.
+        await until(lambda: accounts_from_stream(survivors))
+        assert await user_data_subscriptions(sim) == 1
+        holder = await holder_pid(redis.url, "account")
+        victim = next(p for p in providers if p.proc is not None and p.proc.pid == holder)
+        last = next(p for p in providers if p.address in survivors and p is not victim)
+        await victim.stop(signal.SIGKILL)
+
+        async def taken_over() -> bool:
+            return await holder_pid(redis.url, "account") == last.proc.pid \
+                and await user_data_subscriptions(sim) == 1  # type: ignore[union-attr]
+
+        await until(taken_over)
+        await sim.control("POST", "/sim/balances", json={"asset": "USDT", "free": "54321"})
+        await until(lambda: accounts_from_stream([last.address], Decimal("54321")))
     finally:
         await sim.control("POST", "/sim/market", json={"running": True})
         await asyncio.gather(*(p.stop(timeout_s=5) for p in providers))
