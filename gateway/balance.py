@@ -10,7 +10,8 @@ Rules:
 3. The agreed catalog is the one most serving replicas present (all replicas with a catalog when
    none is serving); a tie goes to the catalog of the first address. A replica presenting another
    catalog gets no calls until it agrees (a rolling upgrade: the majority's catalog is served, the
-   clients see one list change when the majority moves).
+   clients see one list change when the majority moves, including when a replica going down
+   moves it).
 4. With no eligible replica the rotation still names one (the next in order): the call then fails
    fast as "unreachable", or reaches a replica that is just back, exactly as with one address.
 5. A retry after UNAVAILABLE goes to another eligible replica when there is one (`pick(avoid=…)`).

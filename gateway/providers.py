@@ -1,13 +1,15 @@
 """Links to providers: health, discovery, rediscovery, and the calls themselves.
 
-A `ProviderLink` owns one provider's control channel (health watch and ListCapabilities) and its
-call pool. A `ProviderRegistry` owns every link, merges their snapshots into the routed
-`Catalog`, and tells listeners which lists changed.
+A `ProviderLink` owns one provider: a `Replica` per address (its control channel for the health
+watch and ListCapabilities, and its call pool), the catalog the replicas agree on and the choice
+of replica per call (`gateway/balance.py`). A `ProviderRegistry` owns every link, merges their
+agreed snapshots into the routed `Catalog`, and tells listeners which lists changed.
 
-Rediscovery: each link watches `grpc.health.v1.Health/Watch` on its control channel (falling back
-to polling `Check` when Watch is unimplemented). A transition to SERVING re-lists capabilities; a
-periodic re-listing catches catalog changes that no health transition announces. A provider that
-is down keeps its last catalog: calls to it answer "unreachable" until it returns.
+Rediscovery: each replica's `grpc.health.v1.Health/Watch` is followed on its control channel
+(falling back to polling `Check` when Watch is unimplemented). A transition to SERVING re-lists
+that replica's capabilities; a periodic re-listing catches catalog changes that no health
+transition announces. A provider that is down keeps its last catalog: calls to it answer
+"unreachable" until a replica returns.
 
 A provider whose capabilities say `watches_catalog` also streams `WatchCatalog` events: each one
 re-lists it at once (list-changed notifications follow within milliseconds, not at the next
