@@ -111,6 +111,8 @@ class SharedUserDataStream(UserDataStream):
                     log.warning("account_stream.redis_down_local_ingest")
                     self.role = "local"
                     self._ingest = asyncio.create_task(UserDataStream.run(self), name="account-ingest")
+            except Exception as exc:  # a bug, never Redis: keep the lease loop alive
+                log.error("account_stream.lease_step_failed", error=repr(exc))
             await asyncio.sleep(_TICK_S)
 
     async def _lease_step(self, now: float) -> None:
@@ -182,6 +184,9 @@ class SharedUserDataStream(UserDataStream):
             except RedisUnavailable as exc:
                 self.last_error = str(exc)
                 continue  # followers see the gap in the numbers and ask for a resync
+            except (TypeError, ValueError) as exc:  # an input JSON cannot carry: followers see a gap
+                log.error("account_stream.publish_failed", kind=entry.kind, error=repr(exc))
+                continue
             if not ok and self._lease.value == value:
                 await self._changed_lease(self._lease.on_renewed(False, self._clock()))
 
@@ -200,6 +205,10 @@ class SharedUserDataStream(UserDataStream):
                     await self._want()  # caught up and still no resync to replay from: ask for one
             except RedisUnavailable as exc:
                 self.last_error = str(exc)
+                await asyncio.sleep(0.2)
+            except (KeyError, TypeError, ValueError, ArithmeticError) as exc:  # a replayed input the
+                # state refused: never serve a state we could not rebuild exactly
+                await self._lost(f"published account input not replayable: {exc!r}")
                 await asyncio.sleep(0.2)
             if self._ingest is None and self._clock() - self._last_heard >= self._stale_after_s:
                 await self._lost("the replica holding the user data stream is silent")
