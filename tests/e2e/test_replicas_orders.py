@@ -25,7 +25,7 @@ from tests.replicas import ReplicaStack, invoke, json_lines, replica_stack
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(90)]
 
 WEIGHT_LIMIT = 1000  # per minute at the sandbox; each replica alone would allow itself 810 of it for reads
-QUIET = {"PROVIDER_ORDERBOOK_ENABLED": "false", "PROVIDER_ACCOUNT_STREAM": "false"}
+QUIET = {"PROVIDER_ORDERBOOK_ENABLED": "false", "PROVIDER_ACCOUNT_STREAM": "false", "PROVIDER_GRACE_S": "0"}
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
