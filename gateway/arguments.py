@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -18,6 +18,7 @@ from jsonschema.exceptions import SchemaError, ValidationError
 __all__ = ["ArgumentValidator", "InvalidSchema", "fast_check"]
 
 _MAX_ERRORS = 5
+_MESSAGE_BYTES = 1800  # over this, only the arguments at fault keep their descriptions (errors stay under 2 KB)
 #: keywords that only annotate: they never make an instance invalid
 _ANNOTATIONS = frozenset({"description", "title", "default", "examples", "$comment", "deprecated", "readOnly",
                           "writeOnly"})
@@ -55,11 +56,16 @@ def _type_of(prop: Mapping[str, Any]) -> str:
     return label
 
 
-def describe_schema(schema: Mapping[str, Any]) -> str:
-    """One line per allowed property: name, type, required or optional, description."""
+def describe_schema(schema: Mapping[str, Any], explain: Collection[str] | None = None, *, brief: bool = False) -> str:
+    """The allowed properties, one line each: name, type, required or optional, and the description
+    when ``explain`` is None or names it; ``brief``: the names only, on one line."""
     props = schema.get("properties")
     if not isinstance(props, Mapping) or not props:
         return "Allowed: no arguments." if schema.get("additionalProperties") is False else ""
+    closed = schema.get("additionalProperties") is False
+    head = "Allowed arguments (no others):" if closed else "Allowed arguments:"
+    if brief:
+        return f"{head} {', '.join(props)}"
     required = set(schema.get("required", []))
     lines = []
     for name, prop in props.items():
@@ -67,12 +73,19 @@ def describe_schema(schema: Mapping[str, Any]) -> str:
         need = "required" if name in required else "optional"
         line = f"- {name} ({_type_of(prop)}, {need})"
         desc = prop.get("description")
-        if isinstance(desc, str) and desc:
+        if isinstance(desc, str) and desc and (explain is None or name in explain):
             line += f": {desc.splitlines()[0]}"
         lines.append(line)
-    closed = schema.get("additionalProperties") is False
-    head = "Allowed arguments (no others):" if closed else "Allowed arguments:"
     return head + "\n" + "\n".join(lines)
+
+
+def _named(error: ValidationError, arguments: Mapping[str, Any]) -> list[str]:
+    """The top-level argument names an error is about: where it is, or the required ones missing."""
+    if error.absolute_path:
+        return [str(error.absolute_path[0])]
+    if error.validator == "required" and isinstance(error.validator_value, list):
+        return [name for name in error.validator_value if isinstance(name, str) and name not in arguments]
+    return []
 
 
 def _non_finite(value: Any, path: str) -> str | None:
@@ -92,7 +105,7 @@ def _non_finite(value: Any, path: str) -> str | None:
     return None
 
 
-def _short(text: str, limit: int = 300) -> str:
+def _short(text: str, limit: int = 200) -> str:
     """jsonschema's messages repeat the offending value whole: never echo megabytes back."""
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
@@ -205,5 +218,12 @@ class ArgumentValidator:
         lines = [f"- {_path(e)}: {_short(e.message)}" for e in errors[:_MAX_ERRORS]]
         if len(errors) > _MAX_ERRORS:
             lines.append(f"- ... and {len(errors) - _MAX_ERRORS} more")
-        allowed = describe_schema(self._schema)
-        return "\n".join(["Invalid arguments:", *lines, *([allowed] if allowed else [])])
+        # The allowed arguments as fully as the size budget lets: all described, then only those at
+        # fault, then names only (a model sent many bad values of a tool with many arguments).
+        at_fault = {name for e in errors for name in _named(e, arguments)}
+        for allowed in (describe_schema(self._schema), describe_schema(self._schema, at_fault),
+                        describe_schema(self._schema, ())):
+            message = "\n".join(["Invalid arguments:", *lines, allowed]).rstrip("\n")
+            if len(message.encode()) <= _MESSAGE_BYTES:
+                return message
+        return "\n".join(["Invalid arguments:", *lines, describe_schema(self._schema, brief=True)])
