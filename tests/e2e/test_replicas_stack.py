@@ -201,7 +201,7 @@ async def served_at(address: str, symbol: str, update_id: int, limit_s: float = 
             await asyncio.sleep(0.05)
 
 
-async def test_every_replica_serves_the_sandboxs_book_and_each_depth_stream_has_one_subscriber(
+async def test_every_replica_serves_the_sandboxs_book_and_each_stream_has_one_subscriber_across_replicas(
     stack: ReplicaStack,
 ) -> None:
     for symbol in BOOK_SYMBOLS:  # tracked (lazily) on whichever replica asks first
@@ -221,6 +221,7 @@ async def test_every_replica_serves_the_sandboxs_book_and_each_depth_stream_has_
     depth = {name: n for name, n in streams["subscribers"].items() if "@depth" in name}
     for symbol in BOOK_SYMBOLS:
         assert [n for name, n in depth.items() if name.startswith(symbol.lower() + "@")] == [1], depth
+    assert streams["user_data_subscriptions"] == 1  # one user data connection for the account, not one a replica
 
 
 async def test_the_sandbox_answered_no_429_or_418_and_the_weight_stayed_within_its_limit(stack: ReplicaStack) -> None:
