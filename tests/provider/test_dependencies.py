@@ -16,9 +16,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 LOCAL = {
-    "provider", "gateway", "simulator", "contracts", "fixture_provider", "common", "tests", "scripts", "benchmarks"
+    "provider", "provider_kit", "gateway", "simulator", "contracts", "fixture_provider", "common", "tests", "scripts",
+    "benchmarks",
 }
-RUNTIME_DIRS = ("provider", "gateway", "simulator", "contracts", "common")
+RUNTIME_DIRS = ("provider", "provider_kit", "gateway", "simulator", "contracts", "common")
 DEV_DIRS = ("tests", "scripts", "benchmarks")
 
 
