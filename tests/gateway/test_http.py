@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from mcp import Client, ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
+from gateway.http import _LOG_INTERVAL_S
 from tests.gateway.conftest import ROOT, Notifications
 from tests.gateway.fake_provider import FakeProvider
 
@@ -390,6 +392,7 @@ async def test_two_thousand_slow_connections_are_held_off_while_every_mcp_call_i
     connection left; the shedding is logged as a few lines of counts."""
     errlog, procs = tmp_path / "gateway.log", []
     slow_n, ceiling, backlog = 2000, 200, 64
+    started = time.monotonic()
     limits = ["--max-connections", str(ceiling), "--max-connections-per-client", "100", "--header-timeout", "2",
               "--listen-backlog", str(backlog)]
     async with (
@@ -428,7 +431,10 @@ async def test_two_thousand_slow_connections_are_held_off_while_every_mcp_call_i
     assert max(fds) - baseline <= ceiling + 4 * backlog + 10
     lines = [json.loads(line) for line in errlog.read_text().splitlines() if line.startswith("{")]
     shed = [line for line in lines if line.get("event") == "http_connections_shed"]
-    assert 2 <= len(shed) <= 4  # the first at once, the rest as counts (the last at shutdown)
+    # the first at once, then at most one count line per log interval, and the last at shutdown
+    # (a loaded machine stretches the flood over more intervals: bound by the time it took)
+    intervals = int((time.monotonic() - started) // _LOG_INTERVAL_S) + 1
+    assert 2 <= len(shed) <= 2 + intervals
     shed_n = sum(line.get("evicted", 0) + line.get("refused", 0) + line.get("header_timeout", 0) for line in shed)
     assert shed_n >= slow_n and sum(line.get("header_timeout", 0) for line in shed) >= 1
-    assert len([line for line in lines if line.get("level") == "warning"]) <= 6
+    assert len([line for line in lines if line.get("level") == "warning"]) <= len(shed) + 2
