@@ -132,6 +132,9 @@ async def _inspect(node_tools: Path, target: Sequence[str], case: Case, sem: asy
             "--format",
             "json",
             "-q",
+            # its default 15 s to connect is short for a loaded 2-core CI starting a gateway
+            "--connect-timeout",
+            str(_CALL_TIMEOUT_S * 1000),
             cwd=str(ROOT),
             env=node_env(node_tools),
             stdin=asyncio.subprocess.DEVNULL,
