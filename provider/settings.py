@@ -17,8 +17,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from cryptography.exceptions import UnsupportedAlgorithm
-
 from provider import audit
 from provider.binance.auth import Ed25519Signer
 from provider.binance.environment import Environment, EnvironmentKind
@@ -365,6 +363,8 @@ def _private_key(path: str) -> bytes:
         raise SettingsError(f"{name}: cannot read {path}: {exc.strerror or exc}") from None
     if not pem.strip():
         raise SettingsError(f"{name}: {path} is empty; it must hold a PEM Ed25519 private key")
+    from cryptography.exceptions import UnsupportedAlgorithm  # only with a key file (provider start time)
+
     try:
         Ed25519Signer.from_pem(pem)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:

@@ -14,10 +14,12 @@ import datetime
 import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import grpc
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+
+if TYPE_CHECKING:  # cryptography is imported when TLS is configured (provider start time)
+    from cryptography import x509
 
 __all__ = ["ServerTls", "TlsError", "is_loopback_host", "load_server_tls"]
 
@@ -97,6 +99,8 @@ def _read(path: str, var: str) -> bytes:
 
 
 def _certificates(pem: bytes, var: str) -> list[x509.Certificate]:
+    from cryptography import x509
+
     try:
         certs = x509.load_pem_x509_certificates(pem)
     except ValueError:
@@ -115,6 +119,8 @@ def _check_validity(cert: x509.Certificate, var: str, now: datetime.datetime) ->
 
 
 def _check_key_matches(cert: x509.Certificate, key_pem: bytes) -> None:
+    from cryptography.hazmat.primitives import serialization
+
     # The key's own text never goes into a message.
     try:
         key = serialization.load_pem_private_key(key_pem, password=None)

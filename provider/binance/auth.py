@@ -17,11 +17,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
+if TYPE_CHECKING:  # cryptography is imported when an Ed25519 key is loaded (provider start time)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 __all__ = [
     "Ed25519Signer",
@@ -100,6 +100,9 @@ class Ed25519Signer:
     @classmethod
     def from_pem(cls, pem: bytes, password: bytes | None = None) -> Ed25519Signer:
         """Load a PEM private key; refuse anything that is not Ed25519."""
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
         key = load_pem_private_key(pem, password=password)
         if not isinstance(key, Ed25519PrivateKey):
             raise ValueError("the private key is not an Ed25519 key")
