@@ -18,7 +18,6 @@ from provider.catalog.jsonmap import apply_defaults, to_json
 from provider.catalog.render import render
 from provider.catalog.resources import VALUATION_QUOTE, complete_symbol, iso, stamp, table, valued_balances
 from provider.errors import InvalidArgument, NotFound
-from provider.services.common import rules_for
 
 if TYPE_CHECKING:
     from provider.app import App
@@ -113,7 +112,7 @@ async def get(app: App, name: str, args: dict[str, str]) -> tuple[str, list[tupl
 async def trading_analysis(app: App, symbol: str, timeframe: str) -> list[tuple[str, str]]:
     from provider.services.orderbook import get_l1  # the same handler as binance.orderbook_l1
 
-    rules = await rules_for(app, symbol)
+    rules = await app.client.rules(symbol)
     s = rules.symbol
     t = (await app.client.ticker_24hr(s)).data
     klines = (await app.client.klines(s, timeframe, limit=KLINES_PER_ANALYSIS)).data

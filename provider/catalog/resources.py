@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 from contracts.provider.v1 import provider_pb2
 from provider.binance.rules import fmt_decimal
 from provider.errors import CallerError, InvalidArgument, NotFound
-from provider.services.common import rules_for, server_now_ms
 from provider.services.orders import order_from_json
 
 if TYPE_CHECKING:
@@ -87,7 +86,7 @@ class Template:
 
 
 def stamp(app: App, title: str) -> str:
-    now = datetime.fromtimestamp(server_now_ms(app) / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    now = datetime.fromtimestamp(app.client.server_now_ms() / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return f"# {title}\n\n_{now} · environment: {app.environment}_\n"
 
 
@@ -108,7 +107,7 @@ def pct(x: Decimal) -> str:
 
 
 async def render_market(app: App, params: dict[str, str]) -> str:
-    rules = await rules_for(app, params["SYMBOL"])
+    rules = await app.client.rules(params["SYMBOL"])
     s = rules.symbol
     t = (await app.client.ticker_24hr(s)).data
     book = (await app.client.depth(s, 5)).data
@@ -221,7 +220,7 @@ async def render_balances(app: App, params: dict[str, str]) -> str:
 
 
 async def render_trades(app: App, params: dict[str, str]) -> str:
-    rules = await rules_for(app, params["SYMBOL"])
+    rules = await app.client.rules(params["SYMBOL"])
     trades = ((await app.client.my_trades(rules.symbol, limit=50)).data)[::-1]
     lines = [stamp(app, f"My trades on {rules.symbol}")]
     lines.append(f"{len(trades)} most recent trades, newest first.\n")
@@ -480,7 +479,7 @@ async def fingerprint(app: App, uri: str) -> str:
 
 
 async def _market_fingerprint(app: App, symbol: str) -> str:
-    rules = await rules_for(app, symbol)
+    rules = await app.client.rules(symbol)
     books = app.books
     if books is not None and books.health().get("symbols", {}).get(rules.symbol, {}).get("state") == "SYNCED":
         view = await books.get_book(rules.symbol, timeout_s=1.0)
@@ -512,7 +511,7 @@ async def _polled_fingerprint(app: App, uri: str, kind: str, params: dict[str, s
         value = repr(sorted((b["asset"], b["free"], b["locked"]) for b in
                             (await app.client.account(omit_zero_balances=True)).data["balances"]))
     elif kind == "my-trades":
-        rules = await rules_for(app, params["SYMBOL"])
+        rules = await app.client.rules(params["SYMBOL"])
         value = repr([t["id"] for t in (await app.client.my_trades(rules.symbol, limit=1)).data])
     else:
         value = await render_orders(app, params)

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 
 from contracts.binance.v1 import account_pb2, common_pb2
 from provider.binance.rules import fmt_decimal
-from provider.services.common import check_window, freshness, optional, rules_for
+from provider.binance.windows import check_window
+from provider.services.fields import optional
+from provider.services.freshness import freshness
 from provider.services.registry import tool
 
 if TYPE_CHECKING:
@@ -68,7 +70,7 @@ async def account_stream_health(
 
 @tool("binance.get_my_trades")
 async def get_my_trades(app: App, req: account_pb2.GetMyTradesRequest) -> account_pb2.GetMyTradesResponse:
-    rules = await rules_for(app, req.symbol)
+    rules = await app.client.rules(req.symbol)
     check_window(optional(req, "start_time_ms"), optional(req, "end_time_ms"))
     raw = (
         await app.client.my_trades(

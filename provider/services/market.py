@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from contracts.binance.v1 import common_pb2, market_pb2
 from provider.binance.rules import SymbolRules, fmt_decimal
 from provider.catalog.descriptors import enum_wire
-from provider.services.common import freshness, rules_for
+from provider.services.freshness import freshness
 from provider.services.registry import tool
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def levels(raw: list[list[str]]) -> list[common_pb2.PriceLevel]:
 
 @tool("binance.get_ticker")
 async def get_ticker(app: App, req: market_pb2.GetTickerRequest) -> market_pb2.GetTickerResponse:
-    rules = await rules_for(app, req.symbol)
+    rules = await app.client.rules(req.symbol)
     t: dict[str, Any] = (await app.client.ticker_24hr(rules.symbol)).data
     return market_pb2.GetTickerResponse(
         symbol=t["symbol"],
@@ -50,7 +50,7 @@ async def get_ticker(app: App, req: market_pb2.GetTickerRequest) -> market_pb2.G
 
 @tool("binance.get_orderbook")
 async def get_orderbook(app: App, req: market_pb2.GetOrderBookRequest) -> market_pb2.GetOrderBookResponse:
-    rules = await rules_for(app, req.symbol)
+    rules = await app.client.rules(req.symbol)
     book = (await app.client.depth(rules.symbol, req.limit)).data
     return market_pb2.GetOrderBookResponse(
         symbol=rules.symbol,
@@ -63,7 +63,7 @@ async def get_orderbook(app: App, req: market_pb2.GetOrderBookRequest) -> market
 
 @tool("binance.get_recent_trades")
 async def get_recent_trades(app: App, req: market_pb2.GetRecentTradesRequest) -> market_pb2.GetRecentTradesResponse:
-    rules = await rules_for(app, req.symbol)
+    rules = await app.client.rules(req.symbol)
     raw = (await app.client.trades(rules.symbol, req.limit)).data
     trades = [
         market_pb2.Trade(
@@ -82,7 +82,7 @@ async def get_recent_trades(app: App, req: market_pb2.GetRecentTradesRequest) ->
 
 @tool("binance.get_klines")
 async def get_klines(app: App, req: market_pb2.GetKlinesRequest) -> market_pb2.GetKlinesResponse:
-    rules = await rules_for(app, req.symbol)
+    rules = await app.client.rules(req.symbol)
     raw = (
         await app.client.klines(
             rules.symbol,
@@ -116,7 +116,7 @@ async def get_klines(app: App, req: market_pb2.GetKlinesRequest) -> market_pb2.G
 
 @tool("binance.get_exchange_info")
 async def get_exchange_info(app: App, req: market_pb2.GetExchangeInfoRequest) -> market_pb2.GetExchangeInfoResponse:
-    symbols = [await rules_for(app, s) for s in dict.fromkeys(s.upper() for s in req.symbols)]
+    symbols = [await app.client.rules(s) for s in dict.fromkeys(s.upper() for s in req.symbols)]
     limits = (await app.client.exchange_rules()).rate_limits
     return market_pb2.GetExchangeInfoResponse(
         symbols=[symbol_info(r) for r in symbols],
@@ -178,7 +178,7 @@ def readable_filter(f: dict[str, Any]) -> str:
 
 @tool("binance.get_avg_price")
 async def get_avg_price(app: App, req: market_pb2.GetAvgPriceRequest) -> market_pb2.GetAvgPriceResponse:
-    rules = await rules_for(app, req.symbol)
+    rules = await app.client.rules(req.symbol)
     a = (await app.client.avg_price(rules.symbol)).data
     return market_pb2.GetAvgPriceResponse(
         symbol=rules.symbol,

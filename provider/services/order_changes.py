@@ -35,7 +35,8 @@ from provider.errors import (
     ProviderError,
 )
 from provider.services import confirm, rails
-from provider.services.common import freshness, optional, rules_for
+from provider.services.fields import optional
+from provider.services.freshness import freshness
 from provider.services.order_lists import note_reports
 from provider.services.orders import order_from_json, order_list_from_json
 from provider.services.registry import tool
@@ -175,7 +176,7 @@ async def cancel_replace_order(
     app: App, req: trading_pb2.CancelReplaceOrderRequest
 ) -> trading_pb2.CancelReplaceOrderResponse:
     deadline = time.monotonic() + rails.PLACE_BUDGET_S
-    rules = await rules_for(app, req.symbol)
+    rules = await app.client.rules(req.symbol)
     confirm.pin_ids(req)
     intent = intent_from(req, rules.symbol, default_response="FULL")
     try:
@@ -442,7 +443,7 @@ async def cancel_open_orders(
     app: App, req: trading_pb2.CancelOpenOrdersRequest
 ) -> trading_pb2.CancelOpenOrdersResponse:
     await rails.ensure_trading(app, dry_run=req.validate_only)
-    rules = await rules_for(app, req.symbol)
+    rules = await app.client.rules(req.symbol)
     rails.check_allowed(app, rules.symbol, [])
     opened = (await app.client.open_orders(rules.symbol)).data
     if app.settings.trading.allowed_order_types:
@@ -530,7 +531,7 @@ def _order_ref(req: trading_pb2.AmendOrderRequest) -> dict[str, Any]:
 @tool("binance.amend_order")
 async def amend_order(app: App, req: trading_pb2.AmendOrderRequest) -> trading_pb2.AmendOrderResponse:
     deadline = time.monotonic() + rails.PLACE_BUDGET_S
-    rules = await rules_for(app, req.symbol)
+    rules = await app.client.rules(req.symbol)
     new_cid = req.new_client_order_id if req.HasField("new_client_order_id") else new_client_order_id()
     try:
         await rails.ensure_trading(app, dry_run=req.validate_only)

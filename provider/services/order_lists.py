@@ -25,10 +25,12 @@ from provider.account.state import AccountState
 from provider.binance import order_calls
 from provider.binance.client import new_client_order_id
 from provider.binance.rules import STOP_TYPES, SymbolRules
+from provider.binance.windows import check_window
 from provider.catalog.jsonmap import to_json
 from provider.errors import ExecutionUnknown, FailedPrecondition, InvalidArgument, NotFound, ProviderError
 from provider.services import confirm, rails
-from provider.services.common import check_window, freshness, optional, rules_for
+from provider.services.fields import optional
+from provider.services.freshness import freshness
 from provider.services.orders import SIDES, TIFS, TYPES, order_list_from_json
 from provider.services.registry import tool
 from provider.services.trading import STP
@@ -155,7 +157,7 @@ async def _place(
     kind: str,
 ) -> trading_pb2.PlaceOrderListResponse:
     deadline = time.monotonic() + rails.PLACE_BUDGET_S
-    rules = await rules_for(app, symbol)
+    rules = await app.client.rules(symbol)
     intent = build(rules.symbol)
     try:
         await rails.ensure_trading(app, dry_run=validate_only)
@@ -489,7 +491,7 @@ async def _get_list(app: App, ref: Mapping[str, Any]) -> dict[str, Any]:
 @tool("binance.cancel_order_list")
 async def cancel_order_list(app: App, req: trading_pb2.CancelOrderListRequest) -> trading_pb2.CancelOrderListResponse:
     await rails.ensure_trading(app)
-    rules = await rules_for(app, req.symbol)
+    rules = await app.client.rules(req.symbol)
     rails.check_allowed(app, rules.symbol, [])
     ref = _list_ref(req)
     if app.settings.trading.allowed_order_types:  # every order it cancels must be of a type the agent may trade
@@ -547,7 +549,7 @@ async def get_all_order_lists(
 async def get_open_order_lists(
     app: App, req: trading_pb2.GetOpenOrderListsRequest
 ) -> trading_pb2.GetOpenOrderListsResponse:
-    symbol = (await rules_for(app, req.symbol)).symbol if req.HasField("symbol") else None
+    symbol = (await app.client.rules(req.symbol)).symbol if req.HasField("symbol") else None
     raw = (await order_calls.open_order_lists(app.client)).data
     picked = [x for x in raw if symbol is None or x.get("symbol") == symbol]
     return trading_pb2.GetOpenOrderListsResponse(

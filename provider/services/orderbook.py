@@ -11,7 +11,6 @@ from provider.analytics.l2 import dec_str
 from provider.analytics.metrics import Vwap, Wall, l1_metrics
 from provider.errors import ExchangeTimeout, FailedPrecondition, InvalidArgument
 from provider.orderbook.manager import Books, BookView
-from provider.services.common import rules_for, server_now_ms
 from provider.services.registry import tool
 
 if TYPE_CHECKING:
@@ -32,7 +31,7 @@ def books(app: App) -> Books:
 
 
 async def book_for(app: App, symbol: str, timeout_ms: int) -> BookView:
-    rules = await rules_for(app, symbol)
+    rules = await app.client.rules(symbol)
     try:
         return await books(app).get_book(rules.symbol, timeout_s=timeout_ms / 1000 * 0.8)
     except TimeoutError:
@@ -42,7 +41,7 @@ async def book_for(app: App, symbol: str, timeout_ms: int) -> BookView:
 def freshness(app: App, view: BookView) -> orderbook_pb2.BookFreshness:
     age = view.age_ms
     if view.source == "rest" or view.event_time_ms is None:
-        event_time = server_now_ms(app) - age
+        event_time = app.client.server_now_ms() - age
     else:
         event_time = view.event_time_ms
     return orderbook_pb2.BookFreshness(

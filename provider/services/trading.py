@@ -34,12 +34,14 @@ from contracts.binance.v1 import common_pb2, trading_pb2
 from provider.account.state import OPEN_STATUSES
 from provider.binance.client import new_client_order_id
 from provider.binance.rules import SymbolRules
+from provider.binance.windows import check_window
 from provider.catalog.descriptors import enum_wire
 from provider.catalog.jsonmap import to_json
 from provider.errors import ExecutionUnknown, InvalidArgument, ProviderError, TradingDisabled
 from provider.services import confirm
 from provider.services.account import stream_freshness
-from provider.services.common import check_window, freshness, optional, rules_for
+from provider.services.fields import optional
+from provider.services.freshness import freshness
 from provider.services.orders import SIDES, TIFS, TYPES, order_from_json
 from provider.services.rails import (
     PLACE_BUDGET_S,
@@ -147,7 +149,7 @@ class _Answer:
 @tool("binance.place_order")
 async def place_order(app: App, req: trading_pb2.PlaceOrderRequest) -> trading_pb2.PlaceOrderResponse:
     deadline = time.monotonic() + PLACE_BUDGET_S
-    rules = await rules_for(app, req.symbol)
+    rules = await app.client.rules(req.symbol)
     confirm.pin_ids(req)
     intent = intent_from(req, rules.symbol)
     try:
@@ -317,7 +319,7 @@ def order_ref(req: trading_pb2.CancelOrderRequest | trading_pb2.GetOrderRequest)
 @tool("binance.cancel_order")
 async def cancel_order(app: App, req: trading_pb2.CancelOrderRequest) -> trading_pb2.CancelOrderResponse:
     await ensure_trading(app)
-    rules = await rules_for(app, req.symbol)
+    rules = await app.client.rules(req.symbol)
     limits = app.settings.trading
     plan.check_allowed(rules.symbol, None, limits.allowed_symbols, frozenset())
     ref = order_ref(req)
@@ -339,7 +341,7 @@ async def cancel_order(app: App, req: trading_pb2.CancelOrderRequest) -> trading
 
 @tool("binance.get_order")
 async def get_order(app: App, req: trading_pb2.GetOrderRequest) -> trading_pb2.GetOrderResponse:
-    rules = await rules_for(app, req.symbol)
+    rules = await app.client.rules(req.symbol)
     ref = order_ref(req)
     found = (await app.client.get_order(rules.symbol, **ref)).data
     waited = ""
@@ -383,7 +385,7 @@ async def wait_for_change(app: App, symbol: str, order: dict[str, Any], wait_s: 
 
 @tool("binance.get_open_orders")
 async def get_open_orders(app: App, req: trading_pb2.GetOpenOrdersRequest) -> trading_pb2.GetOpenOrdersResponse:
-    symbol = (await rules_for(app, req.symbol)).symbol if req.HasField("symbol") else None
+    symbol = (await app.client.rules(req.symbol)).symbol if req.HasField("symbol") else None
     if app.account is not None and await app.account.caught_up():
         raw, fresh = app.account.state.open_orders_json(symbol), stream_freshness(app)
     else:
@@ -393,7 +395,7 @@ async def get_open_orders(app: App, req: trading_pb2.GetOpenOrdersRequest) -> tr
 
 @tool("binance.get_all_orders")
 async def get_all_orders(app: App, req: trading_pb2.GetAllOrdersRequest) -> trading_pb2.GetAllOrdersResponse:
-    rules = await rules_for(app, req.symbol)
+    rules = await app.client.rules(req.symbol)
     start, end = optional(req, "start_time_ms"), optional(req, "end_time_ms")
     check_window(start, end)
     raw = (
