@@ -8,7 +8,7 @@ Three sources, none of which needs the client or the order-book code to know abo
   a subscription's lifetime, not a latency.
 - `MeteredTransport` wraps the REST transport the Binance client sends through: requests by endpoint
   path and HTTP status (or the transport failure's kind), and their latency.
-- `HealthCollector` reads `BinanceClient.health()` and `OrderBookManager.health()` at scrape time
+- `HealthCollector` reads `BinanceClient.health()` and `OrderBookManager.book_health()` at scrape time
   (request weight, clock offset, bans, books per state, resyncs, reconnects, stream message rates).
   Per-symbol counts die with an evicted symbol, so `CountAccumulator` folds them into totals that
   only grow, as Prometheus counters must.
@@ -39,6 +39,7 @@ from provider.errors import ProviderError
 
 if TYPE_CHECKING:
     from provider.app import App
+    from provider.orderbook.health import BooksHealth
 
 __all__ = [
     "CountAccumulator",
@@ -85,7 +86,7 @@ class Metrics:
 
     def bind(self, app: App) -> None:
         """Adds the scrape-time collector over the app's client and order books."""
-        books = app.books.health if app.books is not None else None
+        books = app.books.book_health if app.books is not None else None
         self.registry.register(HealthCollector(lambda: app.client.health().to_dict(), books))
 
     def render(self) -> bytes:
@@ -218,17 +219,16 @@ class CountAccumulator:
 
 
 class HealthCollector(Collector):
-    """Reads the exchange client's and the order-book manager's `health()` at scrape time."""
+    """Reads the exchange client's `health()` and the order-book manager's `book_health()` at scrape time."""
 
     def __init__(
         self,
         client_health: Callable[[], Mapping[str, Any]],
-        books_health: Callable[[], Mapping[str, Any]] | None = None,
+        books_health: Callable[[], BooksHealth] | None = None,
     ) -> None:
         self._client_health = client_health
         self._books_health = books_health
         self._resyncs = CountAccumulator()
-        self._messages = CountAccumulator()
 
     def describe(self) -> Iterable[Metric]:
         return []  # families depend on live state; nothing to pre-register
@@ -262,39 +262,34 @@ class HealthCollector(Collector):
         coalesced.add_metric([env], float(h.get("requests_coalesced") or 0))
         yield coalesced
 
-    def _books(self, h: Mapping[str, Any]) -> Iterator[Metric]:
-        symbols: Mapping[str, Mapping[str, Any]] = h.get("symbols") or {}
+    def _books(self, h: BooksHealth) -> Iterator[Metric]:
+        symbols = h.symbols
         tracked = GaugeMetricFamily("provider_orderbook_books", "Order books tracked, by sync state.",
                                     labels=["state"])
         states: dict[str, int] = {}
         for sym in symbols.values():
-            states[str(sym.get("state"))] = states.get(str(sym.get("state")), 0) + 1
+            states[sym.state] = states.get(sym.state, 0) + 1
         for state, count in sorted(states.items()):
             tracked.add_metric([state], count)
         yield tracked
         yield GaugeMetricFamily("provider_orderbook_books_tracked", "Order books tracked (all states).",
                                 value=len(symbols))
         yield GaugeMetricFamily("provider_orderbook_connected", "1 while the stream connection is open.",
-                                value=1 if h.get("connected") else 0)
+                                value=1 if h.connected else 0)
         yield GaugeMetricFamily("provider_orderbook_streams", "Streams subscribed on the connection.",
-                                value=float(h.get("streams") or 0))
-        resyncs = self._resyncs.update({k: int(v.get("resync_count") or 0) for k, v in symbols.items()})
+                                value=float(h.streams))
+        resyncs = self._resyncs.update({k: v.resync_count for k, v in symbols.items()})
         yield CounterMetricFamily("provider_orderbook_resyncs", "Book resyncs (gaps, drops, stalls), all symbols.",
                                   value=resyncs)
         yield CounterMetricFamily("provider_orderbook_reconnects", "Stream reconnects after a failure.",
-                                  value=float(h.get("reconnects") or 0))
+                                  value=float(h.reconnects))
         yield CounterMetricFamily("provider_orderbook_renewals", "Planned stream connection renewals.",
-                                  value=float(h.get("renewals") or 0))
+                                  value=float(h.renewals))
         rates = GaugeMetricFamily("provider_orderbook_stream_messages_per_second",
                                   "Depth stream messages per second, by symbol.", labels=["symbol"])
         for name, sym in sorted(symbols.items()):
-            rates.add_metric([name], float(sym.get("messages_per_s") or 0))
+            rates.add_metric([name], sym.messages_per_s)
         yield rates
-        totals = {k: int(v["messages_total"]) for k, v in symbols.items() if v.get("messages_total") is not None}
-        if totals or "messages_total" in h:
-            value = h["messages_total"] if "messages_total" in h else self._messages.update(totals)
-            yield CounterMetricFamily("provider_orderbook_stream_messages", "Depth stream messages received.",
-                                      value=float(value))
 
 
 def _gauge(name: str, doc: str, value: Any, environment: str) -> GaugeMetricFamily:

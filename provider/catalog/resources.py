@@ -425,7 +425,7 @@ async def listed(app: App, popular: list[str]) -> list[Listed]:
     trading = {s for s, r in rules.items() if r.is_trading}
     held = await held_assets(app)
     pairs = [p for p in (main_pair(a, trading) for a in held or []) if p is not None]
-    live = sorted(app.books.health()["symbols"]) if app.books is not None else []
+    live = sorted(app.books.book_health().symbols) if app.books is not None else []
     markets = [s for s in dict.fromkeys([*live, *pairs, *popular]) if s in trading][:MAX_LISTED_MARKETS]
     out = _account_resources() if held is not None else []
     out += [_market(s) for s in markets]
@@ -481,7 +481,8 @@ async def fingerprint(app: App, uri: str) -> str:
 async def _market_fingerprint(app: App, symbol: str) -> str:
     rules = await app.client.rules(symbol)
     books = app.books
-    if books is not None and books.health().get("symbols", {}).get(rules.symbol, {}).get("state") == "SYNCED":
+    book = books.book_health().symbols.get(rules.symbol) if books is not None else None
+    if books is not None and book is not None and book.synced:
         view = await books.get_book(rules.symbol, timeout_s=1.0)
         bids, asks = view.levels(1)
         return f"{bids[:1]}/{asks[:1]}"

@@ -187,36 +187,36 @@ async def get_l2(app: App, req: orderbook_pb2.GetL2Request) -> orderbook_pb2.Get
 
 @tool("binance.orderbook_health")
 async def get_health(app: App, req: orderbook_pb2.GetHealthRequest) -> orderbook_pb2.GetHealthResponse:
-    h = books(app).health()
+    h = books(app).book_health()
     wanted = req.symbol.upper() if req.HasField("symbol") else None
     symbols = []
-    for name, s in sorted(h["symbols"].items()):
+    for name, s in sorted(h.symbols.items()):
         if wanted and name != wanted:
             continue
         symbols.append(
             orderbook_pb2.SymbolHealth(
                 symbol=name,
-                state=s["state"],
-                last_update_id=s["last_update_id"] or 0,
-                age_ms=s["age_ms"] or 0,
-                resync_count=s["resync_count"],
-                messages_per_second=s["messages_per_s"],
-                last_error=s["last_error"] or "",  # cleared once the symbol is SYNCED again
-                last_resync_reason=s["last_resync_reason"] or "",
-                stale_snapshots=s["stale_snapshots"],
-                quiet_checks=s["quiet_checks"],
+                state=s.state,
+                last_update_id=s.last_update_id or 0,
+                age_ms=s.age_ms or 0,
+                resync_count=s.resync_count,
+                messages_per_second=s.messages_per_s,
+                last_error=s.last_error or "",  # cleared once the symbol is SYNCED again
+                last_resync_reason=s.last_resync_reason or "",
+                stale_snapshots=s.stale_snapshots,
+                quiet_checks=s.quiet_checks,
             )
         )
     if wanted and not symbols:
-        raise InvalidArgument(f"{wanted} is not tracked; tracked: {', '.join(sorted(h['symbols'])) or 'none'}")
-    states = [s["state"] for s in h["symbols"].values()]
+        raise InvalidArgument(f"{wanted} is not tracked; tracked: {', '.join(sorted(h.symbols)) or 'none'}")
+    states = [s.state for s in h.symbols.values()]
     overall = "IDLE" if not states else ("OK" if all(st == "SYNCED" for st in states) else "DEGRADED")
     return orderbook_pb2.GetHealthResponse(
         environment=app.environment,
         overall=overall,
-        connection=("connected" if h["connected"] else h["status"]),
-        books_tracked=len(h["symbols"]),
-        max_books=h["max_symbols"],
-        reconnects=h["reconnects"],
+        connection=("connected" if h.connected else h.status),
+        books_tracked=len(h.symbols),
+        max_books=h.max_symbols,
+        reconnects=h.reconnects,
         symbols=symbols,
     )

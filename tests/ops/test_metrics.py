@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from contracts.binance.v1 import market_pb2, market_pb2_grpc
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
 from provider.metrics import CountAccumulator, HealthCollector
+from provider.orderbook.health import BooksHealth, SymbolBookHealth
 from tests.sim_fixture import SimProcess
 from tests.stack import ProviderProcess, free_port, sandbox_env
 
@@ -114,16 +115,13 @@ def test_count_accumulator_keeps_counts_of_evicted_and_restarted_symbols() -> No
     assert acc.update({"BTCUSDT": 1, "ETHUSDT": 1}) == 8  # a count that went down restarted
 
 
-def test_health_collector_reports_weight_books_and_monotonic_resyncs_from_health_dicts() -> None:
+def test_health_collector_reports_weight_books_and_monotonic_resyncs_from_typed_health() -> None:
     client = {"environment": "testnet", "used_weight": 40, "weight_limit": 6000, "last_used_weight_header": 42,
               "clock_offset_ms": -3, "banned_until": 1.0e9, "rate_limited_until": None,
               "requests_sent": 7, "requests_coalesced": 1}
-    books: dict[str, object] = {"connected": True, "streams": 2, "reconnects": 1, "renewals": 0, "symbols": {
-        "BTCUSDT": {"state": "SYNCED", "resync_count": 2, "messages_per_s": 10.0, "messages_total": 100},
-        "ETHUSDT": {"state": "RESYNCING", "resync_count": 1, "messages_per_s": 0.0, "messages_total": 50},
-    }}
+    books = [books_health(BTCUSDT=symbol_health("SYNCED", 2, 10.0), ETHUSDT=symbol_health("RESYNCING", 1, 0.0))]
     registry = CollectorRegistry()
-    registry.register(HealthCollector(lambda: client, lambda: books))
+    registry.register(HealthCollector(lambda: client, lambda: books[0]))
     first = {(s.name, frozenset(s.labels.items())): s.value for m in registry.collect() for s in m.samples}
     assert value(first, "binance_used_weight", environment="testnet") == 40
     assert value(first, "binance_used_weight_header", environment="testnet") == 42
@@ -134,11 +132,24 @@ def test_health_collector_reports_weight_books_and_monotonic_resyncs_from_health
     assert value(first, "provider_orderbook_books", state="RESYNCING") == 1
     assert value(first, "provider_orderbook_books_tracked") == 2
     assert value(first, "provider_orderbook_resyncs_total") == 3
-    assert value(first, "provider_orderbook_stream_messages_total") == 150
     assert value(first, "provider_orderbook_stream_messages_per_second", symbol="BTCUSDT") == 10.0
 
-    books["symbols"] = {"BTCUSDT": {"state": "SYNCED", "resync_count": 3, "messages_total": 130}}
+    books[0] = books_health(BTCUSDT=symbol_health("SYNCED", 3, 0.0))
     second = {(s.name, frozenset(s.labels.items())): s.value for m in registry.collect() for s in m.samples}
     assert value(second, "provider_orderbook_resyncs_total") == 4  # ETHUSDT's 1 kept after eviction
-    assert value(second, "provider_orderbook_stream_messages_total") == 180
     assert value(second, "provider_orderbook_books_tracked") == 1
+
+
+def symbol_health(state: str, resync_count: int, messages_per_s: float) -> SymbolBookHealth:
+    return SymbolBookHealth(
+        state=state, last_update_id=1, event_time_ms=None, age_ms=None, resync_count=resync_count,
+        last_resync_reason=None, messages_per_s=messages_per_s, buffered_events=0, stale_snapshots=0,
+        unsynced_ms=0, quiet_checks=0, last_error=None,
+    )
+
+
+def books_health(**symbols: SymbolBookHealth) -> BooksHealth:
+    return BooksHealth(
+        status="connected", connected=True, connection_age_s=1.0, streams=2, reconnects=1, renewals=0,
+        max_symbols=10, last_error=None, symbols=symbols,
+    )
