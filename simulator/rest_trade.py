@@ -25,6 +25,7 @@ from simulator.params import Params
 from simulator.rest_public import limit_param, symbol_state
 from simulator.state import Sim
 from simulator.symbols import ORDER_TYPES, STP_MODES
+from simulator.userdata import REST_NAMES, fields_when_set
 
 CLIENT_ID_RE = re.compile(r"^[a-zA-Z0-9-_]{1,36}$")
 CLIENT_ID_RANGE = "^[a-zA-Z0-9-_]{1,36}$"
@@ -184,13 +185,7 @@ def _conditional(order: Order, body: dict[str, Any]) -> dict[str, Any]:
         body["icebergQty"] = fmt8(order.iceberg_qty)
     if order.prevented_qty > 0:
         body["preventedQuantity"] = fmt8(order.prevented_qty)
-    if order.trailing_delta is not None:
-        body["trailingDelta"] = order.trailing_delta
-        body["trailingTime"] = order.trailing_time
-    if order.strategy_id is not None:
-        body["strategyId"] = order.strategy_id
-    if order.strategy_type is not None:
-        body["strategyType"] = order.strategy_type
+    body.update(fields_when_set(order, REST_NAMES))
     if order.expiry_reason is not None:
         body["expiryReason"] = order.expiry_reason
     return body
@@ -259,13 +254,7 @@ def render_query(order: Order) -> dict[str, Any]:
     }
     if order.prevented_qty > 0:
         body["preventedQuantity"] = fmt8(order.prevented_qty)
-    if order.trailing_delta is not None:
-        body["trailingDelta"] = order.trailing_delta
-        body["trailingTime"] = order.trailing_time
-    if order.strategy_id is not None:
-        body["strategyId"] = order.strategy_id
-    if order.strategy_type is not None:
-        body["strategyType"] = order.strategy_type
+    body.update(fields_when_set(order, REST_NAMES))
     if order.expiry_reason is not None:
         body["expiryReason"] = order.expiry_reason
     return body

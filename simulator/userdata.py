@@ -96,18 +96,40 @@ def execution_report(
     if order.working_time >= 0:
         body["W"] = order.working_time
     body["V"] = order.stp_mode
-    if order.trailing_delta is not None:
-        body["d"] = order.trailing_delta
-        body["D"] = order.trailing_time
-    if order.strategy_id is not None:
-        body["j"] = order.strategy_id
-    if order.strategy_type is not None:
-        body["J"] = order.strategy_type
+    body.update(fields_when_set(order, STREAM_NAMES))
     if prevention is not None:
         body.update(_prevention_fields(order, prevention))
     if order.status in EXPIRED_STATUSES and order.expiry_reason is not None:
         body["eR"] = order.expiry_reason
     return body
+
+
+@dataclass(frozen=True)
+class WhenSetNames:
+    """One wire's names for the order fields Binance sends only when they are set: the trailing delta
+    and the time tracking started (both with a trailing stop), the strategy id and type."""
+
+    trailing_delta: str
+    trailing_time: str
+    strategy_id: str
+    strategy_type: str
+
+
+STREAM_NAMES = WhenSetNames("d", "D", "j", "J")
+REST_NAMES = WhenSetNames("trailingDelta", "trailingTime", "strategyId", "strategyType")
+
+
+def fields_when_set(order: Order, names: WhenSetNames) -> dict[str, Any]:
+    """The order's trailing-stop and strategy fields that are set, under ``names`` (REST or stream)."""
+    out: dict[str, Any] = {}
+    if order.trailing_delta is not None:
+        out[names.trailing_delta] = order.trailing_delta
+        out[names.trailing_time] = order.trailing_time
+    if order.strategy_id is not None:
+        out[names.strategy_id] = order.strategy_id
+    if order.strategy_type is not None:
+        out[names.strategy_type] = order.strategy_type
+    return out
 
 
 def _prevention_fields(order: Order, p: Prevention) -> dict[str, Any]:

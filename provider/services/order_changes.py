@@ -35,12 +35,12 @@ from provider.errors import (
     ProviderError,
 )
 from provider.services import confirm, rails
-from provider.services.fields import optional
+from provider.services.fields import optional, order_ref
 from provider.services.freshness import freshness
 from provider.services.order_lists import note_reports
 from provider.services.orders import order_from_json, order_list_from_json
 from provider.services.registry import tool
-from provider.services.trading import check_peg_allowed, intent_from
+from provider.services.trading import intent_from
 from provider.trading import plan
 from provider.trading.ledger import LockTimeout
 from provider.trading.placement import Placement, State, Trigger
@@ -67,11 +67,11 @@ def _canceled(raw: dict[str, Any]) -> trading_pb2.Order:
 
 
 def _cancel_ref(req: trading_pb2.CancelReplaceOrderRequest) -> dict[str, Any]:
-    if req.HasField("cancel_order_id"):
-        return {"order_id": req.cancel_order_id, "orig_client_order_id": optional(req, "cancel_client_order_id")}
-    if req.HasField("cancel_client_order_id"):
-        return {"orig_client_order_id": req.cancel_client_order_id}
-    raise InvalidArgument("give cancel_order_id or cancel_client_order_id (the order to cancel)")
+    return order_ref(
+        optional(req, "cancel_order_id"),
+        optional(req, "cancel_client_order_id"),
+        "give cancel_order_id or cancel_client_order_id (the order to cancel)",
+    )
 
 
 def _replace_params(req: trading_pb2.CancelReplaceOrderRequest, intent: plan.OrderIntent) -> dict[str, str]:
@@ -185,7 +185,7 @@ async def cancel_replace_order(
         if not rules.cancel_replace_allowed:
             raise FailedPrecondition(f"cancel-replace is not allowed on {rules.symbol} (cancelReplaceAllowed false)")
         plan.check_shape(intent)
-        check_peg_allowed(rules, intent)
+        rails.check_peg_allowed(rules, intent)
         target = await _lookup(app, rules.symbol, ref)
         target_open = target is not None and target.get("status") in OPEN_STATUSES
         if not target_open and req.mode == trading_pb2.CANCEL_REPLACE_MODE_STOP_ON_FAILURE:

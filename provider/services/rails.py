@@ -138,6 +138,15 @@ def check_allowed(app: App, symbol: str, order_types: Iterable[str | None]) -> N
         plan.check_allowed(symbol, order_type, limits.allowed_symbols, limits.allowed_order_types)
 
 
+def check_peg_allowed(rules: SymbolRules, intent: plan.OrderIntent) -> None:
+    """Pegged orders only where the symbol allows them (`pegInstructionsAllowed`)."""
+    if intent.pegged and not rules.peg_allowed:
+        raise TradingDisabled(
+            f"pegged orders are not allowed on {rules.symbol} (pegInstructionsAllowed false)",
+            hint="Give a limit price instead.",
+        )
+
+
 # -- 3. filters ----------------------------------------------------------------------------------
 
 

@@ -37,18 +37,20 @@ from provider.binance.rules import SymbolRules
 from provider.binance.windows import check_window
 from provider.catalog.descriptors import enum_wire
 from provider.catalog.jsonmap import to_json
-from provider.errors import ExecutionUnknown, InvalidArgument, ProviderError, TradingDisabled
+from provider.errors import ExecutionUnknown, ProviderError
 from provider.services import confirm
 from provider.services.account import stream_freshness
-from provider.services.fields import optional
+from provider.services.fields import optional, order_ref
 from provider.services.freshness import freshness
 from provider.services.orders import SIDES, TIFS, TYPES, order_from_json
 from provider.services.rails import (
     PLACE_BUDGET_S,
     SEND_RESERVE_S,
     NotSentTooSlow,
+    check_allowed,
     check_cap,
     check_filters,
+    check_peg_allowed,
     ensure_trading,
     expiry_note,
     find_order,
@@ -110,15 +112,6 @@ def intent_from(
     )
 
 
-def check_peg_allowed(rules: SymbolRules, intent: plan.OrderIntent) -> None:
-    """Pegged orders only where the symbol allows them (`pegInstructionsAllowed`)."""
-    if intent.pegged and not rules.peg_allowed:
-        raise TradingDisabled(
-            f"pegged orders are not allowed on {rules.symbol} (pegInstructionsAllowed false)",
-            hint="Give a limit price instead.",
-        )
-
-
 class _Answer:
     """Builds the PlaceOrderResponse of one intent: the id, what was sent and the worst case, always."""
 
@@ -155,8 +148,7 @@ async def place_order(app: App, req: trading_pb2.PlaceOrderRequest) -> trading_p
     try:
         await ensure_trading(app, dry_run=req.validate_only)
         plan.check_shape(intent)
-        limits = app.settings.trading
-        plan.check_allowed(rules.symbol, intent.order_type, limits.allowed_symbols, limits.allowed_order_types)
+        check_allowed(app, rules.symbol, [intent.order_type])
         check_peg_allowed(rules, intent)
         await check_filters(app, rules, intent)
         answer = _Answer(app, intent, await check_cap(app, rules, intent))
@@ -308,12 +300,8 @@ async def _send(
 # -- other order tools ----------------------------------------------------------------------
 
 
-def order_ref(req: trading_pb2.CancelOrderRequest | trading_pb2.GetOrderRequest) -> dict[str, Any]:
-    if req.HasField("order_id"):
-        return {"order_id": req.order_id, "orig_client_order_id": req.client_order_id or None}
-    if req.HasField("client_order_id"):
-        return {"orig_client_order_id": req.client_order_id}
-    raise InvalidArgument("give order_id or client_order_id")
+def _ref(req: trading_pb2.CancelOrderRequest | trading_pb2.GetOrderRequest) -> dict[str, Any]:
+    return order_ref(optional(req, "order_id"), optional(req, "client_order_id"), "give order_id or client_order_id")
 
 
 @tool("binance.cancel_order")
@@ -321,11 +309,11 @@ async def cancel_order(app: App, req: trading_pb2.CancelOrderRequest) -> trading
     await ensure_trading(app)
     rules = await app.client.rules(req.symbol)
     limits = app.settings.trading
-    plan.check_allowed(rules.symbol, None, limits.allowed_symbols, frozenset())
-    ref = order_ref(req)
+    check_allowed(app, rules.symbol, [])
+    ref = _ref(req)
     if limits.allowed_order_types:  # the order's own type must be one the agent may trade
         order_type = (await app.client.get_order(rules.symbol, **ref)).data.get("type")
-        plan.check_allowed(rules.symbol, order_type, frozenset(), limits.allowed_order_types)
+        check_allowed(app, rules.symbol, [order_type])
     await app.audit.record("cancel_order.send", asked=to_json(req), sent={"symbol": rules.symbol, **ref})
     try:
         canceled = (await app.client.cancel_order(rules.symbol, **ref)).data
@@ -342,7 +330,7 @@ async def cancel_order(app: App, req: trading_pb2.CancelOrderRequest) -> trading
 @tool("binance.get_order")
 async def get_order(app: App, req: trading_pb2.GetOrderRequest) -> trading_pb2.GetOrderResponse:
     rules = await app.client.rules(req.symbol)
-    ref = order_ref(req)
+    ref = _ref(req)
     found = (await app.client.get_order(rules.symbol, **ref)).data
     waited = ""
     if req.wait_ms:
