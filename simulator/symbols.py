@@ -241,9 +241,6 @@ def _extra_markets() -> list[SymbolSpec]:
 
 DEFAULT_SYMBOLS.update((s.symbol, s) for s in _extra_markets())
 
-RATE_LIMITS_DEFAULT = {"REQUEST_WEIGHT": 6000, "ORDERS_10S": 50, "ORDERS_1D": 160000}
-
-
 def rate_limits(weight_limit: int, orders_10s: int, orders_1d: int) -> list[dict[str, Any]]:
     """The `rateLimits` array (spec §1.5), reflecting the configured limits."""
     return [
