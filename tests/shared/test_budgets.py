@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 import pytest_asyncio
+import redis.asyncio as aioredis
 
 from provider.binance.governor import WeightGovernor
 from provider.binance.order_limits import OrderLimit, OrderRateLimiter
@@ -58,10 +59,31 @@ async def replicas(redis_server: RedisServer) -> AsyncIterator[tuple[Replica, Cl
         made.append(budgets)
         return budgets
 
-    yield replica, clock
-    for budgets in made:
-        await budgets.close()
-        await budgets.conn.aclose()
+    try:
+        yield replica, clock
+    finally:
+        for budgets in made:
+            await budgets.close()
+            await budgets.conn.aclose()
+
+
+Connect = Callable[[], aioredis.Redis]
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def connect(redis_server: RedisServer) -> AsyncIterator[Connect]:
+    """Makes Redis clients for the test's ledgers and closes every one of them after it."""
+    made: list[aioredis.Redis] = []
+
+    def new() -> aioredis.Redis:
+        made.append(client(redis_server.url))
+        return made[-1]
+
+    try:
+        yield new
+    finally:
+        for conn in made:
+            await conn.aclose()
 
 
 async def test_two_replicas_draw_one_weight_budget_and_only_priority_calls_use_its_last_slice(
@@ -173,10 +195,10 @@ async def test_without_redis_reads_use_a_local_share_orders_are_refused_and_it_r
 
 
 async def test_one_client_order_id_is_held_by_one_replica_at_a_time_and_its_placement_is_seen_by_the_next(
-    redis_server: RedisServer,
+    connect: Connect,
 ) -> None:
     prefix = f"t{secrets.token_hex(4)}:"
-    a, b = (SharedPlacementLedger(client(redis_server.url), prefix, now_ms=lambda: 1_000, recv_window_ms=5000)
+    a, b = (SharedPlacementLedger(connect(), prefix, now_ms=lambda: 1_000, recv_window_ms=5000)
             for _ in range(2))
     entered = asyncio.Event()
     leave = asyncio.Event()
@@ -203,18 +225,18 @@ async def test_one_client_order_id_is_held_by_one_replica_at_a_time_and_its_plac
 
 
 async def test_a_lock_whose_holder_vanished_expires_and_the_next_holder_treats_the_id_as_unknown(
-    redis_server: RedisServer,
+    connect: Connect,
 ) -> None:
     prefix = f"t{secrets.token_hex(4)}:"
-    first = SharedPlacementLedger(client(redis_server.url), prefix, now_ms=lambda: 9_000, recv_window_ms=5000)
+    first = SharedPlacementLedger(connect(), prefix, now_ms=lambda: 9_000, recv_window_ms=5000)
     async with first.hold("cid-2", 1.0):  # an earlier call, cleanly finished: rejected
         earlier = Placement("cid-2", 5000, 1000)
         first.remember(earlier, 9_000)
         earlier.fire(Trigger.REJECTED)
-    dead = SharedPlacementLedger(client(redis_server.url), prefix, now_ms=lambda: 10_000, recv_window_ms=5000,
+    dead = SharedPlacementLedger(connect(), prefix, now_ms=lambda: 10_000, recv_window_ms=5000,
                                  lock_ttl_ms=300)
     await dead._take("cid-2", asyncio.get_running_loop().time() + 1)  # took the lock, then "died"
-    b = SharedPlacementLedger(client(redis_server.url), prefix, now_ms=lambda: 10_100, recv_window_ms=5000)
+    b = SharedPlacementLedger(connect(), prefix, now_ms=lambda: 10_100, recv_window_ms=5000)
     async with b.hold("cid-2", 10.0):
         seen = b.recall("cid-2", 10_100)
     assert seen is not None and seen.state is State.UNKNOWN  # the dead call is newer than the stored rejection
@@ -222,13 +244,13 @@ async def test_a_lock_whose_holder_vanished_expires_and_the_next_holder_treats_t
 
 
 async def test_a_lock_whose_replica_stopped_beating_is_taken_over_before_it_expires(
-    redis_server: RedisServer,
+    connect: Connect,
 ) -> None:
     prefix = f"t{secrets.token_hex(4)}:"
     replicas = f"{prefix}replicas"
 
     def ledger(owner: str, alive_ms: int) -> SharedPlacementLedger:
-        return SharedPlacementLedger(client(redis_server.url), prefix, now_ms=lambda: 20_000, recv_window_ms=5000,
+        return SharedPlacementLedger(connect(), prefix, now_ms=lambda: 20_000, recv_window_ms=5000,
                                      owner=owner, replicas_key=replicas, alive_ms=alive_ms)
 
     live, dead, b = ledger("live", 60_000), ledger("dead", 200), ledger("b", 60_000)
@@ -242,8 +264,8 @@ async def test_a_lock_whose_replica_stopped_beating_is_taken_over_before_it_expi
     assert seen is not None and seen.state is State.UNKNOWN  # it may have sent: looked up before any send
 
 
-async def test_no_order_lock_without_redis(redis_server: RedisServer) -> None:
-    ledger = SharedPlacementLedger(client(redis_server.url), "t:", now_ms=lambda: 0, recv_window_ms=5000)
+async def test_no_order_lock_without_redis(redis_server: RedisServer, connect: Connect) -> None:
+    ledger = SharedPlacementLedger(connect(), "t:", now_ms=lambda: 0, recv_window_ms=5000)
     await redis_server.kill()
     try:
         with pytest.raises(RedisUnavailable):
