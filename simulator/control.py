@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
-import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -302,7 +301,7 @@ async def _gap(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str
 
 async def _stall(sim: Sim, app: web.Application, body: dict[str, Any]) -> dict[str, Any]:
     name = _symbol(sim, body, False) or "*"
-    until = int(time.time() * 1000 + float(body.get("seconds", 5)) * 1000)
+    until = int(sim.clock.now_ms() + float(body.get("seconds", 5)) * 1000)  # the clock streams judge it by
     sim.faults.stall_until_ms[name] = until
     return {"symbol": name, "until_ms": until}
 

@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import json
 import re
-import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -185,7 +184,7 @@ class StreamHub:
         return listener
 
     def _stalled(self, symbol: str) -> bool:
-        return self.sim.faults.stalled(symbol, int(time.time() * 1000))
+        return self.sim.faults.stalled(symbol, self.sim.clock.now_ms())
 
     def _book_ticker(self, symbol: str, update_id: int) -> None:
         state = self.sim.market.symbols[symbol]
@@ -454,7 +453,7 @@ async def watchdog(sim: Sim, conn: Pipe, lifetime: Callable[[], float]) -> None:
             return
         if now >= next_ping:
             next_ping = now + sim.config.ws_ping_interval
-            await conn.ws.ping(str(int(time.time() * 1000)).encode())
+            await conn.ws.ping(str(sim.clock.now_ms()).encode())
 
 
 async def ws_handler(request: web.Request) -> web.StreamResponse:
