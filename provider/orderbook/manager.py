@@ -1,11 +1,16 @@
 """The I/O shell: one multiplexed Binance stream connection feeding a :class:`BookSync` per symbol.
 
+It decides no protocol question itself: ``sync.py`` says what each symbol needs (snapshots,
+publishes, resyncs) and ``connection_plan.py`` what the connection owes (subscribe batches, which
+symbol follows a renewed connection and when, which silent symbols to check and probe). This module
+reads the clock, holds the sockets and tasks, and performs their actions.
+
 What it does, and why (shared/reference/binance-spot-api.md §6-§7):
 
 - Lazy start: nothing connects until the first :meth:`OrderBookManager.get_book`.
 - ONE connection to the combined endpoint ``/stream?streams=...`` (payloads wrapped as
   ``{"stream", "data"}``); symbols added later are SUBSCRIBEd and evicted ones UNSUBSCRIBEd in
-  batched control messages, at most ``_CONTROL_RATE_PER_S`` a second (Binance: 5 incoming messages a
+  batched control messages, at most ``CONTROL_RATE_PER_S`` a second (Binance: 5 incoming messages a
   second including pongs; 1024 streams per connection).
 - Each symbol follows ``<symbol>@depth@100ms`` through its :class:`BookSync`; this module only
   performs the actions it returns (fetch a snapshot, publish, count a resync). A gap, a crossed
@@ -43,7 +48,6 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
@@ -54,6 +58,28 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from common.backoff import backoff_delay
 from provider.errors import RateLimited
 from provider.orderbook.book import BookError, Level, OrderBook, Side
+from provider.orderbook.connection_plan import (
+    CONTROL_RATE_PER_S,
+    BridgePlan,
+    CheckSilent,
+    ControlMessage,
+    Feed,
+    FetchQuiet,
+    KeepOld,
+    SilentSymbol,
+    Subscribe,
+    SubscriptionPlan,
+    SymbolTimes,
+    check_capacity,
+    judge_tops,
+    needs_ping,
+    plan_probes,
+    plan_silence_check,
+    plan_upkeep,
+    renewal_delay,
+    stream_name,
+    watch_period,
+)
 from provider.orderbook.health import BooksHealth, SymbolBookHealth
 from provider.orderbook.lru import SymbolLRU
 from provider.orderbook.sync import (
@@ -94,18 +120,9 @@ def tops_via(book_ticker: Callable[..., Awaitable[Any]]) -> TopsFetcher:
     return fetch
 
 
-_CONTROL_RATE_PER_S = 3.0  # leaves room for pongs under Binance's 5 incoming messages/s
-_MAX_STREAMS = 1024
-_STREAMS_PER_MESSAGE = 200
 _SWITCHOVER_S = 5.0
-_MAX_HELD = 2000
 _RATE_WINDOW_S = 5.0
 _FAILURES_BEFORE_DROP = 3
-_SETTLE_EVERY_S = 30.0  # readers always settle first; this only bounds how late health learns
-
-
-def _stream_name(symbol: str) -> str:
-    return f"{symbol.lower()}@depth@100ms"
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,12 +238,12 @@ class _Conn:
 
 @dataclass
 class _Switchover:
-    """A planned renewal in progress: ``new`` is subscribed, ``old`` still feeds."""
+    """A planned renewal in progress: ``new`` is subscribed, ``old`` still feeds; ``plan``
+    decides when each symbol follows ``new`` (``connection_plan`` Rule 4)."""
 
     old: _Conn
     new: _Conn
-    held: dict[str, list[DepthEvent]] = field(default_factory=dict)
-    bridged: set[str] = field(default_factory=set)
+    plan: BridgePlan
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -276,8 +293,7 @@ class OrderBookManager:
         logger: Any = None,
         observer: BookObserver | None = None,
     ) -> None:
-        if not 1 <= max_symbols <= _MAX_STREAMS:
-            raise ValueError(f"max_symbols must be within 1..{_MAX_STREAMS}")
+        check_capacity(max_symbols)
         if not 1 <= snapshot_limit <= 5000:
             raise ValueError("snapshot_limit must be within 1..5000")
         self._base = ws_base_url.rstrip("/")
@@ -299,8 +315,7 @@ class OrderBookManager:
         self._log = logger or structlog.get_logger("provider.orderbook")
         self._lru = SymbolLRU(max_symbols)
         self._symbols: dict[str, _Symbol] = {}
-        self._pending_sub: list[str] = []
-        self._pending_unsub: list[str] = []
+        self._subs = SubscriptionPlan()
         self._wakeup = asyncio.Event()  # symbols changed: connect / flush control messages
         self._renew = asyncio.Event()
         self._conn: _Conn | None = None
@@ -437,7 +452,7 @@ class OrderBookManager:
             sym = _Symbol(name, BookSync(max_levels=self._max_levels))
             sym.window_start = sym.last_event = sym.unsynced_since = self._clock()
             self._symbols[name] = sym
-            self._pending_sub.append(name)
+            self._subs.track(name)
             self._log.info("orderbook.track", symbol=name)
         if not self._tasks:
             self._tasks = [
@@ -455,10 +470,7 @@ class OrderBookManager:
         sym.sync.stop()
         if sym.fetch_task is not None:
             sym.fetch_task.cancel()
-        if name in self._pending_sub:
-            self._pending_sub.remove(name)
-        else:
-            self._pending_unsub.append(name)
+        self._subs.untrack(name)
         self._wakeup.set()
         self._log.info("orderbook.untrack", symbol=name)
 
@@ -645,37 +657,23 @@ class OrderBookManager:
         if conn is switch.old:
             sym.count_message(self._clock())
             self._feed(sym, event)
-            self._drain_held(switch, sym)
+            self._perform_feeds(switch.plan.drain(sym.name, _last_update_id(sym)))
         elif conn is switch.new:
-            self._on_new_conn_event(switch, sym, event)
-        # Symbols tracked after the new connection opened are not on it yet (they are subscribed on it
-        # once the switch is done), so only the ones it carries need to bridge.
-        if switch.bridged >= {n for n in self._symbols if _stream_name(n) in switch.new.streams}:
+            book = sym.sync.book
+            self._perform_feeds(switch.plan.on_new_event(
+                sym.name, event, synced=sym.sync.state is SyncState.SYNCED and book is not None,
+                last_update_id=_last_update_id(sym)))
+        if switch.plan.complete(self._symbols):
             switch.done.set()
 
-    def _on_new_conn_event(self, switch: _Switchover, sym: _Symbol, event: DepthEvent) -> None:
-        book = sym.sync.book
-        if sym.name in switch.bridged or sym.sync.state is not SyncState.SYNCED or book is None:
-            switch.bridged.add(sym.name)
-            sym.count_message(self._clock())
-            self._feed(sym, event)
-            return
-        held = switch.held.setdefault(sym.name, [])
-        if len(held) < _MAX_HELD:
-            held.append(event)
-        self._drain_held(switch, sym)
-
-    def _drain_held(self, switch: _Switchover, sym: _Symbol) -> None:
-        """Switch ``sym`` to the new connection once its held events bridge the book."""
-        held = switch.held.get(sym.name)
-        book = sym.sync.book
-        if not held or book is None or book.last_update_id is None:
-            return
-        # The new connection's first event starting at or before local + 1 proves its stream is
-        # contiguous with the book from here on (duplicates included; the sync ignores them).
-        if held[0].first_update_id <= book.last_update_id + 1:
-            switch.bridged.add(sym.name)
-            for event in switch.held.pop(sym.name):
+    def _perform_feeds(self, feeds: list[Feed]) -> None:
+        for feed in feeds:
+            sym = self._symbols.get(feed.symbol)
+            if sym is None:
+                continue
+            if feed.live:
+                sym.count_message(self._clock())
+            for event in feed.events:
                 self._feed(sym, event)
 
     # -- connection lifecycle ----------------------------------------------------------------
@@ -685,9 +683,7 @@ class OrderBookManager:
         return f"{self._base}/stream?streams={quote('/'.join(streams), safe='/@')}"
 
     async def _open(self) -> _Conn:
-        streams = [_stream_name(s) for s in self._symbols]
-        self._pending_sub.clear()
-        self._pending_unsub.clear()
+        streams = self._subs.opened(self._symbols)
         ws = await connect(self._url(streams), proxy=None, max_size=2**24, open_timeout=10)
         conn = _Conn(ws, self._clock(), set(streams))
         conn.reader = asyncio.create_task(self._read(conn), name="orderbook-reader")
@@ -739,7 +735,7 @@ class OrderBookManager:
     def _subscribed(self, conn: _Conn) -> None:
         now = self._clock()
         for sym in self._symbols.values():
-            if _stream_name(sym.name) in conn.streams:
+            if stream_name(sym.name) in conn.streams:
                 sym.subscribed_at = now
                 self._perform(sym, sym.sync.on_subscribed())
 
@@ -771,9 +767,9 @@ class OrderBookManager:
                 self._renew.set()
 
     async def _renew_due(self, conn: _Conn) -> None:
-        remaining = conn.opened_at + self._lifetime_s - self._clock()
+        remaining = renewal_delay(conn.opened_at, self._clock(), lifetime_s=self._lifetime_s)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._renew.wait(), timeout=max(remaining, 0.0))
+            await asyncio.wait_for(self._renew.wait(), timeout=remaining)
 
     async def _switch_over(self, old: _Conn) -> bool:
         """Open a new connection, let each symbol bridge onto it, then close ``old``."""
@@ -783,7 +779,7 @@ class OrderBookManager:
             self._last_error = f"renew: {type(exc).__name__}: {exc}"
             self._log.warning("orderbook.renew_failed", error=self._last_error)
             return False
-        switch = self._switch = _Switchover(old, new)
+        switch = self._switch = _Switchover(old, new, BridgePlan(frozenset(new.streams)))
         assert new.reader is not None and old.reader is not None
         self._subscribed(new)
         done = asyncio.create_task(switch.done.wait())
@@ -793,89 +789,83 @@ class OrderBookManager:
         finally:
             done.cancel()
             self._switch = None
-        if new.reader.done():  # the new one died first: keep the old one
+        outcome = switch.plan.end(new_closed=new.reader.done(), old_closed=old.reader.done())
+        if isinstance(outcome, KeepOld):
             await self._close_conn(new)
             self._last_error = "renew: the new connection closed during the switch-over"
             self._log.warning("orderbook.renew_failed", error=self._last_error)
-            # Old alive: a failure, so the caller backs off (the old connection is past its age and
-            # would otherwise be renewed again at once, a hot loop of connection attempts). Old
-            # dead too: let the caller reconnect without delay.
-            return old.reader.done()
+            return not outcome.backoff
         self._conn = new
-        for name, held in switch.held.items():  # never bridged: the sync decides (gap -> resync)
-            sym = self._symbols.get(name)
-            if sym is not None:
-                for event in held:
-                    self._feed(sym, event)
+        self._perform_feeds(list(outcome.feeds))
         await self._close_conn(old)
         self._renewals += 1
         self._log.info("orderbook.renewed", renewals=self._renewals,
-                       bridged=len(switch.bridged), symbols=len(self._symbols))
+                       bridged=len(switch.plan.bridged), symbols=len(self._symbols))
         return True
 
     async def _control(self, conn: _Conn) -> None:
         """Send batched SUBSCRIBE / UNSUBSCRIBE messages within Binance's message rate."""
-        interval = 1.0 / _CONTROL_RATE_PER_S
+        interval = 1.0 / CONTROL_RATE_PER_S
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            while self._pending_sub or self._pending_unsub:
-                if self._pending_unsub:
-                    names = self._pending_unsub[:_STREAMS_PER_MESSAGE]
-                    del self._pending_unsub[: len(names)]
-                    await self._send(conn, "UNSUBSCRIBE", names)
-                else:
-                    names = self._pending_sub[:_STREAMS_PER_MESSAGE]
-                    del self._pending_sub[: len(names)]
-                    await self._send(conn, "SUBSCRIBE", names)
+            while (message := self._subs.next_message()) is not None:
+                await self._send(conn, message)
                 await asyncio.sleep(interval)
 
-    async def _send(self, conn: _Conn, method: str, names: list[str]) -> None:
-        streams = [_stream_name(n) for n in names]
+    async def _send(self, conn: _Conn, message: ControlMessage) -> None:
+        streams = message.streams
         self._next_msg_id += 1
-        if method == "SUBSCRIBE":
+        if isinstance(message, Subscribe):
+            method = "SUBSCRIBE"
             conn.streams.update(streams)
-            conn.acks[self._next_msg_id] = names
+            conn.acks[self._next_msg_id] = list(message.symbols)
         else:
+            method = "UNSUBSCRIBE"
             conn.streams.difference_update(streams)
         payload = {"method": method, "params": streams, "id": self._next_msg_id}
         with contextlib.suppress(ConnectionClosed):
             await conn.ws.send(json.dumps(payload))
 
+    def _times(self) -> list[SymbolTimes]:
+        return [SymbolTimes(s.name, s.sync.state, s.subscribed_at, s.last_event, s.last_probe,
+                            s.last_settle) for s in self._symbols.values()]
+
     async def _watch_stalls(self) -> None:
-        period = max(min(self._stall_after_s / 4, self._quiet_after_s / 2, 1.0), 0.05)
+        period = watch_period(self._stall_after_s, self._quiet_after_s)
         while not self._closed:
             await asyncio.sleep(period)
             conn = self._conn
             if conn is None:
                 continue
             now = self._clock()
-            silent: list[_Symbol] = []
-            for sym in list(self._symbols.values()):
-                sync = sym.sync
-                if sync.state in (SyncState.BUFFERING, SyncState.RESYNCING):
-                    since = max(sym.subscribed_at or now, sym.last_event)
-                    if now - since >= self._quiet_after_s:
-                        self._perform(sym, sync.on_quiet())
-                elif sync.state is SyncState.SYNCED and now - sym.last_settle >= _SETTLE_EVERY_S:
-                    sym.last_settle = now  # health shows a crossed book within this (book.py Rule 7)
-                    self._perform(sym, sync.settle())
-                if sync.state is SyncState.SYNCED \
-                        and now - max(sym.last_event, sym.last_probe) >= self._stall_after_s / 2:
-                    silent.append(sym)
-            due = any(now - max(sym.last_event, sym.last_probe) >= self._stall_after_s
-                      for sym in silent)
-            if due and (self._quiet_task is None or self._quiet_task.done()):
-                # Those half-way silent go along: one combined call for all, schedules aligned.
-                for sym in silent:
-                    sym.last_probe = now
-                self._quiet_task = asyncio.create_task(self._check_silent(conn, silent),
-                                                       name="orderbook-quiet-check")
+            for upkeep in plan_upkeep(now, self._times(), quiet_after_s=self._quiet_after_s):
+                sym = self._symbols.get(upkeep.symbol)
+                if sym is None:  # an observer untracked it meanwhile
+                    continue
+                if isinstance(upkeep, FetchQuiet):
+                    self._perform(sym, sym.sync.on_quiet())
+                else:
+                    sym.last_settle = now  # health shows a crossed book within it (book.py Rule 7)
+                    self._perform(sym, sym.sync.settle())
+            running = self._quiet_task is not None and not self._quiet_task.done()
+            check = plan_silence_check(now, self._times(), stall_after_s=self._stall_after_s,
+                                       check_running=running)
+            if check is not None:
+                self._start_silence_check(conn, check, now)
+
+    def _start_silence_check(self, conn: _Conn, check: CheckSilent, now: float) -> None:
+        silent = [self._symbols[name] for name in check.symbols]
+        for sym in silent:
+            sym.last_probe = now
+        self._quiet_task = asyncio.create_task(self._check_silent(conn, silent),
+                                               name="orderbook-quiet-check")
 
     async def _check_silent(self, conn: _Conn, silent: list[_Symbol]) -> None:
         """Quiet market or dead stream, without a snapshot per symbol (see the module notes)."""
         started = self._clock()
-        if started - self._last_traffic >= self._stall_after_s and not await self._alive(conn):
+        if needs_ping(started, self._last_traffic, stall_after_s=self._stall_after_s) \
+                and not await self._alive(conn):
             return  # the connection is dropped: every book resyncs after the reconnect
         if self._fetch_tops is None:
             for sym in silent:
@@ -889,21 +879,20 @@ class OrderBookManager:
         except Exception as exc:  # the fetcher's errors are its own; try again next period
             self._last_error = f"top-of-book check: {type(exc).__name__}: {exc}"
             return
-        by_name = {str(t.get("symbol", "")): t for t in tops if isinstance(t, Mapping)}
-        suspects = []
-        for sym in silent:
-            if sym.last_event > started or sym.sync.state is not SyncState.SYNCED:
-                continue
-            if _top_matches(sym, by_name.get(sym.name)):
-                sym.quiet_checks += 1
-            else:
-                suspects.append(sym)
+        verdict = judge_tops(started, [
+            SilentSymbol(s.name, s.sync.state is SyncState.SYNCED, s.last_event, s.sync.book)
+            for s in silent], tops)
+        by_name = {s.name: s for s in silent}
+        for name in verdict.quiet:
+            by_name[name].quiet_checks += 1
+        suspects = [by_name[name] for name in verdict.suspects]
         if suspects:
             await asyncio.sleep(self._top_grace_s)  # an event may be on its way
-        for sym in suspects:
-            if sym.last_event <= started and self._symbols.get(sym.name) is sym:
-                self._log.warning("orderbook.top_mismatch", symbol=sym.name)
-                self._perform(sym, sym.sync.on_stall())
+        alive = [s for s in suspects if self._symbols.get(s.name) is s]
+        for probe in plan_probes(started, [(s.name, s.last_event) for s in alive]):
+            sym = by_name[probe.symbol]
+            self._log.warning("orderbook.top_mismatch", symbol=sym.name)
+            self._perform(sym, sym.sync.on_stall())
 
     async def _alive(self, conn: _Conn) -> bool:
         """Ping the connection; a connection that does not answer in time is dropped."""
@@ -927,15 +916,6 @@ def _smaller_depth(limit: int) -> int:
     return limit
 
 
-def _top_matches(sym: _Symbol, top: Mapping[str, Any] | None) -> bool:
-    """The book's best bid and ask (price and quantity) equal the exchange's, as values."""
+def _last_update_id(sym: _Symbol) -> int | None:
     book = sym.sync.book
-    if top is None or book is None:
-        return False
-    try:
-        theirs = [Decimal(str(top[k])) for k in ("bidPrice", "bidQty", "askPrice", "askQty")]
-    except (KeyError, InvalidOperation, ValueError):
-        return False
-    zero = Decimal(0)
-    bid, ask = book.best_bid() or (zero, zero), book.best_ask() or (zero, zero)
-    return [bid[0], bid[1], ask[0], ask[1]] == theirs
+    return None if book is None else book.last_update_id

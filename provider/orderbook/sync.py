@@ -29,7 +29,9 @@ The machine has no clock and does no I/O: inputs are method calls, outputs are :
 values that the manager performs. Snapshot requests carry an id so that an answer to an abandoned
 request (for example one sent before a reconnect) is ignored.
 
-``TRANSITIONS`` below is the whole state table; ``SyncState.name`` is what health reports.
+``TRANSITIONS`` below is the whole state table, ``(state, trigger) -> next state`` as in h11: the
+methods decide which trigger an input is and fire it; the table alone says where it leads.
+``SyncState.name`` is what health reports.
 """
 
 from __future__ import annotations
@@ -68,11 +70,14 @@ class SyncState(enum.Enum):
 
 
 class Trigger(enum.Enum):
-    """Inputs of the machine, as named in the table."""
+    """Inputs of the machine, as named in the table; each (state, trigger) has one next state."""
 
     SUBSCRIBED = "subscribed"
     EVENT = "event"
-    SNAPSHOT = "snapshot"
+    QUIET = "quiet"  # Rule 2b: live but silent, fetch anyway
+    SNAPSHOT_BRIDGED = "snapshot bridged"  # the snapshot and the buffer make a book
+    SNAPSHOT_REFUSED = "snapshot refused"  # too old (Rule 3), malformed, or a bad buffered event
+    PROBE_ANSWER = "probe answer"  # a snapshot answering a stall probe while synced
     GAP = "gap"
     CROSSED = "crossed"
     STALL = "stall"
@@ -83,40 +88,31 @@ class Trigger(enum.Enum):
 
 S, T = SyncState, Trigger
 
-TRANSITIONS: Mapping[SyncState, Mapping[Trigger, frozenset[SyncState]]] = {
-    S.STARTING: {
-        T.SUBSCRIBED: frozenset({S.BUFFERING}),
-        T.EVENT: frozenset({S.BUFFERING}),
-        T.RECONNECT: frozenset({S.STARTING}),
-        T.STOP: frozenset({S.STOPPED}),
-    },
-    S.BUFFERING: {
-        T.SUBSCRIBED: frozenset({S.BUFFERING}),
-        T.EVENT: frozenset({S.BUFFERING}),
-        # too old / crossed snapshot: stay; bridged: synced
-        T.SNAPSHOT: frozenset({S.BUFFERING, S.SYNCED}),
-        T.RECONNECT: frozenset({S.STARTING}),
-        T.STOP: frozenset({S.STOPPED}),
-    },
-    S.SYNCED: {
-        T.EVENT: frozenset({S.SYNCED}),
-        T.GAP: frozenset({S.RESYNCING}),
-        T.CROSSED: frozenset({S.RESYNCING}),
-        T.STALL: frozenset({S.SYNCED}),  # probe with a snapshot; the book stays readable
-        T.SNAPSHOT: frozenset({S.SYNCED}),  # probe answer: confirmed, or replaced by the newer one
-        T.RECONNECT: frozenset({S.RESYNCING}),
-        T.STALE_SNAPSHOT: frozenset({S.RESYNCING}),  # Rule 2b: an unconfirmed book was too old
-        T.STOP: frozenset({S.STOPPED}),
-    },
-    S.RESYNCING: {
-        T.SUBSCRIBED: frozenset({S.RESYNCING}),
-        T.EVENT: frozenset({S.RESYNCING}),
-        T.SNAPSHOT: frozenset({S.RESYNCING, S.SYNCED}),
-        T.RECONNECT: frozenset({S.RESYNCING}),
-        T.STOP: frozenset({S.STOPPED}),
-    },
-    S.STOPPED: {},
+TRANSITIONS: Mapping[tuple[SyncState, Trigger], SyncState] = {
+    (S.STARTING, T.SUBSCRIBED): S.BUFFERING,
+    (S.STARTING, T.EVENT): S.BUFFERING,
+    (S.STARTING, T.RECONNECT): S.STARTING,
+    (S.BUFFERING, T.SUBSCRIBED): S.BUFFERING,
+    (S.BUFFERING, T.QUIET): S.BUFFERING,
+    (S.BUFFERING, T.SNAPSHOT_BRIDGED): S.SYNCED,
+    (S.BUFFERING, T.SNAPSHOT_REFUSED): S.BUFFERING,
+    (S.BUFFERING, T.RECONNECT): S.STARTING,
+    (S.SYNCED, T.GAP): S.RESYNCING,
+    (S.SYNCED, T.CROSSED): S.RESYNCING,
+    (S.SYNCED, T.STALL): S.SYNCED,  # probe with a snapshot; the book stays readable
+    (S.SYNCED, T.PROBE_ANSWER): S.SYNCED,  # confirmed, or replaced by the newer one
+    (S.SYNCED, T.RECONNECT): S.RESYNCING,
+    (S.SYNCED, T.STALE_SNAPSHOT): S.RESYNCING,  # Rule 2b: an unconfirmed book was too old
+    (S.RESYNCING, T.SUBSCRIBED): S.RESYNCING,
+    (S.RESYNCING, T.QUIET): S.RESYNCING,
+    (S.RESYNCING, T.SNAPSHOT_BRIDGED): S.SYNCED,
+    (S.RESYNCING, T.SNAPSHOT_REFUSED): S.RESYNCING,
+    (S.RESYNCING, T.RECONNECT): S.RESYNCING,
+    **{(state, T.STOP): S.STOPPED for state in (S.STARTING, S.BUFFERING, S.SYNCED, S.RESYNCING)},
 }
+"""The whole machine: :meth:`BookSync._fire` moves along it, so no method names a target state.
+A pair missing here is a bug in this module (:class:`InvalidTransition`). Events and subscriptions
+seen while SYNCED move nothing and fire nothing."""
 del S, T
 
 
@@ -235,10 +231,8 @@ class BookSync:
 
         Nothing is fetched yet: the snapshot waits for the first event (Rule 2).
         """
-        if self.state is SyncState.STARTING:
-            self._goto(Trigger.SUBSCRIBED, SyncState.BUFFERING)
-        elif self.state in (SyncState.BUFFERING, SyncState.RESYNCING):
-            self._goto(Trigger.SUBSCRIBED, self.state)
+        if self.state in (SyncState.STARTING, SyncState.BUFFERING, SyncState.RESYNCING):
+            self._fire(Trigger.SUBSCRIBED)
         return []
 
     def feed(self, event: DepthEvent) -> list[Action]:
@@ -250,7 +244,7 @@ class BookSync:
             return self._apply_live(event)
         self._buffer_event(event)
         if state is SyncState.STARTING:
-            self._goto(Trigger.EVENT, SyncState.BUFFERING)
+            self._fire(Trigger.EVENT)
         if self._pending is None:
             self._attempt = 0
             return [self._fetch()]  # Rule 2: the first event's U is known now
@@ -276,7 +270,7 @@ class BookSync:
                 depth_limit=snapshot.depth_limit,
             )
         except BookError as exc:
-            self._goto(Trigger.SNAPSHOT, self.state)
+            self._fire(Trigger.SNAPSHOT_REFUSED)
             return [self._resync_action(f"bad snapshot: {exc}"), self._fetch()]
         event_time: int | None = None
         for event in events:
@@ -286,14 +280,14 @@ class BookSync:
             if outcome is not DiffOutcome.APPLIED:
                 # The buffer is contiguous (Rule 6) so only a crossed or malformed event lands here.
                 self._buffer.clear()  # the next event starts the procedure again (Rule 2)
-                self._goto(Trigger.SNAPSHOT, self.state)
+                self._fire(Trigger.SNAPSHOT_REFUSED)
                 what = "malformed" if outcome in (None, DiffOutcome.MALFORMED) else outcome.value
                 return [self._resync_action(f"buffered event {what}")]
             event_time = event.event_time_ms
         self.unconfirmed = not self._buffer
         self._buffer.clear()
         self.book = book
-        self._goto(Trigger.SNAPSHOT, SyncState.SYNCED)
+        self._fire(Trigger.SNAPSHOT_BRIDGED)
         last = book.last_update_id
         assert last is not None
         return [Publish(last, event_time)]
@@ -302,7 +296,7 @@ class BookSync:
         """The subscription is live but no event came for a while (Rule 2b): fetch anyway."""
         if self.state in (SyncState.BUFFERING, SyncState.RESYNCING) and self._pending is None \
                 and not self._buffer:
-            self._goto(Trigger.SUBSCRIBED, self.state)
+            self._fire(Trigger.QUIET)
             return [self._fetch()]
         return []
 
@@ -310,7 +304,7 @@ class BookSync:
         """Rule 3: refetch with a growing backoff; after ``max_refetch`` start again."""
         self.stale_snapshots += 1
         self.last_note = f"snapshot older than the stream: lastUpdateId {last_update_id} < U {first_u}"
-        self._goto(Trigger.SNAPSHOT, self.state)
+        self._fire(Trigger.SNAPSHOT_REFUSED)
         self._attempt += 1
         if self._attempt <= self.max_refetch:
             return [self._fetch(self._attempt)]
@@ -330,7 +324,7 @@ class BookSync:
         failure = book.take_failure()
         if failure is None or self.state is not SyncState.SYNCED:
             return []
-        self._goto(Trigger.CROSSED, SyncState.RESYNCING)
+        self._fire(Trigger.CROSSED)
         self._buffer.clear()
         self._attempt = 0
         self.unconfirmed = False
@@ -340,7 +334,7 @@ class BookSync:
     def on_stall(self) -> list[Action]:
         """No event for a while: probe with a snapshot (the manager keeps the stream)."""
         if self.state is SyncState.SYNCED and self._pending is None:
-            self._goto(Trigger.STALL, SyncState.SYNCED)
+            self._fire(Trigger.STALL)
             return [self._fetch()]
         return []
 
@@ -349,19 +343,15 @@ class BookSync:
         self._pending = None
         self._buffer.clear()
         self.unconfirmed = False
-        if self.state is SyncState.SYNCED:
-            self._goto(Trigger.RECONNECT, SyncState.RESYNCING)
-            return [self._resync_action("reconnect")]
-        if self.state in (SyncState.STARTING, SyncState.BUFFERING):
-            self._goto(Trigger.RECONNECT, SyncState.STARTING)
-        elif self.state is SyncState.RESYNCING:
-            self._goto(Trigger.RECONNECT, SyncState.RESYNCING)
-        return []
+        was_synced = self.state is SyncState.SYNCED
+        if self.state is not SyncState.STOPPED:
+            self._fire(Trigger.RECONNECT)
+        return [self._resync_action("reconnect")] if was_synced else []
 
     def stop(self) -> list[Action]:
         """Stop tracking; every later input is ignored."""
         if self.state is not SyncState.STOPPED:
-            self._goto(Trigger.STOP, SyncState.STOPPED)
+            self._fire(Trigger.STOP)
         self._pending = None
         self._buffer.clear()
         return []
@@ -378,11 +368,17 @@ class BookSync:
         """Events currently buffered."""
         return len(self._buffer)
 
-    def _goto(self, trigger: Trigger, target: SyncState) -> None:
-        allowed = TRANSITIONS[self.state].get(trigger, frozenset())
-        if target not in allowed:
-            raise InvalidTransition(f"{self.state.name} --{trigger.value}--> {target.name}")
+    def _fire(self, trigger: Trigger) -> SyncState:
+        """Move along :data:`TRANSITIONS`.
+
+        Raises:
+            InvalidTransition: the table has no move for ``trigger`` from the current state.
+        """
+        target = TRANSITIONS.get((self.state, trigger))
+        if target is None:
+            raise InvalidTransition(f"{self.state.name} --{trigger.value}--> (no move)")
         self.state = target
+        return target
 
     def _fetch(self, attempt: int = 0) -> FetchSnapshot:
         self._next_request += 1
@@ -422,7 +418,7 @@ class BookSync:
         if self.unconfirmed and outcome is DiffOutcome.GAP:
             # Rule 2b: the quiet-market snapshot was older than the stream; not a resync.
             self.unconfirmed = False
-            self._goto(Trigger.STALE_SNAPSHOT, SyncState.RESYNCING)
+            self._fire(Trigger.STALE_SNAPSHOT)
             self._buffer.clear()
             self._buffer.append(event)
             return self._snapshot_too_old(book.last_update_id or 0, event.first_update_id)
@@ -433,7 +429,7 @@ class BookSync:
             return []
         trigger = Trigger.CROSSED if outcome is DiffOutcome.CROSSED else Trigger.GAP
         reason = "malformed event" if outcome in (None, DiffOutcome.MALFORMED) else outcome.value
-        self._goto(trigger, SyncState.RESYNCING)
+        self._fire(trigger)
         self._buffer.clear()
         self._attempt = 0
         if outcome is DiffOutcome.GAP:
@@ -444,7 +440,7 @@ class BookSync:
     def _probe_answer(self, snapshot: Snapshot) -> list[Action]:
         book = self.book
         assert book is not None and book.last_update_id is not None
-        self._goto(Trigger.SNAPSHOT, SyncState.SYNCED)
+        self._fire(Trigger.PROBE_ANSWER)
         if snapshot.last_update_id <= book.last_update_id:
             return [Publish(book.last_update_id, None)]  # quiet market: the book is current
         fresh = OrderBook(max_levels=self._max_levels)
