@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from contracts.binance.v1 import common_pb2, orderbook_pb2
 from provider.analytics.l2 import dec_str
 from provider.analytics.metrics import Vwap, Wall, l1_metrics
+from provider.catalog.tools import tool_specs
 from provider.errors import ExchangeTimeout, FailedPrecondition, InvalidArgument
 from provider.orderbook.manager import Books, BookView
 from provider.services.registry import tool
@@ -30,10 +31,11 @@ def books(app: App) -> Books:
     return app.books
 
 
-async def book_for(app: App, symbol: str, timeout_ms: int) -> BookView:
+async def book_for(app: App, symbol: str, tool_name: str) -> BookView:
+    """The symbol's book, waited for within 80% of the tool's deadline (its contract option)."""
     rules = await app.client.rules(symbol)
     try:
-        return await books(app).get_book(rules.symbol, timeout_s=timeout_ms / 1000 * 0.8)
+        return await books(app).get_book(rules.symbol, timeout_s=tool_specs()[tool_name].timeout_ms / 1000 * 0.8)
     except TimeoutError:
         raise ExchangeTimeout(f"no book for {rules.symbol} within the deadline (stream and REST both slow)") from None
 
@@ -110,7 +112,7 @@ _L1_CACHE = L1Cache()
 async def get_l1(app: App, req: orderbook_pb2.GetL1Request) -> orderbook_pb2.GetL1Response:
     if req.HasField("vwap_base_qty") and req.HasField("vwap_quote_amount"):
         raise InvalidArgument("give vwap_base_qty or vwap_quote_amount, not both")
-    view = await book_for(app, req.symbol, 15000)
+    view = await book_for(app, req.symbol, "binance.orderbook_l1")
     key = (app.environment, view.symbol, view.source, view.last_update_id, req.SerializeToString(deterministic=True))
     cached = _L1_CACHE.get(key) if view.source == "stream" else None
     if cached is not None:
@@ -175,7 +177,7 @@ def compute_l1(view: BookView, req: orderbook_pb2.GetL1Request) -> orderbook_pb2
 
 @tool("binance.orderbook_l2")
 async def get_l2(app: App, req: orderbook_pb2.GetL2Request) -> orderbook_pb2.GetL2Response:
-    view = await book_for(app, req.symbol, 15000)
+    view = await book_for(app, req.symbol, "binance.orderbook_l2")
     bids, asks = view.levels(req.levels)
     return orderbook_pb2.GetL2Response(
         symbol=view.symbol,
