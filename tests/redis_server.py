@@ -1,5 +1,9 @@
 """A real `redis-server` for tests: free loopback port, temp dir, no persistence; can be killed and restarted.
 
+A first start marks the providers' default prefixes known-empty (`provider/shared/ledger.py` rule 6, as an
+operator would for a new Redis), so orders are not held back; a relaunch after `kill`/`restart` does not:
+that is a lost Redis, as in production.
+
 `scripts/setup` installs the server (Debian's `redis-server`); `REDIS_SERVER` names another binary.
 Readiness is a PING answered, never a sleep.
 """
@@ -16,7 +20,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from provider.shared.ledger import mark_known_empty
+from provider.shared.redis_conn import client
 from tests.stack import free_port
+
+#: the prefixes a fresh test server is marked known-empty for (`binance-mcp:<BINANCE_ENV>:`)
+DEFAULT_PREFIXES = ("binance-mcp:sandbox:", "binance-mcp:testnet:")
 
 
 def server_binary() -> str:
@@ -59,10 +68,25 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     @classmethod
-    async def start(cls) -> RedisServer:
+    async def start(cls, known_empty: tuple[str, ...] = DEFAULT_PREFIXES) -> RedisServer:
+        """A first start: nothing can be in flight, so the `known_empty` prefixes hold no order back."""
         server = cls()
         await server.launch()
+        try:
+            for prefix in known_empty:
+                await server.mark_known_empty(prefix)
+        except BaseException:
+            await server.close()
+            raise
         return server
+
+    async def mark_known_empty(self, prefix: str) -> None:
+        """What an operator runs on a new Redis (`python -m provider.shared.ledger known-empty`)."""
+        conn = client(self.url)
+        try:
+            await mark_known_empty(conn, prefix)
+        finally:
+            await conn.aclose()
 
     async def launch(self, timeout_s: float = 10.0) -> None:
         """Start the process (again, on the same port) and wait until it answers PING."""
@@ -89,6 +113,7 @@ class RedisServer:
         await self.stop(signal.SIGKILL)
 
     async def restart(self) -> None:
+        """Stop and start again: empty, and not marked known-empty (a lost Redis)."""
         await self.stop()
         await self.launch()
 

@@ -176,9 +176,29 @@ redis.call('EXPIRE', k, 90000)
 return 1
 """
 
+#: A Lua function prepended to scripts: ``epoch(key, now_ms)`` -> when this Redis's data began, in the
+#: server-clock ms of the replica that first saw it (``provider/shared/ledger.py`` rule 6). The key holds
+#: ``<run_id>:<ms>``; a missing key (Redis restarted empty, FLUSHALL) or another run_id (a restart that
+#: reloaded a persisted file, a promoted replica: both may have lost the last writes) starts a new epoch now.
+EPOCH_FN = """
+local function epoch(key, now_ms)
+  local run = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)') or '?'
+  local cur = redis.call('GET', key)
+  if cur then
+    local r, ms = string.match(cur, '^(%w+):(%-?%d+)$')
+    if r == run then return tonumber(ms) end
+  end
+  redis.call('SET', key, run .. ':' .. now_ms)
+  return tonumber(now_ms)
+end
+"""
+
 #: KEYS[1] replicas sorted set (member: replica id, score: alive until, Redis's clock in ms, so the
-#: replicas' own clocks do not matter). ARGV: replica id, ttl_ms -> replicas alive (this one included)
-REPLICAS = """
+#: replicas' own clocks do not matter), KEYS[2] the epoch. ARGV: replica id, ttl_ms, server-clock now_ms
+#: -> replicas alive (this one included). Every beat starts the epoch of a Redis that lost its data, so
+#: the orders it holds back are those of the first seconds after the loss only.
+REPLICAS = EPOCH_FN + """
+epoch(KEYS[2], ARGV[3])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])

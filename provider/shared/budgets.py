@@ -17,7 +17,8 @@ Redis unreachable (rules):
    budget is used again from that moment (a restarted, empty Redis is corrected by the next headers).
 
 Keys: ``<prefix>weight`` (this IP's window), ``<prefix>orders:<account>`` (a hash of the API key, never
-the key), ``<prefix>replicas`` (heartbeats).
+the key), ``<prefix>replicas`` (heartbeats), ``<prefix>epoch`` (when Redis's data began: each beat starts
+it after a loss, ``ledger.py`` rule 6).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from provider.errors import RateLimited
 from provider.shared import budget_scripts as lua
 from provider.shared.redis_conn import RedisUnavailable, translated
 
-__all__ = ["HEARTBEAT_S", "REPLICA_TTL_MS", "STRICT", "SharedBudgets", "account_key"]
+__all__ = ["HEARTBEAT_S", "HOLD_LOST", "REPLICA_TTL_MS", "STRICT", "SharedBudgets", "account_key"]
 
 log = structlog.get_logger("provider.shared")
 
@@ -51,6 +52,8 @@ _MAX_PENDING = 2_000
 
 #: rule 1: True while a call runs under an order's shared lock (`provider/shared/ledger.py` sets it)
 STRICT: contextvars.ContextVar[bool] = contextvars.ContextVar("shared_state_required", default=False)
+#: under an order's shared lock: whether that lock was lost (``ledger.py`` rule 7); then nothing more is sent
+HOLD_LOST: contextvars.ContextVar[Callable[[], bool] | None] = contextvars.ContextVar("order_lock_lost", default=None)
 
 
 def account_key(api_key: str | None) -> str:
@@ -81,6 +84,7 @@ class SharedBudgets(AsyncGovernor):
         self._weight_key = f"{prefix}weight"
         self._orders_key = f"{prefix}orders:{account}"
         self.replicas_key = f"{prefix}replicas"
+        self.epoch_key = f"{prefix}epoch"
         self._reserve = conn.register_script(lua.WEIGHT_RESERVE)
         self._event = conn.register_script(lua.WEIGHT_EVENT)
         self._order_reserve = conn.register_script(lua.ORDER_RESERVE)
@@ -118,6 +122,12 @@ class SharedBudgets(AsyncGovernor):
     # -- request weight (rules 1 and 2) ---------------------------------------------------
     async def acquire(self, weight: int, *, priority: bool = False) -> float:
         """Wait until ``weight`` is reserved from the shared budget (or the local share); the grant time."""
+        lost = HOLD_LOST.get()
+        if lost is not None and lost():
+            raise RedisUnavailable(
+                "NOT sent: this call's shared order lock was lost (Redis lost it or another replica took it over), "
+                "so nothing more is sent under it"
+            )
         while True:
             if self._done < self._pushed and (self.shared or STRICT.get()):
                 await self.flush()  # what this replica learned counts before it takes more
@@ -275,7 +285,10 @@ class SharedBudgets(AsyncGovernor):
         """One heartbeat: count the replicas alive, and use the shared budget again if Redis is back (rule 3)."""
         try:
             with translated("heartbeat"):
-                seen = await self._replicas(keys=[self.replicas_key], args=[self.replica_id, REPLICA_TTL_MS])
+                seen = await self._replicas(
+                    keys=[self.replicas_key, self.epoch_key],
+                    args=[self.replica_id, REPLICA_TTL_MS, int(self.now() * 1000)],
+                )
         except RedisUnavailable:
             self._lost("heartbeat")
             return

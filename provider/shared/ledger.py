@@ -20,12 +20,26 @@ Rules (issue 19: two replicas can never both place one id):
    holder counts as alive ``alive_ms`` after taking it) is taken over at once instead of after its
    expiry: rule 2 makes that safe (the new holder looks the id up first; the old one cannot send
    without Redis, and its release then writes nothing).
+6. Redis may lose its data (restarted empty, a persisted file missing the last writes, a failover):
+   the locks, markers and placements of calls in flight then vanish, and rule 2 sees nothing. So
+   ``<prefix>epoch`` records when this Redis's data began (``<run_id>:<server-clock ms>``: a missing
+   key or another run_id starts a new epoch, in the lock script and in every replica's heartbeat).
+   While the epoch is younger than ``lock_ttl + recvWindow + margin``, every id whose lock is taken
+   is treated as orphaned at the epoch's start (rule 2: UNKNOWN until ``epoch + lock_ttl + recvWindow
+   + margin``, looked up before anything is sent): a holder from before the loss sends nothing later
+   than its lock lasted, ``lock_ttl`` after it took it. An operator who knows no order was in flight
+   (a first start) marks this run's epoch known-empty (``<run_id>:0``) with :func:`mark_known_empty`
+   (``python -m provider.shared.ledger known-empty``).
+7. A holder whose renewal (every third of ``lock_ttl``) finds its lock gone (rule 5, or Redis lost it)
+   sends nothing more under it: its requests fail as if Redis were unreachable (rule 3), so an order not
+   yet sent is not sent, and one already sent is answered UNKNOWN, for the next holder to settle (rules 2, 6).
 
-Keys: ``<prefix>order-lock:<id>``, ``<prefix>placement:<id>``, ``<prefix>placing:<id>``.
+Keys: ``<prefix>order-lock:<id>``, ``<prefix>placement:<id>``, ``<prefix>placing:<id>``, ``<prefix>epoch``.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import contextvars
@@ -37,18 +51,20 @@ from dataclasses import dataclass, field
 import redis.asyncio as aioredis
 import structlog
 
-from provider.shared.budgets import STRICT
+from provider.shared.budget_scripts import EPOCH_FN
+from provider.shared.budgets import HOLD_LOST, STRICT
 from provider.shared.redis_conn import RedisUnavailable, translated
 from provider.trading.ledger import LockTimeout, PlacementLedger, placement_from_json, placement_to_json
 from provider.trading.placement import Placement
 
-__all__ = ["SharedPlacementLedger"]
+__all__ = ["SharedPlacementLedger", "mark_known_empty"]
 
 log = structlog.get_logger("provider.shared")
 
-#: KEYS lock, placement, marker, replicas. ARGV value (<owner>/<token>), lock_ttl_ms, marker value, keep_ms,
-#: alive_ms ('0' = never take a lock over). -> {1, placement, old marker} | {0}
-_ACQUIRE = """
+#: KEYS lock, placement, marker, replicas, epoch. ARGV value (<owner>/<token>), lock_ttl_ms, marker value,
+#: keep_ms, alive_ms ('0' = never take a lock over), server-clock now_ms.
+#: -> {1, placement, old marker, epoch ms (rule 6)} | {0}
+_ACQUIRE = EPOCH_FN + """
 local cur = redis.call('GET', KEYS[1])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -70,7 +86,7 @@ if not cur and redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   local p = redis.call('GET', KEYS[2])
   local m = redis.call('GET', KEYS[3])
   redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4])
-  return {1, p or false, m or false}
+  return {1, p or false, m or false, epoch(KEYS[5], ARGV[6])}
 end
 return {0}
 """
@@ -103,6 +119,7 @@ class _Held:
     stored: Placement | None = None  # the id's placement read from Redis (rule 2)
     orphaned: Placement | None = None  # a dead holder's call, as UNKNOWN (rule 2)
     orphan_ours: bool = False  # that holder was this process (its release failed): what it knows stands
+    lost: bool = False  # a renewal found the lock gone (rule 7)
     made: dict[str, Placement] = field(default_factory=dict)
 
 
@@ -144,7 +161,7 @@ class SharedPlacementLedger(PlacementLedger):
         return [f"{self.prefix}{kind}:{client_order_id}" for kind in ("order-lock", "placement", "placing")]
 
     def _acquire_keys(self, client_order_id: str) -> list[str]:
-        return [*self._keys(client_order_id), self.replicas_key or f"{self.prefix}replicas"]
+        return [*self._keys(client_order_id), self.replicas_key or f"{self.prefix}replicas", f"{self.prefix}epoch"]
 
     @asynccontextmanager
     async def hold(self, client_order_id: str, timeout_s: float) -> AsyncIterator[None]:
@@ -158,7 +175,7 @@ class SharedPlacementLedger(PlacementLedger):
         deadline = loop.time() + timeout_s
         async with super().hold(client_order_id, timeout_s):
             held = await self._take(client_order_id, deadline)
-            strict, current = STRICT.set(True), _HELD.set(held)
+            strict, lost, current = STRICT.set(True), HOLD_LOST.set(lambda: held.lost), _HELD.set(held)
             renewing = loop.create_task(self._keep(held))
             slot = False
             try:
@@ -168,6 +185,7 @@ class SharedPlacementLedger(PlacementLedger):
                 yield
             finally:
                 STRICT.reset(strict)
+                HOLD_LOST.reset(lost)
                 _HELD.reset(current)
                 renewing.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -183,9 +201,10 @@ class SharedPlacementLedger(PlacementLedger):
         while True:
             try:
                 with translated("the order lock"):
-                    mark = f"{self._now_ms()}:{self.lock_ttl_ms}:{self.owner}"
+                    now_ms = self._now_ms()
+                    mark = f"{now_ms}:{self.lock_ttl_ms}:{self.owner}"
                     answer = await self._acquire(
-                        keys=keys, args=[held.token, self.lock_ttl_ms, mark, self.keep_ms, self.alive_ms]
+                        keys=keys, args=[held.token, self.lock_ttl_ms, mark, self.keep_ms, self.alive_ms, now_ms]
                     )
             except RedisUnavailable as exc:
                 raise RedisUnavailable(
@@ -204,22 +223,34 @@ class SharedPlacementLedger(PlacementLedger):
             except ValueError as exc:
                 log.warning("stored_placement_unreadable", client_order_id=client_order_id, error=str(exc)[:200])
         if marker is not None:
-            held.orphaned = self._orphaned(client_order_id, _text(marker))
+            held.orphaned = self._orphaned(client_order_id, self._marker_last_ms(_text(marker)), "marker")
             held.orphan_ours = _text(marker).split(":")[2:3] == [self.owner]
+        epoch_ms = int(answer[3])
+        epoch_last_ms = epoch_ms + self.lock_ttl_ms
+        if epoch_ms > 0 and now_ms < epoch_last_ms + self.recv_window_ms + _MARGIN_MS and (
+            held.orphaned is None or held.orphaned.known_at_ms is None
+            or held.orphaned.known_at_ms < epoch_last_ms + self.recv_window_ms + _MARGIN_MS
+        ):  # rule 6: Redis's data began recently; a call from before may be on the wire, unseen
+            held.orphaned = self._orphaned(client_order_id, epoch_last_ms, "redis_epoch")
+            held.orphan_ours = False
         return held
 
-    def _orphaned(self, client_order_id: str, marker: str) -> Placement:
+    def _marker_last_ms(self, marker: str) -> int:
         """Rule 2: a holder that took the lock at ``marked_ms`` (its lock lasting ``ttl_ms``) and never gave it
         back may have sent an order signed as late as its lock lasted."""
         marked_ms, _, rest = marker.partition(":")
         ttl_ms = rest.partition(":")[0]
         try:
-            last_ms = int(marked_ms) + int(ttl_ms or self.lock_ttl_ms)
+            return int(marked_ms) + int(ttl_ms or self.lock_ttl_ms)
         except ValueError:  # a foreign value: assume the worst, a send just now
-            last_ms = self._now_ms() + self.lock_ttl_ms
+            return self._now_ms() + self.lock_ttl_ms
+
+    def _orphaned(self, client_order_id: str, last_ms: int, cause: str) -> Placement:
+        """A placement of ``client_order_id`` whose request may have been signed as late as ``last_ms``."""
         placement = Placement(client_order_id, self.recv_window_ms, _MARGIN_MS)
         placement.answer_lost(last_ms)
-        log.warning("order_lock_orphaned", client_order_id=client_order_id, known_at_ms=placement.known_at_ms)
+        log.warning("order_lock_orphaned", client_order_id=client_order_id, known_at_ms=placement.known_at_ms,
+                    cause=cause)
         return placement
 
     async def _keep(self, held: _Held) -> None:
@@ -231,7 +262,8 @@ class SharedPlacementLedger(PlacementLedger):
             except RedisUnavailable as exc:
                 log.warning("order_lock_renew_failed", lock=held.key, error=exc.message)
                 continue
-            if not renewed:
+            if not renewed:  # rule 7: nothing more is sent under it
+                held.lost = True
                 log.error("order_lock_lost", lock=held.key)
                 return
 
@@ -274,3 +306,43 @@ class SharedPlacementLedger(PlacementLedger):
 
 def _text(value: bytes | str) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+async def mark_known_empty(conn: aioredis.Redis, prefix: str) -> str:
+    """Rule 6, by hand: declares that no order of ``prefix`` is in flight, so the current Redis run's epoch is
+    old and orders are not held back. Only for a Redis that no provider used yet (a first start) or after
+    every replica was stopped for longer than ``lock_ttl + recvWindow``. The mark (an epoch of 0) lasts for this
+    Redis run only: a restart or failover starts a new epoch. Returns the value written."""
+    with translated("marking the epoch"):
+        run_id = str((await conn.info("server"))["run_id"])
+        value = f"{run_id}:0"
+        await conn.set(f"{prefix}epoch", value)
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m provider.shared.ledger known-empty``: :func:`mark_known_empty` for the configured Redis."""
+    parser = argparse.ArgumentParser(prog="python -m provider.shared.ledger")
+    parser.add_argument("command", choices=["known-empty"])
+    parser.parse_args(argv)
+    from provider.settings import load
+    from provider.shared.redis_conn import client
+
+    settings = load(prepare_audit_log=False)
+    if settings.redis_url is None:
+        print("PROVIDER_REDIS_URL is not set")
+        return 2
+
+    async def run() -> str:
+        conn = client(settings.redis_url or "")
+        try:
+            return await mark_known_empty(conn, settings.redis_prefix)
+        finally:
+            await conn.aclose()
+
+    print(f"{settings.redis_prefix}epoch = {asyncio.run(run())}: no order is held back for this Redis run")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -194,10 +194,17 @@ async def test_without_redis_reads_use_a_local_share_orders_are_refused_and_it_r
     await a.acquire(1)
 
 
-async def test_one_client_order_id_is_held_by_one_replica_at_a_time_and_its_placement_is_seen_by_the_next(
-    connect: Connect,
-) -> None:
+async def known_empty_prefix(redis_server: RedisServer) -> str:
+    """A fresh prefix on a Redis no order was in flight on (`ledger.py` rule 6 holds nothing back)."""
     prefix = f"t{secrets.token_hex(4)}:"
+    await redis_server.mark_known_empty(prefix)
+    return prefix
+
+
+async def test_one_client_order_id_is_held_by_one_replica_at_a_time_and_its_placement_is_seen_by_the_next(
+    redis_server: RedisServer, connect: Connect,
+) -> None:
+    prefix = await known_empty_prefix(redis_server)
     a, b = (SharedPlacementLedger(connect(), prefix, now_ms=lambda: 1_000, recv_window_ms=5000)
             for _ in range(2))
     entered = asyncio.Event()
@@ -225,9 +232,9 @@ async def test_one_client_order_id_is_held_by_one_replica_at_a_time_and_its_plac
 
 
 async def test_a_lock_whose_holder_vanished_expires_and_the_next_holder_treats_the_id_as_unknown(
-    connect: Connect,
+    redis_server: RedisServer, connect: Connect,
 ) -> None:
-    prefix = f"t{secrets.token_hex(4)}:"
+    prefix = await known_empty_prefix(redis_server)
     first = SharedPlacementLedger(connect(), prefix, now_ms=lambda: 9_000, recv_window_ms=5000)
     async with first.hold("cid-2", 1.0):  # an earlier call, cleanly finished: rejected
         earlier = Placement("cid-2", 5000, 1000)
@@ -244,9 +251,9 @@ async def test_a_lock_whose_holder_vanished_expires_and_the_next_holder_treats_t
 
 
 async def test_a_lock_whose_replica_stopped_beating_is_taken_over_before_it_expires(
-    connect: Connect,
+    redis_server: RedisServer, connect: Connect,
 ) -> None:
-    prefix = f"t{secrets.token_hex(4)}:"
+    prefix = await known_empty_prefix(redis_server)
     replicas = f"{prefix}replicas"
 
     def ledger(owner: str, alive_ms: int) -> SharedPlacementLedger:
