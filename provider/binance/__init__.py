@@ -1,21 +1,6 @@
 """The Binance exchange client: REST transport, signing, clock offset, weight governor, rules.
 
-Callers use :class:`BinanceClient` (``client.py``); the pure cores (``auth``, ``clock``,
-``governor``, ``rules``, ``retry``) are importable on their own for tests and tools.
+Callers use :class:`~provider.binance.client.BinanceClient` (``client.py``). The package imports
+nothing itself, so the pure cores (``auth``, ``clock``, ``governor``, ``rules``, ``order_limits``,
+``windows``) load without aiohttp (a test checks it).
 """
-
-from provider.binance.client import BinanceClient, BinanceResult, ClientConfig, ResponseMeta
-from provider.binance.environment import Environment, EnvironmentKind
-from provider.binance.rules import ExchangeRules, SymbolRules, Violation
-
-__all__ = [
-    "BinanceClient",
-    "BinanceResult",
-    "ClientConfig",
-    "Environment",
-    "EnvironmentKind",
-    "ExchangeRules",
-    "ResponseMeta",
-    "SymbolRules",
-    "Violation",
-]
