@@ -11,62 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from decimal import Decimal as D
 from typing import Any, Literal
 
 import grpc
 import mcp_types as types
 import pytest
-import pytest_asyncio
 from mcp import Client, MCPError
 
 from contracts.binance.v1 import common_pb2, trading_pb2, trading_pb2_grpc
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
-from gateway.providers import ProviderRegistry
 from gateway.server import Gateway
-from gateway.settings import GatewaySettings, ProviderTarget
 from tests.e2e.conftest import rest
 from tests.sim_fixture import SimProcess
-from tests.stack import ProviderProcess, sandbox_env
+from tests.stack import ProviderProcess
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 SYMBOL = "ETHUSDT"
-THRESHOLD = D(100)
-
-
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def sim() -> AsyncIterator[SimProcess]:
-    s = await SimProcess.start("--faults")
-    try:
-        yield s
-    finally:
-        await s.stop()
-
-
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def provider(sim: SimProcess) -> AsyncIterator[ProviderProcess]:
-    p = await ProviderProcess.start(sandbox_env(sim.info, BINANCE_CONFIRM_ORDERS=f"above:{THRESHOLD}"))
-    try:
-        yield p
-    finally:
-        await p.stop()
-
-
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def gateway(provider: ProviderProcess) -> AsyncIterator[Gateway]:
-    settings = GatewaySettings(
-        providers=(ProviderTarget("binance", provider.address),), startup_wait_s=10.0, pool_size=2, input_timeout_s=1.0
-    )
-    registry = ProviderRegistry(settings)
-    await registry.start()
-    gw = Gateway(registry)
-    try:
-        yield gw
-    finally:
-        await gw.close()
-        await registry.close()
 
 
 class Person:
