@@ -55,25 +55,8 @@ async def measure(call: Callable[[], Awaitable[object]], *, calls: int, concurre
     """Run `calls` calls of `call` with `concurrency` in flight; warm up first (not timed)."""
     for _ in range(warmup):
         await call()
-    latencies: list[float] = []
-    failures = 0
-    remaining = calls
-
-    async def worker() -> None:
-        nonlocal remaining, failures
-        while remaining > 0:
-            remaining -= 1
-            start = time.perf_counter()
-            try:
-                await call()
-            except Exception:
-                failures += 1
-                continue
-            latencies.append(time.perf_counter() - start)
-
-    start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return Stats.of(latencies, concurrency, time.perf_counter() - start, failures)
+    (wall, failures), latencies = await _timed_slice(call, calls, concurrency)
+    return Stats.of(latencies, concurrency, wall, failures)
 
 
 async def measure_interleaved(calls: dict[str, Callable[[], Awaitable[object]]], *, n: int, concurrency: int,
