@@ -18,6 +18,7 @@ import pytest_asyncio
 
 from tests.e2e.test_replicas_orders import QUIET, call, market_buy, orders_with, until_held
 from tests.replicas import ReplicaStack, replica_stack
+from tests.simulator.helpers import wait_until
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(90)]
 
@@ -26,6 +27,16 @@ pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(90)]
 async def stack() -> AsyncIterator[ReplicaStack]:
     async with replica_stack(providers=2, gateways=0, sim_args=("--faults",), provider_extra=QUIET) as running:
         yield running
+
+
+async def _statuses(stack: ReplicaStack, status: str) -> int:
+    """How many REST answers with this HTTP status the sandbox has given so far."""
+    seen = await stack.sim.control("GET", "/sim/statuses")
+    return int(seen["statuses"].get(status, 0))
+
+
+async def _answered_more(stack: ReplicaStack, status: str, before: int) -> bool:
+    return await _statuses(stack, status) > before
 
 
 def _outcome(answer: Any) -> str:
@@ -55,11 +66,13 @@ async def test_a_replica_killed_while_settling_a_lost_answer_and_the_retry_elsew
     await stack.sim.fault(
         "rest_fail", path="/api/v3/order", method="POST", status=503, execute_after_ms=1500, times=1
     )
+    answered_503 = await _statuses(stack, "503")
     lost = asyncio.create_task(call(a.address, "binance.place_order", market_buy(cid)))
-    await asyncio.sleep(0.4)  # A is settling, under the id's lock
+    # A got its 503 (the order is on its way to late execution) and settles under the id's lock
+    await wait_until(lambda: _answered_more(stack, "503", answered_503), within_s=30)
     await a.stop(signal.SIGKILL)
     await lost
-    assert await orders_with(stack, cid) == []  # not executed yet
+    # executed by now or not: B must find it (or wait for it), never place it again
     retried = await call(b.address, "binance.place_order", market_buy(cid))
     assert _outcome(retried) == "RECONCILED_EXISTS", _outcome(retried)
     assert len(await orders_with(stack, cid)) == 1
