@@ -18,8 +18,8 @@ import grpc.aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
-from fixture_provider.kit import ToolHandler, embedded, image, serve_tool_stream, text, unary_reply
 from fixture_provider.tools import DYNAMIC_TOOL, IMAGE_PNG, Tool, catalog_tools
+from provider_kit import ToolHandler, embedded, image, serve_tool_stream, text, unary_reply
 
 __all__ = ["PROVIDER_NAME", "FixtureProvider", "create_server"]
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts.provider.v1 import provider_pb2
-from fixture_provider.kit import (
+from provider_kit import (
     InputNeeded,
     InputUnavailable,
     Reply,

@@ -19,8 +19,8 @@ import grpc.aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
-from fixture_provider.kit import InputUnavailable, Reply, ToolCall, ToolHandler, text
 from fixture_provider.server import FixtureProvider
+from provider_kit import InputUnavailable, Reply, ToolCall, ToolHandler, text
 
 _NO_ARGS = json.dumps({"type": "object", "properties": {}})
 
