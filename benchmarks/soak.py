@@ -184,7 +184,7 @@ class Soak:
         text = first_text(result)
         self.scan_for_secrets(text, result)
         if result.is_error:
-            if not text.strip() or _GATEWAY_INTERNAL in text:
+            if error_without_cause(text):
                 self.unclear(f"{tool}: error without a cause: {text!r}"[:300])
             else:
                 self.counts.failed_clearly += 1
@@ -524,6 +524,11 @@ class Soak:
 
     def finish_causes(self) -> None:
         self.counts.clear_causes = dict(self._causes.most_common(12))
+
+
+def error_without_cause(text: str) -> bool:
+    """An error answer that names no cause (empty, or the gateway's own internal failure): unclear."""
+    return not text.strip() or _GATEWAY_INTERNAL in text
 
 
 def first_text(result: CallToolResult) -> str:

@@ -35,7 +35,7 @@ import aiohttp
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from benchmarks.soak import cause_of, first_text, levels
+from benchmarks.soak import cause_of, error_without_cause, first_text, levels
 from tests.replicas import Dispatch, ReplicaStack, invoke, json_lines, replica_stack
 
 __all__ = ["ReplicaSoakCounts", "render_replicas", "run_replica_soak"]
@@ -47,7 +47,6 @@ LEASE_MOVE_LIMIT_S = 5.0
 CONVERGE_S = 10.0
 CALL_TIMEOUT_S = 40.0
 REDIS_OUTAGE_S = 3.0
-_GATEWAY_INTERNAL = "failed inside the gateway"
 
 
 @dataclass
@@ -135,7 +134,7 @@ class ReplicaSoak:
             return None
         text = first_text(result)
         if result.is_error:
-            if not text.strip() or _GATEWAY_INTERNAL in text:
+            if error_without_cause(text):
                 self.counts.failed_unclearly += 1
                 self.example(f"unclear: {tool}: error without a cause: {text!r}"[:300])
                 return None
