@@ -26,15 +26,6 @@ T0 = 1_700_000_040.0  # on a minute boundary
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def redis_server() -> AsyncIterator[RedisServer]:
-    server = await RedisServer.start()
-    try:
-        yield server
-    finally:
-        await server.close()
-
-
 @dataclass
 class Clock:
     now: float = T0 + 10

@@ -27,15 +27,6 @@ TTL_MS, RECV_MS, MARGIN_MS = 30_000, 5_000, 1_000  # the lock, the recvWindow, t
 WINDOW_MS = TTL_MS + RECV_MS + MARGIN_MS
 
 
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def redis_server() -> AsyncIterator[RedisServer]:
-    server = await RedisServer.start()
-    try:
-        yield server
-    finally:
-        await server.close()
-
-
 @pytest_asyncio.fixture(loop_scope="module")
 async def conn(redis_server: RedisServer) -> AsyncIterator[aioredis.Redis]:
     made = client(redis_server.url)
