@@ -16,6 +16,7 @@ from gateway.providers import ProviderRegistry
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings, ProviderTarget
 from tests.gateway.fake_provider import LISTED, FakeProvider
+from tests.gateway.inprocess import in_process_gateway
 
 INVALID_PARAMS = -32602
 
@@ -23,14 +24,8 @@ INVALID_PARAMS = -32602
 @pytest.fixture
 async def gateway(fake: FakeProvider) -> AsyncIterator[Gateway]:
     settings = GatewaySettings(providers=(ProviderTarget("fake", fake.address),), startup_wait_s=5.0, pool_size=2)
-    registry = ProviderRegistry(settings)
-    await registry.start()
-    gw = Gateway(registry)
-    try:
+    async with in_process_gateway(settings) as gw:
         yield gw
-    finally:
-        await gw.close()
-        await registry.close()
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])

@@ -20,6 +20,7 @@ from mcp.server.subscriptions import PromptsListChanged, ToolsListChanged
 from gateway.providers import ProviderRegistry
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings, ProviderTarget
+from tests.gateway.inprocess import in_process_gateway
 from tests.gateway.stream_provider import StreamProvider
 
 Mode = Literal["auto", "legacy"]
@@ -41,14 +42,8 @@ async def provider() -> AsyncIterator[StreamProvider]:
 @pytest.fixture
 async def gateway(provider: StreamProvider) -> AsyncIterator[Gateway]:
     target = ProviderTarget("fixture", provider.address, namespace=False)
-    registry = ProviderRegistry(GatewaySettings(providers=(target,), startup_wait_s=5.0, pool_size=2))
-    await registry.start()
-    gw = Gateway(registry)
-    try:
+    async with in_process_gateway(GatewaySettings(providers=(target,), startup_wait_s=5.0, pool_size=2)) as gw:
         yield gw
-    finally:
-        await gw.close()
-        await registry.close()
 
 
 def _text(result: types.CallToolResult) -> str:

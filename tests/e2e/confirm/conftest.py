@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest_asyncio
 
-from gateway.providers import ProviderRegistry
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings, ProviderTarget
+from tests.gateway.inprocess import in_process_gateway
 from tests.sim_fixture import SimProcess
 from tests.stack import ProviderProcess, sandbox_env
 
@@ -40,13 +40,7 @@ async def gateway(provider: ProviderProcess) -> AsyncIterator[Gateway]:
     settings = GatewaySettings(
         providers=(ProviderTarget("binance", provider.address),), startup_wait_s=10.0, pool_size=2, input_timeout_s=1.0
     )
-    registry = ProviderRegistry(settings)
-    await registry.start()
-    gw = Gateway(registry)
-    try:
+    async with in_process_gateway(settings) as gw:
         yield gw
-    finally:
-        await gw.close()
-        await registry.close()
 
 

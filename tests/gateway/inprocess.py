@@ -1,0 +1,22 @@
+"""The gateway's own code in the test's process: a started registry and its Gateway, closed after."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from gateway.providers import ProviderRegistry
+from gateway.server import Gateway
+from gateway.settings import GatewaySettings
+
+
+@contextlib.asynccontextmanager
+async def in_process_gateway(settings: GatewaySettings) -> AsyncIterator[Gateway]:
+    registry = ProviderRegistry(settings)
+    await registry.start()
+    gw = Gateway(registry)
+    try:
+        yield gw
+    finally:
+        await gw.close()
+        await registry.close()
