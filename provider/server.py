@@ -20,10 +20,10 @@ from provider import logs, systemd
 from provider import settings as settings_module
 from provider.app import App
 from provider.health import report as health_report
+from provider.provider_api import ProviderServicer
 from provider.services.dispatch import add_typed_services
 from provider.services.errors import ErrorBoundary
 from provider.services.in_flight import IN_FLIGHT
-from provider.services.provider_api import ProviderServicer
 from provider.tls import ServerTls
 
 log = structlog.get_logger("provider")

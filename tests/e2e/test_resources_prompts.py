@@ -13,7 +13,7 @@ import pytest_asyncio
 from mcp import ClientSession
 from mcp.shared.exceptions import MCPError
 
-from provider.catalog.resources import ORDER_STATUSES
+from provider.content.resources import ORDER_STATUSES
 from tests.e2e.conftest import HeldSession, rest
 from tests.sim_fixture import SimProcess
 from tests.stack import ProviderProcess

@@ -23,14 +23,19 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from contracts.binance.v1 import account_pb2, market_pb2, trading_pb2
 from contracts.provider.v1 import provider_pb2
 from provider.binance.rules import fmt_decimal
+from provider.content.markdown import iso, pct, stamp, table
+from provider.content.valuation import VALUATION_QUOTE, holdings, main_pair
 from provider.errors import CallerError, InvalidArgument, NotFound
-from provider.services.orders import order_from_json
+from provider.services.account import get_account, get_my_trades
+from provider.services.market import get_orderbook, get_recent_trades, get_ticker
+from provider.services.orders import SIDES, TYPES
+from provider.services.trading import get_all_orders, get_open_orders
 
 if TYPE_CHECKING:
     from provider.account.state import AccountState
@@ -38,8 +43,6 @@ if TYPE_CHECKING:
 
 MIME = "text/markdown"
 ORDER_STATUSES = ("open", "filled", "canceled", "partially_filled", "new", "expired", "rejected", "expired_in_match")
-#: quote assets used to value holdings, in order of preference (the first is the valuation unit).
-VALUATION_QUOTE = "USDT"
 MAX_ORDER_SYMBOLS = 20
 MAX_LISTED_MARKETS = 20
 MAX_LISTED_TRADES = 10
@@ -47,8 +50,6 @@ MOST_TRADED = 10
 #: account resources polled over REST (no live stream) are asked at most this often per URI.
 ACCOUNT_POLL_S = 5.0
 _POLLED: dict[str, tuple[float, str]] = {}
-#: quote assets of an asset's main pair, in order of preference.
-MAIN_QUOTES = (VALUATION_QUOTE, "BTC")
 
 Renderer = Callable[["App", dict[str, str]], Awaitable[str]]
 
@@ -85,115 +86,53 @@ class Template:
         )
 
 
-def stamp(app: App, title: str) -> str:
-    now = datetime.fromtimestamp(app.client.server_now_ms() / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    return f"# {title}\n\n_{now} · environment: {app.environment}_\n"
-
-
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    if not rows:
-        return "_none_\n"
-    out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    out += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(out) + "\n"
-
-
-def iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def pct(x: Decimal) -> str:
-    return f"{x:.2f}%"
-
-
 async def render_market(app: App, params: dict[str, str]) -> str:
-    rules = await app.client.rules(params["SYMBOL"])
-    s = rules.symbol
-    t = (await app.client.ticker_24hr(s)).data
-    book = (await app.client.depth(s, 5)).data
-    trades = ((await app.client.trades(s, 10)).data)[::-1]
-    bid = Decimal(book["bids"][0][0]) if book["bids"] else Decimal(0)
-    ask = Decimal(book["asks"][0][0]) if book["asks"] else Decimal(0)
-    lines = [stamp(app, f"{s} market")]
+    symbol = (await app.client.rules(params["SYMBOL"])).symbol
+    t = await get_ticker(app, market_pb2.GetTickerRequest(symbol=symbol))
+    book = await get_orderbook(app, market_pb2.GetOrderBookRequest(symbol=symbol, limit=5))
+    trades = (await get_recent_trades(app, market_pb2.GetRecentTradesRequest(symbol=symbol, limit=10))).trades
+    lines = [stamp(app, f"{symbol} market")]
     lines.append("## 24h statistics\n")
     lines.append(
         table(
             ["last", "change", "change %", "high", "low", "volume", "quote volume", "trades"],
             [
                 [
-                    t["lastPrice"],
-                    t["priceChange"],
-                    t["priceChangePercent"] + "%",
-                    t["highPrice"],
-                    t["lowPrice"],
-                    t["volume"],
-                    t["quoteVolume"],
-                    str(t["count"]),
+                    t.last_price,
+                    t.price_change,
+                    t.price_change_percent + "%",
+                    t.high_price,
+                    t.low_price,
+                    t.volume,
+                    t.quote_volume,
+                    str(t.trade_count),
                 ]
             ],
         )
     )
-    if bid and ask:
+    if book.bids and book.asks:
+        bid, ask = Decimal(book.bids[0].price), Decimal(book.asks[0].price)
         mid = (bid + ask) / 2
         spread = ask - bid
-        lines.append(f"\n## Top of book (update id {book['lastUpdateId']})\n")
+        lines.append(f"\n## Top of book (update id {book.last_update_id})\n")
         lines.append(
             f"best bid {fmt_decimal(bid)} · best ask {fmt_decimal(ask)} · spread {fmt_decimal(spread)} "
             f"({float(spread / mid * 10000):.3g} bps of mid {fmt_decimal(mid)})\n"
         )
-        rows = [[b[1], b[0], a[0], a[1]] for b, a in zip(book["bids"], book["asks"], strict=False)]
+        rows = [[b.quantity, b.price, a.price, a.quantity] for b, a in zip(book.bids, book.asks, strict=False)]
         lines.append(table(["bid qty", "bid", "ask", "ask qty"], rows))
     lines.append("\n## Recent trades (newest first)\n")
     lines.append(
         table(
             ["time (UTC)", "price", "qty", "aggressor"],
-            [[iso(tr["time"]), tr["price"], tr["qty"], "sell" if tr["isBuyerMaker"] else "buy"] for tr in trades],
+            [[iso(tr.time_ms), tr.price, tr.qty, "sell" if tr.is_buyer_maker else "buy"] for tr in reversed(trades)],
         )
     )
     return "\n".join(lines)
 
 
-async def valued_balances(app: App) -> tuple[list[dict[str, Any]], Decimal]:
-    """Non-zero balances with their value in VALUATION_QUOTE, largest first, and the total."""
-    account = (await app.client.account(omit_zero_balances=True)).data
-    prices = {p["symbol"]: Decimal(p["price"]) for p in (await app.client.ticker_price()).data}
-    out = []
-    for b in account["balances"]:
-        free, locked = Decimal(b["free"]), Decimal(b["locked"])
-        total = free + locked
-        if total == 0:
-            continue
-        price = asset_price(b["asset"], prices)
-        out.append(
-            {
-                "asset": b["asset"],
-                "free": free,
-                "locked": locked,
-                "total": total,
-                "price": price,
-                "value": total * price if price is not None else None,
-            }
-        )
-    out.sort(key=lambda r: r["value"] if r["value"] is not None else Decimal(-1), reverse=True)
-    grand = sum((r["value"] for r in out if r["value"] is not None), Decimal(0))
-    return out, grand
-
-
-def asset_price(asset: str, prices: dict[str, Decimal], quote: str = VALUATION_QUOTE) -> Decimal | None:
-    """Price of one unit of `asset` in `quote`: direct, inverse, or through BTC."""
-    if asset == quote:
-        return Decimal(1)
-    if f"{asset}{quote}" in prices:
-        return prices[f"{asset}{quote}"]
-    if f"{quote}{asset}" in prices and prices[f"{quote}{asset}"] > 0:
-        return 1 / prices[f"{quote}{asset}"]
-    if f"{asset}BTC" in prices and f"BTC{quote}" in prices:
-        return prices[f"{asset}BTC"] * prices[f"BTC{quote}"]
-    return None
-
-
 async def render_balances(app: App, params: dict[str, str]) -> str:
-    rows, grand = await valued_balances(app)
+    rows, grand = await holdings(app)
     lines = [stamp(app, "Account balances")]
     lines.append(
         f"Total value: **{fmt_decimal(grand.quantize(Decimal('0.01')))} {VALUATION_QUOTE}** "
@@ -204,15 +143,15 @@ async def render_balances(app: App, params: dict[str, str]) -> str:
             ["asset", "free", "locked", "total", f"price ({VALUATION_QUOTE})", f"value ({VALUATION_QUOTE})", "weight"],
             [
                 [
-                    r["asset"],
-                    fmt_decimal(r["free"]),
-                    fmt_decimal(r["locked"]),
-                    fmt_decimal(r["total"]),
-                    fmt_decimal(r["price"]) if r["price"] is not None else "n/a",
-                    fmt_decimal(r["value"].quantize(Decimal("0.01"))) if r["value"] is not None else "n/a",
-                    pct(r["value"] / grand * 100) if r["value"] is not None and grand else "n/a",
+                    h.asset,
+                    fmt_decimal(h.free),
+                    fmt_decimal(h.locked),
+                    fmt_decimal(h.total),
+                    fmt_decimal(h.price) if h.price is not None else "n/a",
+                    fmt_decimal(h.value.quantize(Decimal("0.01"))) if h.value is not None else "n/a",
+                    pct(h.value / grand * 100) if h.value is not None and grand else "n/a",
                 ]
-                for r in rows
+                for h in rows
             ],
         )
     )
@@ -221,7 +160,7 @@ async def render_balances(app: App, params: dict[str, str]) -> str:
 
 async def render_trades(app: App, params: dict[str, str]) -> str:
     rules = await app.client.rules(params["SYMBOL"])
-    trades = ((await app.client.my_trades(rules.symbol, limit=50)).data)[::-1]
+    trades = (await get_my_trades(app, account_pb2.GetMyTradesRequest(symbol=rules.symbol, limit=50))).trades
     lines = [stamp(app, f"My trades on {rules.symbol}")]
     lines.append(f"{len(trades)} most recent trades, newest first.\n")
     lines.append(
@@ -238,16 +177,16 @@ async def render_trades(app: App, params: dict[str, str]) -> str:
             ],
             [
                 [
-                    iso(t["time"]),
-                    "BUY" if t["isBuyer"] else "SELL",
-                    t["price"],
-                    t["qty"],
-                    t["quoteQty"],
-                    f"{t['commission']} {t['commissionAsset']}",
-                    "maker" if t["isMaker"] else "taker",
-                    str(t["orderId"]),
+                    iso(t.time_ms),
+                    SIDES.by_number[t.side],
+                    t.price,
+                    t.qty,
+                    t.quote_qty,
+                    f"{t.commission} {t.commission_asset}",
+                    "maker" if t.is_maker else "taker",
+                    str(t.order_id),
                 ]
-                for t in trades
+                for t in reversed(trades)
             ],
         )
     )
@@ -256,31 +195,36 @@ async def render_trades(app: App, params: dict[str, str]) -> str:
 
 async def order_symbols(app: App) -> list[str]:
     """Symbols searched for closed orders: pairs of held assets, plus symbols with open orders."""
-    account = (await app.client.account(omit_zero_balances=True)).data
-    held = {b["asset"] for b in account["balances"]}
+    account = await get_account(app, account_pb2.GetAccountRequest())
+    held = {b.asset for b in account.balances}
     rules = await app.client.exchange_rules()
     symbols = sorted(s for s, r in rules.symbols.items() if r.base_asset in held and r.quote_asset in held)
-    for o in (await app.client.open_orders(None)).data:
-        if o["symbol"] not in symbols:
-            symbols.append(o["symbol"])
+    for o in (await get_open_orders(app, trading_pb2.GetOpenOrdersRequest())).orders:
+        if o.symbol not in symbols:
+            symbols.append(o.symbol)
     return symbols[:MAX_ORDER_SYMBOLS]
+
+
+async def orders_with_status(app: App, status: str) -> tuple[list[trading_pb2.Order], list[str]]:
+    """The orders with `status` (lower case), newest first, and the symbols searched."""
+    if status == "open":
+        orders = list((await get_open_orders(app, trading_pb2.GetOpenOrdersRequest())).orders)
+        searched = ["all symbols"]
+    else:
+        searched = await order_symbols(app)
+        orders = []
+        for symbol in searched:
+            found = await get_all_orders(app, trading_pb2.GetAllOrdersRequest(symbol=symbol, limit=100))
+            orders += [o for o in found.orders if o.status.lower() == status]
+    orders.sort(key=lambda o: o.update_time_ms or o.time_ms, reverse=True)
+    return orders, searched
 
 
 async def render_orders(app: App, params: dict[str, str]) -> str:
     status = params["STATUS"].lower()
     if status not in ORDER_STATUSES:
         raise InvalidArgument(f"unknown order status {params['STATUS']!r}; one of {', '.join(ORDER_STATUSES)}")
-    searched: list[str]
-    if status == "open":
-        raw = (await app.client.open_orders(None)).data
-        searched = ["all symbols"]
-    else:
-        searched = await order_symbols(app)
-        raw = []
-        for symbol in searched:
-            raw += [o for o in (await app.client.all_orders(symbol, limit=100)).data if o["status"].lower() == status]
-    raw.sort(key=lambda o: o.get("updateTime", o.get("time", 0)), reverse=True)
-    orders = [order_from_json(o) for o in raw]
+    orders, searched = await orders_with_status(app, status)
     lines = [stamp(app, f"Orders: {status}")]
     lines.append(f"{len(orders)} orders, newest first; searched: {', '.join(searched) or 'no symbol'}.\n")
     lines.append(
@@ -303,8 +247,8 @@ async def render_orders(app: App, params: dict[str, str]) -> str:
                 [
                     iso(o.update_time_ms or o.time_ms),
                     o.symbol,
-                    raw[i]["side"],
-                    raw[i]["type"],
+                    SIDES.by_number.get(o.side, "?"),
+                    TYPES.by_number.get(o.type, "?"),
                     o.status,
                     o.price,
                     o.stop_price or "-",
@@ -314,7 +258,7 @@ async def render_orders(app: App, params: dict[str, str]) -> str:
                     str(o.order_id),
                     o.client_order_id,
                 ]
-                for i, o in enumerate(orders)
+                for o in orders
             ],
         )
     )
@@ -390,15 +334,10 @@ async def held_assets(app: App) -> list[str] | None:
     if app.client.credentials_kind == "none":
         return None
     try:
-        account = (await app.client.account(omit_zero_balances=True)).data
+        account = await get_account(app, account_pb2.GetAccountRequest())
     except CallerError:
         return None  # a bad key or missing permission: account resources could not be read either
-    return sorted(b["asset"] for b in account["balances"] if Decimal(b["free"]) + Decimal(b["locked"]) > 0)
-
-
-def main_pair(asset: str, trading: set[str]) -> str | None:
-    """The pair an asset is usually valued in: against USDT, else BTC, if it trades."""
-    return next((f"{asset}{q}" for q in MAIN_QUOTES if f"{asset}{q}" in trading), None)
+    return sorted(b.asset for b in account.balances if Decimal(b.total) > 0)
 
 
 def _market(symbol: str) -> Listed:
@@ -509,11 +448,11 @@ async def _polled_fingerprint(app: App, uri: str, kind: str, params: dict[str, s
     if cached is not None and now - cached[0] < ACCOUNT_POLL_S:
         return cached[1]
     if kind == "balances":
-        value = repr(sorted((b["asset"], b["free"], b["locked"]) for b in
-                            (await app.client.account(omit_zero_balances=True)).data["balances"]))
+        balances = (await get_account(app, account_pb2.GetAccountRequest())).balances
+        value = repr(sorted((b.asset, b.free, b.locked) for b in balances))
     elif kind == "my-trades":
-        rules = await app.client.rules(params["SYMBOL"])
-        value = repr([t["id"] for t in (await app.client.my_trades(rules.symbol, limit=1)).data])
+        request = account_pb2.GetMyTradesRequest(symbol=params["SYMBOL"], limit=1)
+        value = repr([t.id for t in (await get_my_trades(app, request)).trades])
     else:
         value = await render_orders(app, params)
     _POLLED[uri] = (now, value)

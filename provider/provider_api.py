@@ -1,7 +1,7 @@
 """`provider.v1.Provider`: the generic contract the gateway speaks.
 
 Tools run through the same `invoke` as the typed services; resources and prompts come from
-`provider/catalog/resources.py` and `prompts.py`. When the operator wants orders approved by a
+`provider/content/`, built on those services' handlers. When the operator wants orders approved by a
 person (`BINANCE_CONFIRM_ORDERS` other than never), the capabilities say `streams_tools` and
 every tool call comes through InvokeToolStream, where an order tool can ask the client
 (`provider/services/confirm.py`); other tools answer there exactly as through InvokeTool (one
@@ -23,10 +23,10 @@ import grpc
 import structlog
 
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
-from provider.catalog import prompts, resources
 from provider.catalog.jsonmap import from_json, parse_arguments_json, struct_arguments, to_json
 from provider.catalog.render import render
 from provider.catalog.tools import tool_specs
+from provider.content import prompts, resources
 from provider.errors import InvalidArgument, NotFound
 from provider.services import confirm
 from provider.services.dispatch import invoke

@@ -10,19 +10,24 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from contracts.binance.v1 import common_pb2, orderbook_pb2
+from contracts.binance.v1 import common_pb2, market_pb2, orderbook_pb2
 from contracts.provider.v1 import provider_pb2
 from provider.binance.rules import fmt_decimal
 from provider.catalog.descriptors import enum_wire
 from provider.catalog.jsonmap import apply_defaults, to_json
 from provider.catalog.render import render
-from provider.catalog.resources import VALUATION_QUOTE, complete_symbol, iso, stamp, table, valued_balances
+from provider.content.markdown import iso, stamp, table
+from provider.content.resources import complete_symbol
+from provider.content.valuation import VALUATION_QUOTE, holdings
 from provider.errors import InvalidArgument, NotFound
+from provider.services.market import get_klines, get_ticker
+from provider.services.orderbook import get_l1
 
 if TYPE_CHECKING:
     from provider.app import App
 
-INTERVALS = enum_wire(common_pb2.KlineInterval.DESCRIPTOR).names
+_INTERVALS = enum_wire(common_pb2.KlineInterval.DESCRIPTOR)
+INTERVALS = _INTERVALS.names
 RISK_LEVELS = ("low", "medium", "high")
 KLINES_PER_ANALYSIS = 48
 
@@ -110,16 +115,16 @@ async def get(app: App, name: str, args: dict[str, str]) -> tuple[str, list[tupl
 
 
 async def trading_analysis(app: App, symbol: str, timeframe: str) -> list[tuple[str, str]]:
-    from provider.services.orderbook import get_l1  # the same handler as binance.orderbook_l1
-
-    rules = await app.client.rules(symbol)
-    s = rules.symbol
-    t = (await app.client.ticker_24hr(s)).data
-    klines = (await app.client.klines(s, timeframe, limit=KLINES_PER_ANALYSIS)).data
+    s = (await app.client.rules(symbol)).symbol
+    t = await get_ticker(app, market_pb2.GetTickerRequest(symbol=s))
+    interval = _INTERVALS.by_name[timeframe]
+    klines = (
+        await get_klines(app, market_pb2.GetKlinesRequest(symbol=s, interval=interval, limit=KLINES_PER_ANALYSIS))  # type: ignore[arg-type]
+    ).klines
     l1_req = orderbook_pb2.GetL1Request(symbol=s)
     apply_defaults(l1_req)
     l1 = render("orderbook_l1", to_json(await get_l1(app, l1_req)))
-    closes = [Decimal(k[4]) for k in klines]
+    closes = [Decimal(k.close) for k in klines]
     change = (closes[-1] / closes[0] - 1) * 100 if closes and closes[0] else Decimal(0)
     data = [stamp(app, f"{s} analysis data ({timeframe})")]
     data.append("## 24h statistics\n")
@@ -128,13 +133,13 @@ async def trading_analysis(app: App, symbol: str, timeframe: str) -> list[tuple[
             ["last", "change %", "high", "low", "volume", "quote volume", "trades"],
             [
                 [
-                    t["lastPrice"],
-                    t["priceChangePercent"],
-                    t["highPrice"],
-                    t["lowPrice"],
-                    t["volume"],
-                    t["quoteVolume"],
-                    str(t["count"]),
+                    t.last_price,
+                    t.price_change_percent,
+                    t.high_price,
+                    t.low_price,
+                    t.volume,
+                    t.quote_volume,
+                    str(t.trade_count),
                 ]
             ],
         )
@@ -143,7 +148,7 @@ async def trading_analysis(app: App, symbol: str, timeframe: str) -> list[tuple[
     data.append(
         table(
             ["open time (UTC)", "open", "high", "low", "close", "volume", "trades"],
-            [[iso(k[0]), k[1], k[2], k[3], k[4], k[5], str(k[8])] for k in klines],
+            [[iso(k.open_time_ms), k.open, k.high, k.low, k.close, k.volume, str(k.trade_count)] for k in klines],
         )
     )
     data.append("\n## Order book metrics (live)\n")
@@ -158,18 +163,17 @@ async def trading_analysis(app: App, symbol: str, timeframe: str) -> list[tuple[
 
 
 async def portfolio_risk(app: App, tolerance: str) -> list[tuple[str, str]]:
-    rows, grand = await valued_balances(app)
-    tickers = {}
-    for r in rows:
-        if r["asset"] != VALUATION_QUOTE:
-            try:
-                tickers[r["asset"]] = (await app.client.ticker_24hr(f"{r['asset']}{VALUATION_QUOTE}")).data
-            except Exception:  # no direct market: the 24h move stays unknown, and says so
-                continue
-    weights = {r["asset"]: (r["value"] / grand if grand and r["value"] is not None else Decimal(0)) for r in rows}
+    rows, grand = await holdings(app)
+    tickers: dict[str, market_pb2.GetTickerResponse] = {}
+    listed = (await app.client.exchange_rules()).symbols
+    for h in rows:
+        pair = f"{h.asset}{VALUATION_QUOTE}"
+        if h.asset != VALUATION_QUOTE and pair in listed:  # no direct market: the 24h move stays unknown
+            tickers[h.asset] = await get_ticker(app, market_pb2.GetTickerRequest(symbol=pair))
+    weights = {h.asset: (h.value / grand if grand and h.value is not None else Decimal(0)) for h in rows}
     hhi = sum((w * w for w in weights.values()), Decimal(0))
     top = max(weights.items(), key=lambda kv: kv[1]) if weights else ("-", Decimal(0))
-    move = sum((weights[a] * Decimal(t["priceChangePercent"]) for a, t in tickers.items()), Decimal(0))
+    move = sum((weights[a] * Decimal(t.price_change_percent) for a, t in tickers.items()), Decimal(0))
     data = [stamp(app, "Portfolio risk data")]
     data.append(
         f"Total value {fmt_decimal(grand.quantize(Decimal('0.01')))} {VALUATION_QUOTE}; "
@@ -181,17 +185,17 @@ async def portfolio_risk(app: App, tolerance: str) -> list[tuple[str, str]]:
             ["asset", "total", f"value ({VALUATION_QUOTE})", "weight", "24h change", "24h high", "24h low"],
             [
                 [
-                    r["asset"],
-                    fmt_decimal(r["total"]),
-                    fmt_decimal(r["value"].quantize(Decimal("0.01"))) if r["value"] is not None else "n/a",
-                    f"{weights[r['asset']] * 100:.1f}%",
-                    (tickers[r["asset"]]["priceChangePercent"] + "%")
-                    if r["asset"] in tickers
-                    else ("0%" if r["asset"] == VALUATION_QUOTE else "n/a"),
-                    tickers[r["asset"]]["highPrice"] if r["asset"] in tickers else "-",
-                    tickers[r["asset"]]["lowPrice"] if r["asset"] in tickers else "-",
+                    h.asset,
+                    fmt_decimal(h.total),
+                    fmt_decimal(h.value.quantize(Decimal("0.01"))) if h.value is not None else "n/a",
+                    f"{weights[h.asset] * 100:.1f}%",
+                    (tickers[h.asset].price_change_percent + "%")
+                    if h.asset in tickers
+                    else ("0%" if h.asset == VALUATION_QUOTE else "n/a"),
+                    tickers[h.asset].high_price if h.asset in tickers else "-",
+                    tickers[h.asset].low_price if h.asset in tickers else "-",
                 ]
-                for r in rows
+                for h in rows
             ],
         )
     )
