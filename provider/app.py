@@ -102,6 +102,7 @@ class App:
 
     async def close(self) -> None:
         await self.ledger.drain(timeout_s=10.0)  # a placement in flight finishes and is reported
+        await self.audit.flush()  # and so does every line whose caller went away
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

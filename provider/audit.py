@@ -66,10 +66,27 @@ class AuditLog:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = asyncio.Lock()
+        self._writing: set[asyncio.Task[None]] = set()
 
     async def record(self, action: str, **fields: Any) -> None:
+        """Appends one line; a caller cancelled meanwhile (its client went away) still gets it written.
+
+        The write is a task of its own, awaited shielded: an RPC's task is cancelled when its client
+        leaves, often right while it records how the call ended, and that line is the one that matters.
+        """
         entry = {"ts_ms": int(time.time() * 1000), "action": action, **_scrub(fields)}
         line = json.dumps(entry, default=str, separators=(",", ":")) + "\n"
+        task = asyncio.get_running_loop().create_task(self._write(line))
+        self._writing.add(task)
+        task.add_done_callback(self._writing.discard)
+        await asyncio.shield(task)
+
+    async def flush(self) -> None:
+        """Waits for lines whose callers were cancelled before they were written (at shutdown)."""
+        if self._writing:
+            await asyncio.wait(set(self._writing))
+
+    async def _write(self, line: str) -> None:
         async with self._lock:
             await asyncio.to_thread(self._append, line)
 

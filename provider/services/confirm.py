@@ -236,6 +236,11 @@ async def _in_call(app: App, call: ToolCall, summary: OrderSummary, asked: dict[
             answer = await call.ask(CONFIRM_KEY, "elicitation/create", elicitation_params(summary))
     except TimeoutError:
         return await _answered(app, asked, asked_ms, Decision.TIMED_OUT, None, f"no answer within {CONFIRM_WAIT_S:g} s")
+    except asyncio.CancelledError:  # the gateway cancelled the call or went away: the question is closed unanswered
+        await asyncio.shield(
+            _answered(app, asked, asked_ms, Decision.TIMED_OUT, None, "no answer (the call ended while asking)")
+        )
+        raise
     except InputUnavailable as exc:
         if exc.code == _MISSING_CAPABILITY:
             await app.audit.record("confirm.unavailable", ids=asked["ids"], error=exc.message)

@@ -10,18 +10,21 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import sys
 from decimal import Decimal as D
 from typing import Any, Literal
 
+import grpc
 import mcp_types as types
 import pytest
 from mcp import Client, MCPError
 
+from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
 from gateway.server import Gateway
 from simulator.symbols import UNICODE_SYMBOL
 from tests.e2e.conftest import rest
 from tests.sim_fixture import SimProcess
-from tests.stack import ProviderProcess, gateway_params
+from tests.stack import ROOT, ProviderProcess, gateway_params
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(90)]
 
@@ -215,10 +218,70 @@ async def test_a_client_that_goes_away_mid_question_never_gets_its_order_sent(
         call.cancel()
     with pytest.raises(asyncio.CancelledError):
         await call
-    await asyncio.sleep(0.5)  # the provider had every chance to go on and send it
+    assert await _outcome(provider, cid) == ["confirm.asked", "confirm.timed_out"]
     assert await _orders(sim, cid) == [] and _sends(provider, cid) == []
-    audit = [x["action"] for x in (json.loads(line) for line in provider.audit().splitlines()) if cid in json.dumps(x)]
-    assert audit[0] == "confirm.asked" and set(audit[1:]) <= {"confirm.timed_out"}, audit
+
+
+def _stream_start(args: dict[str, Any]) -> provider_pb2.ToolCallUp:
+    """The first frame of a place_order call from a gateway whose client can be asked within the call."""
+    request = provider_pb2.InvokeToolRequest(name="binance.place_order", arguments_json=json.dumps(args))
+    context = provider_pb2.CallContext(
+        client_capabilities_json='{"elicitation": {}}', input_mode=provider_pb2.INPUT_MODE_IN_CALL
+    )
+    return provider_pb2.ToolCallUp(start=provider_pb2.ToolCallStart(request=request, context=context))
+
+
+_KILLED_CALLER = """
+import json, queue, sys
+import grpc
+from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
+start = provider_pb2.ToolCallUp.FromString(bytes.fromhex(sys.argv[2]))
+frames = queue.Queue()
+frames.put(start)
+stub = provider_pb2_grpc.ProviderStub(grpc.insecure_channel(sys.argv[1]))
+for down in stub.InvokeToolStream(iter(frames.get, None)):
+    print(down.WhichOneof("frame"), flush=True)
+"""
+
+
+async def _outcome(provider: ProviderProcess, cid: str, within_s: float = 20.0) -> list[str]:
+    """The audit actions of ``cid`` once the question has an outcome (or whatever there is after ``within_s``)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while True:
+        lines = (json.loads(line) for line in provider.audit().splitlines())
+        actions = [x["action"] for x in lines if cid in json.dumps(x)]
+        if len(actions) > 1 or loop.time() > deadline:
+            return actions
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.parametrize("how", ["cancelled", "channel_closed", "process_killed"])
+async def test_a_gateway_that_leaves_mid_question_gets_the_question_closed_and_recorded(
+    sim: SimProcess, provider: ProviderProcess, how: str
+) -> None:
+    """Found in review: a call cancelled (or its gateway killed) while the person was asked recorded
+    no outcome, because the provider's RPC task was cancelled while it wrote the audit line."""
+    cid = f"atk-left-{how}"
+    start = _stream_start(await _order(sim, cid))
+    if how == "process_killed":
+        caller = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _KILLED_CALLER, provider.address, start.SerializeToString().hex(),
+            cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+        )
+        assert caller.stdout is not None
+        assert (await asyncio.wait_for(caller.stdout.readline(), 20)).strip() == b"input_request"
+        caller.kill()
+        await caller.wait()
+    else:
+        async with grpc.aio.insecure_channel(provider.address) as channel:
+            call = provider_pb2_grpc.ProviderStub(channel).InvokeToolStream()
+            await call.write(start)
+            assert (await asyncio.wait_for(call.read(), 20)).WhichOneof("frame") == "input_request"
+            if how == "cancelled":
+                call.cancel()
+    assert await _outcome(provider, cid) == ["confirm.asked", "confirm.timed_out"]
+    assert await _orders(sim, cid) == [] and _sends(provider, cid) == []
 
 
 async def test_an_approval_that_comes_after_the_gateway_stopped_waiting_sends_nothing(
