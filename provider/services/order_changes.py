@@ -459,16 +459,28 @@ async def cancel_open_orders(
         return trading_pb2.CancelOpenOrdersResponse(
             canceled_orders=alone, canceled_order_lists=grouped, note=note, freshness=freshness(app, None)
         )
+    task = app.ledger.detach(_send_cancel_open(app, req, rules.symbol, opened, alone, grouped))
+    return await asyncio.shield(task)  # a caller that gives up cannot stop it before its answer is recorded
+
+
+async def _send_cancel_open(
+    app: App,
+    req: trading_pb2.CancelOpenOrdersRequest,
+    symbol: str,
+    opened: list[dict[str, Any]],
+    alone: list[trading_pb2.Order],
+    grouped: list[trading_pb2.OrderList],
+) -> trading_pb2.CancelOpenOrdersResponse:
     await app.audit.record(
         "cancel_open_orders.send",
         asked=to_json(req),
-        sent={"symbol": rules.symbol},
+        sent={"symbol": symbol},
         open_orders=[o.get("orderId") for o in opened],
     )
     try:
-        canceled = (await app.client.cancel_open_orders(rules.symbol)).data
+        canceled = (await app.client.cancel_open_orders(symbol)).data
     except ExecutionUnknown as lost:
-        left = await rails.lookup_quietly(lambda: _open_now(app, rules.symbol))
+        left = await rails.lookup_quietly(lambda: _open_now(app, symbol))
         await app.audit.record("cancel_open_orders.reconciled", cause=lost.message, still_open=left)
         if left is None or left.get("orders"):
             raise
@@ -477,7 +489,7 @@ async def cancel_open_orders(
             canceled_order_lists=grouped,
             freshness=freshness(app, None),
             note=f"The exchange's answer was lost ({lost.message}); looked up since: nothing is open on "
-            f"{rules.symbol} any more.",
+            f"{symbol} any more.",
         )
     except ProviderError as err:
         await app.audit.record("cancel_open_orders.failed", error=err.to_details(), message=err.message)
@@ -495,7 +507,7 @@ async def cancel_open_orders(
         canceled_orders=orders,
         canceled_order_lists=lists_,
         freshness=freshness(app, None),
-        note=f"Canceled {len(orders)} order(s) and {len(lists_)} order list(s) on {rules.symbol}.",
+        note=f"Canceled {len(orders)} order(s) and {len(lists_)} order list(s) on {symbol}.",
     )
 
 

@@ -497,9 +497,16 @@ async def cancel_order_list(app: App, req: trading_pb2.CancelOrderListRequest) -
     if app.settings.trading.allowed_order_types:  # every order it cancels must be of a type the agent may trade
         current = await with_states(app, await _get_list(app, ref))
         rails.check_allowed(app, rules.symbol, [o.get("type") for o in current["orderReports"]])
-    await app.audit.record("cancel_order_list.send", asked=to_json(req), sent={"symbol": rules.symbol, **ref})
+    task = app.ledger.detach(_send_cancel_list(app, req, rules.symbol, ref))
+    return await asyncio.shield(task)  # a caller that gives up cannot stop it before its answer is recorded
+
+
+async def _send_cancel_list(
+    app: App, req: trading_pb2.CancelOrderListRequest, symbol: str, ref: dict[str, Any]
+) -> trading_pb2.CancelOrderListResponse:
+    await app.audit.record("cancel_order_list.send", asked=to_json(req), sent={"symbol": symbol, **ref})
     try:
-        canceled = (await order_calls.cancel_order_list(app.client, rules.symbol, **ref)).data
+        canceled = (await order_calls.cancel_order_list(app.client, symbol, **ref)).data
     except ExecutionUnknown as lost:
         after = await rails.lookup_quietly(lambda: _get_list(app, ref))
         await app.audit.record("cancel_order_list.reconciled", cause=lost.message, found=after)
@@ -510,7 +517,7 @@ async def cancel_order_list(app: App, req: trading_pb2.CancelOrderListRequest) -
         await app.audit.record("cancel_order_list.failed", error=err.to_details(), message=err.message)
         if err.binance_code == -2011:
             raise NotFound(
-                f"no open order list {ref} on {rules.symbol}: {err.binance_msg}",
+                f"no open order list {ref} on {symbol}: {err.binance_msg}",
                 binance_code=-2011,
                 binance_msg=err.binance_msg,
             ) from None

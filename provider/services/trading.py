@@ -314,17 +314,23 @@ async def cancel_order(app: App, req: trading_pb2.CancelOrderRequest) -> trading
     if limits.allowed_order_types:  # the order's own type must be one the agent may trade
         order_type = (await app.client.get_order(rules.symbol, **ref)).data.get("type")
         check_allowed(app, rules.symbol, [order_type])
-    await app.audit.record("cancel_order.send", asked=to_json(req), sent={"symbol": rules.symbol, **ref})
+    # A task of its own: a caller that gives up cannot stop a cancel halfway, before its answer is recorded.
+    canceled = await asyncio.shield(app.ledger.detach(_send_cancel(app, rules.symbol, ref, to_json(req))))
+    order = order_from_json({**canceled, "clientOrderId": canceled.get("origClientOrderId", "")})
+    return trading_pb2.CancelOrderResponse(order=order, freshness=freshness(app, canceled.get("transactTime")))
+
+
+async def _send_cancel(app: App, symbol: str, ref: dict[str, Any], asked: dict[str, Any]) -> dict[str, Any]:
+    await app.audit.record("cancel_order.send", asked=asked, sent={"symbol": symbol, **ref})
     try:
-        canceled = (await app.client.cancel_order(rules.symbol, **ref)).data
+        canceled: dict[str, Any] = (await app.client.cancel_order(symbol, **ref)).data
     except ProviderError as err:
         await app.audit.record("cancel_order.failed", error=err.to_details(), message=err.message)
         raise
     await app.audit.record("cancel_order.done", received=canceled)
     if app.account is not None:
         app.account.note_write(canceled)
-    order = order_from_json({**canceled, "clientOrderId": canceled.get("origClientOrderId", "")})
-    return trading_pb2.CancelOrderResponse(order=order, freshness=freshness(app, canceled.get("transactTime")))
+    return canceled
 
 
 @tool("binance.get_order")

@@ -18,6 +18,7 @@ import pytest
 import pytest_asyncio
 from mcp import ClientSession
 
+from contracts.binance.v1 import trading_pb2, trading_pb2_grpc
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
 from tests.e2e.conftest import HeldSession, call, rest
 from tests.sim_fixture import SimProcess
@@ -268,3 +269,33 @@ async def test_a_key_that_can_withdraw_is_judged_at_start_before_any_order(clean
         assert line["allowed"] is False and any("withdraw" in p for p in line["problems"])
         text = await fails(s, PLACE, {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001"})
         assert "withdraw" in text
+
+
+async def test_a_cancel_whose_caller_gives_up_still_completes_and_is_recorded(
+    plain: tuple[ProviderProcess, ClientSession], clean: SimProcess
+) -> None:
+    """Found in review: a caller's deadline struck while the cancel was at the exchange, so the
+    provider's task was cancelled with it: the cancel's answer was never recorded (or, on a slow
+    exchange, the cancel was never finished). Now the send runs to its end whatever the caller does."""
+    process, s = plain
+    bid, _ = await best(s, "ETHUSDT")
+    placed = await call(s, PLACE, {"symbol": "ETHUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01",
+                                   "price": str((bid * Decimal("0.9")).quantize(TICK))})
+    cid = placed["client_order_id"]
+    await clean.fault("rest_fail", path="/api/v3/order", method="DELETE", hold_ms=1500, times=1)
+    async with grpc.aio.insecure_channel(process.address) as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as gave_up:
+            await trading_pb2_grpc.TradingStub(channel).CancelOrder(
+                trading_pb2.CancelOrderRequest(symbol="ETHUSDT", client_order_id=cid), timeout=0.3
+            )
+    assert gave_up.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 20
+    done: list[dict[str, Any]] = []
+    while not done and loop.time() < deadline:
+        lines = (json.loads(line) for line in process.audit().splitlines())
+        done = [x for x in lines if x["action"] == "cancel_order.done" and x["received"]["origClientOrderId"] == cid]
+        await asyncio.sleep(0.1)
+    assert len(done) == 1 and done[0]["received"]["status"] == "CANCELED"
+    (order,) = await orders_with(clean, "ETHUSDT", cid)
+    assert order["status"] == "CANCELED"
