@@ -229,7 +229,7 @@ async def test_sigterm_drains_an_in_flight_call_then_exits_cleanly() -> None:
     sim = await SimProcess.start("--faults")
     provider = await ProviderProcess.start(sandbox_env(sim.info))
     try:
-        await sim.fault("rest_fail", path="/api/v3/avgPrice", method="GET", delay_ms=1500, times=1)
+        await sim.fault("rest_fail", path="/api/v3/avgPrice", method="GET", hold_ms=1500, times=1)
         async with grpc.aio.insecure_channel(provider.address) as channel:
             stub = market_pb2_grpc.MarketDataStub(channel)
 
@@ -237,7 +237,9 @@ async def test_sigterm_drains_an_in_flight_call_then_exits_cleanly() -> None:
                 return await stub.GetAvgPrice(market_pb2.GetAvgPriceRequest(symbol="BTCUSDT"), timeout=10)
 
             call = asyncio.create_task(slow_call())
-            await asyncio.sleep(0.5)
+            while (await sim.control("GET", "/sim/held"))["held"] == 0:  # the call is at the exchange
+                assert not call.done(), call
+                await asyncio.sleep(0.02)
             assert provider.proc is not None
             provider.proc.send_signal(signal.SIGTERM)
             reply = await call
