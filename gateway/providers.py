@@ -105,8 +105,22 @@ class Replica:
         self.health = health_pb2_grpc.HealthStub(self._control)
         self.control_stub = _ProviderStub(self._control)
         self.pool = ChannelPool(pool_size, self._open)
+        self._stubs: dict[int, tuple[grpc.aio.Channel, Any]] = {}
         self.caps: provider_pb2.Capabilities | None = None
         """The capabilities this replica presented at its last discovery."""
+
+    def next_stub(self) -> tuple[int, grpc.aio.Channel, Any]:
+        """The pool's next slot, its channel and a stub on that channel.
+
+        One stub per channel, kept until its slot holds another channel: building a stub makes a
+        callable for every RPC of the service, which showed in the gateway's per-call profile.
+        """
+        pool_index, channel = self.pool.acquire()
+        kept = self._stubs.get(pool_index)
+        if kept is None or kept[0] is not channel:
+            kept = (channel, _ProviderStub(channel))
+            self._stubs[pool_index] = kept
+        return pool_index, channel, kept[1]
 
     async def list_capabilities(self) -> provider_pb2.Capabilities | None:
         """Its capabilities now, or None (logged) when it cannot answer."""
@@ -378,9 +392,9 @@ class ProviderLink:
         tried: list[int] = []
         for attempt in range(attempts):
             index = self.book.pick(avoid=tried)
-            pool_index, channel = self.replicas[index].pool.acquire()
+            pool_index, channel, stub = self.replicas[index].next_stub()
             try:
-                return await getattr(_ProviderStub(channel), method)(
+                return await getattr(stub, method)(
                     request, timeout=timeout_s, metadata=correlation_metadata(correlation_id)
                 )
             except grpc.aio.AioRpcError as exc:
@@ -399,7 +413,7 @@ class ProviderLink:
     async def invoke(
         self,
         tool: str,
-        arguments: Mapping[str, Any],
+        arguments: Mapping[str, Any] | str,
         timeout_s: float,
         correlation_id: str,
         *,
@@ -407,11 +421,13 @@ class ProviderLink:
     ) -> provider_pb2.InvokeToolResponse:
         """Forward one tool call. Raises grpc.aio.AioRpcError on failure.
 
+        `arguments`: a mapping, or its JSON text when the caller already has it.
         `retry_safe`: the tool is read-only or idempotent, so a call lost to a reconnect may be
         repeated (on another replica when there is one).
         """
         # JSON text, not a Struct: a Struct would turn every number into a double (ids above 2^53 change).
-        req = provider_pb2.InvokeToolRequest(name=tool, arguments_json=json.dumps(arguments, allow_nan=False))
+        text = arguments if isinstance(arguments, str) else json.dumps(arguments, allow_nan=False)
+        req = provider_pb2.InvokeToolRequest(name=tool, arguments_json=text)
         resp: provider_pb2.InvokeToolResponse = await self._call(
             "InvokeTool", req, timeout_s, correlation_id, retry_safe=retry_safe
         )
@@ -425,8 +441,8 @@ class ProviderLink:
         Returns the call, and the slot and channel for `evict` on UNAVAILABLE.
         """
         index = self.book.pick()
-        pool_index, channel = self.replicas[index].pool.acquire()
-        call = _ProviderStub(channel).InvokeToolStream(metadata=correlation_metadata(correlation_id))
+        pool_index, channel, stub = self.replicas[index].next_stub()
+        call = stub.InvokeToolStream(metadata=correlation_metadata(correlation_id))
         return call, (index, pool_index), channel
 
     def evict(self, slot: Slot, channel: grpc.aio.Channel) -> None:
@@ -473,8 +489,7 @@ class ProviderLink:
         When that replica goes away the stream breaks and the subscriber reopens it: the next
         pick is another replica.
         """
-        _, channel = self.replicas[self.book.pick()].pool.acquire()
-        stub = _ProviderStub(channel)
+        _, _, stub = self.replicas[self.book.pick()].next_stub()
         call: AsyncIterator[provider_pb2.ResourceUpdate] = stub.SubscribeResourceUpdates(
             provider_pb2.SubscribeResourceUpdatesRequest(uris=[uri]),
             metadata=correlation_metadata(correlation_id),

@@ -292,26 +292,21 @@ class Gateway:
         annotations = route.tool.annotations
         idempotent = bool(annotations and (annotations.read_only_hint or annotations.idempotent_hint))
         timeout_s = self.registry.timeout_s(route.timeout_ms)
+        # JSON text, not a Struct: a Struct would turn every number into a double (ids above 2^53 change).
+        arguments_json = json.dumps(arguments, allow_nan=False)
+        cid = current_correlation_id()
 
         async def unary() -> types.CallToolResult:
-            resp = await link.invoke(
-                route.remote_name, arguments, timeout_s, current_correlation_id(), retry_safe=idempotent
-            )
+            resp = await link.invoke(route.remote_name, arguments_json, timeout_s, cid, retry_safe=idempotent)
             return tool_result(resp)
 
-        call = StreamedCall(
-            link,
-            self._site(ctx),
-            name,
-            route.remote_name,
-            # JSON text, not a Struct: a Struct would turn every number into a double (ids above 2^53 change).
-            json.dumps(arguments, allow_nan=False),
-            timeout_s,
-            current_correlation_id(),
-            idempotent,
-            unary,
-        )
         try:
+            if not link.streams_tools:
+                # What StreamedCall.run does first for such a provider, without building its CallSite.
+                return await unary()
+            call = StreamedCall(
+                link, self._site(ctx), name, route.remote_name, arguments_json, timeout_s, cid, idempotent, unary
+            )
             return await call.run(params)
         except grpc.aio.AioRpcError as exc:
             log.info("tool_failed", tool=name, provider=link.name, status=exc.code().name)
