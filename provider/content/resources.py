@@ -220,10 +220,16 @@ async def orders_with_status(app: App, status: str) -> tuple[list[trading_pb2.Or
     return orders, searched
 
 
-async def render_orders(app: App, params: dict[str, str]) -> str:
+def order_status(params: dict[str, str]) -> str:
+    """The STATUS of an orders URI, lower case; InvalidArgument when it is none of ORDER_STATUSES."""
     status = params["STATUS"].lower()
     if status not in ORDER_STATUSES:
         raise InvalidArgument(f"unknown order status {params['STATUS']!r}; one of {', '.join(ORDER_STATUSES)}")
+    return status
+
+
+async def render_orders(app: App, params: dict[str, str]) -> str:
+    status = order_status(params)
     orders, searched = await orders_with_status(app, status)
     lines = [stamp(app, f"Orders: {status}")]
     lines.append(f"{len(orders)} orders, newest first; searched: {', '.join(searched) or 'no symbol'}.\n")
@@ -436,9 +442,9 @@ def _account_fingerprint(state: AccountState, kind: str, params: dict[str, str])
         trades = state.trades(params["SYMBOL"].upper())
         return f"{len(trades)}/{trades[-1]['id'] if trades else None}/{state.gaps}"
     status = params["STATUS"].upper()
-    orders = state.open_orders_json() if status == "OPEN" else [
-        o for o in state.closed.values() if o["status"] == status
-    ]
+    orders = state.open_orders_json()
+    if status != "OPEN":  # NEW and PARTIALLY_FILLED orders are open ones: look in both
+        orders = [o for o in (*orders, *state.closed.values()) if o["status"] == status]
     return repr(sorted((o["orderId"], o["status"], o["executedQty"]) for o in orders)) + f"/{state.gaps}"
 
 
@@ -453,8 +459,9 @@ async def _polled_fingerprint(app: App, uri: str, kind: str, params: dict[str, s
     elif kind == "my-trades":
         request = account_pb2.GetMyTradesRequest(symbol=params["SYMBOL"], limit=1)
         value = repr([t.id for t in (await get_my_trades(app, request)).trades])
-    else:
-        value = await render_orders(app, params)
+    else:  # the orders themselves: a rendering starts with the time it was read at
+        orders, searched = await orders_with_status(app, order_status(params))
+        value = repr((searched, sorted((o.order_id, o.status, o.executed_qty) for o in orders)))
     _POLLED[uri] = (now, value)
     return value
 

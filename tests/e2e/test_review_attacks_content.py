@@ -1,0 +1,150 @@
+"""Review attacks on resources, prompts and subscriptions (provider/content/) and on detached cancels.
+
+Through real processes: the sandbox, the provider, and its gRPC Provider contract (the one a gateway
+speaks) or the typed Trading service. Each test says what was found, or what was tried and held.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import grpc
+import pytest
+import pytest_asyncio
+
+from contracts.binance.v1 import common_pb2, market_pb2, market_pb2_grpc, trading_pb2, trading_pb2_grpc
+from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
+from tests.sim_fixture import SimProcess
+from tests.stack import ProviderProcess, sandbox_env
+
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
+
+WAIT_S = 30.0
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def sim(stack_sim: SimProcess) -> SimProcess:
+    return stack_sim
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def clean(sim: SimProcess) -> AsyncIterator[SimProcess]:
+    yield sim
+    await sim.fault("clear")
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def channel(stack_provider: ProviderProcess) -> AsyncIterator[grpc.aio.Channel]:
+    async with grpc.aio.insecure_channel(stack_provider.address) as ch:
+        yield ch
+
+
+def audit(process: ProviderProcess) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in process.audit().splitlines()]
+
+
+async def resting_buy(channel: grpc.aio.Channel, symbol: str = "ETHUSDT") -> trading_pb2.Order:
+    """A LIMIT BUY 10 % under the best bid: it rests (status NEW)."""
+    book = await market_pb2_grpc.MarketDataStub(channel).GetOrderBook(
+        market_pb2.GetOrderBookRequest(symbol=symbol, limit=5)
+    )
+    price = (Decimal(book.bids[0].price) * Decimal("0.9")).quantize(Decimal("0.01"))
+    placed = await trading_pb2_grpc.TradingStub(channel).PlaceOrder(
+        trading_pb2.PlaceOrderRequest(
+            symbol=symbol, side=common_pb2.SIDE_BUY, type=common_pb2.ORDER_TYPE_LIMIT,
+            time_in_force=common_pb2.TIME_IN_FORCE_GTC, quantity="0.01", price=str(price),
+        )
+    )
+    assert placed.order.status == "NEW", placed
+    return placed.order
+
+
+class Updates:
+    """One SubscribeResourceUpdates stream, read by a task into a list."""
+
+    def __init__(self, channel: grpc.aio.Channel, uris: list[str]) -> None:
+        self.call = provider_pb2_grpc.ProviderStub(channel).SubscribeResourceUpdates(
+            provider_pb2.SubscribeResourceUpdatesRequest(uris=uris)
+        )
+        self.uris: list[str] = []
+        self.arrived = asyncio.Event()
+        self._task = asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        async for update in self.call:
+            self.uris.append(update.uri)
+            self.arrived.set()
+
+    async def until(self, uri: str, stimulus: Any, times: int = 1) -> list[str]:
+        """Applies ``stimulus`` until ``times`` updates of ``uri`` arrived (the stream takes its first
+        fingerprints at an unknown moment: a change made before that is no change for it); returns
+        every update received by then. Bounded by WAIT_S."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WAIT_S
+        while self.uris.count(uri) < times:
+            assert loop.time() < deadline, f"no update of {uri} within {WAIT_S} s; got {self.uris}"
+            self.arrived.clear()
+            await stimulus()
+            try:
+                await asyncio.wait_for(self.arrived.wait(), timeout=7)  # a REST poll comes every 5 s
+            except TimeoutError:
+                continue
+        return list(self.uris)
+
+    def close(self) -> None:
+        self.call.cancel()
+        self._task.cancel()
+
+
+async def test_an_orders_subscription_polled_over_rest_fires_only_when_its_orders_change(sim: SimProcess) -> None:
+    """Found in review: without a live account the orders resources' fingerprint was their whole
+    rendering, which starts with the time of reading: every REST poll (5 s) notified a change, with
+    no order changed. Here the balance changes and the filled orders do not."""
+    process = await ProviderProcess.start(sandbox_env(sim.info, trading=True, PROVIDER_ACCOUNT_STREAM="false"))
+    btc = Decimal((await sim.control("POST", "/sim/balances", {"asset": "BTC"}))["free"])
+    steps = iter(range(1, 100))
+    try:
+        async with grpc.aio.insecure_channel(process.address) as ch:
+            updates = Updates(ch, ["binance://orders/filled", "binance://account/balances"])
+
+            async def more_btc() -> None:
+                await sim.control("POST", "/sim/balances", {"asset": "BTC", "free": str(btc + next(steps))})
+
+            try:
+                seen = await updates.until("binance://account/balances", more_btc, times=2)
+            finally:
+                updates.close()
+    finally:
+        await sim.control("POST", "/sim/balances", {"asset": "BTC", "free": str(btc)})
+        await process.stop()
+    # the two balance changes were seen by two REST polls at least 5 s apart: orders/filled was
+    # polled again in between, and its rendering's time had changed
+    assert "binance://orders/filled" not in seen, seen
+
+
+async def test_a_resting_order_notifies_subscribers_of_orders_new(
+    channel: grpc.aio.Channel, clean: SimProcess
+) -> None:
+    """Found in review: from the live account, the fingerprint of orders/new (and partially_filled)
+    looked only at closed orders, where no order is NEW: a subscriber was never told of a new
+    resting order, though reading the resource shows it."""
+    updates = Updates(channel, ["binance://orders/new", "binance://orders/open"])
+    placed: list[trading_pb2.Order] = []
+
+    async def place() -> None:
+        placed.append(await resting_buy(channel))
+
+    try:
+        seen = await updates.until("binance://orders/open", place)
+    finally:
+        updates.close()
+        for order in placed:
+            await trading_pb2_grpc.TradingStub(channel).CancelOrder(
+                trading_pb2.CancelOrderRequest(symbol=order.symbol, order_id=order.order_id)
+            )
+    # both fingerprints are taken from the same state in the same round, orders/new first
+    assert "binance://orders/new" in seen, seen
