@@ -481,7 +481,9 @@ async def _send_cancel_open(
         canceled = (await app.client.cancel_open_orders(symbol)).data
     except ExecutionUnknown as lost:
         left = await rails.lookup_quietly(lambda: _open_now(app, symbol))
-        await app.audit.record("cancel_open_orders.reconciled", cause=lost.message, still_open=left)
+        await app.audit.record(
+            "cancel_open_orders.reconciled", sent={"symbol": symbol}, cause=lost.message, still_open=left
+        )
         if left is None or left.get("orders"):
             raise
         return trading_pb2.CancelOpenOrdersResponse(
@@ -492,7 +494,9 @@ async def _send_cancel_open(
             f"{symbol} any more.",
         )
     except ProviderError as err:
-        await app.audit.record("cancel_open_orders.failed", error=err.to_details(), message=err.message)
+        await app.audit.record(
+            "cancel_open_orders.failed", sent={"symbol": symbol}, error=err.to_details(), message=err.message
+        )
         raise
     await app.audit.record("cancel_open_orders.done", received=canceled)
     orders = [_canceled(x) for x in canceled if "orderReports" not in x]

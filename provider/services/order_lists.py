@@ -504,17 +504,18 @@ async def cancel_order_list(app: App, req: trading_pb2.CancelOrderListRequest) -
 async def _send_cancel_list(
     app: App, req: trading_pb2.CancelOrderListRequest, symbol: str, ref: dict[str, Any]
 ) -> trading_pb2.CancelOrderListResponse:
-    await app.audit.record("cancel_order_list.send", asked=to_json(req), sent={"symbol": symbol, **ref})
+    sent = {"symbol": symbol, **ref}  # on every line: concurrent cancels' lines interleave
+    await app.audit.record("cancel_order_list.send", asked=to_json(req), sent=sent)
     try:
         canceled = (await order_calls.cancel_order_list(app.client, symbol, **ref)).data
     except ExecutionUnknown as lost:
         after = await rails.lookup_quietly(lambda: _get_list(app, ref))
-        await app.audit.record("cancel_order_list.reconciled", cause=lost.message, found=after)
+        await app.audit.record("cancel_order_list.reconciled", sent=sent, cause=lost.message, found=after)
         if after is None or after.get("listOrderStatus") != "ALL_DONE":
             raise
         canceled = await with_states(app, after)
     except ProviderError as err:
-        await app.audit.record("cancel_order_list.failed", error=err.to_details(), message=err.message)
+        await app.audit.record("cancel_order_list.failed", sent=sent, error=err.to_details(), message=err.message)
         if err.binance_code == -2011:
             raise NotFound(
                 f"no open order list {ref} on {symbol}: {err.binance_msg}",

@@ -321,11 +321,12 @@ async def cancel_order(app: App, req: trading_pb2.CancelOrderRequest) -> trading
 
 
 async def _send_cancel(app: App, symbol: str, ref: dict[str, Any], asked: dict[str, Any]) -> dict[str, Any]:
-    await app.audit.record("cancel_order.send", asked=asked, sent={"symbol": symbol, **ref})
+    sent = {"symbol": symbol, **ref}  # on every line: concurrent cancels' lines interleave
+    await app.audit.record("cancel_order.send", asked=asked, sent=sent)
     try:
         canceled: dict[str, Any] = (await app.client.cancel_order(symbol, **ref)).data
     except ProviderError as err:
-        await app.audit.record("cancel_order.failed", error=err.to_details(), message=err.message)
+        await app.audit.record("cancel_order.failed", sent=sent, error=err.to_details(), message=err.message)
         raise
     await app.audit.record("cancel_order.done", received=canceled)
     if app.account is not None:

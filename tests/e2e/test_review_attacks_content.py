@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -148,3 +149,82 @@ async def test_a_resting_order_notifies_subscribers_of_orders_new(
             )
     # both fingerprints are taken from the same state in the same round, orders/new first
     assert "binance://orders/new" in seen, seen
+
+
+async def held(sim: SimProcess) -> None:
+    """Returns once the sandbox holds a request (a `hold_ms` fault): the call is at the exchange."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT_S
+    while (await sim.control("GET", "/sim/held"))["held"] == 0:
+        assert loop.time() < deadline, "the request never reached the sandbox"
+        await asyncio.sleep(0.05)
+
+
+def cancel_actions(process: ProviderProcess, order_id: int) -> list[str]:
+    """The cancel_order lines of one order: by what was sent, or by what came back."""
+    return [
+        x["action"] for x in audit(process)
+        if x["action"].startswith("cancel_order.")
+        and order_id in (x.get("sent", {}).get("order_id"), (x.get("received") or {}).get("orderId"))
+    ]
+
+
+async def test_concurrent_cancels_of_one_order_cancel_it_once_and_record_each_outcome_once(
+    channel: grpc.aio.Channel, stack_provider: ProviderProcess, clean: SimProcess
+) -> None:
+    """Tried: two cancels of the same order at once on a slow exchange, each in its own detached task.
+    Held: one answer CANCELED, the other NOT_FOUND (-2011, not INTERNAL), one done and one failed line."""
+    order = await resting_buy(channel)
+    await clean.fault("rest_fail", path="/api/v3/order", method="DELETE", hold_ms=1000, times=2)
+    stub = trading_pb2_grpc.TradingStub(channel)
+    request = trading_pb2.CancelOrderRequest(symbol=order.symbol, order_id=order.order_id)
+    answers = await asyncio.gather(stub.CancelOrder(request), stub.CancelOrder(request), return_exceptions=True)
+    canceled = [a for a in answers if isinstance(a, trading_pb2.CancelOrderResponse)]
+    refused = [a for a in answers if isinstance(a, grpc.aio.AioRpcError)]
+    assert len(canceled) == 1 and canceled[0].order.status == "CANCELED", answers
+    assert len(refused) == 1 and refused[0].code() == grpc.StatusCode.NOT_FOUND, answers
+    assert sorted(cancel_actions(stack_provider, order.order_id)) == [
+        "cancel_order.done", "cancel_order.failed", "cancel_order.send", "cancel_order.send"
+    ]
+
+
+async def test_a_failed_cancel_is_recorded_with_the_order_it_was_for(
+    channel: grpc.aio.Channel, stack_provider: ProviderProcess
+) -> None:
+    """Found in review: cancel_order.failed (and the failed lines of cancel_open_orders and
+    cancel_order_list) carried only the error; with cancels now running detached and concurrently,
+    a failure could not be tied to its order in the audit log."""
+    unknown = 987654321
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await trading_pb2_grpc.TradingStub(channel).CancelOrder(
+            trading_pb2.CancelOrderRequest(symbol="ETHUSDT", order_id=unknown)
+        )
+    assert refused.value.code() == grpc.StatusCode.NOT_FOUND
+    assert cancel_actions(stack_provider, unknown) == ["cancel_order.send", "cancel_order.failed"]
+
+
+async def test_sigterm_with_a_cancel_in_flight_whose_caller_left_finishes_it_and_records_it(
+    clean: SimProcess,
+) -> None:
+    """Tried: the caller gives up while its cancel is held at the exchange, then the provider gets
+    SIGTERM. Held: the drain waits for the detached cancel, which is done, recorded once, and the
+    process exits 0."""
+    process = await ProviderProcess.start(sandbox_env(clean.info, trading=True))
+    try:
+        async with grpc.aio.insecure_channel(process.address) as ch:
+            order = await resting_buy(ch)
+            await clean.fault("rest_fail", path="/api/v3/order", method="DELETE", hold_ms=2000, times=1)
+            call = trading_pb2_grpc.TradingStub(ch).CancelOrder(
+                trading_pb2.CancelOrderRequest(symbol=order.symbol, order_id=order.order_id)
+            )
+            await held(clean)
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            assert await process.stop(signal.SIGTERM, timeout_s=30) == 0
+        assert cancel_actions(process, order.order_id) == ["cancel_order.send", "cancel_order.done"]
+        reply = await clean.control("GET", f"/sim/orders?symbol={order.symbol}")
+        (state,) = [o["status"] for o in reply["orders"] if o["orderId"] == order.order_id]
+        assert state == "CANCELED"
+    finally:
+        await process.stop()
