@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
@@ -23,7 +22,7 @@ import grpc
 import structlog
 
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
-from provider.catalog.jsonmap import from_json, parse_arguments_json, struct_arguments, to_json
+from provider.catalog.jsonmap import dumps, from_json, parse_arguments_json, struct_arguments, to_json_tables
 from provider.catalog.render import render
 from provider.catalog.tools import tool_specs
 from provider.content import prompts, resources
@@ -86,10 +85,8 @@ class ProviderServicer(provider_pb2_grpc.ProviderServicer):
         args = parse_arguments_json(raw) if raw else struct_arguments(request.arguments)
         message = from_json(args, spec.request_cls)
         result = await invoke(self.app, spec, message)
-        data = to_json(result)
-        return provider_pb2.InvokeToolResponse(
-            text=render(spec.name, data), structured_json=json.dumps(data, separators=(",", ":"))
-        )
+        data = to_json_tables(result)  # a book side stays rows of strings for both forms below
+        return provider_pb2.InvokeToolResponse(text=render(spec.name, data), structured_json=dumps(data))
 
     async def InvokeToolStream(self, request_iterator: object, context: grpc.aio.ServicerContext) -> None:
         """One tool call that may ask the client for input (an order's approval): provider.v1's stream.

@@ -15,9 +15,11 @@ import json
 import math
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
+from itertools import repeat
+from json.encoder import encode_basestring_ascii
+from typing import Any, NamedTuple
 
 from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -68,8 +70,73 @@ def to_json(msg: Message) -> dict[str, Any]:
     return _converter(msg.DESCRIPTOR)(msg)
 
 
+class StringTable(NamedTuple):
+    """A repeated field of messages holding only strings, none of them empty (a book side's levels).
+
+    `to_json_tables` leaves such a field as rows of cells instead of one dict per row: `render` and
+    `dumps` write the rows straight from the cells, which is most of an L2 answer's cost otherwise.
+    It stands for `[dict(zip(keys, row)) for row in rows]` and is never empty.
+    """
+
+    keys: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+
+    def as_json(self) -> list[dict[str, str]]:
+        return [dict(zip(self.keys, row, strict=True)) for row in self.rows]
+
+
+def to_json_tables(msg: Message) -> dict[str, Any]:
+    """`to_json`, with each string-only repeated field of the message itself left as a `StringTable`.
+
+    Only for `render` and `dumps` (InvokeTool's text and JSON); nested messages convert as in to_json.
+    """
+    desc = msg.DESCRIPTOR
+    found = _TOP_CONVERTERS.get(desc)
+    if found is None:
+        found = _TOP_CONVERTERS[desc] = _compile(desc, _table_converter)
+    return found(msg)
+
+
+def dumps(data: dict[str, Any]) -> str:
+    """`json.dumps(data, separators=(",", ":"))`, with each StringTable written as the list it stands for."""
+    if not any(type(value) is StringTable for value in data.values()):
+        return _dumps(data)
+    parts = []
+    for key, value in data.items():
+        if not isinstance(key, str):  # not from to_json: keep json's own handling of such keys
+            return _dumps({k: v.as_json() if type(v) is StringTable else v for k, v in data.items()})
+        written = _table_json(value) if type(value) is StringTable else _dumps(value)
+        parts.append(f"{encode_basestring_ascii(key)}:{written}")
+    return "{" + ",".join(parts) + "}"
+
+
+_dumps = json.JSONEncoder(separators=(",", ":")).encode  # json.dumps(value, separators=(",", ":"))
+
+
+def _plain(text: str) -> bool:
+    """Whether json.dumps writes the text as it is: printable ASCII without `"` or `\\` (four C scans,
+    where a regex over a whole book side cost more than json.dumps itself)."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+
+
+def _table_json(table: StringTable) -> str:
+    keys, rows = table
+    if not _plain(" ".join(map(" ".join, rows))) or not _plain(" ".join(keys)):
+        return _dumps(table.as_json())
+    # no cell needs escaping: each one is written between quotes as it is
+    if len(keys) == 2:
+        opening, between = f'{{"{keys[0]}":"', f'","{keys[1]}":"'
+        return f"[{opening}" + f'"}},{opening}'.join(map(between.join, rows)) + '"}]'
+    row = "{" + ",".join('"' + key.replace("%", "%%") + '":"%s"' for key in keys) + "}"
+    return "[" + ",".join([row % cells for cells in rows]) + "]"
+
+
 Converter = Callable[[Message], dict[str, Any]]
+ListConverter = Callable[[Sequence[Message]], Any]
 _CONVERTERS: dict[Descriptor, Converter] = {}
+_TOP_CONVERTERS: dict[Descriptor, Converter] = {}
+_LIST_CONVERTERS: dict[Descriptor, ListConverter] = {}
+_TABLE_CONVERTERS: dict[Descriptor, ListConverter] = {}
 
 # what one field needs on the way out (see _compile)
 _PLAIN, _STRING, _ENUM, _PRESENT, _MESSAGE, _REPEATED, _REPEATED_MESSAGE, _REPEATED_ENUM, _MAP = range(9)
@@ -80,7 +147,7 @@ def _converter(desc: Descriptor) -> Converter:
     call, and walking the descriptors field by field cost more than the call itself for large books."""
     found = _CONVERTERS.get(desc)
     if found is None:
-        found = _CONVERTERS[desc] = _compile(desc)
+        found = _CONVERTERS[desc] = _compile(desc, _list_converter)
     return found
 
 
@@ -105,11 +172,70 @@ def _field_step(field: FieldDescriptor) -> tuple[str, int, Any]:
     return name, _PLAIN, None
 
 
-def _compile(desc: Descriptor) -> Converter:
+def _flat_names(desc: Descriptor, kinds: tuple[int, ...] = (_PLAIN, _STRING)) -> tuple[str, ...] | None:
+    """The field names of a message of scalars without presence (a price level, a fill), else None;
+    `kinds=(_STRING,)`: of a message of strings only."""
     steps = [_field_step(field) for field in desc.fields]
-    if all(kind in (_PLAIN, _STRING) for _, kind, _ in steps):
+    if all(kind in kinds for _, kind, _ in steps):
+        return tuple(name for name, _, _ in steps)
+    return None
+
+
+def _list_converter(desc: Descriptor) -> ListConverter:
+    """The converter of a repeated field of one message type (a book side: hundreds of levels per call)."""
+    found = _LIST_CONVERTERS.get(desc)
+    if found is None:
+        found = _LIST_CONVERTERS[desc] = _compile_list(desc)
+    return found
+
+
+def _compile_list(desc: Descriptor) -> ListConverter:
+    one = _converter(desc)
+    names = _flat_names(desc)
+    if names is None or len(names) != 2:
+        return lambda items: [one(msg) for msg in items]
+    values = operator.attrgetter(*names)
+    first, second = names
+
+    def pairs(items: Sequence[Message]) -> list[dict[str, Any]]:
+        # read every pair at once, build dicts literally; an empty string anywhere takes the general way
+        rows = list(map(values, items))
+        if any(map(operator.contains, rows, repeat(""))):
+            return [one(msg) for msg in items]
+        return [{first: a, second: b} for a, b in rows]
+
+    return pairs
+
+
+def _table_converter(desc: Descriptor) -> ListConverter:
+    """For to_json_tables: a StringTable when the type holds only strings and no cell is empty."""
+    found = _TABLE_CONVERTERS.get(desc)
+    if found is None:
+        found = _TABLE_CONVERTERS[desc] = _compile_table(desc)
+    return found
+
+
+def _compile_table(desc: Descriptor) -> ListConverter:
+    names = _flat_names(desc, (_STRING,))
+    as_list = _list_converter(desc)
+    if not names:
+        return as_list
+    values = operator.attrgetter(*names)
+
+    def table(items: Sequence[Message]) -> Any:
+        rows = list(map(values, items))
+        if not rows or not all(map(all, rows)):  # empty, or a cell empty (its key is left out): as to_json
+            return as_list(items)
+        return StringTable(names, rows)
+
+    return table
+
+
+def _compile(desc: Descriptor, lists: Callable[[Descriptor], ListConverter]) -> Converter:
+    steps = [_field_step(field) for field in desc.fields]
+    names = _flat_names(desc)
+    if names is not None:
         # Only scalars without presence (a price level, a fill): every value kept but empty strings.
-        names = tuple(name for name, _, _ in steps)
         if len(names) == 1:
             only = names[0]
             return lambda msg: {} if getattr(msg, only) == "" else {only: getattr(msg, only)}
@@ -140,8 +266,7 @@ def _compile(desc: Descriptor) -> Converter:
                 if msg.HasField(name):
                     out[name] = _converter(arg)(value)
             elif kind == _REPEATED_MESSAGE:
-                sub = _converter(arg)
-                out[name] = [sub(v) for v in value]
+                out[name] = lists(arg)(value)
             elif kind == _REPEATED:
                 out[name] = list(value)
             elif kind == _PRESENT:

@@ -3,12 +3,15 @@
 The structured result carries everything; the text is what a model reads first, so it is dense and
 plain: `key=value` pairs on one line, nested objects on one line each, lists of objects as a header
 plus one whitespace-separated row per item, times in ISO 8601. No pretty-printed JSON walls.
+A `StringTable` (from `to_json_tables`) renders as the list of objects it stands for.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+
+from provider.catalog.jsonmap import StringTable
 
 
 def render(title: str, data: dict[str, Any]) -> str:
@@ -19,15 +22,22 @@ def render(title: str, data: dict[str, Any]) -> str:
                 lines.append(f"{key}: {_pairs(value)}")
             else:
                 lines.append(render(key, value))
+        elif type(value) is StringTable:
+            lines.append(_string_table(key, value))
         elif isinstance(value, list) and value and isinstance(value[0], dict):
             lines.extend(_table(key, value))
     return "\n".join(line for line in lines if line)
 
 
+def _string_table(name: str, table: StringTable) -> str:
+    """The lines `_table` would give, as one string: the cells are strings, so each row is one join."""
+    return f"{name}[{len(table.rows)}]: {' '.join(table.keys)}\n  " + "\n  ".join(map(" ".join, table.rows))
+
+
 def _pairs(data: dict[str, Any]) -> str:
     parts = []
     for key, value in data.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) or type(value) is StringTable:
             continue
         if isinstance(value, list):
             if value and isinstance(value[0], dict):
