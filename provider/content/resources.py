@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from contracts.binance.v1 import account_pb2, market_pb2, trading_pb2
 from contracts.provider.v1 import provider_pb2
@@ -387,10 +388,12 @@ async def listed(app: App, popular: list[str]) -> list[Listed]:
 
 
 def match(uri: str) -> tuple[Template, dict[str, str]]:
+    """The template of ``uri`` and its variables, percent-decoded: a client expanding a template as
+    RFC 6570 says sends a UTF-8 symbol (币安人生USDT) encoded, and no symbol or status holds a %."""
     for template in TEMPLATES:
         m = template.pattern.match(uri)
         if m:
-            return template, m.groupdict()
+            return template, {k: unquote(v) for k, v in m.groupdict().items()}
     raise NotFound(f"unknown resource {uri!r}; templates: {', '.join(t.uri_template for t in TEMPLATES)}")
 
 

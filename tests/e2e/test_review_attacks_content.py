@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import urllib.parse
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,7 @@ import pytest_asyncio
 
 from contracts.binance.v1 import common_pb2, market_pb2, market_pb2_grpc, trading_pb2, trading_pb2_grpc
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
+from simulator.symbols import UNICODE_SYMBOL
 from tests.sim_fixture import SimProcess
 from tests.stack import ProviderProcess, sandbox_env
 
@@ -149,6 +151,20 @@ async def test_a_resting_order_notifies_subscribers_of_orders_new(
             )
     # both fingerprints are taken from the same state in the same round, orders/new first
     assert "binance://orders/new" in seen, seen
+
+
+async def test_a_utf8_symbol_percent_encoded_in_a_resource_uri_reads_that_symbol(channel: grpc.aio.Channel) -> None:
+    """Found in review: expanding binance://market/{SYMBOL} as RFC 6570 says percent-encodes a UTF-8
+    symbol (币安人生USDT -> %E5%B8%81...), and the provider looked up the encoded text: unknown symbol."""
+    stub = provider_pb2_grpc.ProviderStub(channel)
+    encoded = urllib.parse.quote(UNICODE_SYMBOL.lower())
+    for uri, title in (
+        (f"binance://market/{encoded}", f"# {UNICODE_SYMBOL} market"),
+        (f"binance://account/trades/{encoded}", f"# My trades on {UNICODE_SYMBOL}"),
+    ):
+        reply = await stub.ReadResource(provider_pb2.ReadResourceRequest(uri=uri))
+        assert reply.contents[0].text.startswith(title), reply.contents[0].text[:200]
+        assert reply.contents[0].uri == uri
 
 
 async def held(sim: SimProcess) -> None:
