@@ -13,6 +13,9 @@ Rules:
    depth limit applies); null when there is none (JSON-RPC 2.0 §5).
 3. An id that cannot be echoed (a string with a lone surrogate) is answered as null too.
 4. Refused lines are logged, at most one line per reason every 10 s (with the count).
+5. A stdin that is a pipe or a socket is read by the event loop itself, not by a worker thread per
+   line (the SDK's way: a thread hand-off per request showed in the gateway's profile), decoded
+   exactly as `TextIOWrapper(encoding="utf-8", errors="replace")` does: universal newlines.
 
 `top_level_id` and `bad_line_error` are pure; `gateway_stdio` is the shell. The SDK's
 `stdio_server` still owns stdout (it diverts fd 1 so stray prints cannot corrupt the wire).
@@ -20,10 +23,15 @@ Rules:
 
 from __future__ import annotations
 
+import asyncio
+import codecs
+import collections
 import contextlib
 import io
 import json
+import os
 import re
+import stat
 import sys
 import time
 from collections.abc import AsyncIterable, AsyncIterator
@@ -46,6 +54,7 @@ log = structlog.get_logger("gateway.stdio")
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 _WS = " \t\r\n"
+_MAX_PENDING_LINES = 64
 _LONE_SURROGATE = re.compile(
     r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
     r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
@@ -183,6 +192,137 @@ def bad_line_error(line: str, exc: Exception) -> types.JSONRPCError:
     )
 
 
+class _LineProtocol(asyncio.Protocol):
+    """A pipe's bytes as the text lines `TextIOWrapper(encoding="utf-8", errors="replace")` reads.
+
+    Universal newlines ("\\n", "\\r\\n" or "\\r"), each line given back ending in "\\n", the last one as
+    it is. Reading pauses while `_MAX_PENDING_LINES` lines wait (back-pressure, as a reader thread
+    that reads the next line only once the last one was taken).
+    """
+
+    def __init__(self) -> None:
+        self._decoder = io.IncrementalNewlineDecoder(codecs.getincrementaldecoder("utf-8")("replace"), translate=True)
+        self._partial: list[str] = []
+        self.lines: collections.deque[str] = collections.deque()
+        self.done = False
+        self._wake = asyncio.Event()
+        self._transport: asyncio.ReadTransport | None = None
+        self._paused = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.ReadTransport)
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self._add(self._decoder.decode(data))
+
+    def eof_received(self) -> bool | None:
+        self._finish()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._finish()
+
+    def _finish(self) -> None:
+        if self.done:
+            return
+        self._add(self._decoder.decode(b"", final=True))
+        if self._partial:
+            self.lines.append("".join(self._partial))
+            self._partial.clear()
+        self.done = True
+        self._wake.set()
+
+    def _add(self, text: str) -> None:
+        if not text:
+            return
+        start = 0
+        while (end := text.find("\n", start)) >= 0:
+            self._partial.append(text[start : end + 1])
+            self.lines.append("".join(self._partial))
+            self._partial.clear()
+            start = end + 1
+        if start < len(text):
+            self._partial.append(text[start:])
+        if self.lines:
+            self._wake.set()
+            if len(self.lines) >= _MAX_PENDING_LINES and self._transport is not None and not self._paused:
+                self._paused = True
+                self._transport.pause_reading()
+
+    async def next_line(self) -> str | None:
+        """The next line; None once the pipe is closed and every line was taken."""
+        while not self.lines:
+            if self.done:
+                return None
+            self._wake.clear()
+            await self._wake.wait()
+        line = self.lines.popleft()
+        if self._paused and not self.lines and self._transport is not None:
+            self._paused = False
+            self._transport.resume_reading()
+        return line
+
+
+async def _protocol_lines(protocol: _LineProtocol) -> AsyncIterator[str]:
+    while (line := await protocol.next_line()) is not None:
+        yield line
+
+
+def _stdin_pipe() -> int | None:
+    """Stdin's descriptor when it is a pipe or a socket (what MCP clients give a server), else None."""
+    try:
+        fd = sys.stdin.fileno()
+        mode = os.fstat(fd).st_mode
+    except (AttributeError, OSError, ValueError):
+        return None
+    return fd if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) else None
+
+
+def _copy_of(fd: int) -> io.FileIO:
+    """A file on a duplicate of `fd`, for a transport to close without closing `fd`."""
+    return io.FileIO(os.dup(fd), "rb")
+
+
+@contextlib.asynccontextmanager
+async def _stdin_lines() -> AsyncIterator[AsyncIterable[str]]:
+    """Stdin's lines (rule 5).
+
+    Read by the event loop when stdin is a pipe or a socket, through a worker thread otherwise
+    (a file, a terminal). fd 0 itself is never closed, and its blocking mode is restored.
+    """
+    fd = _stdin_pipe()
+    opened = await _open_pipe(fd) if fd is not None else None
+    if fd is None or opened is None:
+        yield anyio.wrap_file(_DetachingText(sys.stdin.buffer, encoding="utf-8", errors="replace"))
+        return
+    transport, protocol, blocking = opened
+    try:
+        yield _protocol_lines(protocol)
+    finally:
+        transport.close()
+        with contextlib.suppress(OSError):
+            os.set_blocking(fd, blocking)
+
+
+async def _open_pipe(fd: int) -> tuple[asyncio.ReadTransport, _LineProtocol, bool] | None:
+    """The loop's transport on a duplicate of `fd`, and `fd`'s blocking mode before; None when the
+    loop cannot watch it (then `fd` is left as it was)."""
+    try:
+        blocking = os.get_blocking(fd)
+        pipe = _copy_of(fd)
+    except OSError:
+        return None
+    try:
+        transport, protocol = await asyncio.get_running_loop().connect_read_pipe(_LineProtocol, pipe)
+    except (OSError, ValueError):
+        pipe.close()
+        with contextlib.suppress(OSError):
+            os.set_blocking(fd, blocking)
+        return None
+    return transport, protocol, blocking
+
+
 class _DetachingText(io.TextIOWrapper):
     """A text layer over stdin's buffer that never closes the buffer (fd 0 stays usable)."""
 
@@ -229,10 +369,9 @@ async def gateway_stdio() -> AsyncIterator[tuple[MemoryObjectReceiveStream[Sessi
 
     Yields the read stream (for `Server.run`) and the SDK's stdout write stream.
     """
-    stdin = anyio.wrap_file(_DetachingText(sys.stdin.buffer, encoding="utf-8", errors="replace"))
     send, receive = anyio.create_memory_object_stream[SessionMessage | Exception](0)
     # The SDK's own reader gets an empty stdin (it ends at once): this module reads the real one.
-    async with stdio_server(stdin=anyio.wrap_file(io.StringIO())) as (sdk_read, write):
+    async with _stdin_lines() as stdin, stdio_server(stdin=anyio.wrap_file(io.StringIO())) as (sdk_read, write):
         await sdk_read.aclose()
         async with anyio.create_task_group() as tg:
             tg.start_soon(_read_lines, stdin, send, write)
