@@ -84,7 +84,7 @@ class ProviderServicer(provider_pb2_grpc.ProviderServicer):
         raw = request.arguments_json
         args = parse_arguments_json(raw) if raw else struct_arguments(request.arguments)
         message = from_json(args, spec.request_cls)
-        result = await invoke(self.app, spec, message)
+        result = await invoke(self.app, spec, message, checked=True)  # from_json checked it
         data = to_json_tables(result)  # a book side stays rows of strings for both forms below
         return provider_pb2.InvokeToolResponse(text=render(spec.name, data), structured_json=dumps(data))
 

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
-from google.protobuf.struct_pb2 import Struct
+from google.protobuf.struct_pb2 import Struct, Value
 
 from provider.catalog.descriptors import enum_wire, field_rules
 from provider.errors import InvalidArgument
@@ -80,6 +80,12 @@ class StringTable(NamedTuple):
 
     keys: tuple[str, ...]
     rows: list[tuple[str, ...]]
+    lines: list[str]
+    """each row's cells joined by a space: the rendered row, and (two columns) the JSON's raw material"""
+
+    @classmethod
+    def of(cls, keys: tuple[str, ...], rows: list[tuple[str, ...]]) -> StringTable:
+        return cls(keys, rows, list(map(" ".join, rows)))
 
     def as_json(self) -> list[dict[str, str]]:
         return [dict(zip(self.keys, row, strict=True)) for row in self.rows]
@@ -120,13 +126,15 @@ def _plain(text: str) -> bool:
 
 
 def _table_json(table: StringTable) -> str:
-    keys, rows = table
-    if not _plain(" ".join(map(" ".join, rows))) or not _plain(" ".join(keys)):
+    keys, rows, lines = table
+    joined = " ".join(lines)
+    if not _plain(joined) or not _plain(" ".join(keys)):
         return _dumps(table.as_json())
     # no cell needs escaping: each one is written between quotes as it is
-    if len(keys) == 2:
-        opening, between = f'{{"{keys[0]}":"', f'","{keys[1]}":"'
-        return f"[{opening}" + f'"}},{opening}'.join(map(between.join, rows)) + '"}]'
+    first, *others = keys
+    if len(others) == 1 and joined.count(" ") == 2 * len(lines) - 1 and " " not in first + others[0]:
+        # two columns and no space in any cell or key: each line's one space is where the second key goes
+        return f'[{{"{first}":"' + f'"}},{{"{first}":"'.join(lines).replace(" ", f'","{others[0]}":"') + '"}]'
     row = "{" + ",".join('"' + key.replace("%", "%%") + '":"%s"' for key in keys) + "}"
     return "[" + ",".join([row % cells for cells in rows]) + "]"
 
@@ -226,7 +234,7 @@ def _compile_table(desc: Descriptor) -> ListConverter:
         rows = list(map(values, items))
         if not rows or not all(map(all, rows)):  # empty, or a cell empty (its key is left out): as to_json
             return as_list(items)
-        return StringTable(names, rows)
+        return StringTable.of(names, rows)
 
     return table
 
@@ -460,10 +468,43 @@ def struct_arguments(struct: Struct) -> dict[str, Any]:
     ValueError on them, which would otherwise surface as INTERNAL.
     """
     try:
+        return _struct_json(struct)
+    except _NotFinite:
+        pass
+    try:  # json_format says what is wrong
         args: dict[str, Any] = json_format.MessageToDict(struct)
     except ValueError as exc:
         raise InvalidArgument(f"arguments must be finite numbers: {quote(str(exc), 200)}") from exc
     return args
+
+
+class _NotFinite(Exception):
+    """A Struct number that is NaN or infinite: `struct_arguments` lets json_format refuse it."""
+
+
+def _struct_json(struct: Struct) -> dict[str, Any]:
+    """`json_format.MessageToDict(struct)` without its per-value dispatch (every InvokeTool call of a
+    Struct-speaking client): numbers stay floats, null is None, keys in the map's own order."""
+    fields = struct.fields
+    return {key: _value_json(fields[key]) for key in fields}
+
+
+def _value_json(value: Value) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "number_value":
+        number = value.number_value
+        if not math.isfinite(number):
+            raise _NotFinite
+        return number
+    if kind == "string_value":
+        return value.string_value
+    if kind == "bool_value":
+        return value.bool_value
+    if kind == "struct_value":
+        return _struct_json(value.struct_value)
+    if kind == "list_value":
+        return [_value_json(item) for item in value.list_value.values]
+    return None  # null_value, or no kind set
 
 
 def apply_defaults(msg: Message) -> None:

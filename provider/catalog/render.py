@@ -30,8 +30,8 @@ def render(title: str, data: dict[str, Any]) -> str:
 
 
 def _string_table(name: str, table: StringTable) -> str:
-    """The lines `_table` would give, as one string: the cells are strings, so each row is one join."""
-    return f"{name}[{len(table.rows)}]: {' '.join(table.keys)}\n  " + "\n  ".join(map(" ".join, table.rows))
+    """The lines `_table` would give, as one string: the cells are strings, each row already joined."""
+    return f"{name}[{len(table.rows)}]: {' '.join(table.keys)}\n  " + "\n  ".join(table.lines)
 
 
 def _pairs(data: dict[str, Any]) -> str:

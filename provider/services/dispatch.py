@@ -25,13 +25,18 @@ log = structlog.get_logger("provider.rpc")
 _SERVICES = ("binance.v1.MarketData", "binance.v1.Account", "binance.v1.Trading", "binance.v1.OrderBook")
 
 
-async def invoke(app: App, spec: ToolSpec, request: Message) -> Message:
-    """Validates the request against the contract's rules and runs the tool's handler."""
+async def invoke(app: App, spec: ToolSpec, request: Message, *, checked: bool = False) -> Message:
+    """Validates the request against the contract's rules and runs the tool's handler.
+
+    `checked`: the request comes from `from_json`, which has applied the defaults and checked the
+    rules already (InvokeTool), so they are not walked a second time.
+    """
     handler = handlers().get(spec.name)
     if handler is None:
         raise Unimplemented(f"{spec.name} is not implemented by this provider")
-    apply_defaults(request)
-    validate(request)
+    if not checked:
+        apply_defaults(request)
+        validate(request)
     return await handler(app, request)
 
 

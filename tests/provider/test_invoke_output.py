@@ -168,7 +168,7 @@ def test_tables_of_three_and_four_columns_give_the_same_text_and_json_as_before(
 @given(keys=st.lists(cells, min_size=1, max_size=4, unique=True), data=st.data())
 def test_dumps_writes_any_string_table_as_the_list_it_stands_for(keys: list[str], data: st.DataObject) -> None:
     rows = data.draw(st.lists(st.tuples(*[cells.filter(bool)] * len(keys)), min_size=1, max_size=6))
-    table = StringTable(tuple(keys), rows)
+    table = StringTable.of(tuple(keys), rows)
     plain = {"before": 1, "rows": table.as_json(), "after": [1.5, "x"]}
     assert dumps({"before": 1, "rows": table, "after": [1.5, "x"]}) == json.dumps(plain, separators=(",", ":"))
     assert render("t", {"before": 1, "rows": table}) == reference_render("t", {"before": 1, "rows": table.as_json()})
