@@ -6,6 +6,7 @@ Stdout carries MCP only; every log line goes to stderr as JSON.
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 from collections.abc import Sequence
 
@@ -38,18 +39,30 @@ async def serve(settings: GatewaySettings) -> None:
         await registry.start()
         gateway = Gateway(registry)
         if settings.transport is Transport.STDIO:
+            _freeze_startup_objects()
             async with gateway_stdio() as (read, write):
                 log.info("gateway_ready", transport="stdio", tools=len(registry.catalog.tools))
                 await gateway.server.run(read, write, gateway.initialization_options())
         else:
             from gateway.http import serve_http
 
+            _freeze_startup_objects()
             await serve_http(gateway, settings.http)
     finally:
         if gateway is not None:
             await gateway.close()
         await registry.close()
         log.info("gateway_stopped")
+
+
+def _freeze_startup_objects() -> None:
+    """Leave what start-up built (modules, schemas, validators, the catalog) out of the cyclic GC's scans.
+
+    They live as long as the process; without this every full collection under load walks them
+    all again (about 100k objects: 120-160 ms of CPU per collection, every 10-20 s, measured on
+    two busy cores; 20 ms after). Garbage made before this point is never collected: a one-off.
+    """
+    gc.freeze()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
