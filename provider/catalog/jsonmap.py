@@ -11,6 +11,7 @@ broken patterns and bounds are refused with a message that says what is allowed.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import operator
@@ -53,6 +54,7 @@ _MAX_DIGITS = 40
 _DOUBLE_EXACT_DIGITS = 15
 
 
+@functools.cache  # a descriptor never changes; requests are checked field by field on every call
 def is_map(field: FieldDescriptor) -> bool:
     mt = field.message_type
     return bool(mt is not None and mt.GetOptions().map_entry)
@@ -511,10 +513,19 @@ def _value_json(value: Value) -> Any:
     return None  # null_value, or no kind set
 
 
+#: a field's rules, read from its options once (reading them cost more than checking them)
+_field_rules = functools.cache(field_rules)
+
+
+@functools.cache
+def _pattern(text: str) -> re.Pattern[str]:
+    return re.compile(text)
+
+
 def apply_defaults(msg: Message) -> None:
     """Sets every absent optional field that declares a default (one place for defaults)."""
     for field in msg.DESCRIPTOR.fields:
-        rules = field_rules(field)
+        rules = _field_rules(field)
         if rules.default_json and field.has_presence and not msg.HasField(field.name):
             setattr(msg, field.name, json.loads(rules.default_json))
 
@@ -522,7 +533,7 @@ def apply_defaults(msg: Message) -> None:
 def validate(msg: Message, where: str = "") -> None:
     """Checks the field rules on a request (the direct gRPC path gets the same checks as MCP)."""
     for field in msg.DESCRIPTOR.fields:
-        rules = field_rules(field)
+        rules = _field_rules(field)
         path = f"{where}{field.name}"
         value = getattr(msg, field.name)
         if is_repeated(field):
@@ -545,13 +556,14 @@ def validate(msg: Message, where: str = "") -> None:
             _check_scalar(field, rules, value, path)
 
 
+@functools.cache
 def bounds(field: FieldDescriptor) -> tuple[int | float, int | float] | None:
     """The inclusive range a numeric field accepts: its rules' bounds within its type's range.
 
     Integer fields always have one (the type's range at least), as exact integers: the rules' bounds
     are doubles, and 2^63 - 1 written in a .proto reads back as 2^63, one above int64's maximum.
     """
-    rules = field_rules(field)
+    rules = _field_rules(field)
     if field.type in INT_TYPES:
         low, high = INT_RANGES[field.type]
         if rules.has_bounds:
@@ -563,7 +575,7 @@ def bounds(field: FieldDescriptor) -> tuple[int | float, int | float] | None:
 
 
 def _check_scalar(field: FieldDescriptor, rules: Any, value: Any, path: str) -> None:
-    if rules.pattern and isinstance(value, str) and not re.fullmatch(rules.pattern, value):
+    if rules.pattern and isinstance(value, str) and not _pattern(rules.pattern).fullmatch(value):
         raise InvalidArgument(f"'{path}' must match {rules.pattern}; got {quote(value)}")
     limits = bounds(field)
     if limits is not None and isinstance(value, int | float) and not isinstance(value, bool):
@@ -571,14 +583,12 @@ def _check_scalar(field: FieldDescriptor, rules: Any, value: Any, path: str) -> 
         if not low <= value <= high:
             raise InvalidArgument(f"'{path}' must be between {_num(low)} and {_num(high)}; got {quote(value)}")
     if field.type == FieldDescriptor.TYPE_ENUM:
-        names = ", ".join(enum_wire(field.enum_type).names)
+        wire = enum_wire(field.enum_type)
         if value == 0 and rules.required:
-            raise InvalidArgument(f"'{path}' is required; one of {names}")
-        if value not in enum_wire(field.enum_type).by_number and (
-            value != 0 or field.has_presence or is_repeated(field)
-        ):
+            raise InvalidArgument(f"'{path}' is required; one of {', '.join(wire.names)}")
+        if value not in wire.by_number and (value != 0 or field.has_presence or is_repeated(field)):
             # a typed-service caller can send any number (proto3 enums are open) or UNSPECIFIED explicitly
-            raise InvalidArgument(f"'{path}' must be one of {names}; got {quote(value)}")
+            raise InvalidArgument(f"'{path}' must be one of {', '.join(wire.names)}; got {quote(value)}")
 
 
 def _num(x: float) -> str:
