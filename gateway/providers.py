@@ -42,6 +42,7 @@ from common.backoff import Backoff
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
 from gateway.arguments import ArgumentValidator
 from gateway.balance import ReplicaBook
+from gateway.cancellation import awaited
 from gateway.catalog import Catalog, ProviderSnapshot, build_catalog
 from gateway.errors import details_from_metadata
 from gateway.pool import ChannelPool, channel_factory
@@ -394,8 +395,8 @@ class ProviderLink:
             index = self.book.pick(avoid=tried)
             pool_index, channel, stub = self.replicas[index].next_stub()
             try:
-                return await getattr(stub, method)(
-                    request, timeout=timeout_s, metadata=correlation_metadata(correlation_id)
+                return await awaited(
+                    getattr(stub, method)(request, timeout=timeout_s, metadata=correlation_metadata(correlation_id))
                 )
             except grpc.aio.AioRpcError as exc:
                 if exc.code() is not grpc.StatusCode.UNAVAILABLE:

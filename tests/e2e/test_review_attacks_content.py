@@ -21,8 +21,9 @@ import pytest_asyncio
 from contracts.binance.v1 import common_pb2, market_pb2, market_pb2_grpc, trading_pb2, trading_pb2_grpc
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
 from simulator.symbols import UNICODE_SYMBOL
+from tests.gateway.raw_stdio import RawStdio
 from tests.sim_fixture import SimProcess
-from tests.stack import ProviderProcess, gateway_params, sandbox_env
+from tests.stack import ProviderProcess, sandbox_env
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
 
@@ -246,56 +247,6 @@ async def test_sigterm_with_a_cancel_in_flight_whose_caller_left_finishes_it_and
         await process.stop()
 
 
-class RawStdio:
-    """`python -m gateway` over stdio, spoken to line by line (JSON-RPC), so a test controls exactly
-    which notifications the gateway gets."""
-
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-
-    @classmethod
-    async def start(cls, address: str) -> RawStdio:
-        params = gateway_params(address)
-        proc = await asyncio.create_subprocess_exec(
-            params.command, *params.args, env=params.env, cwd=params.cwd, limit=2**24,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-        )
-        gateway = cls(proc)
-        await gateway.send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "attack", "version": "1"}}})
-        assert (await gateway.answer(1)) is not None
-        await gateway.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
-        return gateway
-
-    async def send(self, message: dict[str, Any]) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write((json.dumps(message) + "\n").encode())
-        await self.proc.stdin.drain()
-
-    async def answer(self, request_id: int) -> dict[str, Any] | None:
-        """The answer to ``request_id``, skipping notifications; None when the gateway closed stdout."""
-        assert self.proc.stdout is not None
-        while True:
-            line = await asyncio.wait_for(self.proc.stdout.readline(), WAIT_S)
-            if not line:
-                return None
-            message: dict[str, Any] = json.loads(line)
-            if message.get("id") == request_id:
-                return message
-
-    async def close(self) -> None:
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        try:
-            await asyncio.wait_for(self.proc.wait(), 15)
-        except TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
-
-
-@pytest.mark.xfail(strict=True, reason="gateway/* (not this file's owner): over stdio, notifications/cancelled "
-                   "for a tools/call in flight ends the gateway process (stdout closes, gateway_stopped logged "
-                   "at info); the in-process Client survives the same cancel (tests/gateway/test_midcall.py)")
 async def test_a_client_cancelling_a_call_in_flight_keeps_its_stdio_gateway(
     stack_provider: ProviderProcess, clean: SimProcess
 ) -> None:

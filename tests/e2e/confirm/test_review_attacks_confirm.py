@@ -23,6 +23,7 @@ from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
 from gateway.server import Gateway
 from simulator.symbols import UNICODE_SYMBOL
 from tests.e2e.conftest import rest
+from tests.gateway.raw_stdio import RawStdio
 from tests.sim_fixture import SimProcess
 from tests.stack import ROOT, ProviderProcess, gateway_params
 
@@ -400,3 +401,27 @@ async def test_a_2026_cancel_replace_approved_once_and_replayed_at_once_replaces
     outs = [r.structured_content for r in retries if isinstance(r, types.CallToolResult)]
     outcomes = sorted(o["outcome"] for o in outs if o is not None)
     assert outcomes == ["PLACED", "RECONCILED_EXISTS", "RECONCILED_EXISTS"], retries
+
+
+async def test_a_client_cancelling_while_asked_keeps_its_stdio_gateway_and_nothing_is_sent(
+    sim: SimProcess, provider: ProviderProcess
+) -> None:
+    """notifications/cancelled for an order call waiting on the person: the question is closed
+    (timed_out, nothing sent) and the session goes on (it used to end the stdio gateway)."""
+    cid = "atk-cancelled-asking"
+    gateway = await RawStdio.start(provider.address, {"elicitation": {}})
+    try:
+        await gateway.send({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+                            "params": {"name": "binance_place_order", "arguments": await _order(sim, cid)}})
+        message = await gateway.next_message()
+        while message is not None and message.get("method") != "elicitation/create":
+            message = await gateway.next_message()
+        assert message is not None and cid in json.dumps(message)
+        await gateway.send({"jsonrpc": "2.0", "method": "notifications/cancelled",
+                            "params": {"requestId": 2, "reason": "the person walked away"}})
+        await gateway.send({"jsonrpc": "2.0", "id": 3, "method": "ping"})
+        assert await gateway.answer(3) == {"jsonrpc": "2.0", "id": 3, "result": {}}
+    finally:
+        await gateway.close()
+    assert await _outcome(provider, cid) == ["confirm.asked", "confirm.timed_out"]
+    assert await _orders(sim, cid) == [] and _sends(provider, cid) == []
