@@ -23,6 +23,7 @@ from provider.catalog.jsonmap import StringTable, dumps, to_json, to_json_tables
 from provider.catalog.render import render
 from provider.catalog.tools import tool_specs
 from tests.provider.test_catalog import fill
+from tests.provider.test_jsonmap_compiled import reference_json
 
 SPECS = list(tool_specs().values())
 
@@ -172,3 +173,14 @@ def test_dumps_writes_any_string_table_as_the_list_it_stands_for(keys: list[str]
     plain = {"before": 1, "rows": table.as_json(), "after": [1.5, "x"]}
     assert dumps({"before": 1, "rows": table, "after": [1.5, "x"]}) == json.dumps(plain, separators=(",", ":"))
     assert render("t", {"before": 1, "rows": table}) == reference_render("t", {"before": 1, "rows": table.as_json()})
+
+
+@given(bids=levels, asks=levels)
+def test_to_json_converts_book_sides_as_the_field_by_field_walk(
+    bids: list[tuple[str, str]], asks: list[tuple[str, str]]
+) -> None:
+    msg = orderbook_pb2.GetL2Response(symbol="BTCUSDT")
+    for side, rows in ((msg.bids, bids), (msg.asks, asks)):
+        for price, quantity in rows:
+            side.add(price=price, quantity=quantity)
+    assert to_json(msg) == reference_json(msg)
