@@ -113,6 +113,8 @@ class App:
         if self.shared is not None:
             await self.shared.close()
         await self.client.close()
+        await self.ledger.drain(timeout_s=2.0)  # one the drain gave up on ends with the client: it records how
+        await self.audit.flush()
 
 
 def _books(settings: Settings, client: BinanceClient) -> Books:

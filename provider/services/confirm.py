@@ -230,8 +230,8 @@ async def gate(
 async def _in_call(app: App, call: ToolCall, summary: OrderSummary, asked: dict[str, Any]) -> Refused | None:
     """Rule 2: ask within the call and wait, bounded."""
     asked_ms = _now_ms()
-    await app.audit.record("confirm.asked", mode="in_call", **asked)
-    try:
+    try:  # a caller leaving even while the question is recorded gets it closed
+        await app.audit.record("confirm.asked", mode="in_call", **asked)
         async with asyncio.timeout(CONFIRM_WAIT_S):
             answer = await call.ask(CONFIRM_KEY, "elicitation/create", elicitation_params(summary))
     except TimeoutError:
