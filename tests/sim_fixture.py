@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 
 REPO = Path(__file__).resolve().parent.parent
-READY_TIMEOUT_S = 20.0
+READY_TIMEOUT_S = 60.0  # a bound against a hang, not a speed claim: starts on two busy cores can take 20 s
 
 
 @dataclass(frozen=True)

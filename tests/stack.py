@@ -59,30 +59,33 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
 
 
 async def wait_serving(
-    address: str, timeout_s: float = 20.0, credentials: grpc.ChannelCredentials | None = None
+    address: str, timeout_s: float = 60.0, credentials: grpc.ChannelCredentials | None = None
 ) -> None:
-    """Poll health until SERVING; `credentials` for a provider that speaks TLS."""
+    """Poll health until SERVING; `credentials` for a provider that speaks TLS.
+
+    Each attempt opens a fresh channel (with a local subchannel pool): a channel that saw the port
+    refused backs off before it connects again (1 s, then 1.6x more each time), so under load a
+    provider that took 10 s to start was seen SERVING only well after, or past the deadline.
+    """
     deadline = asyncio.get_running_loop().time() + timeout_s
-    # A local subchannel pool: otherwise grpc shares the first "connection refused" with every later
-    # channel to this address and backs off for about a second.
     options = [("grpc.use_local_subchannel_pool", 1)]
-    channel = (
-        grpc.aio.secure_channel(address, credentials, options=options)
-        if credentials is not None
-        else grpc.aio.insecure_channel(address, options=options)
-    )
-    async with channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while True:
+    while True:
+        channel = (
+            grpc.aio.secure_channel(address, credentials, options=options)
+            if credentials is not None
+            else grpc.aio.insecure_channel(address, options=options)
+        )
+        async with channel:
             try:
+                stub = health_pb2_grpc.HealthStub(channel)
                 reply = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
                     return
             except grpc.aio.AioRpcError:
                 pass
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"provider at {address} not SERVING after {timeout_s}s")
-            await asyncio.sleep(0.1)
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"provider at {address} not SERVING after {timeout_s}s")
+        await asyncio.sleep(0.1)
 
 
 @dataclass
@@ -93,7 +96,7 @@ class ProviderProcess:
     log_path: Path = field(default_factory=lambda: Path(tempfile.mkstemp(prefix="provider-", suffix=".log")[1]))
     credentials: grpc.ChannelCredentials | None = None
     """Channel credentials the readiness check uses when the provider speaks TLS."""
-    ready_timeout_s: float = 20.0
+    ready_timeout_s: float = 60.0
     """How long `launch` waits for SERVING (several processes starting at once on 2 cores need more)."""
 
     @property
