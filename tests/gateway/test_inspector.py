@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 import pytest_asyncio
 
+from contracts.binance.v1 import orderbook_pb2, orderbook_pb2_grpc
 from tests.gateway.processes import ROOT, http_gateway, node_bin, node_env
 from tests.sim_fixture import SimProcess
 from tests.stack import ProviderProcess, sandbox_env
@@ -115,11 +117,26 @@ async def provider_address() -> AsyncIterator[str]:
     try:
         provider = await ProviderProcess.start(sandbox_env(sim.info, trading=True))
         try:
+            await _book_synced(provider.address, "BTCUSDT")
             yield provider.address
         finally:
             await provider.stop()
     finally:
         await sim.stop()
+
+
+async def _book_synced(address: str, symbol: str) -> None:
+    """Waits (bounded) until the provider serves ``symbol``'s live book, so the order-book case checks
+    how the Inspector carries the answer, not whether a first sync beats the tool's deadline on busy cores."""
+    async with grpc.aio.insecure_channel(address) as channel, asyncio.timeout(60):
+        stub = orderbook_pb2_grpc.OrderBookStub(channel)  # type: ignore[no-untyped-call]
+        while True:
+            try:
+                await stub.GetL1(orderbook_pb2.GetL1Request(symbol=symbol), timeout=10)
+                return
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                    raise
 
 
 async def _inspect(node_tools: Path, target: Sequence[str], case: Case, sem: asyncio.Semaphore) -> list[str]:
