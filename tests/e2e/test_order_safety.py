@@ -271,13 +271,16 @@ async def test_a_key_that_can_withdraw_is_judged_at_start_before_any_order(clean
         assert "withdraw" in text
 
 
-async def test_a_cancel_whose_caller_gives_up_still_completes_and_is_recorded(
-    plain: tuple[ProviderProcess, ClientSession], clean: SimProcess
-) -> None:
+async def test_a_cancel_whose_caller_gives_up_still_completes_and_is_recorded(clean: SimProcess) -> None:
     """Found in review: a caller's deadline struck while the cancel was at the exchange, so the
     provider's task was cancelled with it: the cancel's answer was never recorded (or, on a slow
-    exchange, the cancel was never finished). Now the send runs to its end whatever the caller does."""
-    process, s = plain
+    exchange, the cancel was never finished). Now the send runs to its end whatever the caller does.
+    A provider of its own: another test's -1015 hold must not refuse this test's order."""
+    async with Provider(clean) as (process, s):
+        await _cancel_after_the_caller_gave_up(process, s, clean)
+
+
+async def _cancel_after_the_caller_gave_up(process: ProviderProcess, s: ClientSession, clean: SimProcess) -> None:
     bid, _ = await best(s, "ETHUSDT")
     placed = await call(s, PLACE, {"symbol": "ETHUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.01",
                                    "price": str((bid * Decimal("0.9")).quantize(TICK))})
