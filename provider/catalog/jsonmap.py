@@ -149,8 +149,6 @@ Converter = Callable[[Message], dict[str, Any]]
 ListConverter = Callable[[Sequence[Message]], Any]
 _CONVERTERS: dict[Descriptor, Converter] = {}
 _TOP_CONVERTERS: dict[Descriptor, Converter] = {}
-_LIST_CONVERTERS: dict[Descriptor, ListConverter] = {}
-_TABLE_CONVERTERS: dict[Descriptor, ListConverter] = {}
 
 # what one field needs on the way out (see _compile)
 _PLAIN, _STRING, _ENUM, _PRESENT, _MESSAGE, _REPEATED, _REPEATED_MESSAGE, _REPEATED_ENUM, _MAP = range(9)
@@ -195,15 +193,9 @@ def _flat_names(desc: Descriptor, kinds: tuple[int, ...] = (_PLAIN, _STRING)) ->
     return None
 
 
+@functools.cache
 def _list_converter(desc: Descriptor) -> ListConverter:
     """The converter of a repeated field of one message type (a book side: hundreds of levels per call)."""
-    found = _LIST_CONVERTERS.get(desc)
-    if found is None:
-        found = _LIST_CONVERTERS[desc] = _compile_list(desc)
-    return found
-
-
-def _compile_list(desc: Descriptor) -> ListConverter:
     one = _converter(desc)
     names = _flat_names(desc)
     if names is None or len(names) != 2:
@@ -221,15 +213,9 @@ def _compile_list(desc: Descriptor) -> ListConverter:
     return pairs
 
 
+@functools.cache
 def _table_converter(desc: Descriptor) -> ListConverter:
     """For to_json_tables: a StringTable when the type holds only strings and no cell is empty."""
-    found = _TABLE_CONVERTERS.get(desc)
-    if found is None:
-        found = _TABLE_CONVERTERS[desc] = _compile_table(desc)
-    return found
-
-
-def _compile_table(desc: Descriptor) -> ListConverter:
     names = _flat_names(desc, (_STRING,))
     as_list = _list_converter(desc)
     if not names:
