@@ -14,7 +14,6 @@ it can only lower a resting order's quantity (less at risk), and cancelling need
 
 from __future__ import annotations
 
-import asyncio
 import time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -212,8 +211,7 @@ async def cancel_replace_order(
                 note=refused.note + " The order to cancel was not canceled.",
             )
         deadline += time.monotonic() - asking  # the person's time does not count against the placement
-        task = app.ledger.detach(_replace_under_lock(app, rules, ref, params, answer, to_json(req), deadline))
-        return await asyncio.shield(task)
+        return await app.ledger.run_to_end(_replace_under_lock(app, rules, ref, params, answer, to_json(req), deadline))
     except ProviderError as err:
         raise rails.with_id(err, intent.client_order_id) from None
 
@@ -459,8 +457,7 @@ async def cancel_open_orders(
         return trading_pb2.CancelOpenOrdersResponse(
             canceled_orders=alone, canceled_order_lists=grouped, note=note, freshness=freshness(app, None)
         )
-    task = app.ledger.detach(_send_cancel_open(app, req, rules.symbol, opened, alone, grouped))
-    return await asyncio.shield(task)  # a caller that gives up cannot stop it before its answer is recorded
+    return await app.ledger.run_to_end(_send_cancel_open(app, req, rules.symbol, opened, alone, grouped))
 
 
 async def _send_cancel_open(
@@ -575,10 +572,9 @@ async def amend_order(app: App, req: trading_pb2.AmendOrderRequest) -> trading_p
                 f"{req.new_quantity} is below its {current['origQty']}, LOT_SIZE and MAX_NUM_ORDER_AMENDS "
                 f"({amendments if amendments is not None else '?'} so far) pass. Nothing was sent.",
             )
-        task = app.ledger.detach(
+        return await app.ledger.run_to_end(
             _amend_under_lock(app, rules, current, req.new_quantity, new_cid, to_json(req), deadline)
         )
-        return await asyncio.shield(task)
     except ProviderError as err:
         raise rails.with_id(err, new_cid, "new_client_order_id") from None
 

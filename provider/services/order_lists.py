@@ -14,7 +14,6 @@ Under ``BINANCE_CONFIRM_ORDERS`` a person approves the whole list, every order s
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -191,8 +190,7 @@ async def _place(
         if refused is not None:
             return answer(trading_pb2.PLACE_OUTCOME_NOT_PLACED, note=refused.note)
         deadline += time.monotonic() - asking  # the person's time does not count against the placement
-        task = app.ledger.detach(_place_under_lock(app, rules, intent, answer, asked, deadline))
-        return await asyncio.shield(task)
+        return await app.ledger.run_to_end(_place_under_lock(app, rules, intent, answer, asked, deadline))
     except ProviderError as err:
         raise rails.with_id(err, intent.list_client_order_id, "list_client_order_id") from None
 
@@ -497,8 +495,7 @@ async def cancel_order_list(app: App, req: trading_pb2.CancelOrderListRequest) -
     if app.settings.trading.allowed_order_types:  # every order it cancels must be of a type the agent may trade
         current = await with_states(app, await _get_list(app, ref))
         rails.check_allowed(app, rules.symbol, [o.get("type") for o in current["orderReports"]])
-    task = app.ledger.detach(_send_cancel_list(app, req, rules.symbol, ref))
-    return await asyncio.shield(task)  # a caller that gives up cannot stop it before its answer is recorded
+    return await app.ledger.run_to_end(_send_cancel_list(app, req, rules.symbol, ref))
 
 
 async def _send_cancel_list(

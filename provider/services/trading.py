@@ -163,9 +163,7 @@ async def place_order(app: App, req: trading_pb2.PlaceOrderRequest) -> trading_p
         if refused is not None:
             return answer(trading_pb2.PLACE_OUTCOME_NOT_PLACED, note=refused.note)
         deadline += time.monotonic() - asking  # the person's time does not count against the placement
-        # A task of its own: a caller that gives up cannot cancel a placement halfway (see ledger.py).
-        task = app.ledger.detach(_place_under_lock(app, rules, intent, answer, to_json(req), deadline))
-        return await asyncio.shield(task)
+        return await app.ledger.run_to_end(_place_under_lock(app, rules, intent, answer, to_json(req), deadline))
     except ProviderError as err:
         raise with_id(err, intent.client_order_id) from None
 
@@ -314,8 +312,7 @@ async def cancel_order(app: App, req: trading_pb2.CancelOrderRequest) -> trading
     if limits.allowed_order_types:  # the order's own type must be one the agent may trade
         order_type = (await app.client.get_order(rules.symbol, **ref)).data.get("type")
         check_allowed(app, rules.symbol, [order_type])
-    # A task of its own: a caller that gives up cannot stop a cancel halfway, before its answer is recorded.
-    canceled = await asyncio.shield(app.ledger.detach(_send_cancel(app, rules.symbol, ref, to_json(req))))
+    canceled = await app.ledger.run_to_end(_send_cancel(app, rules.symbol, ref, to_json(req)))
     order = order_from_json({**canceled, "clientOrderId": canceled.get("origClientOrderId", "")})
     return trading_pb2.CancelOrderResponse(order=order, freshness=freshness(app, canceled.get("transactTime")))
 

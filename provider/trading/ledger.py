@@ -110,6 +110,11 @@ class PlacementLedger:
         task.add_done_callback(self._tasks.discard)
         return task
 
+    async def run_to_end(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Runs ``coro`` detached and awaits it shielded: a caller that gives up (its client left, its
+        deadline struck) cannot stop a send halfway, before its answer is recorded."""
+        return await asyncio.shield(self.detach(coro))
+
     async def drain(self, timeout_s: float) -> None:
         """Waits (bounded) for placements still running, e.g. at shutdown."""
         if self._tasks:
