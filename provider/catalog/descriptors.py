@@ -86,6 +86,7 @@ def comment(full_name: str) -> str:
     return comments().get(full_name, "")
 
 
+@functools.cache  # read on every request's check: reading the options cost more than checking them
 def field_rules(field: FieldDescriptor) -> options_pb2.FieldRules:
     rules: options_pb2.FieldRules = field.GetOptions().Extensions[options_pb2.rules]
     return rules

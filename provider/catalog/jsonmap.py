@@ -98,11 +98,7 @@ def to_json_tables(msg: Message) -> dict[str, Any]:
 
     Only for `render` and `dumps` (InvokeTool's text and JSON); nested messages convert as in to_json.
     """
-    desc = msg.DESCRIPTOR
-    found = _TOP_CONVERTERS.get(desc)
-    if found is None:
-        found = _TOP_CONVERTERS[desc] = _compile(desc, _table_converter)
-    return found(msg)
+    return _top_converter(msg.DESCRIPTOR)(msg)
 
 
 def dumps(data: dict[str, Any]) -> str:
@@ -147,20 +143,22 @@ def _table_json(table: StringTable) -> str:
 
 Converter = Callable[[Message], dict[str, Any]]
 ListConverter = Callable[[Sequence[Message]], Any]
-_CONVERTERS: dict[Descriptor, Converter] = {}
-_TOP_CONVERTERS: dict[Descriptor, Converter] = {}
 
 # what one field needs on the way out (see _compile)
 _PLAIN, _STRING, _ENUM, _PRESENT, _MESSAGE, _REPEATED, _REPEATED_MESSAGE, _REPEATED_ENUM, _MAP = range(9)
 
 
+@functools.cache
 def _converter(desc: Descriptor) -> Converter:
     """The converter of one message type, compiled on first use: results are converted on every tool
     call, and walking the descriptors field by field cost more than the call itself for large books."""
-    found = _CONVERTERS.get(desc)
-    if found is None:
-        found = _CONVERTERS[desc] = _compile(desc, _list_converter)
-    return found
+    return _compile(desc, _list_converter)
+
+
+@functools.cache
+def _top_converter(desc: Descriptor) -> Converter:
+    """to_json_tables' converter of a result type: its string-only lists become StringTables."""
+    return _compile(desc, _table_converter)
 
 
 def _field_step(field: FieldDescriptor) -> tuple[str, int, Any]:
@@ -499,10 +497,6 @@ def _value_json(value: Value) -> Any:
     return None  # null_value, or no kind set
 
 
-#: a field's rules, read from its options once (reading them cost more than checking them)
-_field_rules = functools.cache(field_rules)
-
-
 @functools.cache
 def _pattern(text: str) -> re.Pattern[str]:
     return re.compile(text)
@@ -511,7 +505,7 @@ def _pattern(text: str) -> re.Pattern[str]:
 def apply_defaults(msg: Message) -> None:
     """Sets every absent optional field that declares a default (one place for defaults)."""
     for field in msg.DESCRIPTOR.fields:
-        rules = _field_rules(field)
+        rules = field_rules(field)
         if rules.default_json and field.has_presence and not msg.HasField(field.name):
             setattr(msg, field.name, json.loads(rules.default_json))
 
@@ -519,7 +513,7 @@ def apply_defaults(msg: Message) -> None:
 def validate(msg: Message, where: str = "") -> None:
     """Checks the field rules on a request (the direct gRPC path gets the same checks as MCP)."""
     for field in msg.DESCRIPTOR.fields:
-        rules = _field_rules(field)
+        rules = field_rules(field)
         path = f"{where}{field.name}"
         value = getattr(msg, field.name)
         if is_repeated(field):
@@ -549,7 +543,7 @@ def bounds(field: FieldDescriptor) -> tuple[int | float, int | float] | None:
     Integer fields always have one (the type's range at least), as exact integers: the rules' bounds
     are doubles, and 2^63 - 1 written in a .proto reads back as 2^63, one above int64's maximum.
     """
-    rules = _field_rules(field)
+    rules = field_rules(field)
     if field.type in INT_TYPES:
         low, high = INT_RANGES[field.type]
         if rules.has_bounds:
