@@ -17,14 +17,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-from tests.stack import ROOT, ProviderProcess, child_env, free_port, gateway_params
+from tests.stack import ROOT, ProviderProcess, child_env, free_port, gateway_params, wait_serving
 
 __all__ = [
     "EchoServer",
@@ -39,24 +37,14 @@ POLL_S = 0.005
 
 
 async def wait_serving_fast(address: str, timeout_s: float = 30.0) -> None:
-    """Return as soon as gRPC health answers SERVING (polled every 5 ms).
+    """Return as soon as gRPC health answers SERVING: `tests.stack.wait_serving` polled every 5 ms.
 
-    Each attempt uses a fresh channel: a channel that saw the port refused backs off before it
-    connects again (grpc's reconnect backoff, even at 5-20 ms options it lagged a server's start by
-    15-110 ms, median ~45 ms, against ~11 ms for a fresh channel), and the floor's poll starts only
-    once its server is up, so the provider's start would carry that lag and the floor's would not.
+    Its fresh channel per attempt matters here: a channel that saw the port refused backs off before it
+    connects again (even at 5-20 ms options it lagged a server's start by 15-110 ms, median ~45 ms,
+    against ~11 ms for a fresh channel), and the floor's poll starts only once its server is up, so
+    the provider's start would carry that lag and the floor's would not.
     """
-    deadline = time.monotonic() + timeout_s
-    while True:
-        async with grpc.aio.insecure_channel(address, options=[("grpc.use_local_subchannel_pool", 1)]) as channel:
-            with contextlib.suppress(grpc.aio.AioRpcError):
-                stub = health_pb2_grpc.HealthStub(channel)
-                reply = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=0.5)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{address} not SERVING after {timeout_s}s")
-        await asyncio.sleep(POLL_S)
+    await wait_serving(address, timeout_s, poll_s=POLL_S, check_timeout_s=0.5)
 
 
 async def start_provider_timed(env: dict[str, str]) -> tuple[ProviderProcess, float]:

@@ -59,9 +59,15 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
 
 
 async def wait_serving(
-    address: str, timeout_s: float = 60.0, credentials: grpc.ChannelCredentials | None = None
+    address: str,
+    timeout_s: float = 60.0,
+    credentials: grpc.ChannelCredentials | None = None,
+    *,
+    poll_s: float = 0.1,
+    check_timeout_s: float = 1.0,
 ) -> None:
-    """Poll health until SERVING; `credentials` for a provider that speaks TLS.
+    """Poll health until SERVING; `credentials` for a provider that speaks TLS (the benchmark's cold
+    row polls every few milliseconds, `benchmarks/procs.py`).
 
     Each attempt opens a fresh channel (with a local subchannel pool): a channel that saw the port
     refused backs off before it connects again (1 s, then 1.6x more each time), so under load a
@@ -78,14 +84,14 @@ async def wait_serving(
         async with channel:
             try:
                 stub = health_pb2_grpc.HealthStub(channel)
-                reply = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
+                reply = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=check_timeout_s)
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
                     return
             except grpc.aio.AioRpcError:
                 pass
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"provider at {address} not SERVING after {timeout_s}s")
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(poll_s)
 
 
 @dataclass
