@@ -8,10 +8,14 @@ A `StringTable` (from `to_json_tables`) renders as the list of objects it stands
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from provider.catalog.jsonmap import StringTable
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: the last millisecond a date can show (9999-12-31T23:59:59.999Z); a later time is shown as its number
+LAST_DATE_MS = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(milliseconds=1)
 
 
 def render(title: str, data: dict[str, Any]) -> str:
@@ -68,11 +72,19 @@ def _table(name: str, rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
+def render_time(ms: int) -> str:
+    """A time in ms since the epoch as ISO 8601 UTC; past year 9999 (no date can show it), the number."""
+    if ms > LAST_DATE_MS:
+        return f"{ms} (ms since epoch; beyond year 9999)"
+    # integer arithmetic: the float ms / 1000 can show the millisecond before
+    return (_EPOCH + timedelta(milliseconds=ms)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _fmt(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int) and key.endswith("time_ms") and value > 0:
-        return datetime.fromtimestamp(value / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return render_time(value)
     if isinstance(value, float):
         return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.0f}"
     return str(value)

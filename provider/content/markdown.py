@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from provider.catalog.render import LAST_DATE_MS, render_time
+
 if TYPE_CHECKING:
     from provider.app import App
 
@@ -25,6 +27,8 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def iso(ms: int) -> str:
+    if ms > LAST_DATE_MS:  # no date can show it (datetime would raise): the number, said to be one
+        return render_time(ms)
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 

@@ -21,7 +21,6 @@ import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +31,7 @@ from provider.account.state import AccountState
 from provider.binance import order_calls
 from provider.binance.environment import EnvironmentKind
 from provider.binance.rules import STOP_TYPES, SymbolRules, Violation, fmt_decimal, refuse_closed_market
+from provider.catalog.render import render_time
 from provider.errors import (
     FilterViolation,
     NotFound,
@@ -446,9 +446,7 @@ def new_placement(app: App, key: str) -> Placement:
 
 
 def iso(ms: int | None) -> str:
-    if not ms:
-        return "an unknown time"
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return render_time(ms) if ms else "an unknown time"
 
 
 class NotSentTooSlow(TradingDisabled):

@@ -9,8 +9,6 @@ quotes, backslashes, `%`, non-ASCII, empty) must give the same two strings both 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,8 +18,9 @@ from hypothesis import strategies as st
 
 from contracts.binance.v1 import orderbook_pb2
 from provider.catalog.jsonmap import StringTable, dumps, to_json, to_json_tables
-from provider.catalog.render import render
+from provider.catalog.render import render, render_time
 from provider.catalog.tools import tool_specs
+from provider.content.markdown import iso as markdown_iso
 from tests.provider.test_catalog import fill
 from tests.provider.test_jsonmap_compiled import reference_json
 
@@ -81,7 +80,8 @@ def _fmt(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int) and key.endswith("time_ms") and value > 0:
-        return datetime.fromtimestamp(value / 1000, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        # the one change since 8b19b51: dates by integer arithmetic, the number itself past year 9999
+        return render_time(value)
     if isinstance(value, float):
         return f"{value:.4g}" if abs(value) < 1e6 else f"{value:.0f}"
     return str(value)
@@ -90,22 +90,14 @@ def _fmt(key: str, value: Any) -> str:
 # --- both ways -----------------------------------------------------------------------------------
 
 
-def outcome(renderer: Callable[[str, dict[str, Any]], str], title: str, data: dict[str, Any]) -> str | tuple[str, str]:
-    """The text, or the error it fails with (a time_ms past year 9999 fails both ways)."""
-    try:
-        return renderer(title, data)
-    except ValueError as exc:
-        return type(exc).__name__, str(exc)
-
-
-def before(title: str, msg: Message) -> tuple[str | tuple[str, str], str]:
+def before(title: str, msg: Message) -> tuple[str, str]:
     data = to_json(msg)
-    return outcome(reference_render, title, data), json.dumps(data, separators=(",", ":"))
+    return reference_render(title, data), json.dumps(data, separators=(",", ":"))
 
 
-def now(title: str, msg: Message) -> tuple[str | tuple[str, str], str]:
+def now(title: str, msg: Message) -> tuple[str, str]:
     data = to_json_tables(msg)
-    return outcome(render, title, data), dumps(data)
+    return render(title, data), dumps(data)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
@@ -114,7 +106,7 @@ def test_every_tools_text_and_json_are_as_before(spec: Any) -> None:
         msg = fill(spec.response_cls(), variant)
         assert now(spec.name, msg) == before(spec.name, msg)
         data = to_json(msg)
-        assert outcome(render, spec.name, data) == outcome(reference_render, spec.name, data)
+        assert render(spec.name, data) == reference_render(spec.name, data)
     assert now(spec.name, spec.response_cls()) == before(spec.name, spec.response_cls())
 
 
@@ -184,3 +176,19 @@ def test_to_json_converts_book_sides_as_the_field_by_field_walk(
         for price, quantity in rows:
             side.add(price=price, quantity=quantity)
     assert to_json(msg) == reference_json(msg)
+
+
+def test_a_time_past_year_9999_is_shown_as_its_number_not_an_error() -> None:
+    """A time no date can show must not fail the call (InvokeTool would answer INTERNAL): the text of
+    tools and resources says the number and what it is; the JSON keeps the integer as it is."""
+    last = 253402300799999  # 9999-12-31T23:59:59.999Z
+    data = {"time_ms": last + 1, "close_time_ms": last, "open_time_ms": 1}
+    assert render("t", data) == (
+        "t: time_ms=253402300800000 (ms since epoch; beyond year 9999) close_time_ms=9999-12-31T23:59:59.999Z"
+        " open_time_ms=1970-01-01T00:00:00.001Z"
+    )
+    assert json.loads(dumps(data)) == data
+    assert render_time(2**63 - 1) == "9223372036854775807 (ms since epoch; beyond year 9999)"
+    assert render_time(1_733_000_000_123) == "2024-11-30T20:53:20.123Z"
+    assert markdown_iso(253402300800000) == "253402300800000 (ms since epoch; beyond year 9999)"
+    assert markdown_iso(1_733_000_000_123) == "2024-11-30 20:53:20"
