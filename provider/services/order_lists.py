@@ -32,7 +32,7 @@ from provider.services.fields import optional
 from provider.services.freshness import freshness
 from provider.services.orders import SIDES, TIFS, TYPES, order_list_from_json
 from provider.services.registry import tool
-from provider.services.trading import STP
+from provider.services.trading import STP, AlreadyClosed
 from provider.trading import lists, plan
 from provider.trading.ledger import LockTimeout
 from provider.trading.placement import Placement, State, Trigger
@@ -512,19 +512,58 @@ async def _send_cancel_list(
             raise
         canceled = await with_states(app, after)
     except ProviderError as err:
-        await app.audit.record("cancel_order_list.failed", sent=sent, error=err.to_details(), message=err.message)
-        if err.binance_code == -2011:
-            raise NotFound(
-                f"no open order list {ref} on {symbol}: {err.binance_msg}",
-                binance_code=-2011,
-                binance_msg=err.binance_msg,
-            ) from None
-        raise
+        if err.binance_code != -2011:
+            await app.audit.record(
+                "cancel_order_list.failed", sent=sent, error=err.to_details(), message=err.message
+            )
+            raise
+        found = await _closed_list(app, ref)
+        await app.audit.record(
+            "cancel_order_list.failed", sent=sent, error=err.to_details(), message=err.message, found=found
+        )
+        if found is not None:
+            raise _list_already_closed(found, symbol, err) from err
+        raise NotFound(
+            f"no open order list {ref} on {symbol}: {err.binance_msg}",
+            binance_code=-2011,
+            binance_msg=err.binance_msg,
+        ) from None
     await app.audit.record("cancel_order_list.done", received=canceled)
     note_reports(app, canceled)
     return trading_pb2.CancelOrderListResponse(
         order_list=order_list_from_json(canceled), freshness=freshness(app, canceled.get("transactionTime"))
     )
+
+
+async def _closed_list(app: App, ref: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The list ``ref`` names, with its orders' states, when it exists and is ALL_DONE; None when it is
+    still executing, unknown, or the lookup fails (then the cancel's own answer stands)."""
+    found = await rails.lookup_quietly(lambda: _get_list(app, ref))
+    if found is None or found.get("listOrderStatus") != "ALL_DONE":
+        return None
+    return await rails.lookup_quietly(lambda: with_states(app, found)) or found
+
+
+def _list_already_closed(found: dict[str, Any], symbol: str, err: ProviderError) -> AlreadyClosed:
+    """The answer to cancelling the list ``found`` closed after the cancel's -2011 (``err``)."""
+    list_cid = str(found.get("listClientOrderId", ""))
+    orders = [f"{o.get('orderId')} {o.get('status', '?')}" for o in found.get("orderReports", [])]
+    closed = AlreadyClosed(
+        f"order list {found.get('orderListId')} on {symbol} is already ALL_DONE"
+        + (f" (orders: {', '.join(orders)})" if orders else "")
+        + "; this call cancelled nothing, and retrying will not change it",
+        facts={
+            "list_order_status": found.get("listOrderStatus"), "list_status_type": found.get("listStatusType"),
+            "order_list_id": found.get("orderListId"), "list_client_order_id": list_cid,
+            "order_statuses": {str(o.get("orderId")): o.get("status") for o in found.get("orderReports", [])},
+        },
+        binance_code=err.binance_code,
+        binance_msg=err.binance_msg,
+        hint="The list is already closed: there is nothing left to cancel, and repeating the cancel gives the "
+        "same answer. get_order_list shows each order's final state.",
+    )
+    rails.with_id(closed, list_cid, "list_client_order_id")
+    return closed
 
 
 @tool("binance.get_order_list")

@@ -37,7 +37,7 @@ from provider.binance.rules import SymbolRules
 from provider.binance.windows import check_window
 from provider.catalog.descriptors import enum_wire
 from provider.catalog.jsonmap import to_json
-from provider.errors import ExecutionUnknown, ProviderError
+from provider.errors import CancelRejected, ExecutionUnknown, NotFound, ProviderError
 from provider.services import confirm
 from provider.services.account import stream_freshness
 from provider.services.fields import optional, order_ref
@@ -56,6 +56,7 @@ from provider.services.rails import (
     find_order,
     fmt_cap,
     iso,
+    lookup_quietly,
     new_placement,
     settle,
     with_id,
@@ -75,7 +76,7 @@ STP = enum_wire(trading_pb2.SelfTradePreventionMode.DESCRIPTOR)
 PEG = enum_wire(trading_pb2.PegPriceType.DESCRIPTOR)
 _POLL_S = 0.5
 
-__all__ = ["PLACE_BUDGET_S", "intent_from", "place_order"]
+__all__ = ["PLACE_BUDGET_S", "AlreadyClosed", "intent_from", "place_order"]
 
 
 def intent_from(
@@ -323,12 +324,77 @@ async def _send_cancel(app: App, symbol: str, ref: dict[str, Any], asked: dict[s
     try:
         canceled: dict[str, Any] = (await app.client.cancel_order(symbol, **ref)).data
     except ProviderError as err:
-        await app.audit.record("cancel_order.failed", sent=sent, error=err.to_details(), message=err.message)
-        raise
+        if not _unknown_order(err):
+            await app.audit.record("cancel_order.failed", sent=sent, error=err.to_details(), message=err.message)
+            raise
+        found = await _closed_order(app, symbol, ref)
+        await app.audit.record(
+            "cancel_order.failed", sent=sent, error=err.to_details(), message=err.message, found=found
+        )
+        if found is None:
+            raise
+        raise _order_already_closed(found, err) from err
     await app.audit.record("cancel_order.done", received=canceled)
     if app.account is not None:
         app.account.note_write(canceled)
     return canceled
+
+
+class AlreadyClosed(CancelRejected):
+    """A cancel refused as "Unknown order sent." (-2011) of an order or list that exists but is closed.
+
+    Binance answers -2011 alike for an id it never had and for an order already CANCELED, FILLED or
+    EXPIRED; a cancel retried after one whose answer was lost (it ran detached and succeeded) lands
+    here, and must not be told the order does not exist. ``facts`` (the order's or list's status,
+    ids and quantities) go into the details.
+    """
+
+    hint = (
+        "The order is already closed: there is nothing left to cancel, and repeating the cancel gives the "
+        "same answer. get_order shows its final state and fills."
+    )
+
+    def __init__(self, message: str, *, facts: dict[str, Any], **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.facts = facts
+
+    def to_details(self) -> dict[str, Any]:
+        return {**super().to_details(), **self.facts}
+
+
+def _unknown_order(err: ProviderError) -> bool:
+    """-2011 "Unknown order sent.": unknown, or already closed (Binance does not tell them apart)."""
+    return isinstance(err, NotFound) and err.binance_code == -2011
+
+
+async def _closed_order(app: App, symbol: str, ref: dict[str, Any]) -> dict[str, Any] | None:
+    """The order ``ref`` names when it exists and is closed; None when it is open, unknown or the lookup
+    fails (then the cancel's own answer stands)."""
+
+    async def lookup() -> dict[str, Any]:
+        found: dict[str, Any] = (await app.client.get_order(symbol, **ref)).data
+        return found
+
+    found = await lookup_quietly(lookup)
+    return found if found is not None and found.get("status") not in OPEN_STATUSES else None
+
+
+def _order_already_closed(order: dict[str, Any], err: ProviderError) -> AlreadyClosed:
+    """The answer to cancelling ``order``, found closed after the cancel's -2011 (``err``)."""
+    status, cid = str(order.get("status", "?")), str(order.get("clientOrderId", ""))
+    closed = AlreadyClosed(
+        f"order {order.get('orderId')} on {order.get('symbol')} is already {status} (executed "
+        f"{order.get('executedQty', '?')} of {order.get('origQty', '?')}); this call cancelled nothing, and "
+        "retrying will not change it",
+        facts={
+            "order_status": status, "order_id": order.get("orderId"), "client_order_id": cid,
+            "executed_qty": order.get("executedQty"), "orig_qty": order.get("origQty"),
+        },
+        binance_code=err.binance_code,
+        binance_msg=err.binance_msg,
+    )
+    with_id(closed, cid)
+    return closed
 
 
 @tool("binance.get_order")

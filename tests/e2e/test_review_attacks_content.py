@@ -190,7 +190,8 @@ async def test_concurrent_cancels_of_one_order_cancel_it_once_and_record_each_ou
     channel: grpc.aio.Channel, stack_provider: ProviderProcess, clean: SimProcess
 ) -> None:
     """Tried: two cancels of the same order at once on a slow exchange, each in its own detached task.
-    Held: one answer CANCELED, the other NOT_FOUND (-2011, not INTERNAL), one done and one failed line."""
+    Held: one answer CANCELED, the other FAILED_PRECONDITION (-2011 for an order found already
+    CANCELED: not INTERNAL, not "unknown"), one done and one failed line."""
     order = await resting_buy(channel)
     await clean.fault("rest_fail", path="/api/v3/order", method="DELETE", hold_ms=1000, times=2)
     stub = trading_pb2_grpc.TradingStub(channel)
@@ -199,7 +200,7 @@ async def test_concurrent_cancels_of_one_order_cancel_it_once_and_record_each_ou
     canceled = [a for a in answers if isinstance(a, trading_pb2.CancelOrderResponse)]
     refused = [a for a in answers if isinstance(a, grpc.aio.AioRpcError)]
     assert len(canceled) == 1 and canceled[0].order.status == "CANCELED", answers
-    assert len(refused) == 1 and refused[0].code() == grpc.StatusCode.NOT_FOUND, answers
+    assert len(refused) == 1 and refused[0].code() == grpc.StatusCode.FAILED_PRECONDITION, answers
     assert sorted(cancel_actions(stack_provider, order.order_id)) == [
         "cancel_order.done", "cancel_order.failed", "cancel_order.send", "cancel_order.send"
     ]
