@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 from itertools import repeat
 from json.encoder import encode_basestring_ascii
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -97,8 +97,35 @@ def to_json_tables(msg: Message) -> dict[str, Any]:
     """`to_json`, with each string-only repeated field of the message itself left as a `StringTable`.
 
     Only for `render` and `dumps` (InvokeTool's text and JSON); nested messages convert as in to_json.
+    Rows given by `with_rows` for this very message are used instead of reading its fields back.
     """
+    known = _known.pop(id(msg), None)
+    if known is not None and known[0] is msg:
+        return _top_converter(msg.DESCRIPTOR)(msg, known[1])
     return _top_converter(msg.DESCRIPTOR)(msg)
+
+
+Rows = Sequence[tuple[str, ...]]
+M = TypeVar("M", bound=Message)
+
+#: rows handed over by `with_rows`, by the message's id (the message is held, so its id stays its own)
+_known: dict[int, tuple[Message, dict[str, Rows]]] = {}
+#: how many of them are kept: a typed RPC's result is never converted, so the oldest are dropped
+_KNOWN_MAX = 32
+
+
+def with_rows(msg: M, **rows: Rows) -> M:
+    """Hands `to_json_tables` the rows a handler has just written into `msg`'s string-only repeated
+    fields (a book side: the strings it made the levels from), so InvokeTool does not read hundreds
+    of levels back out of the message: about as long as writing them. `msg` must not change after.
+
+    A row holds the field's values in field order. Rows that do not fit (another count, an empty
+    cell, a field that is not string-only) are ignored and the field is read as before.
+    """
+    _known[id(msg)] = (msg, rows)
+    if len(_known) > _KNOWN_MAX:
+        del _known[next(iter(_known))]
+    return msg
 
 
 def dumps(data: dict[str, Any]) -> str:
@@ -141,8 +168,10 @@ def _table_json(table: StringTable) -> str:
     return "[" + ",".join([row % cells for cells in rows]) + "]"
 
 
-Converter = Callable[[Message], dict[str, Any]]
+Converter = Callable[..., dict[str, Any]]
+"""`convert(msg)`; a top converter (`_top_converter`) also takes `convert(msg, rows_by_field)`."""
 ListConverter = Callable[[Sequence[Message]], Any]
+_NO_ROWS: dict[str, Rows] = {}
 
 # what one field needs on the way out (see _compile)
 _PLAIN, _STRING, _ENUM, _PRESENT, _MESSAGE, _REPEATED, _REPEATED_MESSAGE, _REPEATED_ENUM, _MAP = range(9)
@@ -212,9 +241,15 @@ def _list_converter(desc: Descriptor) -> ListConverter:
 
 
 @functools.cache
+def _string_names(desc: Descriptor) -> tuple[str, ...] | None:
+    """The field names of a message of strings only (a price level), else None."""
+    return _flat_names(desc, (_STRING,))
+
+
+@functools.cache
 def _table_converter(desc: Descriptor) -> ListConverter:
     """For to_json_tables: a StringTable when the type holds only strings and no cell is empty."""
-    names = _flat_names(desc, (_STRING,))
+    names = _string_names(desc)
     as_list = _list_converter(desc)
     if not names:
         return as_list
@@ -229,6 +264,16 @@ def _table_converter(desc: Descriptor) -> ListConverter:
     return table
 
 
+def _given_table(desc: Descriptor, rows: Rows, items: Sequence[Message]) -> Any:
+    """`_table_converter(desc)(items)` from the rows written into `items` (`with_rows`); rows that
+    cannot be that field's table leave it to the field's own converter."""
+    names = _string_names(desc)
+    if (not names or not rows or len(rows) != len(items) or not all(map(all, rows))
+            or any(len(row) != len(names) for row in rows)):
+        return _table_converter(desc)(items)
+    return StringTable.of(names, list(rows))
+
+
 def _compile(desc: Descriptor, lists: Callable[[Descriptor], ListConverter]) -> Converter:
     steps = [_field_step(field) for field in desc.fields]
     names = _flat_names(desc)
@@ -236,10 +281,10 @@ def _compile(desc: Descriptor, lists: Callable[[Descriptor], ListConverter]) -> 
         # Only scalars without presence (a price level, a fill): every value kept but empty strings.
         if len(names) == 1:
             only = names[0]
-            return lambda msg: {} if getattr(msg, only) == "" else {only: getattr(msg, only)}
+            return lambda msg, rows=_NO_ROWS: {} if getattr(msg, only) == "" else {only: getattr(msg, only)}
         values = operator.attrgetter(*names) if names else (lambda msg: ())
 
-        def flat(msg: Message) -> dict[str, Any]:
+        def flat(msg: Message, rows: dict[str, Rows] = _NO_ROWS) -> dict[str, Any]:
             got = values(msg)
             if "" in got:
                 return {k: v for k, v in zip(names, got, strict=True) if v != ""}
@@ -247,7 +292,7 @@ def _compile(desc: Descriptor, lists: Callable[[Descriptor], ListConverter]) -> 
 
         return flat
 
-    def convert(msg: Message) -> dict[str, Any]:
+    def convert(msg: Message, rows: dict[str, Rows] = _NO_ROWS) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name, kind, arg in steps:
             value = getattr(msg, name)
@@ -264,7 +309,8 @@ def _compile(desc: Descriptor, lists: Callable[[Descriptor], ListConverter]) -> 
                 if msg.HasField(name):
                     out[name] = _converter(arg)(value)
             elif kind == _REPEATED_MESSAGE:
-                out[name] = lists(arg)(value)
+                given = rows.get(name) if rows else None
+                out[name] = lists(arg)(value) if given is None else _given_table(arg, given, value)
             elif kind == _REPEATED:
                 out[name] = list(value)
             elif kind == _PRESENT:

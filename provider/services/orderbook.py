@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from contracts.binance.v1 import common_pb2, orderbook_pb2
 from provider.analytics.l2 import dec_str
 from provider.analytics.metrics import Vwap, Wall, l1_metrics
+from provider.catalog.jsonmap import with_rows
 from provider.catalog.tools import tool_specs
 from provider.errors import ExchangeTimeout, FailedPrecondition, InvalidArgument
 from provider.orderbook.manager import Books, BookView
@@ -179,12 +180,15 @@ def compute_l1(view: BookView, req: orderbook_pb2.GetL1Request) -> orderbook_pb2
 async def get_l2(app: App, req: orderbook_pb2.GetL2Request) -> orderbook_pb2.GetL2Response:
     view = await book_for(app, req.symbol, "binance.orderbook_l2")
     bids, asks = view.levels(req.levels)
-    return orderbook_pb2.GetL2Response(
-        symbol=view.symbol,
-        bids=[common_pb2.PriceLevel(price=dec_str(p), quantity=dec_str(q)) for p, q in bids],
-        asks=[common_pb2.PriceLevel(price=dec_str(p), quantity=dec_str(q)) for p, q in asks],
-        book=freshness(app, view),
-    )
+    out = orderbook_pb2.GetL2Response(symbol=view.symbol, book=freshness(app, view))
+    bid_rows = [(dec_str(p), dec_str(q)) for p, q in bids]
+    ask_rows = [(dec_str(p), dec_str(q)) for p, q in asks]
+    for side, rows in ((out.bids, bid_rows), (out.asks, ask_rows)):
+        add = side.add  # in place: a PriceLevel built apart and then copied in costs twice as much
+        for price, quantity in rows:
+            add(price=price, quantity=quantity)
+    # InvokeTool renders the sides from these strings instead of reading 2 x levels back out of `out`
+    return with_rows(out, bids=bid_rows, asks=ask_rows)
 
 
 @tool("binance.orderbook_health")
