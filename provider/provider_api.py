@@ -168,16 +168,18 @@ class ProviderServicer(provider_pb2_grpc.ProviderServicer):
         self, request: provider_pb2.SubscribeResourceUpdatesRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[provider_pb2.ResourceUpdate]:
         """Yields when a URI's fingerprint changes: checked on every live-account change (push) and at
-        least every interval; never more often than the minimum interval (the bounded rate)."""
+        least every interval; never more often than the minimum interval (the bounded rate).
+
+        A URI whose read would be refused (unknown, not subscribable, an unknown symbol or status) is
+        refused here with the same error (the boundary maps it), instead of polling in vain forever.
+        Once every URI is accepted the response headers go out at once (not with the first update),
+        so a caller can tell an accepted subscription from a refused one without waiting for a change.
+        """
         interval_ms = max(MIN_UPDATE_INTERVAL_MS, request.min_interval_ms or DEFAULT_UPDATE_INTERVAL_MS)
         uris = list(dict.fromkeys(request.uris))
         for uri in uris:
-            if not resources.subscribable(uri):
-                await context.abort(
-                    grpc.StatusCode.INVALID_ARGUMENT,
-                    f"{uri} cannot be subscribed; subscribable: "
-                    + ", ".join(t.uri_template for t in resources.TEMPLATES if t.subscribable),
-                )
+            await resources.check_subscription(self.app, uri)
+        await context.send_initial_metadata(())
         last: dict[str, str] = {}
         while True:
             for uri in uris:

@@ -32,7 +32,7 @@ from contracts.provider.v1 import provider_pb2
 from provider.binance.rules import fmt_decimal
 from provider.content.markdown import iso, pct, stamp, table
 from provider.content.valuation import VALUATION_QUOTE, holdings, main_pair
-from provider.errors import CallerError, InvalidArgument, NotFound
+from provider.errors import CallerError, ExchangeError, InvalidArgument, NotFound
 from provider.services.account import get_account, get_my_trades
 from provider.services.market import get_orderbook, get_recent_trades, get_ticker
 from provider.services.orders import SIDES, TYPES
@@ -402,12 +402,27 @@ async def read(app: App, uri: str) -> tuple[str, str]:
     return MIME, await template.render(app, params)
 
 
-def subscribable(uri: str) -> bool:
-    try:
-        template, _ = match(uri)
-    except NotFound:
-        return False
-    return template.subscribable
+async def check_subscription(app: App, uri: str) -> None:
+    """Refuses, with the error a read of ``uri`` gives, a URI whose updates could never fire.
+
+    An unknown URI is NOT_FOUND; a template that cannot be subscribed, an unknown order status or
+    symbol INVALID_ARGUMENT, each naming what is allowed (the boundary bounds the quoted URI). Only
+    what the URI names is checked: a symbol that cannot be looked up now (the exchange failing) is
+    let through, and its polls retry.
+    """
+    template, params = match(uri)
+    if not template.subscribable:
+        raise InvalidArgument(
+            f"{uri!r} cannot be subscribed; subscribable: "
+            + ", ".join(t.uri_template for t in TEMPLATES if t.subscribable)
+        )
+    if "STATUS" in params:
+        order_status(params)
+    if "SYMBOL" in params:
+        try:
+            await app.client.rules(params["SYMBOL"])
+        except ExchangeError:
+            return
 
 
 async def fingerprint(app: App, uri: str) -> str:
