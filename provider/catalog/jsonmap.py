@@ -269,7 +269,7 @@ def _given_table(desc: Descriptor, rows: Rows, items: Sequence[Message]) -> Any:
     cannot be that field's table leave it to the field's own converter."""
     names = _string_names(desc)
     if (not names or not rows or len(rows) != len(items) or not all(map(all, rows))
-            or any(len(row) != len(names) for row in rows)):
+            or set(map(len, rows)) != {len(names)}):
         return _table_converter(desc)(items)
     return StringTable.of(names, list(rows))
 
