@@ -517,11 +517,11 @@ async def _send_cancel_list(
                 "cancel_order_list.failed", sent=sent, error=err.to_details(), message=err.message
             )
             raise
-        found = await _closed_list(app, ref)
+        found = await _look_up_list(app, ref)
         await app.audit.record(
             "cancel_order_list.failed", sent=sent, error=err.to_details(), message=err.message, found=found
         )
-        if found is not None:
+        if found is not None and found.get("listOrderStatus") == "ALL_DONE":
             raise _list_already_closed(found, symbol, err) from err
         raise NotFound(
             f"no open order list {ref} on {symbol}: {err.binance_msg}",
@@ -535,11 +535,11 @@ async def _send_cancel_list(
     )
 
 
-async def _closed_list(app: App, ref: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The list ``ref`` names, with its orders' states, when it exists and is ALL_DONE; None when it is
-    still executing, unknown, or the lookup fails (then the cancel's own answer stands)."""
+async def _look_up_list(app: App, ref: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The list ``ref`` names (with its orders' states when they can be read), None when it is unknown or
+    the lookup fails (the cancel's own answer then stands, as it does when the list still executes)."""
     found = await rails.lookup_quietly(lambda: _get_list(app, ref))
-    if found is None or found.get("listOrderStatus") != "ALL_DONE":
+    if found is None:
         return None
     return await rails.lookup_quietly(lambda: with_states(app, found)) or found
 

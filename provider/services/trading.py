@@ -327,11 +327,11 @@ async def _send_cancel(app: App, symbol: str, ref: dict[str, Any], asked: dict[s
         if not _unknown_order(err):
             await app.audit.record("cancel_order.failed", sent=sent, error=err.to_details(), message=err.message)
             raise
-        found = await _closed_order(app, symbol, ref)
+        found = await _look_up(app, symbol, ref)
         await app.audit.record(
             "cancel_order.failed", sent=sent, error=err.to_details(), message=err.message, found=found
         )
-        if found is None:
+        if found is None or found.get("status") in OPEN_STATUSES:
             raise
         raise _order_already_closed(found, err) from err
     await app.audit.record("cancel_order.done", received=canceled)
@@ -367,16 +367,15 @@ def _unknown_order(err: ProviderError) -> bool:
     return isinstance(err, NotFound) and err.binance_code == -2011
 
 
-async def _closed_order(app: App, symbol: str, ref: dict[str, Any]) -> dict[str, Any] | None:
-    """The order ``ref`` names when it exists and is closed; None when it is open, unknown or the lookup
-    fails (then the cancel's own answer stands)."""
+async def _look_up(app: App, symbol: str, ref: dict[str, Any]) -> dict[str, Any] | None:
+    """The order ``ref`` names, None when it is unknown or the lookup fails (the cancel's own answer
+    then stands, as it does when the order is still open)."""
 
     async def lookup() -> dict[str, Any]:
         found: dict[str, Any] = (await app.client.get_order(symbol, **ref)).data
         return found
 
-    found = await lookup_quietly(lookup)
-    return found if found is not None and found.get("status") not in OPEN_STATUSES else None
+    return await lookup_quietly(lookup)
 
 
 def _order_already_closed(order: dict[str, Any], err: ProviderError) -> AlreadyClosed:
