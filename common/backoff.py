@@ -48,6 +48,15 @@ class Backoff:
         return rng.uniform(ceiling / 2, ceiling)
 
 
-def backoff_delay(attempt: int, *, base_s: float = 0.5, cap_s: float = 30.0, rng: random.Random) -> float:
-    """``Backoff(base_s, cap_s).delay(attempt, rng)``, for loops whose base and cap are settings."""
+def backoff_delay(
+    attempt: int, *, base_s: float = 0.5, cap_s: float = 30.0, rng: random.Random, retry_after_s: float | None = None
+) -> float:
+    """``Backoff(base_s, cap_s).delay(attempt, rng)``, for loops whose base and cap are settings.
+
+    When the failure said when to try again (``retry_after_s``: a rate limit's window, a ban's end),
+    that time plus a jitter of at most ``base_s``: sooner would be refused again, and the grown
+    backoff would keep a connection down long after the budget is back.
+    """
+    if retry_after_s is not None and retry_after_s >= 0:
+        return retry_after_s + rng.uniform(0, base_s)
     return Backoff(base_s, cap_s).delay(attempt, rng)

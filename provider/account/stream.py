@@ -36,7 +36,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from common.backoff import backoff_delay
 from provider.account.state import OPEN_STATUSES, AccountState, Change
 from provider.binance.auth import sign_ws_api
-from provider.errors import ProviderError
+from provider.errors import ProviderError, RateLimited
 
 if TYPE_CHECKING:
     from provider.binance.client import BinanceClient
@@ -182,14 +182,17 @@ class UserDataStream:
             except (OSError, ConnectionClosed, InvalidHandshake, InvalidURI, TimeoutError, SubscribeFailed,
                     ProviderError) as exc:
                 self.last_error = f"{type(exc).__name__}: {str(exc)[:300]}"
-                log.warning("account_stream.failed", error=self.last_error, attempt=attempt)
+                retry_after = exc.retry_after_s if isinstance(exc, RateLimited) else None
+                delay = backoff_delay(attempt, base_s=self._backoff[0], cap_s=self._backoff[1], rng=self._rng,
+                                      retry_after_s=retry_after)
+                log.warning("account_stream.failed", error=self.last_error, attempt=attempt,
+                            retry_in_s=round(delay, 3))
                 await self._down(f"disconnected: {self.last_error}")
                 if ws is not None:
                     with contextlib.suppress(Exception):
                         await ws.close()
                     ws = None
-                await asyncio.sleep(backoff_delay(attempt, base_s=self._backoff[0], cap_s=self._backoff[1],
-                                                  rng=self._rng))
+                await asyncio.sleep(delay)
                 attempt += 1
 
     async def _open(self) -> ClientConnection:

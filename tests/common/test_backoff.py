@@ -41,3 +41,15 @@ def test_the_same_random_source_gives_the_same_delays() -> None:
 def test_a_base_that_is_not_positive_or_a_cap_below_it_is_refused(base: float, cap: float) -> None:
     with pytest.raises(ValueError, match="backoff"):
         Backoff(base_s=base, cap_s=cap)
+
+
+@given(base=bases, attempt=attempts, retry_after=st.floats(min_value=0.0, max_value=86_400.0), seed=st.integers())
+def test_a_failure_that_says_when_to_retry_is_retried_then_not_sooner_and_not_a_grown_backoff_later(
+    base: float, attempt: int, retry_after: float, seed: int
+) -> None:
+    """The soak's account stream stayed down ~25 s after a rate limit's window had reopened: its sixth
+    refusal said "retry in 4.5 s" and the loop waited its grown backoff instead."""
+    delay = backoff_delay(attempt, base_s=base, cap_s=30.0 + base, rng=random.Random(seed), retry_after_s=retry_after)
+    assert retry_after <= delay <= retry_after + base
+    unsaid = backoff_delay(attempt, base_s=base, cap_s=30.0 + base, rng=random.Random(seed), retry_after_s=None)
+    assert unsaid == Backoff(base, 30.0 + base).delay(attempt, random.Random(seed))
