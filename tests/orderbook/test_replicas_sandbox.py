@@ -186,10 +186,17 @@ async def all_synced_any(addresses: list[str], above: int = 0) -> bool:
 async def test_a_stale_holders_writes_and_renewals_are_refused_by_redis(redis: RedisServer) -> None:
     old, new = BookBus(client(redis.url), "t:"), BookBus(client(redis.url), "t:")
     try:
-        fence = await old.acquire(SYMBOL, "old", 50)
+        fence = await old.acquire(SYMBOL, "old", 60_000)
         assert fence is not None
         assert await new.acquire(SYMBOL, "new", 60_000) is None  # held
-        await until(lambda: _gone(old), timeout_s=5)  # the old holder stopped renewing: it expires
+        # the old holder stopped renewing: its lease runs out (its time is cut to 1 ms rather than a
+        # short TTL raced against the next line, which a loaded machine lost: the lease was gone first)
+        clock = client(redis.url)
+        try:
+            assert await clock.pexpire(old.key(SYMBOL, "lease"), 1)
+        finally:
+            await clock.aclose()
+        await until(lambda: _gone(old), timeout_s=5)
         newer = await new.acquire(SYMBOL, "new", 60_000)
         assert newer is not None and newer > fence
         stale = Beat(fence, 100, "SYNCED", 0, None)

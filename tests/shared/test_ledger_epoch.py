@@ -114,14 +114,15 @@ async def test_a_holder_whose_lock_vanished_sends_nothing_more_under_it(
     core = WeightGovernor(limit=100, headroom=0.1, max_wait_s=1.0, priority_share=0.1)
     budgets = SharedBudgets(conn, prefix, core, OrderRateLimiter([OrderLimit("10s", 10, 3)]),
                             lambda: NOW_MS / 1000, account="acct")
-    led = ledger(conn, prefix, lambda: NOW_MS, lock_ttl_ms=300)  # renewed every 100 ms
+    # renewed every second: a short lock would be lost on its own when a loaded machine stalls a renewal
+    led = ledger(conn, prefix, lambda: NOW_MS, lock_ttl_ms=3000)
     async with led.hold("l-1", 2.0):
         assert STRICT.get()
         await budgets.acquire(1)  # held: requests go out
         await conn.delete(f"{prefix}order-lock:l-1")  # Redis lost it (restarted empty, flushed)
         lost = HOLD_LOST.get()
         assert lost is not None
-        for _ in range(50):
+        for _ in range(500):  # the next renewal (within a second) finds it gone; bounded at 10 s
             if lost():
                 break
             await asyncio.sleep(0.02)
