@@ -111,7 +111,8 @@ M = TypeVar("M", bound=Message)
 #: rows handed over by `with_rows`, by the message's id (the message is held, so its id stays its own)
 _known: dict[int, tuple[Message, dict[str, Rows]]] = {}
 #: how many of them are kept: a typed RPC's result is never converted, so the oldest are dropped
-_KNOWN_MAX = 32
+#: (InvokeTool converts its result right after the handler returns, with no await in between)
+_KNOWN_MAX = 8
 
 
 def with_rows(msg: M, **rows: Rows) -> M:

@@ -16,12 +16,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from contracts.binance.v1 import common_pb2, orderbook_pb2
+from contracts.provider.v1 import provider_pb2
 from provider.analytics.l2 import dec_str
 from provider.catalog import jsonmap
 from provider.catalog.jsonmap import StringTable, dumps, to_json_tables, with_rows
 from provider.catalog.render import render
 from provider.orderbook.book import OrderBook
 from provider.orderbook.manager import BookView
+from provider.provider_api import ProviderServicer
 from provider.services import orderbook
 
 TITLE = "binance.orderbook_l2"
@@ -128,3 +130,29 @@ def test_rows_of_a_message_no_longer_remembered_are_not_used() -> None:
     assert id(first) not in jsonmap._known
     assert to_json_tables(first)["bids"].rows == [("1.5", "2")]
     jsonmap._known.clear()
+
+
+def test_invoke_tool_answers_from_the_handed_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through InvokeTool itself: the rows are taken (nothing runs between the handler and the
+    conversion), and the answer is the text and JSON of the levels read back out of the message."""
+    book = OrderBook()
+    book.apply_snapshot(7, [("1.50", "2.00"), ("1.40", "0.10")], [("1.60", "3.00")])
+    view = view_of(book)
+    handed: list[orderbook_pb2.GetL2Response] = []
+
+    async def book_for(app: Any, symbol: str, tool_name: str) -> BookView:
+        return view
+
+    def remembering(msg: orderbook_pb2.GetL2Response, **rows: Any) -> orderbook_pb2.GetL2Response:
+        handed.append(msg)
+        return with_rows(msg, **rows)
+
+    monkeypatch.setattr(orderbook, "book_for", book_for)
+    monkeypatch.setattr(orderbook, "with_rows", remembering)
+    app: Any = SimpleNamespace(environment="sandbox",
+                               settings=SimpleNamespace(trading=SimpleNamespace(confirm=SimpleNamespace(
+                                   mode=SimpleNamespace(value="never")))))
+    request = provider_pb2.InvokeToolRequest(name=TITLE, arguments_json='{"symbol": "BTCUSDT", "levels": 5}')
+    reply = asyncio.run(ProviderServicer(app)._invoke(request))
+    assert len(handed) == 1 and id(handed[0]) not in jsonmap._known
+    assert (reply.text, reply.structured_json) == read_back(handed[0])
