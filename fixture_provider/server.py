@@ -273,6 +273,7 @@ class FixtureProvider(provider_pb2_grpc.ProviderServicer):
     ) -> AsyncIterator[provider_pb2.ResourceUpdate]:
         if any(uri != WATCHED_URI for uri in request.uris):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"only {WATCHED_URI} can be subscribed")
+        await context.send_initial_metadata(())  # accepted: a gateway need not wait for the first update
         while True:
             await asyncio.sleep(WATCHED_PERIOD_S)
             yield provider_pb2.ResourceUpdate(uri=WATCHED_URI, time_ms=int(time.time() * 1000))

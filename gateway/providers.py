@@ -484,14 +484,19 @@ class ProviderLink:
         resp: provider_pb2.CompleteResponse = await self._call("Complete", request, timeout_s, correlation_id)
         return resp
 
-    def updates(self, uri: str, correlation_id: str) -> AsyncIterator[provider_pb2.ResourceUpdate]:
-        """Open one replica's update stream for one URI (a cancellable streaming call).
+    def updates(
+        self, uri: str, correlation_id: str
+    ) -> grpc.aio.UnaryStreamCall[provider_pb2.SubscribeResourceUpdatesRequest, provider_pb2.ResourceUpdate]:
+        """Open one replica's update stream for one URI (a cancellable streaming call; its response
+        headers mean the provider accepted the URI).
 
         When that replica goes away the stream breaks and the subscriber reopens it: the next
         pick is another replica.
         """
         _, _, stub = self.replicas[self.book.pick()].next_stub()
-        call: AsyncIterator[provider_pb2.ResourceUpdate] = stub.SubscribeResourceUpdates(
+        call: grpc.aio.UnaryStreamCall[
+            provider_pb2.SubscribeResourceUpdatesRequest, provider_pb2.ResourceUpdate
+        ] = stub.SubscribeResourceUpdates(
             provider_pb2.SubscribeResourceUpdatesRequest(uris=[uri]),
             metadata=correlation_metadata(correlation_id),
             wait_for_ready=True,

@@ -369,7 +369,14 @@ class Gateway:
         if self.registry.catalog.subscribable_owner(uri) is None:
             self._reader_of(ctx, uri)  # unknown: resource not found
             raise MCPError(INVALID_PARAMS, f"Resource does not support subscriptions: {uri}", {"uri": uri})
-        self.subscriptions.subscribe(uri, ctx.session)
+        try:
+            await self.subscriptions.subscribe(uri, ctx.session)
+        except grpc.aio.AioRpcError as exc:
+            err = protocol_error(f"Subscribing to {uri}", exc)
+            data = {**(err.data or {}), "uri": uri}
+            if exc.code() is grpc.StatusCode.NOT_FOUND:
+                raise _resource_not_found(ctx, err.message, data) from exc
+            raise MCPError(err.code, err.message, data) from exc
         return types.EmptyResult()
 
     async def _unsubscribe(self, ctx: Ctx, params: types.UnsubscribeRequestParams) -> types.EmptyResult:

@@ -8,6 +8,12 @@ Two kinds of subscriber share one stream per URI:
 
 The stream opens with the first subscriber and closes with the last. A broken stream (provider
 restart) is reopened with a short backoff, re-resolving which provider owns the URI each time.
+
+A provider refuses a URI whose read it would refuse (NOT_FOUND, INVALID_ARGUMENT) by ending the
+stream before its response headers; it sends the headers at once when it accepts. `subscribe` waits
+for that verdict (at most `VERDICT_WAIT_S`: a provider that sends its headers only with its first
+update is taken as accepting, as before) and raises the refusal, so the client's
+`resources/subscribe` fails instead of a stream that can never fire being reopened forever.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import grpc
 import grpc.aio
 import structlog
 from mcp.server.session import ServerSession
@@ -33,6 +40,10 @@ log = structlog.get_logger("gateway.subscriptions")
 
 #: a broken stream is reopened after a jittered 0.25, 0.5, 1, 2, 4, 5, 5... s at most.
 _REOPEN = Backoff(base_s=0.25, cap_s=5.0)
+#: how long `subscribe` waits for the provider's verdict on a new stream (see the module docstring).
+VERDICT_WAIT_S = 2.0
+#: the statuses that refuse a subscription for good (what a read of the URI would answer).
+_REFUSALS = frozenset({grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND})
 
 
 def connection_key(session: ServerSession) -> object:
@@ -49,6 +60,14 @@ class _UriWatch:
     sessions: dict[object, ServerSession] = field(default_factory=dict)
     listeners: int = 0
     task: asyncio.Task[None] | None = None
+    #: the provider's verdict on the stream: None accepted, else its refusal (set once)
+    verdict: asyncio.Future[grpc.aio.AioRpcError | None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+    def settle(self, refusal: grpc.aio.AioRpcError | None) -> None:
+        if not self.verdict.done():
+            self.verdict.set_result(refusal)
 
     @property
     def empty(self) -> bool:
@@ -64,10 +83,23 @@ class ResourceSubscriptions:
         self._rng = rng or random.Random()  # reopen jitter
         self._watches: dict[str, _UriWatch] = {}
 
-    def subscribe(self, uri: str, session: ServerSession) -> None:
-        """Add a handshake-era session as a subscriber of `uri`."""
+    async def subscribe(self, uri: str, session: ServerSession, wait_s: float = VERDICT_WAIT_S) -> None:
+        """Add a handshake-era session as a subscriber of `uri` once the provider accepts it.
+
+        Raises:
+            grpc.aio.AioRpcError: the provider refused the URI (NOT_FOUND or INVALID_ARGUMENT).
+        """
         watch = self._ensure(uri)
-        watch.sessions[connection_key(session)] = session
+        key = connection_key(session)
+        watch.sessions[key] = session
+        try:
+            refusal = await asyncio.wait_for(asyncio.shield(watch.verdict), wait_s)
+        except TimeoutError:
+            return  # no headers before a first update: accepted, as before
+        if refusal is not None:
+            watch.sessions.pop(key, None)
+            self._maybe_close(uri, watch)
+            raise refusal
 
     def unsubscribe(self, uri: str, session: ServerSession) -> None:
         """Remove a handshake-era session; closes the stream when nobody is left."""
@@ -111,6 +143,11 @@ class ResourceSubscriptions:
             log.info("subscription_opened", uri=uri)
         return watch
 
+    def _drop(self, uri: str, watch: _UriWatch) -> None:
+        """Forget a refused stream (its pump ends): the next subscriber opens a new one."""
+        if self._watches.get(uri) is watch:
+            del self._watches[uri]
+
     def _maybe_close(self, uri: str, watch: _UriWatch) -> None:
         if watch.empty and self._watches.get(uri) is watch:
             del self._watches[uri]
@@ -124,15 +161,27 @@ class ResourceSubscriptions:
             owner = self._registry.catalog.subscribable_owner(uri)
             link = self._registry.links.get(owner) if owner else None
             if link is None:
+                watch.settle(None)  # nothing to ask: accepted, as before
                 log.warning("subscription_unroutable", uri=uri)
             else:
                 correlation_id = uuid.uuid4().hex
                 try:
-                    async for update in link.updates(uri, correlation_id):
+                    call = link.updates(uri, correlation_id)
+                    await call.initial_metadata()  # headers: accepted; a refusal ends the call before them
+                    if not call.done():
+                        watch.settle(None)
+                    async for update in call:
                         attempt = 0
+                        watch.settle(None)
                         await self._deliver(update.uri or uri, watch)
                     log.info("subscription_stream_ended", uri=uri, provider=link.name)
                 except grpc.aio.AioRpcError as exc:
+                    if exc.code() in _REFUSALS and not watch.verdict.done():
+                        log.info("subscription_refused", uri=uri, provider=link.name, status=exc.code().name)
+                        watch.settle(exc)
+                        self._drop(uri, watch)
+                        return
+                    watch.settle(None)  # broken, not refused: reopened below, as before
                     log.warning(
                         "subscription_stream_broken",
                         uri=uri,

@@ -14,8 +14,10 @@ from typing import Any
 import grpc
 import pytest
 import pytest_asyncio
+from mcp.shared.exceptions import MCPError
 
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
+from tests.e2e.conftest import mcp_session
 from tests.stack import ProviderProcess
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
@@ -112,3 +114,21 @@ async def test_a_megabyte_uri_is_refused_with_a_bounded_error(
     details(refused)  # bounded (checked inside)
     assert refused.code() == (await read_refused(stub, uri)).code()
     assert "X" * 5000 not in stack_provider.logs()
+
+
+@pytest.mark.filterwarnings("ignore:resources/.*subscribe is removed")  # the handshake era Claude Code speaks
+async def test_the_gateway_answers_resources_subscribe_with_the_providers_refusal(
+    stack_provider: ProviderProcess,
+) -> None:
+    async with mcp_session(stack_provider.address) as s:
+        for uri, names in (
+            ("binance://orders/bogus", "unknown order status"),
+            ("binance://account/trades/NOSUCH", "NOSUCH"),
+            ("binance://market/NOSUCH", "NOSUCH"),
+        ):
+            with pytest.raises(MCPError) as refused:
+                await s.subscribe_resource(uri)
+            assert refused.value.error.code == -32602, refused.value.error
+            assert names in refused.value.error.message, refused.value.error
+        await s.subscribe_resource("binance://market/BTCUSDT")  # a good one still is
+        await s.unsubscribe_resource("binance://market/BTCUSDT")

@@ -355,6 +355,7 @@ class FakeProvider(provider_pb2_grpc.ProviderServicer):
             for uri in uris:
                 self._streams.setdefault(uri, set()).add(queue)
             self._changed.notify_all()
+        await context.send_initial_metadata(())  # accepted (as the Binance provider says it)
         try:
             while (uri := await queue.get()) is not None:
                 yield provider_pb2.ResourceUpdate(uri=uri, time_ms=1_700_000_000_000)

@@ -144,7 +144,9 @@ class ProviderServicer:
         raise NotImplementedError('Method not implemented!')
 
     def SubscribeResourceUpdates(self, request, context):
-        """Streams a notification each time a subscribed resource changes, at a bounded rate.
+        """Streams a notification each time a subscribed resource changes, at a bounded rate. A provider
+        refuses a URI whose read it would refuse (NOT_FOUND, INVALID_ARGUMENT) by ending the call, and
+        sends its response headers as soon as it accepts, so a gateway can answer the subscribe at once.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
