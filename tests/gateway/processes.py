@@ -1,9 +1,10 @@
 """Real processes for gateway tests: the fixture provider, an HTTP gateway, the pinned Node tools.
 
 `fixture_provider()` runs `python -m fixture_provider` on a free port; `http_gateway(*args)` runs
-`python -m gateway --transport http` and yields its URL; `node_bin()` installs (once) and returns
-the directory of the pinned Node tools (`scripts/node-tools`), or skips the test when Node cannot
-be installed here, unless `MCP_REQUIRE_NODE_TOOLS=1` (CI) makes that a failure.
+`python -m gateway --transport http` and yields its URL (`gateway_process(argv)`: any such command);
+`node_bin()` installs (once) and returns the directory of the pinned Node tools (`scripts/node-tools`),
+or skips the test when Node cannot be installed here, unless `MCP_REQUIRE_NODE_TOOLS=1` (CI) makes
+that a failure.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ def child_env(**extra: str) -> dict[str, str]:
     return {**env, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **extra}
 
 
-async def _ready_line(proc: asyncio.subprocess.Process, what: str, limit_s: float = 30.0) -> dict[str, str]:
+async def _ready_line(proc: asyncio.subprocess.Process, what: str, limit_s: float = 60.0) -> dict[str, str]:
     assert proc.stdout is not None
     try:
         async with asyncio.timeout(limit_s):
@@ -79,29 +80,41 @@ async def fixture_provider(log: Path) -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def http_gateway(*args: str, log: Path) -> AsyncIterator[str]:
-    """`python -m gateway --transport http --listen 127.0.0.1:0 ARGS`; yields its MCP URL."""
-    with log.open("wb") as err:
+async def gateway_process(
+    argv: Sequence[str], *, log: Path | None = None, env: dict[str, str] | None = None,
+    procs: list[asyncio.subprocess.Process] | None = None,
+) -> AsyncIterator[str]:
+    """Runs ``argv`` (a gateway over HTTP), yields the URL its ready line gives, stops it.
+
+    ``log``: a file for its stderr (JSON log lines); ``env``: its environment (default `child_env()`);
+    ``procs``: a list that gets the process.
+    """
+    with log.open("wb") if log is not None else contextlib.nullcontext() as err:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "gateway",
-            "--transport",
-            "http",
-            "--listen",
-            "127.0.0.1:0",
-            *args,
+            *argv,
             cwd=str(ROOT),
-            env=child_env(),
+            env=child_env() if env is None else env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
-            stderr=err,
+            stderr=asyncio.subprocess.DEVNULL if err is None else err,
         )
+    if procs is not None:
+        procs.append(proc)
     try:
         ready = await _ready_line(proc, "gateway")
         yield ready["url"]
     finally:
         await _stop(proc)
+
+
+@contextlib.asynccontextmanager
+async def http_gateway(
+    *args: str, log: Path | None = None, procs: list[asyncio.subprocess.Process] | None = None
+) -> AsyncIterator[str]:
+    """`python -m gateway --transport http --listen 127.0.0.1:0 ARGS`; yields its MCP URL."""
+    argv = (sys.executable, "-m", "gateway", "--transport", "http", "--listen", "127.0.0.1:0", *args)
+    async with gateway_process(argv, log=log, procs=procs) as url:
+        yield url
 
 
 def fixture_config(path: Path, address: str) -> Path:

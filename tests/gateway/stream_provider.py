@@ -2,7 +2,7 @@
 
 - `hold` sends progress 1 of 2, signals `held`, waits for `release`, sends progress 2 of 2 and
   answers "released"; when its call is cancelled it signals `cancelled` instead;
-- `slow_ask` (deadline 200 ms) asks the client for a name and answers with it, so a test can show
+- `slow_ask` (deadline 2 s) asks the client for a name and answers with it, so a test can show
   that the time the client takes to answer does not count against the tool's deadline.
 
 Use: `sp = await StreamProvider.serve()`, `sp.address`, `await sp.stop()`.
@@ -69,7 +69,7 @@ class StreamProvider(FixtureProvider):
         caps.tools.append(provider_pb2.ToolDescriptor(name="hold", description="Holds.", input_schema_json=_NO_ARGS))
         caps.tools.append(
             provider_pb2.ToolDescriptor(
-                name="slow_ask", description="Asks, 200 ms deadline.", input_schema_json=_NO_ARGS, timeout_ms=200
+                name="slow_ask", description="Asks, 2 s deadline.", input_schema_json=_NO_ARGS, timeout_ms=2000
             )
         )
         return caps

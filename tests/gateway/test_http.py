@@ -21,6 +21,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from gateway.http import _LOG_INTERVAL_S
+from tests.gateway import processes
 from tests.gateway.conftest import ROOT, Notifications
 from tests.gateway.fake_provider import FakeProvider
 
@@ -42,44 +43,12 @@ _MCP_HEADERS = {"accept": "application/json, text/event-stream", "content-type":
 async def http_gateway(
     fake: FakeProvider, *extra: str, errlog: Path | None = None, procs: list[Any] | None = None
 ) -> AsyncIterator[str]:
-    """Start `python -m gateway --transport http` on a free port; yields its MCP URL.
+    """`python -m gateway --transport http` in front of `fake` on a free port; yields its MCP URL.
 
     `errlog`: a file for its stderr (JSON log lines); `procs`: a list that gets the process.
     """
-    stderr = errlog.open("wb") if errlog is not None else asyncio.subprocess.DEVNULL
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "gateway",
-        "--provider",
-        f"fake={fake.address}",
-        "--transport",
-        "http",
-        "--listen",
-        "127.0.0.1:0",
-        *extra,
-        cwd=str(ROOT),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=stderr,
-    )
-    if procs is not None:
-        procs.append(proc)
-    try:
-        assert proc.stdout is not None
-        async with asyncio.timeout(20):
-            line = await proc.stdout.readline()
-        ready = json.loads(line)
-        assert ready["event"] == "ready"
-        yield str(ready["url"])
-    finally:
-        try:
-            if proc.returncode is None:
-                proc.terminate()
-                async with asyncio.timeout(10):
-                    await proc.wait()
-        finally:
-            if not isinstance(stderr, int):
-                stderr.close()  # the child has its own descriptor; ours would leak (ResourceWarning)
+    async with processes.http_gateway("--provider", f"fake={fake.address}", *extra, log=errlog, procs=procs) as url:
+        yield url
 
 
 def _client(headers: dict[str, str] | None = None) -> httpx2.AsyncClient:

@@ -196,7 +196,9 @@ async def test_a_tampered_request_state_is_refused(gateway: Gateway) -> None:
 
 async def test_the_deadline_does_not_count_the_time_the_client_takes_to_answer(gateway: Gateway) -> None:
     async def slow(ctx: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
-        await asyncio.sleep(0.6)  # the person typing: three times the tool's 200 ms deadline
+        # the person typing: longer than the tool's 2 s deadline. (A 200 ms deadline was shorter than the
+        # gateway and provider took around the question on a loaded machine: the call failed on its own.)
+        await asyncio.sleep(2.5)
         return types.ElicitResult(action="accept", content={"name": "Bob"})
 
     async with Client(gateway.server, mode="legacy", elicitation_callback=slow) as client:

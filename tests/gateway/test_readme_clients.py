@@ -11,10 +11,8 @@ to start or reach works, with portable tool names.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import os
 import re
 import shlex
 import tomllib
@@ -31,6 +29,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from gateway.names import PORTABLE_NAME
 from tests.gateway.conftest import ROOT
 from tests.gateway.fake_provider import FakeProvider
+from tests.gateway.processes import child_env, gateway_process
 
 README_REPO = "/path/to/repo"
 README_PROVIDER = "127.0.0.1:50053"
@@ -152,23 +151,8 @@ async def _readme_http_gateway(fake: FakeProvider) -> AsyncIterator[str]:
     assert export.startswith("export MCP_GATEWAY_TOKEN=")
     argv = shlex.split(start.replace(README_PROVIDER, fake.address).replace("127.0.0.1:8765", "127.0.0.1:0"))
     assert argv[0] == ".venv/bin/mcp-gateway"
-    proc = await asyncio.create_subprocess_exec(
-        str(ROOT / argv[0]),
-        *argv[1:],
-        cwd=str(ROOT),
-        env={**os.environ, "MCP_GATEWAY_TOKEN": TOKEN},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    try:
-        assert proc.stdout is not None
-        async with asyncio.timeout(20):
-            ready = json.loads(await proc.stdout.readline())
-        yield str(ready["url"])
-    finally:
-        proc.terminate()
-        async with asyncio.timeout(10):
-            await proc.wait()
+    async with gateway_process([str(ROOT / argv[0]), *argv[1:]], env=child_env(MCP_GATEWAY_TOKEN=TOKEN)) as url:
+        yield url
 
 
 async def test_http_snippets_reach_the_gateway_with_their_token(fake: FakeProvider) -> None:
