@@ -402,7 +402,7 @@ async def test_stdout_carries_only_json_rpc(fake: FakeProvider) -> None:
     proc.stdin.write("".join(json.dumps(m) + "\n" for m in messages).encode())
     await proc.stdin.drain()
     lines: list[dict[str, Any]] = []
-    async with asyncio.timeout(20):
+    async with asyncio.timeout(60):
         while not any(m.get("id") == 2 for m in lines):
             raw = await proc.stdout.readline()
             assert raw, "gateway closed stdout early"
