@@ -18,6 +18,7 @@ Caller faults (the request can never succeed as sent) are kept apart from exchan
     │   ├── FailedPrecondition            FAILED_PRECONDITION -1220
     │   │   ├── OrderRejected             FAILED_PRECONDITION -2010 (balance, would match, ...)
     │   │   ├── CancelRejected            FAILED_PRECONDITION -2011 (other than unknown order)
+    │   │   │   └── AlreadyClosed         FAILED_PRECONDITION -2011 unknown order that exists, closed
     │   │   └── TradingDisabled           FAILED_PRECONDITION symbol halted, trading switched off
     │   ├── Unauthenticated               UNAUTHENTICATED    -2014 -1022, no key configured
     │   └── PermissionDenied              PERMISSION_DENIED  -2015 -1002, HTTP 403 (WAF)
@@ -44,6 +45,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 __all__ = [
+    "AlreadyClosed",
     "CallerError",
     "CancelRejected",
     "ExchangeError",
@@ -184,6 +186,28 @@ class CancelRejected(FailedPrecondition):
     """The matching engine refused the cancel (-2011), other than for an unknown order."""
 
     hint = "The order may already be filled or cancelled; query it to see its status."
+
+
+class AlreadyClosed(CancelRejected):
+    """A cancel refused as "Unknown order sent." (-2011) of an order or list that exists but is closed.
+
+    Binance answers -2011 alike for an id it never had and for an order already CANCELED, FILLED or
+    EXPIRED; a cancel retried after one whose answer was lost (it ran detached and succeeded) lands
+    here, and must not be told the order does not exist. ``facts`` (the order's or list's status,
+    ids and quantities) go into the details.
+    """
+
+    hint = (
+        "The order is already closed: there is nothing left to cancel, and repeating the cancel gives the "
+        "same answer. get_order shows its final state and fills."
+    )
+
+    def __init__(self, message: str, *, facts: dict[str, Any], **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.facts = facts
+
+    def to_details(self) -> dict[str, Any]:
+        return {**super().to_details(), **self.facts}
 
 
 class TradingDisabled(FailedPrecondition):

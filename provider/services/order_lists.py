@@ -26,13 +26,20 @@ from provider.binance.client import new_client_order_id
 from provider.binance.rules import STOP_TYPES, SymbolRules
 from provider.binance.windows import check_window
 from provider.catalog.jsonmap import to_json
-from provider.errors import ExecutionUnknown, FailedPrecondition, InvalidArgument, NotFound, ProviderError
+from provider.errors import (
+    AlreadyClosed,
+    ExecutionUnknown,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    ProviderError,
+)
 from provider.services import confirm, rails
 from provider.services.fields import optional
 from provider.services.freshness import freshness
 from provider.services.orders import SIDES, TIFS, TYPES, order_list_from_json
 from provider.services.registry import tool
-from provider.services.trading import STP, AlreadyClosed
+from provider.services.trading import STP
 from provider.trading import lists, plan
 from provider.trading.ledger import LockTimeout
 from provider.trading.placement import Placement, State, Trigger

@@ -37,7 +37,7 @@ from provider.binance.rules import SymbolRules
 from provider.binance.windows import check_window
 from provider.catalog.descriptors import enum_wire
 from provider.catalog.jsonmap import to_json
-from provider.errors import CancelRejected, ExecutionUnknown, NotFound, ProviderError
+from provider.errors import AlreadyClosed, ExecutionUnknown, NotFound, ProviderError
 from provider.services import confirm
 from provider.services.account import stream_freshness
 from provider.services.fields import optional, order_ref
@@ -76,7 +76,7 @@ STP = enum_wire(trading_pb2.SelfTradePreventionMode.DESCRIPTOR)
 PEG = enum_wire(trading_pb2.PegPriceType.DESCRIPTOR)
 _POLL_S = 0.5
 
-__all__ = ["PLACE_BUDGET_S", "AlreadyClosed", "intent_from", "place_order"]
+__all__ = ["PLACE_BUDGET_S", "intent_from", "place_order"]
 
 
 def intent_from(
@@ -338,28 +338,6 @@ async def _send_cancel(app: App, symbol: str, ref: dict[str, Any], asked: dict[s
     if app.account is not None:
         app.account.note_write(canceled)
     return canceled
-
-
-class AlreadyClosed(CancelRejected):
-    """A cancel refused as "Unknown order sent." (-2011) of an order or list that exists but is closed.
-
-    Binance answers -2011 alike for an id it never had and for an order already CANCELED, FILLED or
-    EXPIRED; a cancel retried after one whose answer was lost (it ran detached and succeeded) lands
-    here, and must not be told the order does not exist. ``facts`` (the order's or list's status,
-    ids and quantities) go into the details.
-    """
-
-    hint = (
-        "The order is already closed: there is nothing left to cancel, and repeating the cancel gives the "
-        "same answer. get_order shows its final state and fills."
-    )
-
-    def __init__(self, message: str, *, facts: dict[str, Any], **kw: Any) -> None:
-        super().__init__(message, **kw)
-        self.facts = facts
-
-    def to_details(self) -> dict[str, Any]:
-        return {**super().to_details(), **self.facts}
 
 
 def _unknown_order(err: ProviderError) -> bool:
