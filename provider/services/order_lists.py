@@ -545,10 +545,10 @@ async def _send_cancel_list(
 async def _look_up_list(app: App, ref: Mapping[str, Any]) -> dict[str, Any] | None:
     """The list ``ref`` names (with its orders' states when they can be read), None when it is unknown or
     the lookup fails (the cancel's own answer then stands, as it does when the list still executes)."""
-    found = await rails.lookup_quietly(lambda: _get_list(app, ref))
+    found = await rails.lookup_quietly(lambda: _get_list(app, ref), rails.CANCEL_LOOKUP_WAIT_S)
     if found is None:
         return None
-    return await rails.lookup_quietly(lambda: with_states(app, found)) or found
+    return await rails.lookup_quietly(lambda: with_states(app, found), rails.CANCEL_LOOKUP_WAIT_S) or found
 
 
 def _list_already_closed(found: dict[str, Any], symbol: str, err: ProviderError) -> AlreadyClosed:

@@ -411,10 +411,22 @@ async def settle_by(
                 return shown
 
 
-async def lookup_quietly(lookup: Lookup) -> dict[str, Any] | None:
+#: how long a cancel's lookup after -2011 may take: past it the cancel's own answer stands, so a lookup
+#: the exchange holds (or the weight governor delays) cannot push that answer past the caller's deadline
+CANCEL_LOOKUP_WAIT_S = 2.0
+
+
+async def lookup_quietly(lookup: Lookup, within_s: float | None = None) -> dict[str, Any] | None:
+    """What ``lookup`` finds, None when it fails (or takes longer than ``within_s``, when given)."""
+    if within_s is None:
+        try:
+            return await lookup()
+        except ProviderError:
+            return None
     try:
-        return await lookup()
-    except ProviderError:
+        async with asyncio.timeout(within_s):
+            return await lookup()
+    except (ProviderError, TimeoutError):
         return None
 
 

@@ -44,6 +44,7 @@ from provider.services.fields import optional, order_ref
 from provider.services.freshness import freshness
 from provider.services.orders import SIDES, TIFS, TYPES, order_from_json
 from provider.services.rails import (
+    CANCEL_LOOKUP_WAIT_S,
     PLACE_BUDGET_S,
     SEND_RESERVE_S,
     NotSentTooSlow,
@@ -332,6 +333,9 @@ async def _send_cancel(app: App, symbol: str, ref: dict[str, Any], asked: dict[s
             "cancel_order.failed", sent=sent, error=err.to_details(), message=err.message, found=found
         )
         if found is None or found.get("status") in OPEN_STATUSES:
+            cid = ref.get("orig_client_order_id")
+            if cid:
+                with_id(err, cid)  # the id the caller named, as in the already-closed answer
             raise
         raise _order_already_closed(found, err) from err
     await app.audit.record("cancel_order.done", received=canceled)
@@ -353,7 +357,7 @@ async def _look_up(app: App, symbol: str, ref: dict[str, Any]) -> dict[str, Any]
         found: dict[str, Any] = (await app.client.get_order(symbol, **ref)).data
         return found
 
-    return await lookup_quietly(lookup)
+    return await lookup_quietly(lookup, CANCEL_LOOKUP_WAIT_S)
 
 
 def _order_already_closed(order: dict[str, Any], err: ProviderError) -> AlreadyClosed:
