@@ -16,6 +16,8 @@ from provider.catalog.jsonmap import StringTable
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: the last millisecond a date can show (9999-12-31T23:59:59.999Z); a later time is shown as its number
 LAST_DATE_MS = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // timedelta(milliseconds=1)
+#: the first millisecond a date can show (0001-01-01T00:00:00.000Z); an earlier time is shown as its number
+FIRST_DATE_MS = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // timedelta(milliseconds=1)
 
 
 def render(title: str, data: dict[str, Any]) -> str:
@@ -73,9 +75,12 @@ def _table(name: str, rows: list[dict[str, Any]]) -> list[str]:
 
 
 def render_time(ms: int) -> str:
-    """A time in ms since the epoch as ISO 8601 UTC; past year 9999 (no date can show it), the number."""
+    """A time in ms since the epoch as ISO 8601 UTC; past year 9999 or before year 1 (no date can show
+    it), the number."""
     if ms > LAST_DATE_MS:
         return f"{ms} (ms since epoch; beyond year 9999)"
+    if ms < FIRST_DATE_MS:
+        return f"{ms} (ms since epoch; before year 1)"
     # integer arithmetic: the float ms / 1000 can show the millisecond before
     return (_EPOCH + timedelta(milliseconds=ms)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from provider.catalog.render import LAST_DATE_MS, render_time
+from provider.catalog.render import FIRST_DATE_MS, LAST_DATE_MS, render_time
 
 if TYPE_CHECKING:
     from provider.app import App
@@ -27,7 +27,7 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def iso(ms: int) -> str:
-    if ms > LAST_DATE_MS:  # no date can show it (datetime would raise): the number, said to be one
+    if not FIRST_DATE_MS <= ms <= LAST_DATE_MS:  # no date can show it (datetime would raise): the number
         return render_time(ms)
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
