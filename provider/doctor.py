@@ -33,6 +33,7 @@ from provider.binance.auth import Ed25519Signer, HmacSigner, Signer
 from provider.binance.client import BinanceClient, ClientConfig
 from provider.binance.environment import EnvironmentKind
 from provider.binance.transport import AiohttpTransport
+from provider.binance.wss import ssl_for
 from provider.errors import PermissionDenied, ProviderError, Unauthenticated
 from provider.trading import keys
 
@@ -176,7 +177,7 @@ async def _stream_check(ws_url: str, symbol: str, timeout_s: float) -> Check:
     url = f"{ws_url.rstrip('/')}/ws/{symbol.lower()}@bookTicker"
     started = time.monotonic()
     try:
-        async with connect(url, open_timeout=timeout_s, close_timeout=1) as ws:
+        async with connect(url, open_timeout=timeout_s, close_timeout=1, ssl=ssl_for(url)) as ws:
             opened_ms = (time.monotonic() - started) * 1000
             try:
                 await asyncio.wait_for(ws.recv(), timeout_s)

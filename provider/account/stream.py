@@ -36,6 +36,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from common.backoff import backoff_delay
 from provider.account.state import OPEN_STATUSES, AccountState, Change
 from provider.binance.auth import sign_ws_api
+from provider.binance.wss import ssl_for
 from provider.errors import ProviderError, RateLimited
 
 if TYPE_CHECKING:
@@ -197,7 +198,7 @@ class UserDataStream:
 
     async def _open(self) -> ClientConnection:
         """A connection with a user data subscription on it, and its reader running."""
-        ws = await connect(self.url, proxy=None, max_size=2**22, open_timeout=10)
+        ws = await connect(self.url, proxy=None, max_size=2**22, open_timeout=10, ssl=ssl_for(self.url))
         self.connects += 1
         reader = asyncio.get_running_loop().create_task(self._read(ws))
         self._readers[ws] = reader

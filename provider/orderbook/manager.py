@@ -56,6 +56,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from common.backoff import backoff_delay
+from provider.binance.wss import ssl_for
 from provider.errors import RateLimited
 from provider.orderbook.book import BookError, Level, OrderBook, Side
 from provider.orderbook.connection_plan import (
@@ -684,7 +685,8 @@ class OrderBookManager:
 
     async def _open(self) -> _Conn:
         streams = self._subs.opened(self._symbols)
-        ws = await connect(self._url(streams), proxy=None, max_size=2**24, open_timeout=10)
+        url = self._url(streams)
+        ws = await connect(url, proxy=None, max_size=2**24, open_timeout=10, ssl=ssl_for(url))
         conn = _Conn(ws, self._clock(), set(streams))
         conn.reader = asyncio.create_task(self._read(conn), name="orderbook-reader")
         return conn
