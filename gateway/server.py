@@ -211,7 +211,7 @@ class Gateway:
             try:
                 result = await call_next(ctx)
             except MCPError as exc:
-                log.info("mcp_request", ms=_ms(start), error_code=exc.code, error=exc.message)
+                log.info("mcp_request", ms=_ms(start), error_code=exc.code, error=_log_text(exc.message))
                 raise
             except Exception:
                 log.exception("mcp_request_failed", ms=_ms(start))
@@ -485,3 +485,15 @@ def _error_text(text: str) -> types.CallToolResult:
 
 def _ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 3)
+
+
+#: the longest error text a log line carries (a message quoting a client's megabyte URI is cut)
+_LOG_TEXT_MAX = 2000
+
+
+def _log_text(text: str) -> str:
+    """``text`` cut for a log line: an error may quote the request (a URI) at any length."""
+    if len(text) <= _LOG_TEXT_MAX:
+        return text
+    half = _LOG_TEXT_MAX // 2
+    return f"{text[:half]}...({len(text) - 2 * half} chars cut)...{text[-half:]}"

@@ -18,6 +18,8 @@ import grpc
 import mcp_types as types
 import pytest
 import pytest_asyncio
+from mcp import ClientSession
+from mcp.client.stdio import stdio_client
 from mcp.shared.exceptions import MCPError
 
 from contracts.binance.v1 import (
@@ -32,7 +34,7 @@ from contracts.binance.v1 import (
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
 from tests.e2e.conftest import mcp_session
 from tests.sim_fixture import SimProcess
-from tests.stack import ProviderProcess, sandbox_env
+from tests.stack import ProviderProcess, gateway_params, sandbox_env
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
@@ -287,3 +289,27 @@ async def test_subscribe_after_the_provider_went_down_answers_instead_of_hanging
                         pass
     finally:
         await provider.stop()
+
+
+@pytest.mark.parametrize("template", ["binance://market/{}", "binance://orders/{}", "binance://{}"])
+async def test_a_megabyte_uri_subscribed_through_the_gateway_is_refused_and_bounded_in_its_logs(
+    stack_provider: ProviderProcess, tmp_path: Any, template: str
+) -> None:
+    """The provider bounds a huge URI in its status, details and log (fa62a53); the gateway's log
+    lines (the request's, the subscription's opened, refused, closed) must not carry the megabyte
+    either (the answer to the client may quote the client's own URI)."""
+    uri = template.format("X" * 1_000_000)
+    with (tmp_path / "gateway.err").open("w+") as errlog:
+        async with (
+            stdio_client(gateway_params(stack_provider.address), errlog=errlog) as (read, write),
+            ClientSession(read, write) as s,
+        ):
+            await s.initialize()
+            with pytest.raises(MCPError) as refused:
+                await s.subscribe_resource(uri)
+            assert refused.value.error.code in (-32602, -32002), refused.value.error.code  # invalid, not found
+            await s.subscribe_resource("binance://market/BTCUSDT")  # the gateway still answers
+        errlog.seek(0)
+        logs = errlog.read()
+    huge = [line for line in logs.splitlines() if "X" * 5000 in line]
+    assert not huge, [{k: len(str(v)) for k, v in json.loads(line).items()} for line in huge]
