@@ -57,6 +57,6 @@ def backoff_delay(
     that time plus a jitter of at most ``base_s``: sooner would be refused again, and the grown
     backoff would keep a connection down long after the budget is back.
     """
-    if retry_after_s is not None and retry_after_s >= 0:
+    if retry_after_s is not None and 0 <= retry_after_s < math.inf:  # not "inf" (forever) nor "nan"
         return retry_after_s + rng.uniform(0, base_s)
     return Backoff(base_s, cap_s).delay(attempt, rng)

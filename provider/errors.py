@@ -42,6 +42,7 @@ and the caller must reconcile by client order id before doing anything else.
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "UnknownSymbol",
     "WafBlocked",
     "from_binance",
+    "usable_retry_after",
 ]
 
 
@@ -409,6 +411,14 @@ def _hint_for(code: int | None, msg: str) -> str | None:
     return _HINTS.get(code) if code is not None else None
 
 
+def usable_retry_after(retry_after_s: float | None) -> float | None:
+    """A Retry-After in seconds, None unless it is a finite number >= 0: "inf" would stop every call
+    until a restart, "nan" would ignore the refusal (the header is the exchange's to write)."""
+    if retry_after_s is None or not 0 <= retry_after_s < math.inf:
+        return None
+    return retry_after_s
+
+
 def from_binance(
     http_status: int,
     code: int | None,
@@ -426,8 +436,7 @@ def from_binance(
     """
     text = msg or f"HTTP {http_status}"
     kw: dict[str, Any] = {"binance_code": code, "binance_msg": msg, "hint": _hint_for(code, text)}
-    if retry_after_s is not None and retry_after_s < 0:
-        retry_after_s = None
+    retry_after_s = usable_retry_after(retry_after_s)
     if http_status == 418:
         until = now_s + (retry_after_s or 120.0) if now_s is not None else None
         return IpBanned(

@@ -44,7 +44,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from provider.errors import IpBanned, RateLimited
+from provider.errors import IpBanned, RateLimited, usable_retry_after
 
 __all__ = ["AsyncGovernor", "GovernorEvent", "WeightGovernor", "parse_limit_from_message"]
 
@@ -249,6 +249,7 @@ class WeightGovernor:
             self.set_limit(*parsed, source="-1003 message")
             self._roll(now)
         window_end = (self.window_of(now) + 1) * self.interval_s
+        retry_after_s = usable_retry_after(retry_after_s)
         until = now + retry_after_s if retry_after_s is not None else window_end
         self._blocked_until = max(self._blocked_until, until)
         self._used = max(self._used, self.budget)
@@ -258,7 +259,7 @@ class WeightGovernor:
 
     def on_banned(self, retry_after_s: float | None, now: float) -> None:
         """HTTP 418: refuse every call until the ban ends (2 minutes if Retry-After is missing)."""
-        self._banned_until = max(self._banned_until, now + (retry_after_s or 120.0))
+        self._banned_until = max(self._banned_until, now + (usable_retry_after(retry_after_s) or 120.0))
         self._tell("banned", self._banned_until)
 
     def adopt_shared(self, *, used: int | None = None, blocked_until: float = 0.0, banned_until: float = 0.0,

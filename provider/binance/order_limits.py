@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from provider.errors import OrderRateLimited
+from provider.errors import OrderRateLimited, usable_retry_after
 
 __all__ = ["OrderLimit", "OrderRateLimiter", "order_limits_from"]
 
@@ -80,7 +80,7 @@ class OrderRateLimiter:
 
     def on_rejected(self, retry_after_s: float | None, message: str | None, now_s: float) -> None:
         """-1015: hold back new orders until ``Retry-After`` (or a short default)."""
-        wait = retry_after_s if retry_after_s is not None and retry_after_s > 0 else _DEFAULT_BLOCK_S
+        wait = usable_retry_after(retry_after_s) or _DEFAULT_BLOCK_S
         self._blocked_until = max(self._blocked_until, now_s + wait)
         self._last_reason = message or "too many new orders"
         if self.listener is not None:

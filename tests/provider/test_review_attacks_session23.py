@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import math
+import random
+
 import pytest
 
+from common.backoff import backoff_delay
+from provider.binance.transport import RestResponse
 from provider.catalog.render import render, render_time
 from provider.content.markdown import iso as markdown_iso
+from provider.errors import IpBanned, RateLimited
 from provider.services.rails import iso as rails_iso
+from tests.binance.test_client_fake import WALL_MS, make
 
 #: 0001-01-01T00:00:00.000Z, the first millisecond a date can show
 FIRST = -62135596800000
@@ -24,3 +32,40 @@ def test_the_first_date_still_shows_as_a_date() -> None:
     assert render_time(FIRST) == "0001-01-01T00:00:00.000Z"
     assert markdown_iso(FIRST).endswith("-01-01 00:00:00")
     assert render("t", {"time_ms": -1}) == "t: time_ms=-1"  # InvokeTool's text leaves times <= 0 as numbers
+
+
+# --- a hostile Retry-After -----------------------------------------------------------------------
+
+
+def _answer(status: int, code: int, retry_after: str) -> RestResponse:
+    return RestResponse(status, {"retry-after": retry_after}, json.dumps({"code": code, "msg": "refused"}).encode())
+
+
+@pytest.mark.parametrize("retry_after", ["inf", "nan", "1e400", "-inf"])
+async def test_a_non_finite_retry_after_is_taken_as_missing_not_as_a_ban_forever(retry_after: str) -> None:
+    """A 418 whose Retry-After is not a number of seconds ("inf") banned every REST call until the
+    provider restarted, and the account stream (7b043a4) slept that long; "nan" ignored the ban. It
+    is taken as missing: the 2 minutes a ban without Retry-After gets."""
+    client, _ = make({"/api/v3/ping": [_answer(418, -1003, retry_after)]})
+    with pytest.raises(IpBanned) as banned:
+        await client.ping()
+    assert banned.value.retry_after_s is None or math.isfinite(banned.value.retry_after_s)
+    assert client.health().banned_until == pytest.approx(WALL_MS / 1000 + 120)
+    with pytest.raises(IpBanned) as again:  # refused here, not sent
+        await client.ping()
+    assert again.value.retry_after_s is not None and 0 < again.value.retry_after_s <= 120
+
+
+@pytest.mark.parametrize("retry_after", ["inf", "nan", "1e400"])
+async def test_a_non_finite_retry_after_of_a_429_blocks_until_the_window_ends(retry_after: str) -> None:
+    client, _ = make({"/api/v3/ping": [_answer(429, -1003, retry_after)]})
+    with pytest.raises(RateLimited) as limited:
+        await client.ping()
+    assert limited.value.retry_after_s is None or math.isfinite(limited.value.retry_after_s)
+    assert math.isfinite(client.health().rate_limited_until or 0.0)
+
+
+@pytest.mark.parametrize("retry_after", [math.inf, math.nan])
+def test_the_account_streams_delay_after_a_non_finite_retry_after_is_its_backoff(retry_after: float) -> None:
+    delay = backoff_delay(3, base_s=0.5, cap_s=30.0, rng=random.Random(1), retry_after_s=retry_after)
+    assert 0 <= delay <= 30.0
