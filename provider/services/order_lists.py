@@ -528,7 +528,8 @@ async def _send_cancel_list(
         await app.audit.record(
             "cancel_order_list.failed", sent=sent, error=err.to_details(), message=err.message, found=found
         )
-        if found is not None and found.get("listOrderStatus") == "ALL_DONE":
+        # the lookup takes no symbol: a list closed on another symbol is not one on this symbol
+        if found is not None and found.get("listOrderStatus") == "ALL_DONE" and found.get("symbol", symbol) == symbol:
             raise _list_already_closed(found, symbol, err) from err
         raise NotFound(
             f"no open order list {ref} on {symbol}: {err.binance_msg}",

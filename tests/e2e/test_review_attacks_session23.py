@@ -313,3 +313,35 @@ async def test_a_megabyte_uri_subscribed_through_the_gateway_is_refused_and_boun
         logs = errlog.read()
     huge = [line for line in logs.splitlines() if "X" * 5000 in line]
     assert not huge, [{k: len(str(v)) for k, v in json.loads(line).items()} for line in huge]
+
+
+async def invoke(channel: grpc.aio.Channel, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    reply = await provider_pb2_grpc.ProviderStub(channel).InvokeTool(
+        provider_pb2.InvokeToolRequest(name=name, arguments_json=json.dumps(args))
+    )
+    found: dict[str, Any] = json.loads(reply.structured_json)
+    return found
+
+
+async def test_cancelling_a_closed_list_under_another_symbol_is_not_told_it_is_closed_there(
+    channel: grpc.aio.Channel,
+) -> None:
+    """The list lookup (GET orderList) takes no symbol: a closed ETHUSDT list cancelled as a BTCUSDT
+    list must not be answered "order list N on BTCUSDT is already ALL_DONE"; on BTCUSDT it never was."""
+    last = Decimal((await best(channel, "ETHUSDT")).bids[0].price)
+    placed = await invoke(channel, "binance.place_oco", {
+        "symbol": "ETHUSDT", "side": "SELL", "quantity": "0.01", "list_client_order_id": "r23-oco-symbol",
+        "above": {"type": "LIMIT_MAKER", "price": str((last * Decimal("1.2")).quantize(Decimal("0.01")))},
+        "below": {"type": "STOP_LOSS", "stop_price": str((last * Decimal("0.8")).quantize(Decimal("0.01")))},
+    })
+    list_id = placed["order_list"]["order_list_id"]
+    done = await invoke(channel, "binance.cancel_order_list", {"symbol": "ETHUSDT", "order_list_id": list_id})
+    assert done["order_list"]["list_order_status"] == "ALL_DONE"
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await trading_pb2_grpc.TradingStub(channel).CancelOrderList(
+            trading_pb2.CancelOrderListRequest(symbol="BTCUSDT", order_list_id=list_id)
+        )
+    text = refused.value.details() or ""
+    assert "on BTCUSDT is already ALL_DONE" not in text, text
+    if refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION:
+        assert "ETHUSDT" in text, text  # closed, but where it is
