@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -18,8 +19,10 @@ import grpc
 import mcp_types as types
 import pytest
 import pytest_asyncio
-from mcp import ClientSession
+from mcp import Client, ClientSession
 from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 
 from contracts.binance.v1 import (
@@ -33,6 +36,7 @@ from contracts.binance.v1 import (
 )
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
 from tests.e2e.conftest import mcp_session
+from tests.gateway.processes import gateway_process
 from tests.sim_fixture import SimProcess
 from tests.stack import ProviderProcess, gateway_params, sandbox_env
 
@@ -345,3 +349,41 @@ async def test_cancelling_a_closed_list_under_another_symbol_is_not_told_it_is_c
     assert "on BTCUSDT is already ALL_DONE" not in text, text
     if refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION:
         assert "ETHUSDT" in text, text  # closed, but where it is
+
+
+async def test_many_sessions_of_one_http_gateway_share_the_verdicts_of_a_bad_and_a_good_uri(
+    stack_provider: ProviderProcess,
+) -> None:
+    """Four handshake-era sessions of one HTTP gateway (one shared stream per URI) and a 2026 client
+    listening on the good URI: every session's subscribe of the bad URI is refused, every good one
+    accepted, and a session subscribed to the good URI gets its updates."""
+    good, bad = "binance://market/ETHUSDT", "binance://orders/bogus"
+    updates = Updates()
+    argv = (sys.executable, "-m", "gateway", "--transport", "http", "--listen", "127.0.0.1:0",
+            "--provider", f"binance={stack_provider.address}", "--max-concurrency-per-client", "64")
+
+    async def legacy(url: str, handler: Any = None) -> list[str]:
+        async with (
+            create_mcp_http_client() as http,
+            streamable_http_client(url, http_client=http) as (read, write),
+            ClientSession(read, write, message_handler=handler) as s,
+        ):
+            await s.initialize()
+
+            async def verdict(uri: str) -> str:
+                try:
+                    await s.subscribe_resource(uri)
+                except MCPError as exc:
+                    return f"refused {exc.error.code}"
+                return "accepted"
+
+            got = await asyncio.gather(*(verdict(u) for _ in range(3) for u in (bad, good)))
+            if handler is not None:
+                await updates.wait_for(good)
+            return got
+
+    async with gateway_process(argv) as url:
+        async with create_mcp_http_client() as http, Client(streamable_http_client(url, http_client=http)) as modern:
+            async with modern.listen(resource_subscriptions=[good]):
+                results = await asyncio.gather(legacy(url, updates), *(legacy(url) for _ in range(3)))
+    assert all(r == ["refused -32602", "accepted"] * 3 for r in results), results
