@@ -165,8 +165,8 @@ class ResourceSubscriptions:
                 log.warning("subscription_unroutable", uri=uri)
             else:
                 correlation_id = uuid.uuid4().hex
+                call = link.updates(uri, correlation_id)
                 try:
-                    call = link.updates(uri, correlation_id)
                     await call.initial_metadata()  # headers: accepted; a refusal ends the call before them
                     if not call.done():
                         watch.settle(None)
@@ -190,6 +190,10 @@ class ResourceSubscriptions:
                         detail=exc.details(),
                         correlation_id=correlation_id,
                     )
+                finally:
+                    # this task cancelled while awaiting the headers (the last subscriber left) does not
+                    # cancel the call, unlike one cancelled while reading: the provider's stream stayed open
+                    call.cancel()
             await asyncio.sleep(_REOPEN.delay(attempt, self._rng))
             attempt += 1
 

@@ -1,0 +1,73 @@
+"""Review attacks on session 23's subscription verdict (gateway/subscriptions.py), in process.
+
+See tests/e2e/test_review_attacks_session23.py for the attacks through real processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+from mcp import Client
+
+from contracts.provider.v1 import provider_pb2
+from gateway.server import Gateway
+from gateway.settings import GatewaySettings, ProviderTarget
+from tests.gateway.fake_provider import FakeProvider
+from tests.gateway.inprocess import in_process_gateway
+
+URI = "fake://quote/BNBUSDT"
+
+
+class HeadersWithFirstUpdate(FakeProvider):
+    """A provider of before fa62a53: its response headers go out only with a first update."""
+
+    async def SubscribeResourceUpdates(
+        self, request: provider_pb2.SubscribeResourceUpdatesRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[provider_pb2.ResourceUpdate]:
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+        uris = list(request.uris)
+        async with self._changed:
+            for uri in uris:
+                self._streams.setdefault(uri, set()).add(queue)
+            self._changed.notify_all()
+        try:
+            while (uri := await queue.get()) is not None:
+                yield provider_pb2.ResourceUpdate(uri=uri, time_ms=1_700_000_000_000)
+        finally:
+            async with self._changed:
+                for uri in uris:
+                    self._streams.get(uri, set()).discard(queue)
+                self._changed.notify_all()
+
+
+@pytest.fixture
+async def silent() -> AsyncIterator[FakeProvider]:
+    provider = await HeadersWithFirstUpdate().start()
+    try:
+        yield provider
+    finally:
+        await provider.stop()
+
+
+@pytest.fixture
+async def gateway(silent: FakeProvider) -> AsyncIterator[Gateway]:
+    settings = GatewaySettings(providers=(ProviderTarget("fake", silent.address),), startup_wait_s=5.0, pool_size=2)
+    async with in_process_gateway(settings) as gw:
+        yield gw
+
+
+@pytest.mark.filterwarnings("ignore:resources/.*subscribe is removed")
+async def test_unsubscribing_before_the_providers_headers_closes_the_providers_stream(
+    silent: FakeProvider, gateway: Gateway
+) -> None:
+    """The last subscriber leaves while the gateway still waits for the provider's headers (a
+    provider that sends them only with a first update): the provider's stream must be cancelled,
+    not left open with nobody reading it."""
+    async with Client(gateway.server, mode="legacy") as client:
+        await client.subscribe_resource(URI)  # accepted after the verdict wait
+        await silent.wait_subscribed(URI)
+        await client.unsubscribe_resource(URI)
+        await silent.wait_unsubscribed(URI)
