@@ -547,7 +547,7 @@ async def _look_up_list(app: App, ref: Mapping[str, Any]) -> dict[str, Any] | No
     """The list ``ref`` names (with its orders' states when they can be read), None when it is unknown or
     the lookup fails (the cancel's own answer then stands, as it does when the list still executes)."""
     found = await rails.lookup_quietly(lambda: _get_list(app, ref), rails.CANCEL_LOOKUP_WAIT_S)
-    if found is None:
+    if not isinstance(found, dict):  # unknown, failed, or a shape that shows nothing
         return None
     return await rails.lookup_quietly(lambda: with_states(app, found), rails.CANCEL_LOOKUP_WAIT_S) or found
 

@@ -332,7 +332,7 @@ async def _send_cancel(app: App, symbol: str, ref: dict[str, Any], asked: dict[s
         await app.audit.record(
             "cancel_order.failed", sent=sent, error=err.to_details(), message=err.message, found=found
         )
-        if found is None or found.get("status") in OPEN_STATUSES:
+        if found is None or found.get("status") not in FINAL_STATUSES:  # open, or a shape that shows nothing
             cid = ref.get("orig_client_order_id")
             if cid:
                 with_id(err, cid)  # the id the caller named, as in the already-closed answer
@@ -344,6 +344,10 @@ async def _send_cancel(app: App, symbol: str, ref: dict[str, Any], asked: dict[s
     return canceled
 
 
+#: the statuses of an order the exchange will never change again: only these are answered AlreadyClosed
+FINAL_STATUSES = frozenset({"CANCELED", "FILLED", "EXPIRED", "EXPIRED_IN_MATCH", "REJECTED"})
+
+
 def _unknown_order(err: ProviderError) -> bool:
     """-2011 "Unknown order sent.": unknown, or already closed (Binance does not tell them apart)."""
     return isinstance(err, NotFound) and err.binance_code == -2011
@@ -353,9 +357,9 @@ async def _look_up(app: App, symbol: str, ref: dict[str, Any]) -> dict[str, Any]
     """The order ``ref`` names, None when it is unknown or the lookup fails (the cancel's own answer
     then stands, as it does when the order is still open)."""
 
-    async def lookup() -> dict[str, Any]:
-        found: dict[str, Any] = (await app.client.get_order(symbol, **ref)).data
-        return found
+    async def lookup() -> dict[str, Any] | None:
+        found = (await app.client.get_order(symbol, **ref)).data
+        return found if isinstance(found, dict) else None
 
     return await lookup_quietly(lookup, CANCEL_LOOKUP_WAIT_S)
 

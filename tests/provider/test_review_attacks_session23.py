@@ -5,16 +5,21 @@ from __future__ import annotations
 import json
 import math
 import random
+from pathlib import Path
+from typing import Any
 
+import grpc
 import pytest
 
 from common.backoff import backoff_delay
+from contracts.binance.v1 import trading_pb2, trading_pb2_grpc
 from provider.binance.transport import RestResponse
 from provider.catalog.render import render, render_time
 from provider.content.markdown import iso as markdown_iso
 from provider.errors import IpBanned, RateLimited
 from provider.services.rails import iso as rails_iso
 from tests.binance.test_client_fake import WALL_MS, make
+from tests.harness import InProcessProvider, ScriptedExchange, answer, error
 
 #: 0001-01-01T00:00:00.000Z, the first millisecond a date can show
 FIRST = -62135596800000
@@ -69,3 +74,43 @@ async def test_a_non_finite_retry_after_of_a_429_blocks_until_the_window_ends(re
 def test_the_account_streams_delay_after_a_non_finite_retry_after_is_its_backoff(retry_after: float) -> None:
     delay = backoff_delay(3, base_s=0.5, cap_s=30.0, rng=random.Random(1), retry_after_s=retry_after)
     assert 0 <= delay <= 30.0
+
+
+# --- cancel_order's -2011 lookup answered with odd shapes ------------------------------------------
+
+UNKNOWN = error(400, -2011, "Unknown order sent.")
+CANCEL = trading_pb2.CancelOrderRequest(symbol="BTCUSDT", client_order_id="r23-odd")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},  # no status at all
+        [],  # not an object
+        {"symbol": "BTCUSDT", "orderId": 7, "clientOrderId": "r23-odd", "status": "WEIRD"},  # a status nobody knows
+        {"symbol": "BTCUSDT", "orderId": 7, "clientOrderId": "r23-odd", "status": None},
+    ],
+    ids=["empty", "list", "unknown-status", "null-status"],
+)
+async def test_a_lookup_that_does_not_show_a_closed_order_keeps_not_found(tmp_path: Path, body: Any) -> None:
+    """Only an order the lookup shows closed (CANCELED, FILLED, EXPIRED, ...) is answered as one; an
+    answer of another shape must neither claim "already ?" nor fail the cancel as INTERNAL."""
+    exchange = ScriptedExchange({"/api/v3/order": lambda r: UNKNOWN if r.method == "DELETE" else answer(body)})
+    async with InProcessProvider(exchange, tmp_path, BINANCE_TRADING_ENABLED="true") as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await trading_pb2_grpc.TradingStub(channel).CancelOrder(CANCEL)
+    assert refused.value.code() is grpc.StatusCode.NOT_FOUND, refused.value
+    assert "r23-odd" in (refused.value.details() or "")
+
+
+@pytest.mark.parametrize("body", [[], {"listOrderStatus": "EXECUTING", "symbol": "BTCUSDT", "orders": []}],
+                         ids=["list", "executing"])
+async def test_a_list_lookup_that_does_not_show_a_closed_list_keeps_not_found(tmp_path: Path, body: Any) -> None:
+    unknown = error(400, -2011, "Unknown order list sent.")
+    exchange = ScriptedExchange({"/api/v3/orderList": lambda r: unknown if r.method == "DELETE" else answer(body)})
+    async with InProcessProvider(exchange, tmp_path, BINANCE_TRADING_ENABLED="true") as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await trading_pb2_grpc.TradingStub(channel).CancelOrderList(
+                trading_pb2.CancelOrderListRequest(symbol="BTCUSDT", list_client_order_id="r23-odd-list")
+            )
+    assert refused.value.code() is grpc.StatusCode.NOT_FOUND, refused.value
