@@ -9,8 +9,8 @@ Two kinds of subscriber share one stream per URI:
 The stream opens with the first subscriber and closes with the last. A broken stream (provider
 restart) is reopened with a short backoff, re-resolving which provider owns the URI each time.
 
-A provider refuses a URI whose read it would refuse (NOT_FOUND, INVALID_ARGUMENT) by ending the
-stream before its response headers; it sends the headers at once when it accepts. `subscribe` waits
+A provider refuses a URI whose read it would refuse (NOT_FOUND, INVALID_ARGUMENT, UNAUTHENTICATED)
+by ending the stream before its response headers; it sends the headers at once when it accepts. `subscribe` waits
 for that verdict (at most `VERDICT_WAIT_S`: a provider that sends its headers only with its first
 update is taken as accepting, as before) and raises the refusal, so the client's
 `resources/subscribe` fails instead of a stream that can never fire being reopened forever.
@@ -42,8 +42,9 @@ log = structlog.get_logger("gateway.subscriptions")
 _REOPEN = Backoff(base_s=0.25, cap_s=5.0)
 #: how long `subscribe` waits for the provider's verdict on a new stream (see the module docstring).
 VERDICT_WAIT_S = 2.0
-#: the statuses that refuse a subscription for good (what a read of the URI would answer).
-_REFUSALS = frozenset({grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND})
+#: the statuses that refuse a subscription for good (what a read of the URI would answer; UNAUTHENTICATED:
+#: an account URI of a provider without API credentials).
+_REFUSALS = frozenset({grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND, grpc.StatusCode.UNAUTHENTICATED})
 
 
 def connection_key(session: ServerSession) -> object:
@@ -87,7 +88,7 @@ class ResourceSubscriptions:
         """Add a handshake-era session as a subscriber of `uri` once the provider accepts it.
 
         Raises:
-            grpc.aio.AioRpcError: the provider refused the URI (NOT_FOUND or INVALID_ARGUMENT).
+            grpc.aio.AioRpcError: the provider refused the URI (NOT_FOUND, INVALID_ARGUMENT, UNAUTHENTICATED).
         """
         watch = self._ensure(uri)
         key = connection_key(session)

@@ -32,7 +32,7 @@ from contracts.provider.v1 import provider_pb2
 from provider.binance.rules import fmt_decimal
 from provider.content.markdown import iso, pct, stamp, table
 from provider.content.valuation import VALUATION_QUOTE, holdings, main_pair
-from provider.errors import CallerError, ExchangeError, InvalidArgument, NotFound
+from provider.errors import CallerError, ExchangeError, InvalidArgument, NotFound, Unauthenticated
 from provider.services.account import get_account, get_my_trades
 from provider.services.market import get_orderbook, get_recent_trades, get_ticker
 from provider.services.orders import SIDES, TYPES
@@ -64,6 +64,8 @@ class Template:
     variables: tuple[tuple[str, str], ...]
     render: Renderer
     subscribable: bool = False
+    needs_key: bool = False
+    """It reads the account: without API credentials its reads (and subscriptions) are refused."""
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -290,6 +292,7 @@ TEMPLATES: tuple[Template, ...] = (
         (),
         render_balances,
         subscribable=True,
+        needs_key=True,
     ),
     Template(
         "binance://account/trades/{SYMBOL}",
@@ -299,6 +302,7 @@ TEMPLATES: tuple[Template, ...] = (
         (("SYMBOL", "Trading pair, e.g. BTCUSDT"),),
         render_trades,
         subscribable=True,
+        needs_key=True,
     ),
     Template(
         "binance://orders/{STATUS}",
@@ -308,6 +312,7 @@ TEMPLATES: tuple[Template, ...] = (
         (("STATUS", "open, filled, canceled, expired, ..."),),
         render_orders,
         subscribable=True,
+        needs_key=True,
     ),
 )
 
@@ -406,7 +411,8 @@ async def check_subscription(app: App, uri: str) -> None:
     """Refuses, with the error a read of ``uri`` gives, a URI whose updates could never fire.
 
     An unknown URI is NOT_FOUND; a template that cannot be subscribed, an unknown order status or
-    symbol INVALID_ARGUMENT, each naming what is allowed (the boundary bounds the quoted URI). Only
+    symbol INVALID_ARGUMENT, each naming what is allowed (the boundary bounds the quoted URI); one
+    that reads the account, without API credentials, UNAUTHENTICATED. Only
     what the URI names is checked: a symbol that cannot be looked up now (the exchange failing) is
     let through, and its polls retry.
     """
@@ -415,6 +421,10 @@ async def check_subscription(app: App, uri: str) -> None:
         raise InvalidArgument(
             f"{uri!r} cannot be subscribed; subscribable: "
             + ", ".join(t.uri_template for t in TEMPLATES if t.subscribable)
+        )
+    if template.needs_key and app.client.credentials_kind == "none":
+        raise Unauthenticated(
+            f"{template.uri_template} reads the account, which needs API credentials; none are configured"
         )
     if "STATUS" in params:
         order_status(params)

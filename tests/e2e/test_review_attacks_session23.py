@@ -387,3 +387,35 @@ async def test_many_sessions_of_one_http_gateway_share_the_verdicts_of_a_bad_and
             async with modern.listen(resource_subscriptions=[good]):
                 results = await asyncio.gather(legacy(url, updates), *(legacy(url) for _ in range(3)))
     assert all(r == ["refused -32602", "accepted"] * 3 for r in results), results
+
+
+async def test_a_keyless_provider_refuses_subscriptions_to_the_account_as_it_refuses_their_reads(
+    stack_sim: SimProcess,
+) -> None:
+    """Without API credentials a read of binance://account/balances (or orders, my trades) is refused
+    UNAUTHENTICATED; a subscription to it was accepted and then polled in vain forever."""
+    env = {k: v for k, v in sandbox_env(stack_sim.info, trading=False).items() if "API" not in k}
+    provider = await ProviderProcess.start(env)
+    try:
+        async with grpc.aio.insecure_channel(provider.address) as ch:
+            stub = provider_pb2_grpc.ProviderStub(ch)
+            for uri in ("binance://account/balances", "binance://orders/open", "binance://account/trades/BTCUSDT"):
+                with pytest.raises(grpc.aio.AioRpcError) as read:
+                    await stub.ReadResource(provider_pb2.ReadResourceRequest(uri=uri))
+                assert read.value.code() == grpc.StatusCode.UNAUTHENTICATED, read.value
+                call = stub.SubscribeResourceUpdates(provider_pb2.SubscribeResourceUpdatesRequest(uris=[uri]))
+                async with asyncio.timeout(WAIT_S):  # a bound: an accepted subscription never ends
+                    assert await call.code() == grpc.StatusCode.UNAUTHENTICATED, uri
+            market = stub.SubscribeResourceUpdates(
+                provider_pb2.SubscribeResourceUpdatesRequest(uris=["binance://market/BTCUSDT"])
+            )
+            await market.initial_metadata()
+            assert not market.done()  # public data still is
+            market.cancel()
+        async with mcp_session(provider.address) as s:  # and through the gateway, at once
+            with pytest.raises(MCPError) as refused:
+                await s.subscribe_resource("binance://account/balances")
+            assert "credentials" in refused.value.error.message, refused.value.error
+            await s.subscribe_resource("binance://market/BTCUSDT")
+    finally:
+        await provider.stop()
