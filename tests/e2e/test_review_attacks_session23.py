@@ -419,3 +419,16 @@ async def test_a_keyless_provider_refuses_subscriptions_to_the_account_as_it_ref
             await s.subscribe_resource("binance://market/BTCUSDT")
     finally:
         await provider.stop()
+
+
+async def test_a_cancel_naming_a_closed_order_by_id_with_another_client_order_id_is_not_told_it_is_closed(
+    channel: grpc.aio.Channel,
+) -> None:
+    """Binance checks both ids when both are given: an order id of a closed order with a client order id
+    that is not its own names no order, and must not be answered as that order already closed."""
+    order = await resting_buy(channel, "r23-ids-mismatch")
+    stub = trading_pb2_grpc.TradingStub(channel)
+    await stub.CancelOrder(trading_pb2.CancelOrderRequest(symbol="ETHUSDT", order_id=order.order_id))
+    refused = await cancel_refused(channel, trading_pb2.CancelOrderRequest(
+        symbol="ETHUSDT", order_id=order.order_id, client_order_id="r23-not-its-id"))
+    assert refused.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT), refused
