@@ -37,7 +37,7 @@ from provider.binance.rules import SymbolRules
 from provider.binance.windows import check_window
 from provider.catalog.descriptors import enum_wire
 from provider.catalog.jsonmap import to_json
-from provider.errors import AlreadyClosed, ExecutionUnknown, NotFound, ProviderError
+from provider.errors import AlreadyClosed, CancelRejected, ExecutionUnknown, NotFound, ProviderError
 from provider.services import confirm
 from provider.services.account import stream_freshness
 from provider.services.fields import optional, order_ref
@@ -332,7 +332,9 @@ async def _send_cancel(app: App, symbol: str, ref: dict[str, Any], asked: dict[s
         await app.audit.record(
             "cancel_order.failed", sent=sent, error=err.to_details(), message=err.message, found=found
         )
-        if found is None or found.get("status") not in FINAL_STATUSES:  # open, or a shape that shows nothing
+        if found is not None and found.get("status") in OPEN_STATUSES:
+            raise _order_still_open(found, err) from err
+        if found is None or found.get("status") not in FINAL_STATUSES:  # a shape that shows nothing
             cid = ref.get("orig_client_order_id")
             if cid:
                 with_id(err, cid)  # the id the caller named, as in the already-closed answer
@@ -380,6 +382,22 @@ def _order_already_closed(order: dict[str, Any], err: ProviderError) -> AlreadyC
     )
     with_id(closed, cid)
     return closed
+
+
+def _order_still_open(order: dict[str, Any], err: ProviderError) -> CancelRejected:
+    """The answer when the exchange said -2011 "Unknown order sent." yet shows ``order`` still open:
+    never NOT_FOUND, which an agent would read as "gone" while the order can still fill."""
+    status, cid = str(order.get("status")), str(order.get("clientOrderId", ""))
+    still = CancelRejected(
+        f"the exchange refused the cancel as an unknown order, but order {order.get('orderId')} on "
+        f"{order.get('symbol')} is still {status} (executed {order.get('executedQty', '?')} of "
+        f"{order.get('origQty', '?')}): it was NOT cancelled and can still fill",
+        binance_code=err.binance_code,
+        binance_msg=err.binance_msg,
+        hint="Send the cancel again; get_order shows the order's state.",
+    )
+    with_id(still, cid)
+    return still
 
 
 @tool("binance.get_order")

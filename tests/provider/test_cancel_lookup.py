@@ -1,5 +1,6 @@
 """cancel_order's -2011 lookup in process (the real App and gRPC server on a scripted exchange): when the
-lookup cannot show a closed order, the cancel's own NOT_FOUND stands."""
+lookup cannot show the order, the cancel's own NOT_FOUND stands; an order shown closed or still open is
+said to be so."""
 
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ def order(status: str) -> RestResponse:
     [
         (error(400, -2013, "Order does not exist."), None),  # unknown (or archived)
         (error(503, -1008, "Server is currently overloaded."), None),  # the lookup fails
-        (order("NEW"), "NEW"),  # still open: Binance refused it for another reason; its answer stands
     ],
 )
 async def test_a_cancel_refused_as_unknown_stays_not_found_unless_the_lookup_shows_it_closed(
@@ -65,3 +65,16 @@ async def test_a_canceled_order_found_by_the_lookup_is_answered_already_canceled
             await trading_pb2_grpc.TradingStub(channel).CancelOrder(CANCEL)
     assert refused.value.code() is grpc.StatusCode.FAILED_PRECONDITION
     assert "already CANCELED (executed 0 of 0.001)" in (refused.value.details() or "")
+
+
+@pytest.mark.parametrize("status", ["NEW", "PARTIALLY_FILLED"])
+async def test_an_order_the_lookup_shows_still_open_is_never_answered_not_found(tmp_path: Path, status: str) -> None:
+    """NOT_FOUND ("unknown or already closed") would let an agent take a live order for gone."""
+    exchange = ScriptedExchange({"/api/v3/order": lambda r: UNKNOWN if r.method == "DELETE" else order(status)})
+    async with InProcessProvider(exchange, tmp_path, BINANCE_TRADING_ENABLED="true") as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await trading_pb2_grpc.TradingStub(channel).CancelOrder(CANCEL)
+    said = refused.value.details() or ""
+    assert refused.value.code() is grpc.StatusCode.FAILED_PRECONDITION, refused.value
+    assert f"is still {status} (executed 0 of 0.001): it was NOT cancelled" in said, said
+    assert "[client_order_id=svc-cancel]" in said, said
