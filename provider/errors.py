@@ -411,12 +411,17 @@ def _hint_for(code: int | None, msg: str) -> str | None:
     return _HINTS.get(code) if code is not None else None
 
 
+#: Binance's longest IP ban (bans scale from 2 minutes to 3 days): a longer Retry-After is cut to it
+LONGEST_BAN_S = 3 * 24 * 3600.0
+
+
 def usable_retry_after(retry_after_s: float | None) -> float | None:
     """A Retry-After in seconds, None unless it is a finite number >= 0: "inf" would stop every call
-    until a restart, "nan" would ignore the refusal (the header is the exchange's to write)."""
+    until a restart, "nan" would ignore the refusal (the header is the exchange's to write). A finite
+    value past the longest ban Binance gives (3 days) is cut to it: "1e9" would stop calls for 31 years."""
     if retry_after_s is None or not 0 <= retry_after_s < math.inf:
         return None
-    return retry_after_s
+    return min(retry_after_s, LONGEST_BAN_S)
 
 
 def from_binance(

@@ -61,6 +61,14 @@ async def test_a_non_finite_retry_after_is_taken_as_missing_not_as_a_ban_forever
     assert again.value.retry_after_s is not None and 0 < again.value.retry_after_s <= 120
 
 
+async def test_a_retry_after_past_binances_longest_ban_is_cut_to_three_days() -> None:
+    """"Retry-After: 1e9" stopped every REST call for 31 years; Binance's bans last at most 3 days."""
+    client, _ = make({"/api/v3/ping": [_answer(418, -1003, "1e9")]})
+    with pytest.raises(IpBanned):
+        await client.ping()
+    assert client.health().banned_until == pytest.approx(WALL_MS / 1000 + 3 * 24 * 3600)
+
+
 @pytest.mark.parametrize("retry_after", ["inf", "nan", "1e400"])
 async def test_a_non_finite_retry_after_of_a_429_blocks_until_the_window_ends(retry_after: str) -> None:
     client, _ = make({"/api/v3/ping": [_answer(429, -1003, retry_after)]})
