@@ -355,11 +355,7 @@ class Gateway:
                 self._site(ctx), params.request_state, params.input_responses, read, _input_required_of
             )
         except grpc.aio.AioRpcError as exc:
-            err = protocol_error(f"Reading {uri}", exc)
-            data = {**(err.data or {}), "uri": uri}
-            if exc.code() is grpc.StatusCode.NOT_FOUND:
-                raise _resource_not_found(ctx, err.message, data) from exc
-            raise MCPError(err.code, err.message, data) from exc
+            raise _uri_failure(ctx, f"Reading {uri}", uri, exc) from exc
         if isinstance(resp, types.InputRequiredResult):
             return resp
         return types.ReadResourceResult(contents=[resource_contents(c, uri, mime_type) for c in resp.contents])
@@ -372,11 +368,7 @@ class Gateway:
         try:
             await self.subscriptions.subscribe(uri, ctx.session)
         except grpc.aio.AioRpcError as exc:
-            err = protocol_error(f"Subscribing to {uri}", exc)
-            data = {**(err.data or {}), "uri": uri}
-            if exc.code() is grpc.StatusCode.NOT_FOUND:
-                raise _resource_not_found(ctx, err.message, data) from exc
-            raise MCPError(err.code, err.message, data) from exc
+            raise _uri_failure(ctx, f"Subscribing to {uri}", uri, exc) from exc
         return types.EmptyResult()
 
     async def _unsubscribe(self, ctx: Ctx, params: types.UnsubscribeRequestParams) -> types.EmptyResult:
@@ -477,6 +469,16 @@ def _input_required_of(
 def _resource_not_found(ctx: Ctx, message: str, data: dict[str, Any]) -> MCPError:
     modern = ctx.protocol_version in MODERN_PROTOCOL_VERSIONS
     return MCPError(INVALID_PARAMS if modern else RESOURCE_NOT_FOUND, message, data)
+
+
+def _uri_failure(ctx: Ctx, doing: str, uri: str, exc: grpc.aio.AioRpcError) -> MCPError:
+    """A provider's failure on a resource URI as the client's error: not found (by protocol era) or
+    the status mapped, with the URI in the data."""
+    err = protocol_error(doing, exc)
+    data = {**(err.data or {}), "uri": uri}
+    if exc.code() is grpc.StatusCode.NOT_FOUND:
+        return _resource_not_found(ctx, err.message, data)
+    return MCPError(err.code, err.message, data)
 
 
 def _error_text(text: str) -> types.CallToolResult:
