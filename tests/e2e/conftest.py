@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
+import grpc
 import pytest_asyncio
 from mcp import ClientSession
 from mcp.client.stdio import stdio_client
@@ -60,6 +61,13 @@ async def stack_provider(stack_sim: SimProcess) -> AsyncIterator[ProviderProcess
         yield provider
     finally:
         await provider.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def channel(stack_provider: ProviderProcess) -> AsyncIterator[grpc.aio.Channel]:
+    """A gRPC channel to the module's provider (`stack_provider`)."""
+    async with grpc.aio.insecure_channel(stack_provider.address) as ch:
+        yield ch
 
 
 class HeldSession:

@@ -36,12 +36,6 @@ async def sim(stack_sim: SimProcess) -> AsyncIterator[SimProcess]:
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def channel(stack_provider: ProviderProcess) -> AsyncIterator[grpc.aio.Channel]:
-    async with grpc.aio.insecure_channel(stack_provider.address) as ch:
-        yield ch
-
-
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def session(stack_provider: ProviderProcess) -> AsyncIterator[ClientSession]:
     async with HeldSession(stack_provider.address) as s:
         yield s

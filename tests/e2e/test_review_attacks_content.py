@@ -41,12 +41,6 @@ async def clean(sim: SimProcess) -> AsyncIterator[SimProcess]:
     await sim.fault("clear")
 
 
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def channel(stack_provider: ProviderProcess) -> AsyncIterator[grpc.aio.Channel]:
-    async with grpc.aio.insecure_channel(stack_provider.address) as ch:
-        yield ch
-
-
 def audit(process: ProviderProcess) -> list[dict[str, Any]]:
     return [json.loads(line) for line in process.audit().splitlines()]
 

@@ -55,12 +55,6 @@ async def sim(stack_sim: SimProcess) -> AsyncIterator[SimProcess]:
     await stack_sim.fault("clear")
 
 
-@pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def channel(stack_provider: ProviderProcess) -> AsyncIterator[grpc.aio.Channel]:
-    async with grpc.aio.insecure_channel(stack_provider.address) as ch:
-        yield ch
-
-
 @pytest_asyncio.fixture(loop_scope="module")
 async def paused(sim: SimProcess) -> AsyncIterator[SimProcess]:
     """The sandbox's market stopped (its books stay where they are) for the test."""
