@@ -128,6 +128,10 @@ def default_tools(name: str = "fake") -> list[provider_pb2.ToolDescriptor]:
 class FakeProvider(provider_pb2_grpc.ProviderServicer):
     """provider.v1 servicer plus the server that hosts it."""
 
+    #: send a subscription's response headers when it is accepted (False: only with a first update,
+    #: as providers did before the gateway waited for that verdict)
+    headers_at_once = True
+
     def __init__(self, name: str = "fake", tls: tuple[bytes, bytes] | None = None) -> None:
         """`tls`: (private key PEM, certificate chain PEM) to serve TLS instead of plaintext."""
         self.name = name
@@ -355,7 +359,8 @@ class FakeProvider(provider_pb2_grpc.ProviderServicer):
             for uri in uris:
                 self._streams.setdefault(uri, set()).add(queue)
             self._changed.notify_all()
-        await context.send_initial_metadata(())  # accepted (as the Binance provider says it)
+        if self.headers_at_once:
+            await context.send_initial_metadata(())  # accepted (as the Binance provider says it)
         try:
             while (uri := await queue.get()) is not None:
                 yield provider_pb2.ResourceUpdate(uri=uri, time_ms=1_700_000_000_000)

@@ -5,14 +5,11 @@ See tests/e2e/test_review_attacks_session23.py for the attacks through real proc
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
-import grpc
 import pytest
 from mcp import Client
 
-from contracts.provider.v1 import provider_pb2
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings, ProviderTarget
 from tests.gateway.fake_provider import FakeProvider
@@ -24,23 +21,7 @@ URI = "fake://quote/BNBUSDT"
 class HeadersWithFirstUpdate(FakeProvider):
     """A provider of before fa62a53: its response headers go out only with a first update."""
 
-    async def SubscribeResourceUpdates(
-        self, request: provider_pb2.SubscribeResourceUpdatesRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[provider_pb2.ResourceUpdate]:
-        queue: asyncio.Queue[str | None] = asyncio.Queue()
-        uris = list(request.uris)
-        async with self._changed:
-            for uri in uris:
-                self._streams.setdefault(uri, set()).add(queue)
-            self._changed.notify_all()
-        try:
-            while (uri := await queue.get()) is not None:
-                yield provider_pb2.ResourceUpdate(uri=uri, time_ms=1_700_000_000_000)
-        finally:
-            async with self._changed:
-                for uri in uris:
-                    self._streams.get(uri, set()).discard(queue)
-                self._changed.notify_all()
+    headers_at_once = False
 
 
 @pytest.fixture
