@@ -7,6 +7,7 @@ things (restart, SIGTERM, faults) start their own.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -114,3 +115,15 @@ class HeldSession:
 async def session(stack_provider: ProviderProcess) -> AsyncIterator[ClientSession]:
     async with HeldSession(stack_provider.address) as s:
         yield s
+
+
+def error_details(err: grpc.aio.AioRpcError, max_bytes: int | None = None) -> dict[str, Any]:
+    """The provider's `error-details-json` trailer of ``err`` as a dict (every field, as sent); with
+    ``max_bytes``, the trailer must be no longer."""
+    for key, value in err.trailing_metadata() or ():
+        if key == "error-details-json":
+            if max_bytes is not None:
+                assert len(value.encode()) <= max_bytes, len(value)
+            found: dict[str, Any] = json.loads(value)
+            return found
+    raise AssertionError(f"no error details on {err!r}")

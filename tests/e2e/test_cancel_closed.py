@@ -20,7 +20,7 @@ import pytest_asyncio
 from mcp import ClientSession
 
 from contracts.binance.v1 import common_pb2, market_pb2, market_pb2_grpc, trading_pb2, trading_pb2_grpc
-from tests.e2e.conftest import HeldSession, call
+from tests.e2e.conftest import HeldSession, call, error_details
 from tests.sim_fixture import SimProcess
 from tests.stack import ProviderProcess
 
@@ -41,12 +41,6 @@ async def session(stack_provider: ProviderProcess) -> AsyncIterator[ClientSessio
         yield s
 
 
-def details(err: grpc.aio.AioRpcError) -> dict[str, Any]:
-    for key, value in err.trailing_metadata() or ():
-        if key == "error-details-json":
-            found: dict[str, Any] = json.loads(value)
-            return found
-    raise AssertionError(f"no error details on {err!r}")
 
 
 def audit(process: ProviderProcess, action: str) -> list[dict[str, Any]]:
@@ -92,14 +86,14 @@ async def test_cancelling_a_canceled_order_again_says_it_is_already_canceled_not
     assert again.code() == grpc.StatusCode.FAILED_PRECONDITION, again
     text = again.details() or ""
     assert "already CANCELED" in text and "cancelled nothing" in text and "e2e-cancel-twice" in text, text
-    facts = details(again)
+    facts = error_details(again)
     assert facts["kind"] == "AlreadyClosed" and facts["binance_code"] == -2011
     assert facts["order_status"] == "CANCELED" and facts["client_order_id"] == "e2e-cancel-twice"
     assert facts["order_id"] == order.order_id and Decimal(facts["executed_qty"]) == 0
 
     by_id = await cancel_refused(channel, trading_pb2.CancelOrderRequest(symbol="ETHUSDT", order_id=order.order_id))
     assert by_id.code() == grpc.StatusCode.FAILED_PRECONDITION and "e2e-cancel-twice" in (by_id.details() or "")
-    assert details(by_id)["client_order_id"] == "e2e-cancel-twice"
+    assert error_details(by_id)["client_order_id"] == "e2e-cancel-twice"
 
     failed = [x for x in audit(stack_provider, "cancel_order.failed")
               if (x.get("found") or {}).get("clientOrderId") == "e2e-cancel-twice"]
@@ -122,7 +116,7 @@ async def test_cancelling_a_filled_order_says_it_is_filled_with_its_quantities(
     )
     assert refused.code() == grpc.StatusCode.FAILED_PRECONDITION, refused
     assert "already FILLED" in (refused.details() or ""), refused.details()
-    facts = details(refused)
+    facts = error_details(refused)
     assert facts["order_status"] == "FILLED" and facts["client_order_id"] == "e2e-cancel-filled"
     assert Decimal(facts["executed_qty"]) == Decimal(facts["orig_qty"]) == Decimal("0.01")
 
@@ -134,7 +128,7 @@ async def test_cancelling_an_order_the_exchange_never_had_stays_not_found(channe
     ):
         refused = await cancel_refused(channel, request)
         assert refused.code() == grpc.StatusCode.NOT_FOUND, refused
-        assert details(refused)["kind"] == "NotFound"
+        assert error_details(refused)["kind"] == "NotFound"
 
 
 async def held(sim: SimProcess) -> None:
@@ -169,7 +163,7 @@ async def test_a_cancel_retried_after_its_caller_left_is_told_the_order_is_alrea
     await done(stack_provider, order.order_id)
     retried = await cancel_refused(channel, request)
     assert retried.code() == grpc.StatusCode.FAILED_PRECONDITION, retried
-    assert details(retried)["order_status"] == "CANCELED"
+    assert error_details(retried)["order_status"] == "CANCELED"
 
 
 async def test_the_gateway_tool_result_says_the_order_is_already_canceled(
@@ -207,7 +201,7 @@ async def test_cancelling_an_oco_twice_says_the_list_is_already_all_done(
             trading_pb2.CancelOrderListRequest(symbol="ETHUSDT", order_list_id=list_id)
         )
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    facts = details(refused.value)
+    facts = error_details(refused.value)
     assert facts["list_order_status"] == "ALL_DONE" and facts["list_client_order_id"] == "e2e-oco-cancel-twice"
     assert sorted(facts["order_statuses"].values()) == ["CANCELED", "CANCELED"], facts
     failed = [x for x in audit(stack_provider, "cancel_order_list.failed") if x["sent"].get("order_list_id") == list_id]

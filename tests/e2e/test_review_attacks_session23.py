@@ -35,7 +35,7 @@ from contracts.binance.v1 import (
     trading_pb2_grpc,
 )
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
-from tests.e2e.conftest import mcp_session
+from tests.e2e.conftest import error_details, mcp_session
 from tests.gateway.processes import gateway_process
 from tests.sim_fixture import SimProcess
 from tests.stack import ProviderProcess, gateway_params, sandbox_env
@@ -65,12 +65,6 @@ async def paused(sim: SimProcess) -> AsyncIterator[SimProcess]:
         await sim.control("POST", "/sim/market", {"running": True})
 
 
-def details(err: grpc.aio.AioRpcError) -> dict[str, Any]:
-    for key, value in err.trailing_metadata() or ():
-        if key == "error-details-json":
-            found: dict[str, Any] = json.loads(value)
-            return found
-    raise AssertionError(f"no error details on {err!r}")
 
 
 async def best(channel: grpc.aio.Channel, symbol: str) -> market_pb2.GetOrderBookResponse:
@@ -120,7 +114,7 @@ async def test_an_ioc_order_partly_filled_then_expired_is_answered_expired_with_
         channel, trading_pb2.CancelOrderRequest(symbol="ETHUSDT", order_id=placed.order.order_id)
     )
     assert refused.code() == grpc.StatusCode.FAILED_PRECONDITION, refused
-    facts = details(refused)
+    facts = error_details(refused)
     assert facts["order_status"] == "EXPIRED" and facts["client_order_id"] == "r23-ioc-partial", facts
     assert Decimal(facts["executed_qty"]) == Decimal(placed.order.executed_qty)
     assert "r23-ioc-partial" in (refused.details() or "")
@@ -137,7 +131,7 @@ async def test_a_cancel_whose_lookup_fails_keeps_not_found_and_names_the_client_
     await sim.fault("rest_fail", path="/api/v3/order", method="GET", status=400, code=-1100, times=1)
     refused = await cancel_refused(channel, request)
     assert refused.code() == grpc.StatusCode.NOT_FOUND, refused
-    assert "r23-lookup-fails" in (refused.details() or "") + json.dumps(details(refused)), refused
+    assert "r23-lookup-fails" in (refused.details() or "") + json.dumps(error_details(refused)), refused
 
 
 async def test_a_cancel_whose_lookup_hangs_at_the_exchange_still_answers_within_its_deadline(
@@ -233,6 +227,15 @@ class Updates:
                 await self.seen.wait()
 
 
+async def verdict(session: ClientSession, uri: str) -> str:
+    """What `resources/subscribe` of ``uri`` answered: "accepted" or "refused <code>"."""
+    try:
+        await session.subscribe_resource(uri)
+    except MCPError as exc:
+        return f"refused {exc.error.code}"
+    return "accepted"
+
+
 async def test_one_session_storming_a_bad_and_a_good_uri_gets_each_verdict_and_the_good_ones_updates(
     stack_provider: ProviderProcess,
 ) -> None:
@@ -242,19 +245,11 @@ async def test_one_session_storming_a_bad_and_a_good_uri_gets_each_verdict_and_t
     good, bad = "binance://market/BTCUSDT", "binance://market/NOSUCHCOIN"
     updates = Updates()
     async with mcp_session(stack_provider.address, message_handler=updates) as s:
-
-        async def verdict(uri: str) -> str:
-            try:
-                await s.subscribe_resource(uri)
-            except MCPError as exc:
-                return f"refused {exc.error.code}"
-            return "accepted"
-
-        got = await asyncio.gather(*(verdict(u) for _ in range(10) for u in (bad, good)))
+        got = await asyncio.gather(*(verdict(s, u) for _ in range(10) for u in (bad, good)))
         assert got == ["refused -32602", "accepted"] * 10, got
         for _ in range(5):
             await asyncio.gather(s.unsubscribe_resource(good), s.unsubscribe_resource(bad))
-            again = await asyncio.gather(verdict(bad), verdict(good))
+            again = await asyncio.gather(verdict(s, bad), verdict(s, good))
             assert again == ["refused -32602", "accepted"], again
         await updates.wait_for(good)
         assert bad not in updates.uris
@@ -363,15 +358,7 @@ async def test_many_sessions_of_one_http_gateway_share_the_verdicts_of_a_bad_and
             ClientSession(read, write, message_handler=handler) as s,
         ):
             await s.initialize()
-
-            async def verdict(uri: str) -> str:
-                try:
-                    await s.subscribe_resource(uri)
-                except MCPError as exc:
-                    return f"refused {exc.error.code}"
-                return "accepted"
-
-            got = await asyncio.gather(*(verdict(u) for _ in range(3) for u in (bad, good)))
+            got = await asyncio.gather(*(verdict(s, u) for _ in range(3) for u in (bad, good)))
             if handler is not None:
                 await updates.wait_for(good)
             return got

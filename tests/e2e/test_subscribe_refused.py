@@ -7,7 +7,6 @@ kind), bounded however long the URI is.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,7 +16,7 @@ import pytest_asyncio
 from mcp.shared.exceptions import MCPError
 
 from contracts.provider.v1 import provider_pb2, provider_pb2_grpc
-from tests.e2e.conftest import mcp_session
+from tests.e2e.conftest import error_details, mcp_session
 from tests.stack import ProviderProcess
 
 pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(120)]
@@ -33,12 +32,7 @@ async def stub(stack_provider: ProviderProcess) -> AsyncIterator[provider_pb2_gr
 
 
 def details(err: grpc.aio.AioRpcError) -> dict[str, Any]:
-    for key, value in err.trailing_metadata() or ():
-        if key == "error-details-json":
-            assert len(value.encode()) <= MAX_DETAILS_BYTES, len(value)
-            found: dict[str, Any] = json.loads(value)
-            return found
-    raise AssertionError(f"no error details on {err!r}")
+    return error_details(err, max_bytes=MAX_DETAILS_BYTES)
 
 
 async def subscribe_refused(stub: provider_pb2_grpc.ProviderStub, *uris: str) -> grpc.aio.AioRpcError:
