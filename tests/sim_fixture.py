@@ -102,6 +102,14 @@ class SimProcess:
         result: dict[str, Any] = await self.control("POST", "/sim/fault", {"kind": kind, **params})
         return result
 
+    async def wait_held(self, timeout_s: float = 30.0) -> None:
+        """Returns once the sandbox holds a request (a `hold_ms` fault): the call is at the exchange."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while (await self.control("GET", "/sim/held"))["held"] == 0:
+            assert loop.time() < deadline, "the request never reached the sandbox"
+            await asyncio.sleep(0.05)
+
     async def ground_truth(self, symbol: str) -> dict[str, Any]:
         """The full book at its current update id (`GET /sim/book`)."""
         result: dict[str, Any] = await self.control("GET", f"/sim/book?symbol={symbol}")

@@ -131,15 +131,6 @@ async def test_cancelling_an_order_the_exchange_never_had_stays_not_found(channe
         assert error_details(refused)["kind"] == "NotFound"
 
 
-async def held(sim: SimProcess) -> None:
-    """Returns once the sandbox holds a request (a `hold_ms` fault): the call is at the exchange."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_S
-    while (await sim.control("GET", "/sim/held"))["held"] == 0:
-        assert loop.time() < deadline, "the request never reached the sandbox"
-        await asyncio.sleep(0.05)
-
-
 async def done(process: ProviderProcess, order_id: int) -> None:
     """Returns once the provider recorded the cancel of ``order_id`` as done (bounded)."""
     loop = asyncio.get_running_loop()
@@ -158,7 +149,7 @@ async def test_a_cancel_retried_after_its_caller_left_is_told_the_order_is_alrea
     await sim.fault("rest_fail", path="/api/v3/order", method="DELETE", hold_ms=1500, times=1)
     request = trading_pb2.CancelOrderRequest(symbol="ETHUSDT", client_order_id="e2e-cancel-left")
     first = trading_pb2_grpc.TradingStub(channel).CancelOrder(request)
-    await held(sim)
+    await sim.wait_held(WAIT_S)
     first.cancel()
     await done(stack_provider, order.order_id)
     retried = await cancel_refused(channel, request)

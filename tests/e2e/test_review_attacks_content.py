@@ -162,15 +162,6 @@ async def test_a_utf8_symbol_percent_encoded_in_a_resource_uri_reads_that_symbol
         assert reply.contents[0].uri == uri
 
 
-async def held(sim: SimProcess) -> None:
-    """Returns once the sandbox holds a request (a `hold_ms` fault): the call is at the exchange."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_S
-    while (await sim.control("GET", "/sim/held"))["held"] == 0:
-        assert loop.time() < deadline, "the request never reached the sandbox"
-        await asyncio.sleep(0.05)
-
-
 def cancel_actions(process: ProviderProcess, order_id: int) -> list[str]:
     """The cancel_order lines of one order: by what was sent, or by what came back."""
     return [
@@ -229,7 +220,7 @@ async def test_sigterm_with_a_cancel_in_flight_whose_caller_left_finishes_it_and
             call = trading_pb2_grpc.TradingStub(ch).CancelOrder(
                 trading_pb2.CancelOrderRequest(symbol=order.symbol, order_id=order.order_id)
             )
-            await held(clean)
+            await clean.wait_held(WAIT_S)
             call.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await call
@@ -252,7 +243,7 @@ async def test_a_client_cancelling_a_call_in_flight_keeps_its_stdio_gateway(
         await clean.fault("rest_fail", path="/api/v3/ticker/24hr", method="GET", hold_ms=3000, times=1)
         await gateway.send({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
                             "params": {"name": "binance_get_ticker", "arguments": {"symbol": "ETHUSDT"}}})
-        await held(clean)
+        await clean.wait_held(WAIT_S)
         await gateway.send({"jsonrpc": "2.0", "method": "notifications/cancelled",
                             "params": {"requestId": 2, "reason": "the caller gave up"}})
         await gateway.send({"jsonrpc": "2.0", "id": 3, "method": "ping"})
