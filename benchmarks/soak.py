@@ -71,7 +71,10 @@ BOOK_SYMBOLS = ("BTCUSDT", "ETHUSDT")
 CALL_TIMEOUT_S = 40.0
 CONVERGE_S = 10.0
 ACCOUNT_CONVERGE_S = 20.0
-_RETRY_IN = re.compile(r"retry in ([0-9.]+) s")
+_RETRY_IN = re.compile(r"(?:retry|re-read) in ([0-9.]+) s")
+#: the longest the provider may rightly keep the live account on REST after the weight-limit fault:
+#: the exchange's 429 block (up to a window) and then one re-read of a lowered limit (a window later).
+ACCOUNT_HELD_AT_MOST_S = 2 * 65.0 + ACCOUNT_CONVERGE_S
 BOOK_LEVELS = 100
 _GATEWAY_INTERNAL = "failed inside the gateway"
 
@@ -426,14 +429,19 @@ class Soak:
                                              f"{served['book'] if served else None}")
 
     async def account_check(self) -> None:
-        """After convergence, the open orders served from the live account equal the exchange's."""
+        """After convergence, the open orders served from the live account equal the exchange's.
+
+        Convergence is due ACCOUNT_CONVERGE_S after the last rate-limit hold the tools or the stream
+        itself reported (the stream waits for the exchange's retry time and for a lowered limit to
+        be re-read), never later than ACCOUNT_HELD_AT_MOST_S."""
         with self.log_dir.joinpath("account-check-gateway.log").open("a") as errlog:
             async with mcp_stdio_session(gateway_stdio_params(self.provider.address), errlog) as session:
                 deadline = time.monotonic() + ACCOUNT_CONVERGE_S
+                latest = time.monotonic() + ACCOUNT_HELD_AT_MOST_S
                 while True:
                     self.last_failure = ""
                     served = await self.call(session, "binance_get_open_orders", {"symbol": SYMBOL})
-                    deadline = max(deadline, self.after_rate_limit_hold(self.last_failure))
+                    deadline = max(deadline, min(self.after_rate_limit_hold(self.last_failure), latest))
                     truth = await self.sim_open_orders()
                     ids = {int(o["order_id"]) for o in served["orders"]} if served else None
                     source = served["freshness"]["source"] if served else None
@@ -442,15 +450,22 @@ class Soak:
                         await self.propagation(session)
                         return
                     if time.monotonic() > deadline:
+                        health = await self.call(session, "binance_account_stream_health", {})
+                        held = self.after_rate_limit_hold((health or {}).get("last_error", ""))
+                        if (health or {}).get("phase") != "LIVE" and min(held, latest) > deadline:
+                            deadline = min(held, latest)
+                            continue
                         self.counts.account_divergences += 1
-                        self.order_example(f"live account never converged: served {ids} ({source}), truth {truth}")
+                        self.order_example(f"live account never converged: served {ids} ({source}), truth {truth}; "
+                                           f"stream {health}")
                         return
                     await asyncio.sleep(0.5)
 
     @staticmethod
     def after_rate_limit_hold(failure: str) -> float:
-        """When a refusal names the exchange's retry time (a 429 holds requests until its window
-        ends, up to a minute, after the weight-limit fault), convergence is due that long later."""
+        """When a refusal names when to retry (a 429 holds requests until its window ends, up to a
+        minute, after the weight-limit fault; a lowered limit is re-read a window later),
+        convergence is due that long later."""
         held = _RETRY_IN.search(failure)
         if held is None:
             return 0.0

@@ -215,8 +215,11 @@ class UserDataStream:
         key, signer = self.client.ws_api_credentials()
         params = sign_ws_api({"apiKey": key, "timestamp": self.client.server_now_ms()}, signer)
         answer = await self._request(ws, "userDataStream.subscribe.signature", params)
-        if answer.get("status") != 200:
+        status = answer.get("status")
+        if status != 200:
             error = answer.get("error") or {}
+            if status in (418, 429) and isinstance(error, dict):  # wait as long as the exchange says, REST too
+                raise self.client.ws_api_refusal("userDataStream.subscribe", status, error)
             raise SubscribeFailed(f"Binance {error.get('code')}: {error.get('msg')}")
 
     async def _request(self, ws: ClientConnection, method: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -292,8 +295,9 @@ class UserDataStream:
         self.state.begin_resync(why)
         self._record("b", why)
         try:
-            account = (await self.client.account()).data
+            # The heavier call first: when the weight limit is down, it fails before the other spends.
             open_orders = (await self.client.open_orders()).data
+            account = (await self.client.account()).data
         except ProviderError as exc:
             reason = f"{type(exc).__name__}: {exc.message[:200]}"
             changes = self.state.abort_resync(reason)

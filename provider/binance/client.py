@@ -407,6 +407,7 @@ class BinanceClient:
             self._rules_task = asyncio.get_running_loop().create_task(self._refresh_rules_quietly())
 
     async def _refresh_rules_quietly(self) -> None:
+        _PRIORITY.set(True)  # this task's own context: under a lowered limit, the call that gives the budget back
         try:
             await self.refresh_exchange_info()
             self._log.info("weight_limit_reread", limit=self.governor.limit)
@@ -481,13 +482,39 @@ class BinanceClient:
         retry_after = _float_header(response, "retry-after")
         err = from_binance(response.status, code, msg, mutating=endpoint.mutating,
                            retry_after_s=retry_after, now_s=now_s)
+        self._hold_after(err, retry_after, msg, now_s)
+        err.message = f"{endpoint.name}: {err.message}"
+        err.args = (err.message,)
+        return err
+
+    def _hold_after(self, err: ProviderError, retry_after: float | None, msg: str | None, now_s: float) -> None:
+        """Make every later call wait out a ban or rate limit the exchange answered."""
         if isinstance(err, IpBanned):
             self.governor.on_banned(retry_after, now_s)
         elif isinstance(err, OrderRateLimited):  # the account's order count, not the IP's weight
             self.order_limits.on_rejected(retry_after, msg, now_s)
         elif isinstance(err, RateLimited):  # 429, and a WAF block: every call waits
             self.governor.on_rate_limited(err.retry_after_s, now_s, msg)
-        err.message = f"{endpoint.name}: {err.message}"
+
+    def ws_api_refusal(self, method: str, status: int, error: Mapping[str, Any]) -> ProviderError:
+        """The error a WebSocket API answer (``{"code", "msg", "data"}``) stands for.
+
+        The WebSocket API counts request weight against the same IP limit as REST, so a 429 or 418
+        there holds REST calls too; its ``data.retryAfter`` (epoch ms) is when to try again.
+        """
+        now_s = self._server_now_s()
+        code = error.get("code")
+        msg = str(error.get("msg", ""))[:500] or None
+        data = error.get("data")
+        retry_after: float | None = None
+        if isinstance(data, Mapping) and isinstance(data.get("retryAfter"), int):
+            answered_ms = data.get("serverTime")
+            answered_s = answered_ms / 1000 if isinstance(answered_ms, int) else now_s
+            retry_after = max(0.0, data["retryAfter"] / 1000 - answered_s)
+        err = from_binance(status, code if isinstance(code, int) else None, msg, mutating=False,
+                           retry_after_s=retry_after, now_s=now_s)
+        self._hold_after(err, retry_after, msg, now_s)
+        err.message = f"{method}: {err.message}"
         err.args = (err.message,)
         return err
 

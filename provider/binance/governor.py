@@ -20,11 +20,14 @@ Rules (spec §1.5), applied by the pure :class:`WeightGovernor`:
    message is provisional, so the rules are re-read (:meth:`WeightGovernor.rules_refresh_due`)
    once its block is over; while the limit is below the highest one the rules ever gave, they are
    re-read every ``recheck_s`` (a drop is temporary until proven otherwise); a used-weight header
-   above our limit proves the limit was raised, so the rules are re-read at once.
+   above our limit proves the limit was raised, so the rules are re-read at once. The re-read is a
+   priority call (it is what gives the budget back); one that fails is tried again next window.
 7. Never impossible forever: a call heavier than the budget (the limit less ``headroom``) but
    within the limit goes out at the start of a window, when nothing else is counted; only a call
    heavier than the limit itself is refused outright (the caller asks for less, e.g. a smaller
-   depth snapshot).
+   depth snapshot). Under a lowered or provisional limit that refusal names when the limit is
+   re-read (``retry_after_s``), so a caller that needs the call (the user data stream's snapshot)
+   comes back then instead of after its own grown backoff.
 
 8. Replicas (issue 19): with Redis, one budget per IP is kept by a script running these same rules
    (``provider/shared/budgets.py``); this core then mirrors it and tells the shell what it learned
@@ -130,8 +133,9 @@ class WeightGovernor:
 
     def rules_refresh_due(self, now: float, weight: int = 20) -> bool:
         """True when the rules (a call of ``weight``) should be re-read now (rule 6); the caller
-        then reads them and calls :meth:`set_limit`, or :meth:`rules_refresh_failed`. A re-read
-        waits while it would eat into the slice kept for priority calls (snapshots)."""
+        then reads them as a priority call and calls :meth:`set_limit`, or
+        :meth:`rules_refresh_failed`. A re-read may use the slice kept for priority calls: under a
+        lowered limit it is the one call that can give the budget back."""
         if self._refresh_at is None and self.limit < self._peak:
             self._refresh_at = now + self.recheck_s  # lowered: look again in a while
         if self._refresh_at is None or now < self._refresh_at or now < self._blocked_until \
@@ -140,12 +144,21 @@ class WeightGovernor:
         self._roll(now)
         if self._last_header is not None and self._last_header > self.limit:
             return True  # our limit is too low for sure: the re-read is what fixes the budget
-        return self._used + weight <= self.budget_for(False)
+        return self._used + weight <= self.budget_for(True)
+
+    def _reread_in(self, now: float) -> float | None:
+        """Seconds until a lowered or provisional limit is re-read (rule 6), at least 1 s (a re-read
+        may be under way); None when the limit is the exchange's usual one and will not change."""
+        if self.limit_source != "-1003 message" and self.limit >= self._peak:
+            return None
+        due = self._refresh_at if self._refresh_at is not None else now + self.recheck_s
+        return max(1.0, max(due, self._blocked_until, self._banned_until) - now)
 
     def rules_refresh_failed(self, now: float) -> None:
-        """The re-read did not happen: try again after ``recheck_s``."""
+        """The re-read did not happen: try again at the next window (a fresh budget), or after
+        ``recheck_s`` if that is sooner."""
         if self._refresh_at is not None:
-            self._refresh_at = now + self.recheck_s
+            self._refresh_at = min(now + self.recheck_s, (self.window_of(now) + 1) * self.interval_s)
 
     @property
     def budget(self) -> int:
@@ -191,9 +204,11 @@ class WeightGovernor:
                 retry_after_s=left, banned_until_s=self._banned_until,
             )
         if weight > self.limit:
+            reread_in = self._reread_in(now)
+            when = "" if reread_in is None else f"; the limit is re-read in {reread_in:.1f} s, retry then"
             raise RateLimited(
                 f"a call of weight {weight} can never fit the limit of {self.limit} "
-                f"per {self.interval_s} s (from {self.limit_source})", retry_after_s=None,
+                f"per {self.interval_s} s (from {self.limit_source}){when}", retry_after_s=reread_in,
             )
         if now < self._blocked_until:
             return self._wait_or_refuse(self._blocked_until - now, "rate limited (429)")

@@ -64,6 +64,41 @@ def test_a_limit_from_a_refusal_is_provisional_and_the_rules_are_reread_after_th
     assert gov.limit == 6000 and not gov.rules_refresh_due(T0 + 500)
 
 
+def test_a_call_heavier_than_a_lowered_limit_is_told_to_retry_when_the_limit_is_reread() -> None:
+    # The user data stream's snapshot (weight 80) against a limit dropped to 60: it must come back
+    # when the rules are re-read, not after a backoff grown while the limit was low.
+    gov = WeightGovernor(limit=6000, recheck_s=60.0)
+    gov.set_limit(6000, 60)
+    gov.on_rate_limited(12.0, T0 + 48, "Too much request weight used; current limit is 60 request weight per 1 MINUTE.")
+    with pytest.raises(RateLimited) as err:
+        gov.reserve(80, T0 + 50)
+    assert err.value.retry_after_s == pytest.approx(10.0)  # the block ends, then the rules are re-read
+    assert "re-read in 10.0 s" in err.value.message
+    assert gov.rules_refresh_due(T0 + 60)
+    with pytest.raises(RateLimited) as err:  # the re-read is under way: look again in a second
+        gov.reserve(80, T0 + 60)
+    assert err.value.retry_after_s == pytest.approx(1.0)
+    gov.set_limit(60, 60)  # exchangeInfo says 60 too: a drop, re-read every recheck_s
+    assert not gov.rules_refresh_due(T0 + 61)
+    with pytest.raises(RateLimited) as err:
+        gov.reserve(80, T0 + 61)
+    assert err.value.retry_after_s == pytest.approx(60.0)
+    gov.set_limit(6000, 60)  # restored
+    assert gov.reserve(80, T0 + 130) == 0.0
+
+
+def test_the_rules_reread_may_use_the_priority_slice_and_a_failed_one_is_tried_next_window() -> None:
+    gov = WeightGovernor(limit=6000, recheck_s=60.0, priority_share=0.1)
+    gov.set_limit(6000, 60)
+    gov.set_limit(60, 60)  # lowered: budget 54, 48 of it for calls without priority
+    assert not gov.rules_refresh_due(T0 + 1)  # looks again after recheck_s
+    gov.reserve(30, T0 + 62)
+    assert gov.rules_refresh_due(T0 + 62)  # 30 + 20 fits only with the priority slice
+    gov.rules_refresh_failed(T0 + 62.5)  # e.g. the exchange did not answer
+    assert not gov.rules_refresh_due(T0 + 119)
+    assert gov.rules_refresh_due(T0 + 120)  # the next window, a fresh budget
+
+
 def test_a_used_weight_header_above_the_limit_asks_for_the_rules_at_once() -> None:
     gov = WeightGovernor(limit=45)
     gov.reserve(5, T0)

@@ -6,14 +6,14 @@ Every view served as SYNCED is checked against the server's book at that exact u
 from __future__ import annotations
 
 import asyncio
-import inspect
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
 from provider.orderbook.manager import BookView, OrderBookManager
 from tests.orderbook.fake_exchange import FakeExchange
+from tests.waits import until
 
 SYMBOLS = ["AAAUSDT", "BBBUSDT", "CCCUSDT"]
 
@@ -39,16 +39,6 @@ def check_view(ex: FakeExchange, view: BookView) -> None:
     assert not view.is_crossed
     if view.state in ("SYNCED", "RESYNCING") or view.source == "rest":
         assert view.levels(1000) == ex.markets[view.symbol].truth(view.last_update_id), view
-
-
-async def until(pred: Callable[[], bool | Awaitable[bool]], timeout_s: float = 10.0) -> None:
-    """Bounded wait for a condition of a live system (polled; timings are never asserted)."""
-    async with asyncio.timeout(timeout_s):
-        while True:
-            result = pred()
-            if await result if inspect.isawaitable(result) else result:
-                return
-            await asyncio.sleep(0.01)
 
 
 async def settled(ex: FakeExchange, mgr: OrderBookManager, symbol: str) -> BookView:

@@ -9,7 +9,6 @@ Needs the ``sim`` fixture of tests/conftest.py (simulator helper) with ``--fault
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -18,6 +17,7 @@ import aiohttp
 import pytest
 
 from provider.orderbook.manager import OrderBookManager
+from tests.waits import until
 
 SYMBOLS = ["BTCUSDT", "SHIBUSDT"]  # SHIB: 0.00000001 ticks must survive exactly
 
@@ -42,16 +42,6 @@ def depth_fetcher(
             return body
 
     return fetch
-
-
-async def until(pred: Callable[[], Any], timeout_s: float = 20.0) -> None:
-    """Bounded wait for a condition of a live system (polled; timings are never asserted)."""
-    async with asyncio.timeout(timeout_s):
-        while True:
-            result = pred()
-            if await result if inspect.isawaitable(result) else result:
-                return
-            await asyncio.sleep(0.02)
 
 
 def as_levels(raw: list[list[str]]) -> list[tuple[Decimal, Decimal]]:
