@@ -460,11 +460,17 @@ def note_reports(app: App, raw: Mapping[str, Any]) -> None:
 
 
 async def with_states(app: App, raw: dict[str, Any]) -> dict[str, Any]:
-    """A list answer whose orders carry their current state (one lookup each, weight 4)."""
+    """A list answer whose orders carry their current state (one lookup each, weight 4). A stub
+    without a symbol and order id is left as the exchange sent it: the states add to the answer,
+    they must not turn a list that exists into a failure."""
     states = []
     for stub in raw.get("orders", []):
+        if not isinstance(stub, dict) or not isinstance(stub.get("symbol"), str) \
+                or not isinstance(stub.get("orderId"), int) or isinstance(stub.get("orderId"), bool):
+            continue
+        symbol, order_id = stub["symbol"], stub["orderId"]
         try:
-            states.append((await app.client.get_order(stub["symbol"], order_id=int(stub["orderId"]))).data)
+            states.append((await app.client.get_order(symbol, order_id=order_id)).data)
         except NotFound:
             continue
     return {**raw, "orderReports": states}

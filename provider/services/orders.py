@@ -61,19 +61,23 @@ def order_from_json(o: dict[str, Any]) -> trading_pb2.Order:
 
 def order_list_from_json(raw: dict[str, Any], orders: dict[int, dict[str, Any]] | None = None) -> trading_pb2.OrderList:
     """A list answer (placement, cancel, query) -> typed `OrderList`; each order from `orderReports`
-    or `orders` (full states by order id) when known, else the `orders` stubs (symbol, ids)."""
+    or `orders` (full states by order id) when known, else the `orders` stubs (symbol, ids) as far
+    as the exchange sent them (a stub without a usable id is shown with order id 0, not dropped)."""
     states = {int(r["orderId"]): r for r in raw.get("orderReports", [])}
     states.update(orders or {})
     typed = []
     for stub in raw.get("orders", []):
-        full = states.get(int(stub["orderId"]))
+        if not isinstance(stub, dict):
+            continue
+        order_id = _int_or_none(stub.get("orderId"))
+        full = states.get(order_id) if order_id is not None else None
         if full is not None:
             if "origClientOrderId" in full:  # a cancel report: its clientOrderId is the cancel's own
                 full = {**full, "clientOrderId": full["origClientOrderId"]}
             typed.append(order_from_json(full))
         else:
-            typed.append(trading_pb2.Order(symbol=stub["symbol"], order_id=stub["orderId"],
-                                           client_order_id=stub.get("clientOrderId", ""),
+            typed.append(trading_pb2.Order(symbol=str(stub.get("symbol", "")), order_id=order_id or 0,
+                                           client_order_id=str(stub.get("clientOrderId", "")),
                                            order_list_id=int(raw.get("orderListId", -1))))
     return trading_pb2.OrderList(
         order_list_id=int(raw.get("orderListId", -1)),
@@ -85,3 +89,12 @@ def order_list_from_json(raw: dict[str, Any], orders: dict[int, dict[str, Any]] 
         symbol=raw.get("symbol", ""),
         orders=typed,
     )
+
+
+def _int_or_none(value: Any) -> int | None:
+    """An id as the exchange sent it, when it is one (an int, or digits)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
