@@ -14,7 +14,10 @@
 
 Protocol errors the gateway raises itself (unknown tool, unknown resource URI) are `MCPError`
 with -32602, never tool results. The provider attaches trailing metadata `error-details-json` =
-`{"kind","binance_code","binance_msg","hint","retry_safe"}` to failed calls.
+`{"kind","binance_code","binance_msg","hint","retry_safe", ...}` to failed calls; every other fact in
+it (a provider's own: the nearest valid values of a violated rule, when to retry, an order's status)
+is passed on as it came, as JSON on a `Details:` line and in a protocol error's data, without the
+gateway knowing what it means.
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ DETAILS_KEY = "error-details-json"
 
 _INVALID_PARAMS = -32602
 _INTERNAL_ERROR = -32603
+_KNOWN = ("kind", "message", "binance_code", "binance_msg", "hint", "retry_safe")
+#: the provider bounds its details (1,000 bytes); this bounds what any provider's extras add to a result.
+MAX_EXTRA_CHARS = 4000
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +60,8 @@ class ErrorDetails:
     binance_msg: str | None = None
     hint: str | None = None
     retry_safe: bool | None = None
+    extra: dict[str, Any] | None = None
+    """The provider's other facts, by its own names (JSON values)."""
 
     def lines(self) -> list[str]:
         """Human-readable lines, only for the fields present."""
@@ -73,11 +81,18 @@ class ErrorDetails:
             out.append(
                 "Retry safe: yes" if self.retry_safe else "Retry safe: no (do not repeat blindly; check state first)"
             )
+        if self.extra:
+            out.append(f"Details: {_extra_json(self.extra)}")
         return out
 
     def as_data(self) -> dict[str, Any]:
-        """JSON-ready dict of the present fields."""
-        return {k: v for k, v in _asdict(self).items() if v is not None}
+        """JSON-ready dict of the present fields, the provider's other facts included."""
+        return {**(self.extra or {}), **{k: v for k, v in _asdict(self).items() if v is not None}}
+
+
+def _extra_json(extra: dict[str, Any]) -> str:
+    text = json.dumps(extra, separators=(", ", ": "), ensure_ascii=False, default=str)
+    return text if len(text) <= MAX_EXTRA_CHARS else text[: MAX_EXTRA_CHARS - 1] + "…"
 
 
 def _asdict(d: ErrorDetails) -> dict[str, Any]:
@@ -109,6 +124,7 @@ def details_from_metadata(metadata: Any) -> ErrorDetails | None:
         return None
     code = data.get("binance_code")
     retry = data.get("retry_safe")
+    extra = {str(k): v for k, v in data.items() if k not in _KNOWN and v is not None}
     return ErrorDetails(
         kind=_str_or_none(data.get("kind")),
         message=_str_or_none(data.get("message")),
@@ -116,6 +132,7 @@ def details_from_metadata(metadata: Any) -> ErrorDetails | None:
         binance_msg=_str_or_none(data.get("binance_msg")),
         hint=_str_or_none(data.get("hint")),
         retry_safe=retry if isinstance(retry, bool) else None,
+        extra=extra or None,
     )
 
 
@@ -173,9 +190,7 @@ def protocol_error(what: str, exc: grpc.aio.AioRpcError) -> MCPError:
     """A failed resource read, prompt render or completion as an MCP protocol error."""
     code = exc.code()
     details = details_from_metadata(exc.trailing_metadata())
-    data: dict[str, Any] = {"grpc_status": code.name}
-    if details:
-        data.update(details.as_data())
+    data: dict[str, Any] = {**(details.as_data() if details else {}), "grpc_status": code.name}
     message = exc.details() or code.name
     if code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
         return MCPError(_INVALID_PARAMS, f"{what}: {message}", data)

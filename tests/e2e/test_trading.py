@@ -194,6 +194,11 @@ async def test_filter_failures_are_explained_with_the_nearest_valid_values(tradi
         {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001", "price": f"{price}5"},
     )
     assert "tickSize" in text and nearest(text) == [price, price + Decimal("0.01")]
+    # the same values as fields, for an agent that acts on them (the provider's details, via the gateway)
+    (details,) = [json.loads(x.removeprefix("Details: ")) for x in text.splitlines() if x.startswith("Details: ")]
+    (violation,) = details["violations"]
+    assert (violation["filter"], violation["field"]) == ("PRICE_FILTER", "price")
+    assert [Decimal(v) for v in violation["suggestions"]] == [price, price + Decimal("0.01")]
     text = await fails(
         trading,
         "binance_place_order",

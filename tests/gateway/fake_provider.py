@@ -44,6 +44,7 @@ FAILURE_DETAILS = {
     "binance_msg": "Filter failure: LOT_SIZE",
     "hint": "Round the quantity down to a multiple of stepSize 0.001.",
     "retry_safe": False,
+    "violations": [{"filter": "LOT_SIZE", "field": "quantity", "nearest_valid": ["0.001"]}],
 }
 
 _ECHO_IN = {

@@ -198,6 +198,9 @@ async def test_provider_failure_is_a_tool_error_with_code_hint_and_retry_safety(
     assert str(FAILURE_DETAILS["binance_code"]) in text
     assert str(FAILURE_DETAILS["hint"]) in text
     assert "Retry safe: no" in text
+    # the provider's other facts reach the agent as JSON, by the provider's own names
+    (details,) = [line.removeprefix("Details: ") for line in text.splitlines() if line.startswith("Details: ")]
+    assert json.loads(details) == {"violations": FAILURE_DETAILS["violations"]}
     assert slow.is_error is True and "timed out" in _text(slow)
 
 

@@ -15,7 +15,7 @@ from contracts.provider.v1 import provider_pb2
 from gateway.arguments import ArgumentValidator, InvalidSchema
 from gateway.catalog import Catalog, ProviderSnapshot, build_catalog
 from gateway.connections import ConnectionBook
-from gateway.errors import details_from_metadata, protocol_error, tool_error_result
+from gateway.errors import MAX_EXTRA_CHARS, details_from_metadata, protocol_error, tool_error_result
 from gateway.logforward import MCP_LEVELS, mcp_level, wants
 from gateway.names import PORTABLE_NAME, ToolNames, portable_name
 from gateway.pool import PoolBook
@@ -318,6 +318,22 @@ def test_error_details_parsed_from_trailing_metadata() -> None:
     assert (d.binance_code, d.retry_safe, d.kind) == (-1013, False, "FilterViolation")
     assert details_from_metadata((("error-details-json", "{not json"),)) is None
     assert details_from_metadata(None) is None
+
+
+def test_a_providers_other_facts_are_passed_on_as_they_came_and_bounded() -> None:
+    facts = {"kind": "AlreadyClosed", "retry_safe": True, "order_status": "FILLED", "executed_qty": "0.01",
+             "retry_after_s": None}
+    exc = _rpc_error(grpc.StatusCode.FAILED_PRECONDITION, "already FILLED",
+                     (("error-details-json", json.dumps(facts)),))
+    text = _text(tool_error_result("p", "p.t", exc, idempotent=False))
+    assert 'Details: {"order_status": "FILLED", "executed_qty": "0.01"}' in text.splitlines()
+    data = protocol_error("Reading x", exc).data
+    assert data == {"kind": "AlreadyClosed", "retry_safe": True, "order_status": "FILLED", "executed_qty": "0.01",
+                    "grpc_status": "FAILED_PRECONDITION"}
+    huge = _rpc_error(grpc.StatusCode.INTERNAL, "x", (("error-details-json", json.dumps({"blob": "y" * 100_000})),))
+    (line,) = [x for x in _text(tool_error_result("p", "p.t", huge, idempotent=True)).splitlines()
+               if x.startswith("Details: ")]
+    assert len(line) <= len("Details: ") + MAX_EXTRA_CHARS
 
 
 def _rpc_error(code: grpc.StatusCode, details: str, md: tuple[tuple[str, str], ...] = ()) -> grpc.aio.AioRpcError:
