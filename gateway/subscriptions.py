@@ -13,7 +13,12 @@ A provider refuses a URI whose read it would refuse (NOT_FOUND, INVALID_ARGUMENT
 by ending the stream before its response headers; it sends the headers at once when it accepts. `subscribe` waits
 for that verdict (at most `VERDICT_WAIT_S`: a provider that sends its headers only with its first
 update is taken as accepting, as before) and raises the refusal, so the client's
-`resources/subscribe` fails instead of a stream that can never fire being reopened forever.
+`resources/subscribe` fails instead of a stream that can never fire being reopened forever. A
+refusal that comes after the subscribers were told they are subscribed (past the wait, or when a
+broken stream is reopened and the URI is now refused) cannot fail their request any more: they get
+one `resources/updated` for the URI, so that they read it and get the read's error, and the stream
+is closed (`subscription_refused_late` in the log). A `resources/subscribe` cancelled while waiting
+subscribes nothing.
 """
 
 from __future__ import annotations
@@ -96,7 +101,12 @@ class ResourceSubscriptions:
         try:
             refusal = await asyncio.wait_for(asyncio.shield(watch.verdict), wait_s)
         except TimeoutError:
-            return  # no headers before a first update: accepted, as before
+            watch.settle(None)  # no headers before a first update: accepted, as before
+            return
+        except asyncio.CancelledError:  # the client gave up on its request: it subscribed nothing
+            watch.sessions.pop(key, None)
+            self._maybe_close(uri, watch)
+            raise
         if refusal is not None:
             watch.sessions.pop(key, None)
             self._maybe_close(uri, watch)
@@ -167,9 +177,11 @@ class ResourceSubscriptions:
             else:
                 correlation_id = uuid.uuid4().hex
                 call = link.updates(uri, correlation_id)
+                headers = False
                 try:
                     await call.initial_metadata()  # headers: accepted; a refusal ends the call before them
                     if not call.done():
+                        headers = True
                         watch.settle(None)
                     async for update in call:
                         attempt = 0
@@ -177,10 +189,8 @@ class ResourceSubscriptions:
                         await self._deliver(update.uri or uri, watch)
                     log.info("subscription_stream_ended", uri=uri, provider=link.name)
                 except grpc.aio.AioRpcError as exc:
-                    if exc.code() in _REFUSALS and not watch.verdict.done():
-                        log.info("subscription_refused", uri=uri, provider=link.name, status=exc.code().name)
-                        watch.settle(exc)
-                        self._drop(uri, watch)
+                    if exc.code() in _REFUSALS and not headers:
+                        await self._refused(uri, watch, link.name, exc)
                         return
                     watch.settle(None)  # broken, not refused: reopened below, as before
                     log.warning(
@@ -197,6 +207,18 @@ class ResourceSubscriptions:
                     call.cancel()
             await asyncio.sleep(_REOPEN.delay(attempt, self._rng))
             attempt += 1
+
+    async def _refused(self, uri: str, watch: _UriWatch, provider: str, exc: grpc.aio.AioRpcError) -> None:
+        """The provider refuses the URI: fail the waiting `subscribe`, or, when its subscribers were
+        already told they are subscribed, send them one update so their read shows the refusal."""
+        self._drop(uri, watch)
+        if not watch.verdict.done():
+            log.info("subscription_refused", uri=uri, provider=provider, status=exc.code().name)
+            watch.settle(exc)
+            return
+        log.warning("subscription_refused_late", uri=uri, provider=provider, status=exc.code().name,
+                    detail=(exc.details() or "")[:300])
+        await self._deliver(uri, watch)
 
     async def _deliver(self, uri: str, watch: _UriWatch) -> None:
         for key, session in list(watch.sessions.items()):

@@ -1,0 +1,91 @@
+"""Subscription verdicts that come late or never (gateway/subscriptions.py), in process.
+
+A provider may refuse a URI only after the gateway stopped waiting for its verdict (a slow check), or
+when a broken stream is reopened; the subscriber was already told it is subscribed, so it gets one
+`resources/updated` and its read shows the refusal. A `resources/subscribe` the client cancels while
+the gateway waits subscribes nothing: the provider's stream is closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import anyio
+import grpc
+import grpc.aio
+import mcp_types as types
+import pytest
+from mcp import Client
+from mcp.shared.exceptions import MCPError
+
+from contracts.provider.v1 import provider_pb2
+from gateway.server import Gateway
+from gateway.settings import GatewaySettings, ProviderTarget
+from tests.gateway.conftest import Notifications
+from tests.gateway.fake_provider import FakeProvider
+from tests.gateway.inprocess import in_process_gateway
+from tests.waits import until
+
+URI = "fake://quote/BNBUSDT"
+pytestmark = pytest.mark.filterwarnings("ignore:resources/.*subscribe is removed")
+
+
+class RefusesWhenReleased(FakeProvider):
+    """Sends no headers; refuses the URI (NOT_FOUND, as a read would) once the test releases it."""
+
+    async def SubscribeResourceUpdates(
+        self, request: provider_pb2.SubscribeResourceUpdatesRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[provider_pb2.ResourceUpdate]:
+        async with self._changed:
+            self.held += 1
+            self._changed.notify_all()
+        await self.release.wait()
+        await context.abort(grpc.StatusCode.NOT_FOUND, f"no such resource: {request.uris[0]}")
+        yield provider_pb2.ResourceUpdate()  # never reached: makes this a generator like the real one
+
+    async def wait_asked(self, n: int = 1) -> None:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: self.held >= n), 10)
+
+
+@pytest.fixture
+async def refusing() -> AsyncIterator[RefusesWhenReleased]:
+    provider = await RefusesWhenReleased().start()
+    try:
+        yield provider
+    finally:
+        provider.release.set()
+        await provider.stop()
+
+
+@pytest.fixture
+async def gateway(refusing: RefusesWhenReleased) -> AsyncIterator[Gateway]:
+    settings = GatewaySettings(providers=(ProviderTarget("fake", refusing.address),), startup_wait_s=5.0, pool_size=2)
+    async with in_process_gateway(settings) as gw:
+        yield gw
+
+
+async def test_a_refusal_after_the_verdict_wait_tells_the_subscriber_to_read(
+    refusing: RefusesWhenReleased, gateway: Gateway
+) -> None:
+    notes = Notifications()
+    async with Client(gateway.server, mode="legacy", message_handler=notes.handler) as client:
+        await client.subscribe_resource(URI)  # no verdict within the wait: taken as accepted
+        refusing.release.set()
+        await notes.wait_for(types.ResourceUpdatedNotification, uri=URI)
+        assert URI not in gateway.subscriptions._watches  # closed, not reopened forever
+        with pytest.raises(MCPError):  # re-subscribing now gets the refusal itself
+            await client.subscribe_resource(URI)
+
+
+async def test_a_subscribe_cancelled_while_waiting_subscribes_nothing(
+    refusing: RefusesWhenReleased, gateway: Gateway
+) -> None:
+    async with Client(gateway.server, mode="legacy") as client:
+        with anyio.move_on_after(0.5):  # the client gives up before the gateway's verdict wait ends
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(client.subscribe_resource, URI)
+                await refusing.wait_asked()
+                await asyncio.sleep(10)
+        await until(lambda: URI not in gateway.subscriptions._watches, timeout_s=10)
