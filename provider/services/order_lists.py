@@ -551,11 +551,19 @@ async def _send_cancel_list(
 
 async def _look_up_list(app: App, ref: Mapping[str, Any]) -> dict[str, Any] | None:
     """The list ``ref`` names (with its orders' states when they can be read), None when it is unknown or
-    the lookup fails (the cancel's own answer then stands, as it does when the list still executes)."""
-    found = await rails.lookup_quietly(lambda: _get_list(app, ref), rails.CANCEL_LOOKUP_WAIT_S)
-    if not isinstance(found, dict):  # unknown, failed, or a shape that shows nothing
-        return None
-    return await rails.lookup_quietly(lambda: with_states(app, found), rails.CANCEL_LOOKUP_WAIT_S) or found
+    the lookup fails (the cancel's own answer then stands, as it does when the list still executes).
+    Both steps share one bound: the list without its orders' states when they take too long."""
+    found: dict[str, Any] | None = None
+
+    async def list_then_states() -> dict[str, Any] | None:
+        nonlocal found
+        listed = await _get_list(app, ref)
+        if not isinstance(listed, dict):  # a shape that shows nothing
+            return None
+        found = listed
+        return await with_states(app, listed)
+
+    return await rails.lookup_quietly(list_then_states, rails.CANCEL_LOOKUP_WAIT_S) or found
 
 
 def _list_already_closed(found: dict[str, Any], symbol: str, err: ProviderError) -> AlreadyClosed:
