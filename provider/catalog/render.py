@@ -81,8 +81,13 @@ def render_time(ms: int) -> str:
         return f"{ms} (ms since epoch; beyond year 9999)"
     if ms < FIRST_DATE_MS:
         return f"{ms} (ms since epoch; before year 1)"
-    # integer arithmetic: the float ms / 1000 can show the millisecond before
-    return (_EPOCH + timedelta(milliseconds=ms)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_datetime(ms).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def utc_datetime(ms: int) -> datetime:
+    """The UTC datetime of ``ms`` since the epoch (FIRST_DATE_MS..LAST_DATE_MS), by integer arithmetic:
+    the float ``ms / 1000`` can show the millisecond (or second) before."""
+    return _EPOCH + timedelta(milliseconds=ms)
 
 
 def _fmt(key: str, value: Any) -> str:

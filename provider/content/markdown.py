@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from provider.catalog.render import FIRST_DATE_MS, LAST_DATE_MS, render_time
+from provider.catalog.render import FIRST_DATE_MS, LAST_DATE_MS, render_time, utc_datetime
 
 if TYPE_CHECKING:
     from provider.app import App
@@ -14,7 +13,7 @@ if TYPE_CHECKING:
 
 def stamp(app: App, title: str) -> str:
     """The title, then the exchange's time and the environment that answered."""
-    now = datetime.fromtimestamp(app.client.server_now_ms() / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    now = utc_datetime(app.client.server_now_ms()).strftime("%Y-%m-%d %H:%M:%S UTC")
     return f"# {title}\n\n_{now} · environment: {app.environment}_\n"
 
 
@@ -29,7 +28,7 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 def iso(ms: int) -> str:
     if not FIRST_DATE_MS <= ms <= LAST_DATE_MS:  # no date can show it (datetime would raise): the number
         return render_time(ms)
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return utc_datetime(ms).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def pct(x: Decimal) -> str:

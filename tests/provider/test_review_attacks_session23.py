@@ -36,6 +36,8 @@ def test_a_time_before_year_1_is_shown_as_its_number_not_an_error(ms: int) -> No
 def test_the_first_date_still_shows_as_a_date() -> None:
     assert render_time(FIRST) == "0001-01-01T00:00:00.000Z"
     assert markdown_iso(FIRST).endswith("-01-01 00:00:00")
+    assert markdown_iso(253402300799999) == "9999-12-31 23:59:59"  # the last millisecond a date can show
+    assert markdown_iso(1_700_000_000_999) == "2023-11-14 22:13:20"  # never the next second
     assert render("t", {"time_ms": -1}) == "t: time_ms=-1"  # InvokeTool's text leaves times <= 0 as numbers
 
 
