@@ -7,7 +7,13 @@ from collections.abc import AsyncIterator
 
 from gateway.providers import ProviderRegistry
 from gateway.server import Gateway
-from gateway.settings import GatewaySettings
+from gateway.settings import GatewaySettings, ProviderTarget
+
+
+def one_provider(address: str, name: str = "fake", *, namespace: bool = True) -> GatewaySettings:
+    """The settings of a gateway in front of one provider, as the in-process tests start it."""
+    return GatewaySettings(providers=(ProviderTarget(name, address, namespace=namespace),), startup_wait_s=5.0,
+                           pool_size=2)
 
 
 @contextlib.asynccontextmanager

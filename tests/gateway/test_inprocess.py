@@ -16,15 +16,14 @@ from gateway.providers import ProviderRegistry
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings, ProviderTarget
 from tests.gateway.fake_provider import LISTED, FakeProvider
-from tests.gateway.inprocess import in_process_gateway
+from tests.gateway.inprocess import in_process_gateway, one_provider
 
 INVALID_PARAMS = -32602
 
 
 @pytest.fixture
 async def gateway(fake: FakeProvider) -> AsyncIterator[Gateway]:
-    settings = GatewaySettings(providers=(ProviderTarget("fake", fake.address),), startup_wait_s=5.0, pool_size=2)
-    async with in_process_gateway(settings) as gw:
+    async with in_process_gateway(one_provider(fake.address)) as gw:
         yield gw
 
 

@@ -20,7 +20,7 @@ from mcp.server.subscriptions import PromptsListChanged, ToolsListChanged
 from gateway.providers import ProviderRegistry
 from gateway.server import Gateway
 from gateway.settings import GatewaySettings, ProviderTarget
-from tests.gateway.inprocess import in_process_gateway
+from tests.gateway.inprocess import in_process_gateway, one_provider
 from tests.gateway.stream_provider import StreamProvider
 
 Mode = Literal["auto", "legacy"]
@@ -41,8 +41,7 @@ async def provider() -> AsyncIterator[StreamProvider]:
 
 @pytest.fixture
 async def gateway(provider: StreamProvider) -> AsyncIterator[Gateway]:
-    target = ProviderTarget("fixture", provider.address, namespace=False)
-    async with in_process_gateway(GatewaySettings(providers=(target,), startup_wait_s=5.0, pool_size=2)) as gw:
+    async with in_process_gateway(one_provider(provider.address, "fixture", namespace=False)) as gw:
         yield gw
 
 

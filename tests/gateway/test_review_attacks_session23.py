@@ -11,9 +11,8 @@ import pytest
 from mcp import Client
 
 from gateway.server import Gateway
-from gateway.settings import GatewaySettings, ProviderTarget
 from tests.gateway.fake_provider import FakeProvider
-from tests.gateway.inprocess import in_process_gateway
+from tests.gateway.inprocess import in_process_gateway, one_provider
 
 URI = "fake://quote/BNBUSDT"
 
@@ -35,8 +34,7 @@ async def silent() -> AsyncIterator[FakeProvider]:
 
 @pytest.fixture
 async def gateway(silent: FakeProvider) -> AsyncIterator[Gateway]:
-    settings = GatewaySettings(providers=(ProviderTarget("fake", silent.address),), startup_wait_s=5.0, pool_size=2)
-    async with in_process_gateway(settings) as gw:
+    async with in_process_gateway(one_provider(silent.address)) as gw:
         yield gw
 
 

@@ -21,10 +21,9 @@ from mcp.shared.exceptions import MCPError
 
 from contracts.provider.v1 import provider_pb2
 from gateway.server import Gateway
-from gateway.settings import GatewaySettings, ProviderTarget
 from tests.gateway.conftest import Notifications
 from tests.gateway.fake_provider import FakeProvider
-from tests.gateway.inprocess import in_process_gateway
+from tests.gateway.inprocess import in_process_gateway, one_provider
 from tests.waits import until
 
 URI = "fake://quote/BNBUSDT"
@@ -61,8 +60,7 @@ async def refusing() -> AsyncIterator[RefusesWhenReleased]:
 
 @pytest.fixture
 async def gateway(refusing: RefusesWhenReleased) -> AsyncIterator[Gateway]:
-    settings = GatewaySettings(providers=(ProviderTarget("fake", refusing.address),), startup_wait_s=5.0, pool_size=2)
-    async with in_process_gateway(settings) as gw:
+    async with in_process_gateway(one_provider(refusing.address)) as gw:
         yield gw
 
 
