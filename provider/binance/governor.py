@@ -55,8 +55,9 @@ __all__ = ["AsyncGovernor", "GovernorEvent", "WeightGovernor", "parse_limit_from
 #: ("release", weight), ("rate_limited", until, limit, interval_s), ("banned", until), ("limit", limit, interval_s).
 GovernorEvent = tuple[Any, ...]
 
-_LIMIT_RE = re.compile(r"current limit is (\d+) request weight per (\d+)?\s*(\w+)", re.IGNORECASE)
+_LIMIT_RE = re.compile(r"current limit is (\d{1,18}) request weight per (\d{1,9})?\s*(\w+)", re.IGNORECASE)
 _INTERVAL_S = {"SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400}
+_MAX_LIMIT = 10**9  # Binance names 6000; far more than any exchange gives, and well inside a float
 
 
 def parse_limit_from_message(msg: str | None) -> tuple[int, int] | None:
@@ -69,7 +70,10 @@ def parse_limit_from_message(msg: str | None) -> tuple[int, int] | None:
     unit = m.group(3).upper().rstrip("S")
     if unit not in _INTERVAL_S:
         return None
-    return int(m.group(1)), int(m.group(2) or 1) * _INTERVAL_S[unit]
+    limit, interval_s = int(m.group(1)), int(m.group(2) or 1) * _INTERVAL_S[unit]
+    if not (0 < limit <= _MAX_LIMIT and interval_s > 0):
+        return None  # the exchange's text, not a limit we can keep (0 refuses everything; 400 digits overflow)
+    return limit, interval_s
 
 
 class WeightGovernor:
@@ -274,7 +278,8 @@ class WeightGovernor:
 
     def on_banned(self, retry_after_s: float | None, now: float) -> None:
         """HTTP 418: refuse every call until the ban ends (2 minutes if Retry-After is missing)."""
-        self._banned_until = max(self._banned_until, now + (usable_retry_after(retry_after_s) or 120.0))
+        usable = usable_retry_after(retry_after_s)  # 0 is a ban already over, not a missing Retry-After
+        self._banned_until = max(self._banned_until, now + (120.0 if usable is None else usable))
         self._tell("banned", self._banned_until)
 
     def adopt_shared(self, *, used: int | None = None, blocked_until: float = 0.0, banned_until: float = 0.0,

@@ -1,0 +1,86 @@
+"""Review attacks on session 24's weight-limit changes (801efa3), in process.
+
+A hostile or odd exchange answers the WebSocket API subscription (``ws_api_refusal``) and REST
+with limits and times the happy path never sees.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from provider.binance.governor import WeightGovernor, parse_limit_from_message
+from provider.binance.transport import RestResponse
+from provider.errors import IpBanned, RateLimited
+from tests.binance.test_client_fake import WALL_MS, make
+
+SUBSCRIBE = "userDataStream.subscribe"
+
+
+def _limit_msg(limit: int | str, per: str = "1 MINUTE") -> str:
+    return f"Too much request weight used; current limit is {limit} request weight per {per}. Please use WebSocket."
+
+
+@pytest.mark.parametrize("msg", [_limit_msg(0), _limit_msg(6000, "0 MINUTE"), _limit_msg("9" * 400)],
+                         ids=["zero", "zero-window", "400-digits"])
+def test_a_ws_api_429_naming_a_zero_or_absurd_limit_is_a_rate_limit_not_a_crash(msg: str) -> None:
+    """The governor's set_limit raises ValueError on a limit or window of 0, and a limit of 400
+    digits overflows the float budget (OverflowError); a -1003 message naming one escaped
+    ws_api_refusal (and a REST 429) as that exception, which the account stream's loop does not
+    catch: the stream task died instead of waiting."""
+    client, _ = make({})
+    error = {"code": -1003, "msg": msg, "data": {"retryAfter": WALL_MS + 5_000, "serverTime": WALL_MS}}
+    err = client.ws_api_refusal(SUBSCRIBE, 429, error)
+    assert isinstance(err, RateLimited)
+    assert 0 < client.governor.limit <= 10**9 and client.governor.interval_s > 0
+
+
+async def test_a_rest_429_naming_a_zero_limit_is_a_rate_limit_not_internal() -> None:
+    body = json.dumps({"code": -1003, "msg": _limit_msg(0)}).encode()
+    client, _ = make({"/api/v3/ping": [RestResponse(429, {"retry-after": "5"}, body)]})
+    with pytest.raises(RateLimited):
+        await client.ping()
+
+
+def test_a_limit_message_of_5000_digits_is_not_read_as_a_limit() -> None:
+    """int() refuses more than 4,300 digits with ValueError (REST cuts its msg first; a caller that
+    does not would crash)."""
+    assert parse_limit_from_message(_limit_msg("9" * 5000)) is None
+
+
+def test_a_ws_api_418_whose_ban_is_already_over_does_not_ban_for_two_minutes() -> None:
+    """A 418 whose data.retryAfter is not later than its serverTime (the ban is over) gave
+    retry_after 0.0, which on_banned read as missing (``0.0 or 120.0``): REST was refused for two
+    minutes while the stream, told 0 s, reconnected at once and failed its resync on the hold."""
+    client, _ = make({})
+    error = {"code": -1003, "msg": "Way too many requests; IP banned.",
+             "data": {"retryAfter": WALL_MS - 1_000, "serverTime": WALL_MS}}
+    err = client.ws_api_refusal(SUBSCRIBE, 418, error)
+    assert isinstance(err, IpBanned)
+    assert err.retry_after_s == 0.0
+    assert (client.health().banned_until or 0.0) <= WALL_MS / 1000 + 1
+
+
+def test_a_limit_lowered_below_the_weight_of_exchange_info_is_still_re_read() -> None:
+    """The sandbox's weight_limit fault (limit=1) or any -1003 naming a limit under 20: the re-read
+    of exchangeInfo (weight 20) is itself 'a call that can never fit', refused before it is sent,
+    and retried next window forever, so the provider keeps the provisional limit until restarted
+    (every call heavier than it refused) although the exchange restored its limit long ago."""
+    gov = WeightGovernor(limit=6000, priority_share=0.1)
+    gov.set_limit(6000, 60)
+    now = 1_000_020.0
+    gov.on_rate_limited(None, now, _limit_msg(1))
+    assert gov.limit == 1
+    reread_sent = False
+    for minute in range(1, 6):
+        t = now + 60 * minute + 1
+        if gov.rules_refresh_due(t):
+            try:
+                gov.reserve(20, t, priority=True)
+            except RateLimited:
+                gov.rules_refresh_failed(t)
+            else:
+                reread_sent = True
+                break
+    assert reread_sent, "the re-read of the rules was never let out"
