@@ -18,6 +18,7 @@ log events at or above that level as `notifications/message` (see `gateway/logfo
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import uuid
@@ -378,12 +379,17 @@ class Gateway:
     async def _subscriptions_listen(
         self, ctx: Ctx, params: types.SubscriptionsListenRequestParams
     ) -> types.SubscriptionsListenResult:
-        releases = []
-        for uri in params.notifications.resource_subscriptions or []:
-            if self.registry.catalog.subscribable_owner(uri) is not None:
-                releases.append(self.subscriptions.acquire_listener(uri))
+        asked = [u for u in dict.fromkeys(params.notifications.resource_subscriptions or [])
+                 if self.registry.catalog.subscribable_owner(u) is not None]
+        verdicts = await asyncio.gather(*(self.subscriptions.listen(u) for u in asked), return_exceptions=True)
+        releases = [r for r in verdicts if callable(r)]
         try:
-            return await self._listen(ctx, params)
+            for failure in (r for r in verdicts if isinstance(r, BaseException)):
+                raise failure
+            # the acknowledgement names only the URIs that will be honoured (unknown or refused: left out)
+            honored = [u for u, r in zip(asked, verdicts, strict=True) if callable(r)]
+            notifications = params.notifications.model_copy(update={"resource_subscriptions": honored or None})
+            return await self._listen(ctx, params.model_copy(update={"notifications": notifications}))
         finally:
             for release in releases:
                 release()

@@ -18,7 +18,8 @@ refusal that comes after the subscribers were told they are subscribed (past the
 broken stream is reopened and the URI is now refused) cannot fail their request any more: they get
 one `resources/updated` for the URI, so that they read it and get the read's error, and the stream
 is closed (`subscription_refused_late` in the log). A `resources/subscribe` cancelled while waiting
-subscribes nothing.
+subscribes nothing. A 2026 listen stream (`listen`) waits for the same verdicts: its acknowledgement
+names only the URIs the provider accepts.
 """
 
 from __future__ import annotations
@@ -98,18 +99,14 @@ class ResourceSubscriptions:
         watch = self._ensure(uri)
         key = connection_key(session)
         watch.sessions[key] = session
-        try:
-            refusal = await asyncio.wait_for(asyncio.shield(watch.verdict), wait_s)
-        except TimeoutError:
-            watch.settle(None)  # no headers before a first update: accepted, as before
-            return
-        except asyncio.CancelledError:  # the client gave up on its request: it subscribed nothing
+
+        def leave() -> None:
             watch.sessions.pop(key, None)
             self._maybe_close(uri, watch)
-            raise
+
+        refusal = await self._verdict(watch, wait_s, leave)
         if refusal is not None:
-            watch.sessions.pop(key, None)
-            self._maybe_close(uri, watch)
+            leave()
             raise refusal
 
     def unsubscribe(self, uri: str, session: ServerSession) -> None:
@@ -119,22 +116,41 @@ class ResourceSubscriptions:
             watch.sessions.pop(connection_key(session), None)
             self._maybe_close(uri, watch)
 
-    def acquire_listener(self, uri: str) -> Callable[[], None]:
-        """Count a 2026 listen stream as a subscriber; returns the release function."""
-        self._ensure(uri).listeners += 1
+    async def listen(self, uri: str, wait_s: float = VERDICT_WAIT_S) -> Callable[[], None] | None:
+        """Count a 2026 listen stream as a subscriber of `uri` once the provider accepts it; returns the
+        release function, or None when the provider refuses the URI (the stream's acknowledgement then
+        leaves it out: what a server will not honour is omitted, says the protocol)."""
+        watch = self._ensure(uri)
+        watch.listeners += 1
         released = False
 
         def release() -> None:
             nonlocal released
-            if released:
-                return
-            released = True
-            watch = self._watches.get(uri)
-            if watch is not None:
+            if not released:
+                released = True
                 watch.listeners -= 1
                 self._maybe_close(uri, watch)
 
+        if await self._verdict(watch, wait_s, release) is not None:
+            release()
+            return None
         return release
+
+    @staticmethod
+    async def _verdict(
+        watch: _UriWatch, wait_s: float, leave: Callable[[], None]
+    ) -> grpc.aio.AioRpcError | None:
+        """The provider's refusal of the watched URI, or None when it accepts it (or says nothing
+        within `wait_s`: no headers before a first update is taken as accepting). A caller cancelled
+        while waiting `leave`s: it subscribed nothing."""
+        try:
+            return await asyncio.wait_for(asyncio.shield(watch.verdict), wait_s)
+        except TimeoutError:
+            watch.settle(None)
+            return None
+        except asyncio.CancelledError:
+            leave()
+            raise
 
     async def close(self) -> None:
         """Close every stream."""

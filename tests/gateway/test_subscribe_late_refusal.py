@@ -1,9 +1,11 @@
-"""Subscription verdicts that come late or never (gateway/subscriptions.py), in process.
+"""Subscription verdicts that come late or never, and listen streams' verdicts (gateway/subscriptions.py),
+in process.
 
 A provider may refuse a URI only after the gateway stopped waiting for its verdict (a slow check), or
 when a broken stream is reopened; the subscriber was already told it is subscribed, so it gets one
 `resources/updated` and its read shows the refusal. A `resources/subscribe` the client cancels while
-the gateway waits subscribes nothing: the provider's stream is closed.
+the gateway waits subscribes nothing: the provider's stream is closed. A 2026 listen stream's
+acknowledgement names only the URIs the provider accepts (what a server will not honour is omitted).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import grpc.aio
 import mcp_types as types
 import pytest
 from mcp import Client
+from mcp.server.subscriptions import ResourceUpdated
 from mcp.shared.exceptions import MCPError
 
 from contracts.provider.v1 import provider_pb2
@@ -87,3 +90,34 @@ async def test_a_subscribe_cancelled_while_waiting_subscribes_nothing(
                 await refusing.wait_asked()
                 await asyncio.sleep(10)
         await until(lambda: URI not in gateway.subscriptions._watches, timeout_s=10)
+
+
+class RefusesNope(FakeProvider):
+    """Refuses `fake://quote/NOPE` at once (NOT_FOUND, as a read would); serves every other URI."""
+
+    async def SubscribeResourceUpdates(
+        self, request: provider_pb2.SubscribeResourceUpdatesRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[provider_pb2.ResourceUpdate]:
+        if "fake://quote/NOPE" in request.uris:
+            await context.abort(grpc.StatusCode.NOT_FOUND, "no such symbol: NOPE")
+        async for update in super().SubscribeResourceUpdates(request, context):
+            yield update
+
+
+async def test_a_listen_stream_is_acknowledged_for_the_uris_the_provider_accepts_only() -> None:
+    provider = await RefusesNope().start()
+    try:
+        async with (
+            in_process_gateway(one_provider(provider.address)) as gateway,
+            Client(gateway.server) as client,
+            client.listen(resource_subscriptions=[URI, "fake://quote/NOPE", "unknown://x"]) as sub,
+        ):
+            assert sub.honored.resource_subscriptions == [URI]
+            await provider.wait_subscribed(URI)
+            await provider.push_update(URI)
+            async with asyncio.timeout(10):
+                assert await anext(aiter(sub)) == ResourceUpdated(uri=URI)
+            assert "fake://quote/NOPE" not in gateway.subscriptions._watches
+        await provider.wait_unsubscribed(URI)
+    finally:
+        await provider.stop()
