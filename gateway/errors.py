@@ -23,6 +23,7 @@ gateway knowing what it means.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,8 @@ _INTERNAL_ERROR = -32603
 _KNOWN = ("kind", "message", "binance_code", "binance_msg", "hint", "retry_safe")
 #: the provider bounds its details (1,000 bytes); this bounds what any provider's extras add to a result.
 MAX_EXTRA_CHARS = 4000
+#: deeper provider facts are cut: the SDK's JSON serialiser refuses deep nesting, and the answer would never go out.
+_MAX_DEPTH = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +89,12 @@ class ErrorDetails:
         return out
 
     def as_data(self) -> dict[str, Any]:
-        """JSON-ready dict of the present fields, the provider's other facts included."""
-        return {**(self.extra or {}), **{k: v for k, v in _asdict(self).items() if v is not None}}
+        """JSON-ready dict of the present fields, the provider's other facts included (as their
+        bounded JSON text under ``details_truncated`` when they are longer than the bound)."""
+        extra = self.extra or {}
+        if extra and len(text := _extra_json(extra)) > MAX_EXTRA_CHARS - 1:
+            extra = {"details_truncated": text}
+        return {**extra, **{k: v for k, v in _asdict(self).items() if v is not None}}
 
 
 def _extra_json(extra: dict[str, Any]) -> str:
@@ -117,8 +124,8 @@ def details_from_metadata(metadata: Any) -> ErrorDetails | None:
     if raw is None:
         return None
     try:
-        data = json.loads(raw)
-    except (ValueError, TypeError):
+        data = _plain(json.loads(raw), 0)
+    except (ValueError, TypeError, RecursionError):  # RecursionError: nesting deeper than json.loads goes
         return None
     if not isinstance(data, dict):
         return None
@@ -134,6 +141,22 @@ def details_from_metadata(metadata: Any) -> ErrorDetails | None:
         retry_safe=retry if isinstance(retry, bool) else None,
         extra=extra or None,
     )
+
+
+def _plain(value: Any, depth: int) -> Any:
+    """The provider's JSON as any transport can write it: strings valid UTF-8 (a lone surrogate
+    such as "\\ud800" is valid JSON but not UTF-8), numbers finite, nesting bounded."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, (dict, list)) and depth >= _MAX_DEPTH:
+        return f"(nested deeper than {_MAX_DEPTH} levels)"
+    if isinstance(value, dict):
+        return {_plain(str(k), depth): _plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v, depth + 1) for v in value]
+    return value
 
 
 def _str_or_none(value: Any) -> str | None:
