@@ -66,6 +66,8 @@ def connection_key(session: ServerSession) -> object:
 class _UriWatch:
     sessions: dict[object, ServerSession] = field(default_factory=dict)
     listeners: int = 0
+    #: a connection's subscribes still waiting for the verdict
+    waiting: dict[object, int] = field(default_factory=dict)
     task: asyncio.Task[None] | None = None
     #: the provider's verdict on the stream: None accepted, else its refusal (set once)
     verdict: asyncio.Future[grpc.aio.AioRpcError | None] = field(
@@ -98,16 +100,28 @@ class ResourceSubscriptions:
         """
         watch = self._ensure(uri)
         key = connection_key(session)
+        # A connection may repeat its subscribe: one that gives up (or is refused) removes the
+        # connection only if it was not subscribed before and no other of its subscribes still waits.
+        held = key in watch.sessions and not watch.waiting.get(key)
         watch.sessions[key] = session
+        watch.waiting[key] = watch.waiting.get(key, 0) + 1
+
+        def done() -> int:
+            left = watch.waiting.pop(key, 1) - 1
+            if left:
+                watch.waiting[key] = left
+            return left
 
         def leave() -> None:
-            watch.sessions.pop(key, None)
+            if done() == 0 and not held:
+                watch.sessions.pop(key, None)
             self._maybe_close(uri, watch)
 
         refusal = await self._verdict(watch, wait_s, leave)
         if refusal is not None:
             leave()
             raise refusal
+        done()
 
     def unsubscribe(self, uri: str, session: ServerSession) -> None:
         """Remove a handshake-era session; closes the stream when nobody is left."""

@@ -9,6 +9,7 @@ client must get an answer its transport can write, within the stated bound.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -22,6 +23,8 @@ from contracts.provider.v1 import provider_pb2
 from gateway.errors import MAX_EXTRA_CHARS, details_from_metadata, protocol_error, tool_error_result
 from tests.gateway.conftest import gateway_session
 from tests.gateway.fake_provider import FakeProvider
+from tests.gateway.inprocess import in_process_gateway, one_provider
+from tests.waits import until
 
 #: a bound on waiting for the gateway's answer, not a timing assertion: a gateway whose stdout
 #: writer died answers never.
@@ -121,3 +124,55 @@ def test_a_provider_fact_named_grpc_status_does_not_replace_the_gateways() -> No
     data = protocol_error("Reading fake://x", exc).error.data
     assert data["grpc_status"] == "FAILED_PRECONDITION"
     assert "retry_safe" not in data  # a known name with a value of the wrong type is dropped, not passed on
+
+
+# --- subscribe cancelled during the verdict wait (5bd669a) ----------------------------------------
+
+URI = "fake://quote/BNBUSDT"
+
+
+class HeadersWithFirstUpdate(FakeProvider):
+    headers_at_once = False  # the verdict comes with a first update (or the wait's end)
+
+
+class _Session:
+    """The part of a ServerSession the subscriptions use: one client connection."""
+
+    def __init__(self) -> None:
+        self.updated: list[str] = []
+
+    async def send_resource_updated(self, uri: str) -> None:
+        self.updated.append(uri)
+
+
+@pytest.fixture
+async def silent() -> AsyncIterator[FakeProvider]:
+    provider = await HeadersWithFirstUpdate().start()
+    try:
+        yield provider
+    finally:
+        await provider.stop()
+
+
+@pytest.mark.parametrize("cancelled", ["second", "first"])
+async def test_a_repeated_subscribe_cancelled_while_waiting_leaves_the_other_one_subscribed(
+    silent: FakeProvider, cancelled: str
+) -> None:
+    """One connection sends resources/subscribe twice for a URI (both wait for the verdict) and
+    cancels one: its 'subscribed nothing' removed the connection the other had added too, the
+    stream closed with nobody left, and the other was still answered 'subscribed' (at the wait's
+    end) with no stream behind it: no update ever came."""
+    async with in_process_gateway(one_provider(silent.address)) as gw:
+        session = _Session()
+        first = asyncio.create_task(gw.subscriptions.subscribe(URI, session))  # type: ignore[arg-type]
+        await silent.wait_subscribed(URI)
+        second = asyncio.create_task(gw.subscriptions.subscribe(URI, session))  # type: ignore[arg-type]
+        await asyncio.sleep(0)  # a yield, not a wait: the second is now waiting for the verdict
+        gives_up, stays = (second, first) if cancelled == "second" else (first, second)
+        gives_up.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await gives_up
+        await asyncio.wait_for(stays, ANSWER_BOUND_S)  # answered 'subscribed' (at the latest when the wait ends)
+        await silent.wait_subscribed(URI)
+        await silent.push_update(URI)
+        await until(lambda: URI in session.updated, timeout_s=5)
