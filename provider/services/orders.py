@@ -92,9 +92,10 @@ def order_list_from_json(raw: dict[str, Any], orders: dict[int, dict[str, Any]] 
 
 
 def _int_or_none(value: Any) -> int | None:
-    """An id as the exchange sent it, when it is one (an int, or digits)."""
+    """An id as the exchange sent it, when it is one (an int, or ASCII digits: "²" is a digit to
+    isdigit, not to int; at most 19 of them) that the proto's int64 holds."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        value = int(value)
+    return value if isinstance(value, int) and -(2**63) <= value < 2**63 else None

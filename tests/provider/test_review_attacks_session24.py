@@ -7,13 +7,17 @@ with limits and times the happy path never sees.
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from contracts.binance.v1 import trading_pb2, trading_pb2_grpc
 from provider.binance.governor import WeightGovernor, parse_limit_from_message
-from provider.binance.transport import RestResponse
+from provider.binance.transport import RestRequest, RestResponse
 from provider.errors import IpBanned, RateLimited
 from tests.binance.test_client_fake import WALL_MS, make
+from tests.harness import InProcessProvider, ScriptedExchange, answer, error
 
 SUBSCRIBE = "userDataStream.subscribe"
 
@@ -84,3 +88,37 @@ def test_a_limit_lowered_below_the_weight_of_exchange_info_is_still_re_read() ->
                 reread_sent = True
                 break
     assert reread_sent, "the re-read of the rules was never let out"
+
+
+# --- order list stubs (42f422b) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "stub",
+    [
+        {"symbol": "BTCUSDT", "orderId": "²", "clientOrderId": "odd-superscript"},  # isdigit(), but int() refuses
+        {"symbol": "BTCUSDT", "orderId": "9" * 30, "clientOrderId": "odd-huge-text"},  # past int64
+        {"symbol": "BTCUSDT", "orderId": "9" * 5000, "clientOrderId": "odd-5000-digits"},  # past int()'s guard
+        {"symbol": "BTCUSDT", "orderId": 2**70, "clientOrderId": "odd-huge"},
+    ],
+    ids=["superscript-digit", "huge-text-id", "5000-digit-text-id", "huge-id"],
+)
+async def test_a_list_stub_with_an_id_no_int64_holds_is_answered_not_internal(tmp_path: Path, stub: Any) -> None:
+    """_int_or_none took str.isdigit() for 'int() can read it' ('²' is a digit to isdigit, not to
+    int: ValueError), and an id past int64 went into the proto's order_id (ValueError): both
+    answered INTERNAL instead of the list, the very failure 42f422b set out to remove."""
+    listed = {"orderListId": 5, "contingencyType": "OCO", "listStatusType": "EXEC_STARTED",
+              "listOrderStatus": "EXECUTING", "listClientOrderId": "odd-list", "transactionTime": 1,
+              "symbol": "BTCUSDT", "orders": [stub]}
+
+    def handle(r: RestRequest) -> RestResponse:
+        if r.path == "/api/v3/orderList":
+            return answer(listed)
+        return error(400, -2013, "Order does not exist.")
+
+    exchange = ScriptedExchange({"/api/v3/orderList": handle, "/api/v3/order": handle})
+    async with InProcessProvider(exchange, tmp_path) as channel:
+        got = await trading_pb2_grpc.TradingStub(channel).GetOrderList(
+            trading_pb2.GetOrderListRequest(list_client_order_id="odd-list"))
+    assert got.order_list.list_client_order_id == "odd-list"
+    assert [o.client_order_id for o in got.order_list.orders] == [stub["clientOrderId"]]
