@@ -514,6 +514,11 @@ class BinanceClient:
         err = from_binance(status, code if isinstance(code, int) else None, msg, mutating=False,
                            retry_after_s=retry_after, now_s=now_s)
         self._hold_after(err, retry_after, msg, now_s)
+        if isinstance(err, RateLimited) and err.retry_after_s is None:
+            # no data.retryAfter: the stream waits out the hold just put on REST (the governor does not gate it)
+            held = self.governor.snapshot(now_s)
+            until = max(held.get("rate_limited_until") or 0.0, held.get("banned_until") or 0.0)
+            err.retry_after_s = until - now_s if until > now_s else None
         err.message = f"{method}: {err.message}"
         err.args = (err.message,)
         return err

@@ -122,3 +122,18 @@ async def test_a_list_stub_with_an_id_no_int64_holds_is_answered_not_internal(tm
             trading_pb2.GetOrderListRequest(list_client_order_id="odd-list"))
     assert got.order_list.list_client_order_id == "odd-list"
     assert [o.client_order_id for o in got.order_list.orders] == [stub["clientOrderId"]]
+
+
+@pytest.mark.parametrize("status", [429, 418])
+def test_a_ws_api_refusal_without_retry_after_names_the_hold_it_put_on_rest(status: int) -> None:
+    """A 429/418 on the subscription without data.retryAfter holds REST (until the window ends, or
+    2 minutes of ban) but the error named no retry_after: the account stream then retried the
+    subscription, which the governor does not gate, at its short backoff, during the very hold (on
+    Binance, retrying into a 429 is what earns a 418)."""
+    client, _ = make({})
+    err = client.ws_api_refusal(SUBSCRIBE, status, {"code": -1003, "msg": "Too many requests."})
+    assert isinstance(err, RateLimited)
+    health = client.health()
+    held_until = max(health.rate_limited_until or 0.0, health.banned_until or 0.0)
+    assert held_until > WALL_MS / 1000
+    assert err.retry_after_s == pytest.approx(held_until - WALL_MS / 1000)
