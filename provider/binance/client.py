@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 import structlog
 
@@ -507,9 +507,9 @@ class BinanceClient:
         msg = str(error.get("msg", ""))[:500] or None
         data = error.get("data")
         retry_after: float | None = None
-        if isinstance(data, Mapping) and isinstance(data.get("retryAfter"), int):
+        if isinstance(data, Mapping) and _is_int(data.get("retryAfter")):
             answered_ms = data.get("serverTime")
-            answered_s = answered_ms / 1000 if isinstance(answered_ms, int) else now_s
+            answered_s = answered_ms / 1000 if _is_int(answered_ms) else now_s
             retry_after = max(0.0, data["retryAfter"] / 1000 - answered_s)
         err = from_binance(status, code if isinstance(code, int) else None, msg, mutating=False,
                            retry_after_s=retry_after, now_s=now_s)
@@ -777,6 +777,10 @@ class BinanceClient:
 _WEIGHT_FIELDS = ("used_weight", "weight_limit", "weight_budget", "interval_s", "weight_limit_source",
                   "last_used_weight_header", "rate_limited_until", "banned_until")
 _ORDER_FIELDS = ("order_limits", "order_counts", "orders_held_until")
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)  # JSON true is no time
 
 
 def _pick(snapshot: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:

@@ -137,3 +137,14 @@ def test_a_ws_api_refusal_without_retry_after_names_the_hold_it_put_on_rest(stat
     held_until = max(health.rate_limited_until or 0.0, health.banned_until or 0.0)
     assert held_until > WALL_MS / 1000
     assert err.retry_after_s == pytest.approx(held_until - WALL_MS / 1000)
+
+
+def test_a_ws_api_429_with_a_boolean_server_time_is_not_read_as_a_time() -> None:
+    """isinstance(True, int): a serverTime of true was read as 1 ms since the epoch, so a 429 named
+    a hold of 53 years (cut to the 3-day longest ban) on the stream and every REST call."""
+    client, _ = make({})
+    data = {"retryAfter": WALL_MS + 5_000, "serverTime": True}
+    err = client.ws_api_refusal(SUBSCRIBE, 429, {"code": -1003, "msg": "Too many requests.", "data": data})
+    assert isinstance(err, RateLimited)
+    assert err.retry_after_s is not None and err.retry_after_s <= 60
+    assert (client.health().rate_limited_until or 0.0) <= WALL_MS / 1000 + 60
