@@ -443,7 +443,7 @@ def from_binance(
     kw: dict[str, Any] = {"binance_code": code, "binance_msg": msg, "hint": _hint_for(code, text)}
     retry_after_s = usable_retry_after(retry_after_s)
     if http_status == 418:
-        until = now_s + (retry_after_s or 120.0) if now_s is not None else None
+        until = now_s + (120.0 if retry_after_s is None else retry_after_s) if now_s is not None else None
         return IpBanned(
             f"IP banned by the exchange: {text}",
             retry_after_s=retry_after_s,

@@ -76,6 +76,8 @@ __all__ = ["BinanceClient", "BinanceResult", "ClientConfig", "ResponseMeta", "ne
 
 #: set while a priority call (an order-book snapshot) runs; read where weight is reserved.
 _PRIORITY: contextvars.ContextVar[bool] = contextvars.ContextVar("binance_priority_call", default=False)
+#: set while the rules are re-read after a lowered limit (governor rule 6): never refused as too heavy.
+_REREAD: contextvars.ContextVar[bool] = contextvars.ContextVar("binance_rules_reread", default=False)
 _CALLER_MISTAKES = (InvalidArgument, NotFound, FailedPrecondition)
 _EXCHANGE_TIME_FIELDS = ("transactTime", "serverTime", "updateTime", "closeTime", "time")
 
@@ -408,6 +410,7 @@ class BinanceClient:
 
     async def _refresh_rules_quietly(self) -> None:
         _PRIORITY.set(True)  # this task's own context: under a lowered limit, the call that gives the budget back
+        _REREAD.set(True)
         try:
             await self.refresh_exchange_info()
             self._log.info("weight_limit_reread", limit=self.governor.limit)
@@ -422,7 +425,7 @@ class BinanceClient:
             self._require_credentials(endpoint)
             await self._ensure_clock()
         weight = weight_of(endpoint, params)
-        sent_at = await self._gov.acquire(weight, priority=_PRIORITY.get())
+        sent_at = await self._gov.acquire(weight, priority=_PRIORITY.get(), rules_reread=_REREAD.get())
         request, timestamp = self._build(endpoint, params)
         started = self._monotonic()
         try:

@@ -21,7 +21,9 @@ Rules (spec §1.5), applied by the pure :class:`WeightGovernor`:
    once its block is over; while the limit is below the highest one the rules ever gave, they are
    re-read every ``recheck_s`` (a drop is temporary until proven otherwise); a used-weight header
    above our limit proves the limit was raised, so the rules are re-read at once. The re-read is a
-   priority call (it is what gives the budget back); one that fails is tried again next window.
+   priority call (it is what gives the budget back); one that fails is tried again next window. It
+   is never refused as too heavy (a limit under its own weight, 20, would keep itself forever): like
+   rule 7, it then goes out alone at the start of a window.
 7. Never impossible forever: a call heavier than the budget (the limit less ``headroom``) but
    within the limit goes out at the start of a window, when nothing else is counted; only a call
    heavier than the limit itself is refused outright (the caller asks for less, e.g. a smaller
@@ -148,6 +150,8 @@ class WeightGovernor:
         self._roll(now)
         if self._last_header is not None and self._last_header > self.limit:
             return True  # our limit is too low for sure: the re-read is what fixes the budget
+        if weight > self.budget_for(True):  # a limit lowered under the re-read's own weight: rule 7
+            return self._used == 0 and self._in_flight == 0
         return self._used + weight <= self.budget_for(True)
 
     def _reread_in(self, now: float) -> float | None:
@@ -192,10 +196,11 @@ class WeightGovernor:
             self._last_header = None
 
     # -- decisions -----------------------------------------------------------------------
-    def reserve(self, weight: int, now: float, *, priority: bool = False) -> float:
+    def reserve(self, weight: int, now: float, *, priority: bool = False, rules_reread: bool = False) -> float:
         """Charge ``weight`` if it fits now and return 0.0; else return seconds to wait first.
 
-        ``priority`` calls may use the slice of the budget kept for them (``priority_share``).
+        ``priority`` calls may use the slice of the budget kept for them (``priority_share``); the
+        ``rules_reread`` (rule 6) is not refused for weighing more than the limit (rule 7 applies).
 
         Raises:
             IpBanned: while a 418 ban lasts.
@@ -207,7 +212,7 @@ class WeightGovernor:
                 f"REST calls refused: the IP is banned for {left:.0f} s more",
                 retry_after_s=left, banned_until_s=self._banned_until,
             )
-        if weight > self.limit:
+        if weight > self.limit and not rules_reread:
             reread_in = self._reread_in(now)
             when = "" if reread_in is None else f"; the limit is re-read in {reread_in:.1f} s, retry then"
             raise RateLimited(
@@ -330,11 +335,11 @@ class AsyncGovernor:
         self.core = core
         self.now = now
 
-    async def acquire(self, weight: int, *, priority: bool = False) -> float:
+    async def acquire(self, weight: int, *, priority: bool = False, rules_reread: bool = False) -> float:
         """Wait until ``weight`` is reserved; return the server-clock time it was granted."""
         while True:
             now = self.now()
-            delay = self.core.reserve(weight, now, priority=priority)
+            delay = self.core.reserve(weight, now, priority=priority, rules_reread=rules_reread)
             if delay == 0.0:
                 return now
             await asyncio.sleep(delay)

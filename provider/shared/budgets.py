@@ -120,7 +120,7 @@ class SharedBudgets(AsyncGovernor):
         self.orders.listener = None
 
     # -- request weight (rules 1 and 2) ---------------------------------------------------
-    async def acquire(self, weight: int, *, priority: bool = False) -> float:
+    async def acquire(self, weight: int, *, priority: bool = False, rules_reread: bool = False) -> float:
         """Wait until ``weight`` is reserved from the shared budget (or the local share); the grant time."""
         lost = HOLD_LOST.get()
         if lost is not None and lost():
@@ -134,19 +134,19 @@ class SharedBudgets(AsyncGovernor):
             now = self.now()
             if self.shared or STRICT.get():
                 try:
-                    delay = await self._reserve_shared(weight, now, priority)
+                    delay = await self._reserve_shared(weight, now, priority, rules_reread)
                 except RedisUnavailable:
                     if STRICT.get():
                         raise
                     self._lost("weight reservation")
                     continue
             else:
-                delay = self.core.reserve(weight, now, priority=priority)
+                delay = self.core.reserve(weight, now, priority=priority, rules_reread=rules_reread)
             if delay == 0.0:
                 return now
             await asyncio.sleep(delay)
 
-    async def _reserve_shared(self, weight: int, now: float, priority: bool) -> float:
+    async def _reserve_shared(self, weight: int, now: float, priority: bool, rules_reread: bool = False) -> float:
         core = self.core
         args: list[Any] = [weight, repr(now), int(priority), core.limit, core.interval_s, core.headroom,
                            core.priority_share]
@@ -160,6 +160,8 @@ class SharedBudgets(AsyncGovernor):
             core.adopt_shared(banned_until=float(answer[1]), now=now)
             return core.reserve(weight, now, priority=priority)  # raises IpBanned, with the core's words
         if kind == "never":
+            if rules_reread:  # the re-read of a limit lowered under its weight: the core's rule 7, on the shared count
+                return core.reserve(weight, now, priority=priority, rules_reread=True)
             raise RateLimited(
                 f"a call of weight {weight} can never fit the replicas' limit of {answer[1]} per {answer[2]} s",
                 retry_after_s=None,

@@ -82,6 +82,8 @@ def test_rate_limited_carries_retry_after_and_ban_end() -> None:
     err = e.from_binance(418, -1003, "banned", mutating=False, retry_after_s=120, now_s=1000)
     assert isinstance(err, e.IpBanned)
     assert err.retry_after_s == 120 and err.banned_until_s == 1120
+    over = e.from_binance(418, -1003, "banned", mutating=False, retry_after_s=0, now_s=1000)
+    assert isinstance(over, e.IpBanned) and over.banned_until_s == 1000  # a ban already over, not 2 more minutes
     assert err.to_details()["retry_after_s"] == 120
 
 

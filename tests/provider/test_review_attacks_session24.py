@@ -81,7 +81,7 @@ def test_a_limit_lowered_below_the_weight_of_exchange_info_is_still_re_read() ->
         t = now + 60 * minute + 1
         if gov.rules_refresh_due(t):
             try:
-                gov.reserve(20, t, priority=True)
+                gov.reserve(20, t, priority=True, rules_reread=True)  # as the client re-reads the rules
             except RateLimited:
                 gov.rules_refresh_failed(t)
             else:
