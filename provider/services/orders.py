@@ -63,7 +63,8 @@ def order_list_from_json(raw: dict[str, Any], orders: dict[int, dict[str, Any]] 
     """A list answer (placement, cancel, query) -> typed `OrderList`; each order from `orderReports`
     or `orders` (full states by order id) when known, else the `orders` stubs (symbol, ids) as far
     as the exchange sent them (a stub without a usable id is shown with order id 0, not dropped)."""
-    states = {int(r["orderId"]): r for r in raw.get("orderReports", [])}
+    states = {i: r for r in raw.get("orderReports", [])
+              if isinstance(r, dict) and (i := _int_or_none(r.get("orderId"))) is not None}
     states.update(orders or {})
     typed = []
     for stub in raw.get("orders", []):

@@ -14,6 +14,7 @@ import pytest
 
 from contracts.binance.v1 import trading_pb2, trading_pb2_grpc
 from provider.binance.transport import RestRequest, RestResponse
+from provider.services.orders import order_list_from_json
 from tests.harness import InProcessProvider, ScriptedExchange, answer
 
 ODD_STUBS: list[Any] = [
@@ -42,3 +43,15 @@ async def test_a_list_with_an_odd_order_stub_is_answered_not_internal(tmp_path: 
     shown = [(o.client_order_id, o.order_id) for o in got.order_list.orders]
     assert shown == ([(stub["clientOrderId"], 12 if "symbol" not in stub else 0)] if isinstance(stub, dict) else [])
     assert "/api/v3/order" not in exchange.paths("GET")  # nothing to look up for an odd stub
+
+
+
+def test_a_placement_answer_whose_reports_lack_their_order_ids_still_converts() -> None:
+    """A list placement's answer carries `orderReports` as the exchange sent them (no lookup)."""
+    placed = {"orderListId": 6, "contingencyType": "OCO", "listOrderStatus": "EXECUTING",
+              "listClientOrderId": "odd-reports", "symbol": "BTCUSDT",
+              "orders": [{"symbol": "BTCUSDT", "orderId": 12, "clientOrderId": "leg"}],
+              "orderReports": [{"symbol": "BTCUSDT", "status": "NEW"}, "not an object",
+                               {"symbol": "BTCUSDT", "orderId": "x", "status": "NEW"}]}
+    converted = order_list_from_json(placed)
+    assert [(o.client_order_id, o.order_id) for o in converted.orders] == [("leg", 12)]
