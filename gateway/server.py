@@ -381,7 +381,14 @@ class Gateway:
     ) -> types.SubscriptionsListenResult:
         asked = [u for u in dict.fromkeys(params.notifications.resource_subscriptions or [])
                  if self.registry.catalog.subscribable_owner(u) is not None]
-        verdicts = await asyncio.gather(*(self.subscriptions.listen(u) for u in asked), return_exceptions=True)
+        listens = [asyncio.ensure_future(self.subscriptions.listen(u)) for u in asked]
+        try:
+            verdicts = await asyncio.gather(*listens, return_exceptions=True)
+        except asyncio.CancelledError:  # the client gave up: the URIs accepted before that are released too
+            for done in (t for t in listens if t.done() and not t.cancelled() and t.exception() is None):
+                if (release := done.result()) is not None:
+                    release()
+            raise
         releases = [r for r in verdicts if callable(r)]
         try:
             for failure in (r for r in verdicts if isinstance(r, BaseException)):
