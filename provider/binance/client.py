@@ -432,6 +432,9 @@ class BinanceClient:
             try:
                 self._sent += 1
                 response = await self._transport.send(request)
+            except asyncio.CancelledError:  # a caller's bound or deadline cut it: in flight no more (its weight
+                self.governor.release(weight)  # stays counted); else rule 7 waits for an in-flight 0 for good
+                raise
             except ProviderError as exc:
                 self.governor.release(weight)
                 if endpoint.mutating and isinstance(exc, (ExchangeTimeout, ExchangeUnavailable)) \
