@@ -160,8 +160,11 @@ class SharedBudgets(AsyncGovernor):
             core.adopt_shared(banned_until=float(answer[1]), now=now)
             return core.reserve(weight, now, priority=priority)  # raises IpBanned, with the core's words
         if kind == "never":
-            if rules_reread:  # the re-read of a limit lowered under its weight: the core's rule 7, on the shared count
-                return core.reserve(weight, now, priority=priority, rules_reread=True)
+            limit = int(float(answer[1]))
+            if rules_reread and 0 < limit < weight:  # the re-read of a limit lowered under its weight: rule 7 on
+                # the shared count (the whole limit, alone at a window's start, held by a shared 429 block), so
+                # the replicas send one re-read per window between them, not one each
+                return await self._reserve_shared(limit, now, priority)
             raise RateLimited(
                 f"a call of weight {weight} can never fit the replicas' limit of {answer[1]} per {answer[2]} s",
                 retry_after_s=None,
