@@ -459,12 +459,18 @@ def note_reports(app: App, raw: Mapping[str, Any]) -> None:
             app.account.note_write(report)
 
 
+#: a list holds at most 3 orders (OTOCO, OPOCO); past that, stubs are an odd exchange's, shown as sent rather than
+#: looked up one by one (weight 4 each: 2,000 stubs would take the IP's whole minute)
+_STATES_LOOKED_UP = 3
+
+
 async def with_states(app: App, raw: dict[str, Any]) -> dict[str, Any]:
     """A list answer whose orders carry their current state (one lookup each, weight 4). A stub
-    without a symbol and order id is left as the exchange sent it: the states add to the answer,
-    they must not turn a list that exists into a failure."""
+    without a symbol and order id (or ``orders`` that is no list) is left as the exchange sent it: the
+    states add to the answer, they must not turn a list that exists into a failure."""
+    orders = raw.get("orders")
     states = []
-    for stub in raw.get("orders", []):
+    for stub in orders[:_STATES_LOOKED_UP] if isinstance(orders, list) else []:
         if not isinstance(stub, dict) or not isinstance(stub.get("symbol"), str) \
                 or not isinstance(stub.get("orderId"), int) or isinstance(stub.get("orderId"), bool):
             continue
