@@ -12,7 +12,7 @@ import pytest
 from benchmarks.soak import run_soak
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(360)  # a bound against a hang: the account check alone may wait 150 s (soak.py)
 async def test_short_soak_has_no_unclear_failure_mismatched_book_duplicate_order_ban_or_leak() -> None:
     counts = await run_soak(duration_s=25, clients=2)
     assert counts.problems() == [], counts
