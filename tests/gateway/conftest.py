@@ -102,6 +102,18 @@ async def gateway_session(
 
 
 @pytest.fixture
+async def silent() -> AsyncIterator[FakeProvider]:
+    """A provider of before fa62a53: its subscriptions' response headers go out only with a first update."""
+    provider = FakeProvider()
+    provider.headers_at_once = False
+    await provider.start()
+    try:
+        yield provider
+    finally:
+        await provider.stop()
+
+
+@pytest.fixture
 async def fake() -> AsyncIterator[FakeProvider]:
     provider = await FakeProvider().start()
     try:

@@ -17,21 +17,6 @@ from tests.gateway.inprocess import in_process_gateway, one_provider
 URI = "fake://quote/BNBUSDT"
 
 
-class HeadersWithFirstUpdate(FakeProvider):
-    """A provider of before fa62a53: its response headers go out only with a first update."""
-
-    headers_at_once = False
-
-
-@pytest.fixture
-async def silent() -> AsyncIterator[FakeProvider]:
-    provider = await HeadersWithFirstUpdate().start()
-    try:
-        yield provider
-    finally:
-        await provider.stop()
-
-
 @pytest.fixture
 async def gateway(silent: FakeProvider) -> AsyncIterator[Gateway]:
     async with in_process_gateway(one_provider(silent.address)) as gw:

@@ -131,10 +131,6 @@ def test_a_provider_fact_named_grpc_status_does_not_replace_the_gateways() -> No
 URI = "fake://quote/BNBUSDT"
 
 
-class HeadersWithFirstUpdate(FakeProvider):
-    headers_at_once = False  # the verdict comes with a first update (or the wait's end)
-
-
 class _Session:
     """The part of a ServerSession the subscriptions use: one client connection."""
 
@@ -143,15 +139,6 @@ class _Session:
 
     async def send_resource_updated(self, uri: str) -> None:
         self.updated.append(uri)
-
-
-@pytest.fixture
-async def silent() -> AsyncIterator[FakeProvider]:
-    provider = await HeadersWithFirstUpdate().start()
-    try:
-        yield provider
-    finally:
-        await provider.stop()
 
 
 @pytest.mark.parametrize("cancelled", ["second", "first"])
