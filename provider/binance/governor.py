@@ -22,8 +22,9 @@ Rules (spec §1.5), applied by the pure :class:`WeightGovernor`:
    re-read every ``recheck_s`` (a drop is temporary until proven otherwise); a used-weight header
    above our limit proves the limit was raised, so the rules are re-read at once. The re-read is a
    priority call (it is what gives the budget back); one that fails is tried again next window. It
-   is never refused as too heavy (a limit under its own weight, 20, would keep itself forever): like
-   rule 7, it then goes out alone at the start of a window.
+   is never refused as too heavy (a limit under its own weight, 20, would keep itself forever), nor
+   held for an empty window then: the exchange refuses it whatever else was counted, or takes it once
+   its limit is back (waiting for an empty window let the calls that start it starve it).
 7. Never impossible forever: a call heavier than the budget (the limit less ``headroom``) but
    within the limit goes out at the start of a window, when nothing else is counted; only a call
    heavier than the limit itself is refused outright (the caller asks for less, e.g. a smaller
@@ -150,7 +151,9 @@ class WeightGovernor:
         self._roll(now)
         if self._last_header is not None and self._last_header > self.limit:
             return True  # our limit is too low for sure: the re-read is what fixes the budget
-        if weight > self.budget_for(True):  # a limit lowered under the re-read's own weight: rule 7
+        if weight > self.limit:  # lowered under the re-read's own weight: an empty window buys nothing (see reserve)
+            return True
+        if weight > self.budget_for(True):  # rule 7
             return self._used == 0 and self._in_flight == 0
         return self._used + weight <= self.budget_for(True)
 
@@ -222,7 +225,8 @@ class WeightGovernor:
         if now < self._blocked_until:
             return self._wait_or_refuse(self._blocked_until - now, "rate limited (429)")
         self._roll(now)
-        fits = self._used + weight <= self.budget_for(priority)
+        # a re-read heavier than the limit goes whatever else is counted (rule 6: an empty window buys it nothing)
+        fits = (rules_reread and weight > self.limit) or self._used + weight <= self.budget_for(priority)
         if not fits and weight > self.budget_for(priority):
             fits = self._used == 0 and self._in_flight == 0  # rule 7: alone in a fresh window
         if not fits:

@@ -16,7 +16,8 @@ Redis unreachable (rules):
 3. A heartbeat every ``HEARTBEAT_S`` counts the replicas and notices Redis coming back; the shared
    budget is used again from that moment (a restarted, empty Redis is corrected by the next headers).
 
-Keys: ``<prefix>weight`` (this IP's window), ``<prefix>orders:<account>`` (a hash of the API key, never
+Keys: ``<prefix>weight`` (this IP's window; ``<prefix>weight:reread:<window>``, the replica re-reading a
+lowered limit in that window), ``<prefix>orders:<account>`` (a hash of the API key, never
 the key), ``<prefix>replicas`` (heartbeats), ``<prefix>epoch`` (when Redis's data began: each beat starts
 it after a loss, ``ledger.py`` rule 6).
 """
@@ -160,11 +161,8 @@ class SharedBudgets(AsyncGovernor):
             core.adopt_shared(banned_until=float(answer[1]), now=now)
             return core.reserve(weight, now, priority=priority)  # raises IpBanned, with the core's words
         if kind == "never":
-            limit = int(float(answer[1]))
-            if rules_reread and 0 < limit < weight:  # the re-read of a limit lowered under its weight: rule 7 on
-                # the shared count (the whole limit, alone at a window's start, held by a shared 429 block), so
-                # the replicas send one re-read per window between them, not one each
-                return await self._reserve_shared(limit, now, priority)
+            if rules_reread:  # the re-read of a limit lowered under its weight (governor rule 6)
+                return await self._reserve_reread(now, priority)
             raise RateLimited(
                 f"a call of weight {weight} can never fit the replicas' limit of {answer[1]} per {answer[2]} s",
                 retry_after_s=None,
@@ -178,6 +176,26 @@ class SharedBudgets(AsyncGovernor):
             f"retry in {delay:.1f} s",
             retry_after_s=delay,
         )
+
+    async def _reserve_reread(self, now: float, priority: bool) -> float:
+        """The re-read of a limit lowered under its weight: held by a shared 429 block or ban like any call,
+        whatever else the window counted (the exchange refuses it either way, or takes it once its limit is
+        back), and sent by one replica per window between them, not by each one that learned the limit.
+
+        Raises:
+            RateLimited: another replica re-reads the rules in this window.
+        """
+        delay = await self._reserve_shared(0, now, priority)
+        if delay:
+            return delay
+        window = self.core.window_of(now)
+        with translated("re-read reservation"):
+            first = await self.conn.set(f"{self._weight_key}:reread:{window}", self.replica_id, nx=True,
+                                        ex=2 * self.core.interval_s)
+        if not first:
+            raise RateLimited("another replica re-reads the rules in this window",
+                              retry_after_s=(window + 1) * self.core.interval_s - now)
+        return 0.0
 
     # -- orders (rule 1) ---------------------------------------------------------------------
     async def reserve_order(self) -> None:

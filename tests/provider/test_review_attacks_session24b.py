@@ -191,7 +191,8 @@ async def test_replicas_sharing_redis_send_one_re_read_of_a_limit_under_its_weig
     window count rolls to 0 and knows nothing of the other replicas: every replica that learned the limit
     from its own 429 sent its exchangeInfo alone-at-the-window's-start at once, none of them counted in the
     shared window (nor held by another replica's shared 429 block). Two replicas refused at limit=1 and their
-    two re-reads are four refusals in a row: the sandbox's 418 in the very first re-read window."""
+    two re-reads are four refusals in a row: the sandbox's 418 in the very first re-read window. One re-read
+    per window between them, and not held back for an empty window (a light call counted first)."""
     async with running_redis() as server:
         prefix, clock = f"t{secrets.token_hex(4)}:", [T0_S + 10.0]
         replicas = []
@@ -208,6 +209,7 @@ async def test_replicas_sharing_redis_send_one_re_read_of_a_limit_under_its_weig
                 await budgets.flush()
             clock[0] = T0_S + 61.0  # the next window: each replica's re-read is due
             assert all(b.core.rules_refresh_due(clock[0]) for b in replicas)
+            await replicas[1].acquire(1)  # a light call that fits is counted first (it is what starts a re-read)
             async with asyncio.timeout(10):
                 got = await asyncio.gather(
                     *(b.acquire(20, priority=True, rules_reread=True) for b in replicas), return_exceptions=True)
@@ -218,3 +220,33 @@ async def test_replicas_sharing_redis_send_one_re_read_of_a_limit_under_its_weig
             for budgets in replicas:
                 await budgets.close()
                 await budgets.conn.aclose()
+
+
+async def test_a_limit_lowered_under_the_re_reads_weight_is_re_read_although_light_calls_keep_coming() -> None:
+    """0c7ee0c lets the re-read (weight 20) out under a lower limit only alone at a window's start (nothing
+    counted). But a re-read is started by the next call, which reserves its own weight first (the re-read
+    task runs later): with light calls that fit (avg_price, 2 of a limit of 10) the window is never empty
+    when the re-read asks, it is put off to the next window, and the next, so the provisional limit stays
+    for as long as the desk keeps calling, although the exchange gave its limit back long ago. Under a
+    limit below the re-read's weight an empty window buys nothing (the exchange refuses 20 either way, or
+    accepts it either way once the limit is back)."""
+    wall = [T0_S * 1000 + 1_000]
+    exchange = SandboxLimits(wall)
+    client = BinanceClient(Environment.custom("http://sandbox.test", "ws://sandbox.test", name="sandbox"), exchange,
+                           wall_ms=lambda: wall[0])
+    try:
+        await client.refresh_exchange_info()
+        exchange.limiter.reset(10)  # the exchange lowers its limit to 10 a minute...
+        wall[0] += 1_000
+        with pytest.raises(RateLimited):
+            await client.refresh_exchange_info()  # ...learned from a 429 (-1003 names it)
+        assert client.governor.limit == 10
+        exchange.limiter.reset(6000)  # ...and gives the usual one back
+        for minute in range(1, 6):  # a light call a second into each window
+            wall[0] = (T0_S + 60 * minute + 1) * 1000
+            await client.avg_price("BTCUSDT")
+            if client._rules_task is not None:
+                await asyncio.wait_for(client._rules_task, 5)
+        assert client.governor.limit == 6000, exchange.statuses
+    finally:
+        await client.close()
