@@ -58,7 +58,6 @@ async def test_a_listen_cancelled_while_one_verdict_is_pending_closes_the_stream
                     await provider.wait_subscribed(FAST)
                     await provider.wait_subscribed(SLOW)
                     await until(lambda: gateway.subscriptions._watches[FAST].verdict.done(), timeout_s=5)
-                    assert not gateway.subscriptions._watches[SLOW].verdict.done()  # still waiting
                     tg.cancel_scope.cancel()
             await until(lambda: SLOW not in gateway.subscriptions._watches, timeout_s=10)
             await until(lambda: FAST not in gateway.subscriptions._watches, timeout_s=5)
