@@ -37,7 +37,7 @@ from provider.errors import (
 from provider.services import confirm, rails
 from provider.services.fields import optional
 from provider.services.freshness import freshness
-from provider.services.orders import SIDES, TIFS, TYPES, order_list_from_json
+from provider.services.orders import SIDES, TIFS, TYPES, int64_or_none, list_field, order_list_from_json
 from provider.services.registry import tool
 from provider.services.trading import STP
 from provider.trading import lists, plan
@@ -454,8 +454,8 @@ def note_reports(app: App, raw: Mapping[str, Any]) -> None:
     """Read-your-writes: the live account waits for the stream to show these orders."""
     if app.account is None:
         return
-    for report in raw.get("orderReports", []):
-        if "status" in report:
+    for report in list_field(raw, "orderReports"):
+        if isinstance(report, dict) and "status" in report and int64_or_none(report.get("orderId")) is not None:
             app.account.note_write(report)
 
 
@@ -468,13 +468,11 @@ async def with_states(app: App, raw: dict[str, Any]) -> dict[str, Any]:
     """A list answer whose orders carry their current state (one lookup each, weight 4). A stub
     without a symbol and order id (or ``orders`` that is no list) is left as the exchange sent it: the
     states add to the answer, they must not turn a list that exists into a failure."""
-    orders = raw.get("orders")
     states = []
-    for stub in orders[:_STATES_LOOKED_UP] if isinstance(orders, list) else []:
-        if not isinstance(stub, dict) or not isinstance(stub.get("symbol"), str) \
-                or not isinstance(stub.get("orderId"), int) or isinstance(stub.get("orderId"), bool):
+    for stub in list_field(raw, "orders")[:_STATES_LOOKED_UP]:
+        if not isinstance(stub, dict) or not isinstance(symbol := stub.get("symbol"), str) \
+                or (order_id := int64_or_none(stub.get("orderId"))) is None:
             continue
-        symbol, order_id = stub["symbol"], stub["orderId"]
         try:
             states.append((await app.client.get_order(symbol, order_id=order_id)).data)
         except NotFound:

@@ -3,6 +3,7 @@ and order list JSON -> typed `OrderList`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -63,14 +64,14 @@ def order_list_from_json(raw: dict[str, Any], orders: dict[int, dict[str, Any]] 
     """A list answer (placement, cancel, query) -> typed `OrderList`; each order from `orderReports`
     or `orders` (full states by order id) when known, else the `orders` stubs (symbol, ids) as far
     as the exchange sent them (a stub without a usable id is shown with order id 0, not dropped)."""
-    states = {i: r for r in raw.get("orderReports", [])
-              if isinstance(r, dict) and (i := _int_or_none(r.get("orderId"))) is not None}
+    states = {i: r for r in list_field(raw, "orderReports")
+              if isinstance(r, dict) and (i := int64_or_none(r.get("orderId"))) is not None}
     states.update(orders or {})
     typed = []
-    for stub in raw.get("orders", []):
+    for stub in list_field(raw, "orders"):
         if not isinstance(stub, dict):
             continue
-        order_id = _int_or_none(stub.get("orderId"))
+        order_id = int64_or_none(stub.get("orderId"))
         full = states.get(order_id) if order_id is not None else None
         if full is not None:
             if "origClientOrderId" in full:  # a cancel report: its clientOrderId is the cancel's own
@@ -92,7 +93,7 @@ def order_list_from_json(raw: dict[str, Any], orders: dict[int, dict[str, Any]] 
     )
 
 
-def _int_or_none(value: Any) -> int | None:
+def int64_or_none(value: Any) -> int | None:
     """An id as the exchange sent it, when it is one (an int, or ASCII digits: "²" is a digit to
     isdigit, not to int; at most 19 of them) that the proto's int64 holds."""
     if isinstance(value, bool):
@@ -100,3 +101,9 @@ def _int_or_none(value: Any) -> int | None:
     if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
         value = int(value)
     return value if isinstance(value, int) and -(2**63) <= value < 2**63 else None
+
+
+def list_field(raw: Mapping[str, Any], key: str) -> list[Any]:
+    """``raw[key]`` when the exchange sent a list there; else nothing (null, a number: nothing to show)."""
+    value = raw.get(key)
+    return value if isinstance(value, list) else []

@@ -8,12 +8,15 @@ would hide that the list exists).
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from contracts.binance.v1 import trading_pb2, trading_pb2_grpc
 from provider.binance.transport import RestRequest, RestResponse
+from provider.services import trading  # noqa: F401  (the order services are imported through it, as the server does)
+from provider.services.order_lists import note_reports
 from provider.services.orders import order_list_from_json
 from tests.harness import InProcessProvider, ScriptedExchange, answer
 
@@ -55,3 +58,14 @@ def test_a_placement_answer_whose_reports_lack_their_order_ids_still_converts() 
                                {"symbol": "BTCUSDT", "orderId": "x", "status": "NEW"}]}
     converted = order_list_from_json(placed)
     assert [(o.client_order_id, o.order_id) for o in converted.orders] == [("leg", 12)]
+
+
+def test_read_your_writes_notes_only_reports_with_an_order_id() -> None:
+    """After a list placement the live account waits for its orders; a report it cannot name (or an
+    `orderReports` that is no list) must not fail the answer of a list that was placed."""
+    noted: list[dict[str, Any]] = []
+    app: Any = SimpleNamespace(account=SimpleNamespace(note_write=noted.append))
+    good = {"symbol": "BTCUSDT", "orderId": 5, "status": "NEW", "executedQty": "0"}
+    note_reports(app, {"orderReports": [{"symbol": "BTCUSDT", "status": "NEW"}, "not an object", good]})
+    note_reports(app, {"orderReports": None})
+    assert noted == [good]

@@ -83,8 +83,6 @@ def _state(r: RestRequest) -> RestResponse:
                    "cummulativeQuoteQty": "0", "timeInForce": "GTC", "time": 1, "updateTime": 1})
 
 
-@pytest.mark.xfail(strict=True, reason="with_states is fixed; provider/services/orders.py order_list_from_json "
-                   "iterates raw.get('orders', []) too (TypeError): not this helper's file, see report")
 @pytest.mark.parametrize("orders", [None, 5], ids=["null", "number"])
 async def test_a_list_whose_orders_field_is_not_a_list_is_answered_not_internal(tmp_path: Path, orders: Any) -> None:
     """with_states iterated ``raw.get("orders", [])``: an exchange's ``"orders": null`` (or a number) is no
