@@ -203,7 +203,7 @@ class WeightGovernor:
         """Charge ``weight`` if it fits now and return 0.0; else return seconds to wait first.
 
         ``priority`` calls may use the slice of the budget kept for them (``priority_share``); the
-        ``rules_reread`` (rule 6) is not refused for weighing more than the limit (rule 7 applies).
+        ``rules_reread`` (rule 6) heavier than the limit is neither refused nor held for an empty window.
 
         Raises:
             IpBanned: while a 418 ban lasts.
