@@ -336,9 +336,10 @@ class Soak:
         for placed in answers:
             outcome = "error answer" if placed is None else str(placed.get("outcome"))
             self.counts.order_outcomes[outcome] = self.counts.order_outcomes.get(outcome, 0) + 1
+            # an error answer (e.g. the provider restarted under the call: "outcome unknown") leaves it open
+            record.answers.append(None if placed is None or outcome == "UNKNOWN" else bool(placed.get("order_exists")))
             if placed is not None:
                 self.check_exact(args, placed)
-                record.answers.append(None if outcome == "UNKNOWN" else bool(placed.get("order_exists")))
         if any(a is not None and a.get("order_exists") for a in answers):
             await self.call(session, "binance_cancel_order", {"symbol": SYMBOL, "client_order_id": cid})
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.soak import run_soak
+from benchmarks.soak import OrderRecord, run_soak
 
 
 @pytest.mark.timeout(360)  # a bound against a hang: the account check alone may wait 150 s (soak.py)
@@ -28,3 +28,12 @@ async def test_short_soak_has_no_unclear_failure_mismatched_book_duplicate_order
     assert counts.orders_over_cap == 0 and counts.reads_refused_by_order_limit == 0
     assert counts.arguments_changed == 0
     assert counts.account_checks > 0 and counts.account_divergences == 0
+
+
+def test_a_pair_whose_other_call_failed_leaves_the_outcome_open_not_absent() -> None:
+    """Two calls with one client order id at once: one found its own request absent (then the other placed
+    it), the other got an error (the provider restarted under it: outcome unknown). Nothing says no order."""
+    assert OrderRecord(answers=[False, None], concurrent=True).exists() is None
+    assert OrderRecord(answers=[False, True], concurrent=True).exists() is True
+    assert OrderRecord(answers=[False, False], concurrent=True).exists() is False
+    assert OrderRecord(answers=[True, False]).exists() is False  # sequential: the last answer stands
