@@ -300,7 +300,7 @@ class FixtureProvider(provider_pb2_grpc.ProviderServicer):
 
 async def create_server(listen: str = "127.0.0.1:0") -> tuple[grpc.aio.Server, int]:
     """Start the fixture provider on `listen` (port 0: any free port); returns the server and port."""
-    server = grpc.aio.server()
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     add: Any = provider_pb2_grpc.add_ProviderServicer_to_server
     add(FixtureProvider(), server)
     checker = health.aio.HealthServicer()

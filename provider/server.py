@@ -33,6 +33,10 @@ log = structlog.get_logger("provider")
 OVERALL = ""
 
 
+class CannotListen(OSError):
+    """The listen address cannot be bound: the process ends saying so (no second server shares it)."""
+
+
 async def create_server(
     app: App, listen: str, tls: ServerTls | None = None
 ) -> tuple[grpc.aio.Server, int, health.aio.HealthServicer]:
@@ -45,6 +49,9 @@ async def create_server(
     server = grpc.aio.server(
         interceptors=interceptors,
         options=[
+            # gRPC binds with SO_REUSEPORT by default: a second provider (or anything gRPC) started on the
+            # same port would then share its connections silently instead of failing to start
+            ("grpc.so_reuseport", 0),
             ("grpc.max_receive_message_length", 4 * 1024 * 1024),
             ("grpc.keepalive_permit_without_calls", 1),
             ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
@@ -56,9 +63,12 @@ async def create_server(
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection([*services, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
-    port = server.add_secure_port(listen, tls.credentials()) if tls else server.add_insecure_port(listen)
+    try:
+        port = server.add_secure_port(listen, tls.credentials()) if tls else server.add_insecure_port(listen)
+    except RuntimeError:  # grpc's "Failed to bind to address ...; set GRPC_VERBOSITY=debug ..."
+        port = 0
     if port == 0:
-        raise OSError(f"cannot listen on {listen}")
+        raise CannotListen(f"cannot listen on {listen}: the address is in use (another provider?) or not this host's")
     for name in (OVERALL, *services):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return server, port, health_servicer
@@ -66,7 +76,11 @@ async def create_server(
 
 async def serve(settings: settings_module.Settings) -> None:
     app = await App.create(settings)
-    server, port, health_servicer = await create_server(app, settings.listen, settings.tls)
+    try:
+        server, port, health_servicer = await create_server(app, settings.listen, settings.tls)
+    except CannotListen:
+        await app.close()
+        raise
     await server.start()
     reporter = asyncio.create_task(
         health_report(
@@ -128,4 +142,8 @@ def main() -> None:
         log.error("invalid_configuration", error=str(exc))
         raise SystemExit(2) from None
     logs.configure(settings.log_level)
-    asyncio.run(serve(settings))
+    try:
+        asyncio.run(serve(settings))
+    except CannotListen as exc:
+        log.error("cannot_listen", error=str(exc), listen=settings.listen)
+        raise SystemExit(1) from None

@@ -20,7 +20,7 @@ from mcp.shared.exceptions import MCPError
 from contracts.binance.v1 import market_pb2, market_pb2_grpc
 from tests.e2e.conftest import HeldSession
 from tests.sim_fixture import SimProcess
-from tests.stack import ProviderProcess, free_port, sandbox_env
+from tests.stack import ROOT, ProviderProcess, child_env, free_port, sandbox_env, wait_serving
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -249,3 +249,21 @@ async def test_sigterm_drains_an_in_flight_call_then_exits_cleanly() -> None:
     finally:
         await provider.stop()
         await sim.stop()
+
+
+async def test_a_second_provider_on_a_taken_port_exits_saying_so_and_the_first_keeps_it(
+    stack_sim: SimProcess, stack_provider: ProviderProcess, tmp_path: Path
+) -> None:
+    """gRPC binds with SO_REUSEPORT unless told not to: a second provider on the same address started
+    and took half of the first one's connections without a word (and two test workers whose free ports
+    collided talked to each other's servers)."""
+    env = child_env({**sandbox_env(stack_sim.info), "PROVIDER_LISTEN": stack_provider.address,
+                     "PROVIDER_AUDIT_LOG": str(tmp_path / "audit.log")})
+    second = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "provider", cwd=str(ROOT), env=env, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(second.communicate(), 60)  # a bound against a hang
+    assert second.returncode == 1, out.decode(errors="replace")[-2000:]
+    assert "cannot_listen" in out.decode() and stack_provider.address in out.decode()
+    await wait_serving(stack_provider.address, 10)  # the first one still answers
+    assert stack_provider.proc is not None and stack_provider.proc.returncode is None

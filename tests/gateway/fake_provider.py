@@ -158,7 +158,7 @@ class FakeProvider(provider_pb2_grpc.ProviderServicer):
 
     async def start(self, port: int | None = None) -> FakeProvider:
         """Serve on `port` (default: the previous port, or a fresh one)."""
-        server = grpc.aio.server()
+        server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         add_servicer: Any = provider_pb2_grpc.add_ProviderServicer_to_server
         add_servicer(self, server)
         self._health = health.aio.HealthServicer()

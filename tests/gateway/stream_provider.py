@@ -44,7 +44,7 @@ class StreamProvider(FixtureProvider):
     @classmethod
     async def serve(cls) -> StreamProvider:
         provider = cls()
-        server = grpc.aio.server()
+        server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         add: Any = provider_pb2_grpc.add_ProviderServicer_to_server
         add(provider, server)
         checker = health.aio.HealthServicer()

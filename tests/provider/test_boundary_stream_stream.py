@@ -51,7 +51,7 @@ async def channel() -> AsyncIterator[grpc.aio.Channel]:
             "Written": grpc.stream_stream_rpc_method_handler(_written, parse, dump),
         },
     )
-    server = grpc.aio.server(interceptors=[ErrorBoundary()])
+    server = grpc.aio.server(interceptors=[ErrorBoundary()], options=[("grpc.so_reuseport", 0)])
     server.add_generic_rpc_handlers((handlers,))
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()

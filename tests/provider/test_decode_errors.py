@@ -60,7 +60,7 @@ def _handlers() -> grpc.GenericRpcHandler:
 
 @pytest.fixture
 async def channel() -> AsyncIterator[grpc.aio.Channel]:
-    server = grpc.aio.server(interceptors=[ErrorBoundary()])
+    server = grpc.aio.server(interceptors=[ErrorBoundary()], options=[("grpc.so_reuseport", 0)])
     server.add_generic_rpc_handlers((_handlers(),))
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
