@@ -424,6 +424,16 @@ def usable_retry_after(retry_after_s: float | None) -> float | None:
     return min(retry_after_s, LONGEST_BAN_S)
 
 
+#: a 418 without a usable Retry-After is taken as Binance's shortest ban
+SHORTEST_BAN_S = 120.0
+
+
+def ban_length_s(retry_after_s: float | None) -> float:
+    """How long a 418 bans: its usable Retry-After (0: a ban already over), else the shortest ban."""
+    usable = usable_retry_after(retry_after_s)
+    return SHORTEST_BAN_S if usable is None else usable
+
+
 def from_binance(
     http_status: int,
     code: int | None,
@@ -443,7 +453,7 @@ def from_binance(
     kw: dict[str, Any] = {"binance_code": code, "binance_msg": msg, "hint": _hint_for(code, text)}
     retry_after_s = usable_retry_after(retry_after_s)
     if http_status == 418:
-        until = now_s + (120.0 if retry_after_s is None else retry_after_s) if now_s is not None else None
+        until = now_s + ban_length_s(retry_after_s) if now_s is not None else None
         return IpBanned(
             f"IP banned by the exchange: {text}",
             retry_after_s=retry_after_s,

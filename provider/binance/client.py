@@ -488,19 +488,21 @@ class BinanceClient:
         retry_after = _float_header(response, "retry-after")
         err = from_binance(response.status, code, msg, mutating=endpoint.mutating,
                            retry_after_s=retry_after, now_s=now_s)
-        self._hold_after(err, retry_after, msg, now_s)
-        err.message = f"{endpoint.name}: {err.message}"
-        err.args = (err.message,)
-        return err
+        return self._refused(err, endpoint.name, retry_after, msg, now_s)
 
-    def _hold_after(self, err: ProviderError, retry_after: float | None, msg: str | None, now_s: float) -> None:
-        """Make every later call wait out a ban or rate limit the exchange answered."""
+    def _refused(self, err: ProviderError, name: str, retry_after: float | None, msg: str | None,
+                 now_s: float) -> ProviderError:
+        """``err``, named after the call the exchange refused, once every later call is made to wait out
+        the ban or rate limit it stands for."""
+        err.message = f"{name}: {err.message}"
+        err.args = (err.message,)
         if isinstance(err, IpBanned):
             self.governor.on_banned(retry_after, now_s)
         elif isinstance(err, OrderRateLimited):  # the account's order count, not the IP's weight
             self.order_limits.on_rejected(retry_after, msg, now_s)
         elif isinstance(err, RateLimited):  # 429, and a WAF block: every call waits
             self.governor.on_rate_limited(err.retry_after_s, now_s, msg)
+        return err
 
     def ws_api_refusal(self, method: str, status: int, error: Mapping[str, Any]) -> ProviderError:
         """The error a WebSocket API answer (``{"code", "msg", "data"}``) stands for.
@@ -517,16 +519,13 @@ class BinanceClient:
             answered_ms = data.get("serverTime")
             answered_s = answered_ms / 1000 if _is_int(answered_ms) else now_s
             retry_after = max(0.0, data["retryAfter"] / 1000 - answered_s)
-        err = from_binance(status, code if isinstance(code, int) else None, msg, mutating=False,
-                           retry_after_s=retry_after, now_s=now_s)
-        self._hold_after(err, retry_after, msg, now_s)
+        err = self._refused(from_binance(status, code if _is_int(code) else None, msg, mutating=False,
+                                         retry_after_s=retry_after, now_s=now_s), method, retry_after, msg, now_s)
         if isinstance(err, RateLimited) and err.retry_after_s is None:
             # no data.retryAfter: the stream waits out the hold just put on REST (the governor does not gate it)
             held = self.governor.snapshot(now_s)
             until = max(held.get("rate_limited_until") or 0.0, held.get("banned_until") or 0.0)
             err.retry_after_s = until - now_s if until > now_s else None
-        err.message = f"{method}: {err.message}"
-        err.args = (err.message,)
         return err
 
     # -- exchangeInfo and rules ----------------------------------------------------------

@@ -50,7 +50,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from provider.errors import IpBanned, RateLimited, usable_retry_after
+from provider.errors import IpBanned, RateLimited, ban_length_s, usable_retry_after
 
 __all__ = ["AsyncGovernor", "GovernorEvent", "WeightGovernor", "parse_limit_from_message"]
 
@@ -287,8 +287,7 @@ class WeightGovernor:
 
     def on_banned(self, retry_after_s: float | None, now: float) -> None:
         """HTTP 418: refuse every call until the ban ends (2 minutes if Retry-After is missing)."""
-        usable = usable_retry_after(retry_after_s)  # 0 is a ban already over, not a missing Retry-After
-        self._banned_until = max(self._banned_until, now + (120.0 if usable is None else usable))
+        self._banned_until = max(self._banned_until, now + ban_length_s(retry_after_s))
         self._tell("banned", self._banned_until)
 
     def adopt_shared(self, *, used: int | None = None, blocked_until: float = 0.0, banned_until: float = 0.0,
