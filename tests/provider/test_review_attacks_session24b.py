@@ -83,15 +83,20 @@ def _state(r: RestRequest) -> RestResponse:
                    "cummulativeQuoteQty": "0", "timeInForce": "GTC", "time": 1, "updateTime": 1})
 
 
+async def get_list(tmp_path: Path, listed: dict[str, Any]) -> tuple[trading_pb2.GetOrderListResponse, ScriptedExchange]:
+    """GetOrderList of `listed` (as the exchange answers it) in process, and the exchange that answered."""
+    exchange = ScriptedExchange({"/api/v3/orderList": lambda r: answer(listed), "/api/v3/order": _state})
+    async with InProcessProvider(exchange, tmp_path) as channel:
+        got = await trading_pb2_grpc.TradingStub(channel).GetOrderList(
+            trading_pb2.GetOrderListRequest(list_client_order_id=listed["listClientOrderId"]))
+    return got, exchange
+
+
 @pytest.mark.parametrize("orders", [None, 5], ids=["null", "number"])
 async def test_a_list_whose_orders_field_is_not_a_list_is_answered_not_internal(tmp_path: Path, orders: Any) -> None:
     """with_states iterated ``raw.get("orders", [])``: an exchange's ``"orders": null`` (or a number) is no
     list, TypeError, and GetOrderList (and the cancel's lookup, its list then lost) answered INTERNAL."""
-    listed = {**LISTED, "listClientOrderId": "odd-list", "orders": orders}
-    exchange = ScriptedExchange({"/api/v3/orderList": lambda r: answer(listed), "/api/v3/order": _state})
-    async with InProcessProvider(exchange, tmp_path) as channel:
-        got = await trading_pb2_grpc.TradingStub(channel).GetOrderList(
-            trading_pb2.GetOrderListRequest(list_client_order_id="odd-list"))
+    got, _ = await get_list(tmp_path, {**LISTED, "listClientOrderId": "odd-list", "orders": orders})
     assert got.order_list.list_client_order_id == "odd-list"
     assert list(got.order_list.orders) == []
 
@@ -101,11 +106,7 @@ async def test_a_list_of_hundreds_of_order_stubs_is_not_looked_up_one_by_one(tmp
     GetOrderList send 300 order lookups (weight 4 each: 1,200 of the IP's 6,000 a minute, and 2,000 stubs
     would take all of it from every other caller)."""
     stubs = [{"symbol": "BTCUSDT", "orderId": i, "clientOrderId": f"leg-{i}"} for i in range(1, 301)]
-    listed = {**LISTED, "listClientOrderId": "many-list", "orders": stubs}
-    exchange = ScriptedExchange({"/api/v3/orderList": lambda r: answer(listed), "/api/v3/order": _state})
-    async with InProcessProvider(exchange, tmp_path) as channel:
-        got = await trading_pb2_grpc.TradingStub(channel).GetOrderList(
-            trading_pb2.GetOrderListRequest(list_client_order_id="many-list"))
+    got, exchange = await get_list(tmp_path, {**LISTED, "listClientOrderId": "many-list", "orders": stubs})
     assert got.order_list.list_client_order_id == "many-list"
     assert exchange.paths("GET").count("/api/v3/order") <= 3
 
